@@ -1,0 +1,286 @@
+/* ponder-engine.h: the public API of libponder-engine.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Everything the app and the CLI may use. All handles are opaque. Every
+ * fallible call returns a PonderStatus and fills an optional PonderError with
+ * a message a user can read. The library never prints, exits or reads the
+ * environment. A PonderModel may be shared by several sessions; a
+ * PonderSession is used from one thread at a time, except for the functions
+ * documented as thread-safe (cancel, end_reasoning).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum
+{
+  PONDER_OK = 0,
+  PONDER_ERROR_INVALID_ARGUMENT, /* the caller passed something meaningless */
+  PONDER_ERROR_IO,               /* a file could not be opened, read or mapped */
+  PONDER_ERROR_FORMAT,           /* a file is truncated, corrupt or hostile */
+  PONDER_ERROR_UNSUPPORTED,      /* unknown architecture, weight type, tokenizer, template */
+  PONDER_ERROR_NO_MEMORY,        /* an allocation failed or the model does not fit */
+  PONDER_ERROR_CONTEXT_FULL,     /* the request does not fit in the context window */
+  PONDER_ERROR_CANCELLED,        /* ponder_session_cancel() or a progress callback said stop */
+  PONDER_ERROR_DEVICE,           /* a compute device failed or was lost */
+} PonderStatus;
+
+#define PONDER_ERROR_MESSAGE_MAX 512
+
+typedef struct
+{
+  PonderStatus code;
+  char         message[PONDER_ERROR_MESSAGE_MAX];
+} PonderError;
+
+/* A short, stable English name of a status code ("format error", ...). */
+const char *ponder_status_name (PonderStatus status);
+
+typedef struct PonderModel   PonderModel;
+typedef struct PonderSession PonderSession;
+
+typedef enum
+{
+  PONDER_BACKEND_AUTO = 0,
+  PONDER_BACKEND_CPU,
+  PONDER_BACKEND_VULKAN,
+} PonderBackendKind;
+
+/* Returns false to cancel the load. Called on the loading thread. */
+typedef bool (*PonderProgressFunc) (float fraction, void *user_data);
+
+typedef struct
+{
+  PonderBackendKind  backend;
+  PonderProgressFunc progress;
+  void              *progress_data;
+} PonderModelParams;
+
+PonderModelParams ponder_model_params_default (void);
+
+/* Loads a GGUF file (for split files, any part; the others are found beside
+ * it). The model is freed with ponder_model_free(). */
+PonderStatus      ponder_model_load           (const char              *path,
+                                               const PonderModelParams *params,
+                                               PonderModel            **out_model,
+                                               PonderError             *error);
+void              ponder_model_free           (PonderModel             *model);
+
+typedef struct
+{
+  const char *architecture;      /* "qwen2", "llama", "qwen3", ... */
+  const char *name;              /* general.name, or the file name */
+  const char *chat_family;       /* "deepseek-r1-distill-qwen", ... */
+  const char *file_type;         /* "Q4_K_M", "Q8_0", "F16", ... best guess */
+  uint64_t    n_params;
+  uint64_t    file_size_bytes;   /* all split parts */
+  uint64_t    weight_bytes;      /* bytes of all tensors */
+  uint64_t    bytes_per_token;   /* weight bytes read per decoded token */
+  uint32_t    n_layers;
+  uint32_t    n_embd;
+  uint32_t    n_head;
+  uint32_t    n_head_kv;
+  uint32_t    head_dim;
+  uint32_t    n_ff;
+  uint32_t    n_vocab;
+  uint32_t    n_ctx_train;
+  uint64_t    kv_bytes_per_token; /* KV cache bytes per context position */
+} PonderModelInfo;
+
+/* Strings in the info stay valid until the model is freed. */
+void              ponder_model_get_info       (const PonderModel *model,
+                                               PonderModelInfo   *out_info);
+
+typedef struct
+{
+  const char *type_name;  /* "Q4_K" */
+  uint32_t    n_tensors;
+  uint64_t    n_bytes;
+} PonderTypeStat;
+
+/* Fills up to max_stats entries, one per weight type present; returns how
+ * many types the model has. */
+size_t            ponder_model_get_type_stats (const PonderModel *model,
+                                               PonderTypeStat    *out_stats,
+                                               size_t             max_stats);
+
+/* ---- Tokens ---------------------------------------------------------- */
+
+/* Tokenizes text (no BOS added). With parse_special, special and added
+ * tokens written in the text become their ids. *out_ids is malloc'd; free it
+ * with ponder_free(). */
+PonderStatus      ponder_model_tokenize       (const PonderModel *model,
+                                               const char        *text,
+                                               size_t             text_len,
+                                               bool               parse_special,
+                                               int32_t          **out_ids,
+                                               size_t            *out_n_ids,
+                                               PonderError       *error);
+
+/* The bytes of token id (special tokens as their text). Borrowed until the
+ * model is freed; NULL for an id out of range. */
+const char       *ponder_model_token_bytes    (const PonderModel *model,
+                                               int32_t            id,
+                                               size_t            *out_len);
+
+/* Concatenates the bytes of ids into a malloc'd NUL-terminated string. */
+PonderStatus      ponder_model_detokenize     (const PonderModel *model,
+                                               const int32_t     *ids,
+                                               size_t             n_ids,
+                                               char             **out_text,
+                                               size_t            *out_len,
+                                               PonderError       *error);
+
+void              ponder_free                 (void              *memory);
+
+/* ---- Chat ------------------------------------------------------------- */
+
+typedef enum
+{
+  PONDER_ROLE_SYSTEM,
+  PONDER_ROLE_USER,
+  PONDER_ROLE_ASSISTANT,
+} PonderRole;
+
+typedef struct
+{
+  PonderRole  role;
+  const char *content;   /* for assistant turns: the answer (may still hold a
+                            think block; everything up to the last </think>
+                            is dropped, as the R1 templates do) */
+} PonderMessage;
+
+/* Renders a conversation in the model's R1 chat format, ending with the
+ * generation prompt "<｜Assistant｜><think>\n" when add_generation_prompt.
+ * *out_text is malloc'd; free with ponder_free(). */
+PonderStatus      ponder_model_render_chat    (const PonderModel   *model,
+                                               const PonderMessage *messages,
+                                               size_t               n_messages,
+                                               bool                 add_generation_prompt,
+                                               char               **out_text,
+                                               PonderError         *error);
+
+/* ---- Sessions ----------------------------------------------------------- */
+
+typedef struct
+{
+  uint32_t n_ctx;     /* context window in tokens; 0 = min (training context, 8192) */
+  int      n_threads; /* CPU worker threads; 0 = one per core */
+} PonderSessionParams;
+
+PonderSessionParams ponder_session_params_default (void);
+
+PonderStatus      ponder_session_new          (PonderModel               *model,
+                                               const PonderSessionParams *params,
+                                               PonderSession            **out_session,
+                                               PonderError               *error);
+void              ponder_session_free         (PonderSession             *session);
+uint32_t          ponder_session_n_ctx        (const PonderSession       *session);
+
+typedef struct
+{
+  float    temperature;     /* 0 = greedy */
+  int32_t  top_k;           /* 0 = off */
+  float    top_p;           /* 1 = off */
+  float    min_p;           /* 0 = off */
+  float    repeat_penalty;  /* 1 = off */
+  int32_t  repeat_last_n;   /* tokens looked back for the penalty */
+  uint64_t seed;
+} PonderSamplerParams;
+
+/* DeepSeek's recommendation for R1: temperature 0.6, top-p 0.95. */
+PonderSamplerParams ponder_sampler_params_default (void);
+
+typedef enum
+{
+  PONDER_PIECE_REASONING,
+  PONDER_PIECE_ANSWER,
+} PonderPieceKind;
+
+/* Called on the generating thread with each complete UTF-8 piece. Return
+ * false to stop generating (the same as a cancel). */
+typedef bool (*PonderPieceFunc) (PonderPieceKind kind,
+                                 const char     *text,
+                                 size_t          len,
+                                 void           *user_data);
+
+typedef enum
+{
+  PONDER_STOP_END_OF_TURN,   /* the model ended its answer */
+  PONDER_STOP_MAX_TOKENS,
+  PONDER_STOP_CANCELLED,
+  PONDER_STOP_CONTEXT_FULL,
+} PonderStopReason;
+
+typedef struct
+{
+  PonderSamplerParams sampling;
+  int32_t             max_tokens;       /* 0 = until the context is full */
+  int32_t             reasoning_budget; /* reasoning tokens before the think
+                                           block is closed; -1 = unlimited */
+  bool                skip_reasoning;   /* start with an empty think block */
+  PonderPieceFunc     on_piece;
+  void               *user_data;
+} PonderGenerateParams;
+
+PonderGenerateParams ponder_generate_params_default (void);
+
+typedef struct
+{
+  uint32_t         n_prompt_tokens;
+  uint32_t         n_reused_tokens;   /* prompt tokens found in the KV cache */
+  uint32_t         n_generated_tokens;
+  uint32_t         n_reasoning_tokens;
+  double           time_to_first_token_s;
+  double           reasoning_time_s;
+  double           prefill_tokens_per_s;
+  double           decode_tokens_per_s;
+  PonderStopReason stop_reason;
+} PonderStats;
+
+/* Renders messages with the chat template, reuses the longest cached token
+ * prefix, and generates the assistant's turn, streaming pieces. */
+PonderStatus      ponder_session_generate_chat   (PonderSession              *session,
+                                                  const PonderMessage        *messages,
+                                                  size_t                      n_messages,
+                                                  const PonderGenerateParams *params,
+                                                  PonderStats                *out_stats,
+                                                  PonderError                *error);
+
+/* The same from raw prompt tokens (BOS included by the caller). The reasoning
+ * splitter starts in the answer state unless the prompt ends inside an open
+ * think block. */
+PonderStatus      ponder_session_generate_tokens (PonderSession              *session,
+                                                  const int32_t              *prompt,
+                                                  size_t                      n_prompt,
+                                                  const PonderGenerateParams *params,
+                                                  PonderStats                *out_stats,
+                                                  PonderError                *error);
+
+/* Evaluates tokens (reusing the cached prefix) and writes the logits of
+ * every position to out_logits (n_tokens * n_vocab floats). */
+PonderStatus      ponder_session_eval_logits     (PonderSession              *session,
+                                                  const int32_t              *tokens,
+                                                  size_t                      n_tokens,
+                                                  float                      *out_logits,
+                                                  PonderError                *error);
+
+/* Thread-safe: stops the running generation at the next token. */
+void              ponder_session_cancel          (PonderSession              *session);
+
+/* Thread-safe: closes the think block now and lets the model answer. */
+void              ponder_session_end_reasoning   (PonderSession              *session);
+
+/* Forgets the cached tokens. */
+void              ponder_session_reset           (PonderSession              *session);
+
+#ifdef __cplusplus
+}
+#endif
