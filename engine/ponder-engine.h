@@ -228,6 +228,8 @@ typedef struct
   bool                skip_reasoning;   /* start with an empty think block */
   PonderPieceFunc     on_piece;
   void               *user_data;
+  bool                ignore_end_of_generation; /* benchmarks: generate exactly
+                                                   max_tokens, past EOS */
 } PonderGenerateParams;
 
 PonderGenerateParams ponder_generate_params_default (void);
