@@ -1,0 +1,410 @@
+/* cli-inspect.c: ponder-cli info, tokenize, detokenize and logits.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_TYPE_STATS 40
+
+enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS };
+
+/* ---- info -------------------------------------------------------------- */
+
+static void
+print_bytes (const char *label, uint64_t bytes)
+{
+  printf ("%-22s %.2f GiB (%llu bytes)\n", label, bytes / (1024.0 * 1024.0 * 1024.0),
+          (unsigned long long) bytes);
+}
+
+static void
+print_info (const PonderModel *model, uint32_t n_ctx)
+{
+  PonderModelInfo info;
+  PonderTypeStat stats[MAX_TYPE_STATS];
+  size_t n_stats;
+  uint32_t ctx;
+
+  ponder_model_get_info (model, &info);
+  ctx = n_ctx != 0 ? n_ctx : (info.n_ctx_train < 8192 ? info.n_ctx_train : 8192);
+  printf ("%-22s %s\n", "name", info.name);
+  printf ("%-22s %s\n", "architecture", info.architecture);
+  printf ("%-22s %s\n", "chat format", info.chat_family);
+  printf ("%-22s %s\n", "file type", info.file_type);
+  printf ("%-22s %.2f B (%llu)\n", "parameters", info.n_params / 1e9,
+          (unsigned long long) info.n_params);
+  printf ("%-22s %u\n", "layers", info.n_layers);
+  printf ("%-22s %u\n", "embedding length", info.n_embd);
+  printf ("%-22s %u / %u (head size %u)\n", "heads / KV heads", info.n_head, info.n_head_kv,
+          info.head_dim);
+  printf ("%-22s %u\n", "feed-forward length", info.n_ff);
+  printf ("%-22s %u\n", "vocabulary", info.n_vocab);
+  printf ("%-22s %u\n", "training context", info.n_ctx_train);
+  print_bytes ("file size", info.file_size_bytes);
+  print_bytes ("weights", info.weight_bytes);
+  print_bytes ("read per token", info.bytes_per_token);
+
+  n_stats = ponder_model_get_type_stats (model, stats, MAX_TYPE_STATS);
+  printf ("weight types:\n");
+  for (size_t i = 0; i < n_stats && i < MAX_TYPE_STATS; i++)
+    printf ("  %-8s %5u tensors  %10.1f MiB\n", stats[i].type_name, stats[i].n_tensors,
+            stats[i].n_bytes / (1024.0 * 1024.0));
+
+  printf ("memory at context %u:\n", ctx);
+  print_bytes ("  KV cache", info.kv_bytes_per_token * ctx);
+  print_bytes ("  weights + KV cache", info.weight_bytes + info.kv_bytes_per_token * ctx);
+}
+
+int
+cli_info (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "model", required_argument, NULL, 'm' },
+    { "ctx", required_argument, NULL, OPT_CTX },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *model_path = NULL;
+  PonderModel *model = NULL;
+  long n_ctx = 0;
+  int opt, rc;
+
+  while ((opt = getopt_long (argc, argv, "m:h", options, NULL)) != -1)
+    {
+      switch (opt)
+        {
+        case 'm':
+          model_path = optarg;
+          break;
+        case OPT_CTX:
+          if (!cli_parse_int (optarg, 1, UINT32_MAX, &n_ctx))
+            return cli_usage_error ("bad --ctx '%s'", optarg);
+          break;
+        case 'h':
+          puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N]\n"
+                "\n"
+                "Prints the architecture, sizes, weight types and the memory the model\n"
+                "needs with a context of N tokens (default: the session default).");
+          return 0;
+        default:
+          return 2;
+        }
+    }
+  if ((rc = cli_load_model (model_path, PONDER_BACKEND_CPU, false, &model)) != 0)
+    return rc;
+  print_info (model, (uint32_t) n_ctx);
+  ponder_model_free (model);
+  return 0;
+}
+
+/* ---- tokenize ---------------------------------------------------------- */
+
+static char *
+read_all_stdin (size_t *out_len)
+{
+  size_t cap = 4096, len = 0, got;
+  char *buf = malloc (cap);
+
+  while (buf != NULL && (got = fread (buf + len, 1, cap - len, stdin)) > 0)
+    {
+      len += got;
+      if (len == cap)
+        {
+          char *bigger = realloc (buf, cap * 2);
+          if (bigger == NULL)
+            {
+              free (buf);
+              return NULL;
+            }
+          buf = bigger;
+          cap *= 2;
+        }
+    }
+  *out_len = len;
+  return buf;
+}
+
+int
+cli_tokenize (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "model", required_argument, NULL, 'm' },
+    { "special", no_argument, NULL, 's' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *model_path = NULL;
+  bool parse_special = false;
+  PonderModel *model = NULL;
+  PonderError error = { 0 };
+  char *stdin_text = NULL;
+  const char *text;
+  size_t text_len, n_ids;
+  int32_t *ids;
+  int opt, rc;
+
+  while ((opt = getopt_long (argc, argv, "m:sh", options, NULL)) != -1)
+    {
+      switch (opt)
+        {
+        case 'm':
+          model_path = optarg;
+          break;
+        case 's':
+          parse_special = true;
+          break;
+        case 'h':
+          puts ("Usage: ponder-cli tokenize -m MODEL.gguf [--special] [TEXT]\n"
+                "\n"
+                "Prints the token ids of TEXT (or of standard input, byte for byte) as a\n"
+                "JSON array. No BOS is added. With --special, special tokens written in the\n"
+                "text become their ids.");
+          return 0;
+        default:
+          return 2;
+        }
+    }
+  if (optind < argc)
+    {
+      text = argv[optind];
+      text_len = strlen (text);
+    }
+  else
+    {
+      stdin_text = read_all_stdin (&text_len);
+      if (stdin_text == NULL)
+        return cli_usage_error ("%s", "could not read standard input");
+      text = stdin_text;
+    }
+  if ((rc = cli_load_model (model_path, PONDER_BACKEND_CPU, false, &model)) != 0)
+    {
+      free (stdin_text);
+      return rc;
+    }
+  if (ponder_model_tokenize (model, text, text_len, parse_special, &ids, &n_ids, &error)
+      != PONDER_OK)
+    {
+      free (stdin_text);
+      ponder_model_free (model);
+      return cli_fail ("tokenize", &error);
+    }
+  putchar ('[');
+  for (size_t i = 0; i < n_ids; i++)
+    printf (i == 0 ? "%d" : ",%d", ids[i]);
+  puts ("]");
+  ponder_free (ids);
+  free (stdin_text);
+  ponder_model_free (model);
+  return 0;
+}
+
+/* ---- detokenize -------------------------------------------------------- */
+
+static bool
+parse_token_list (int argc, char **argv, int32_t **out_ids, size_t *out_n)
+{
+  int32_t *ids = NULL;
+  size_t n = 0, cap = 0;
+
+  /* Accepts "1 2 3", "1,2,3" and "[1, 2, 3]". */
+  for (int a = 0; a < argc; a++)
+    {
+      char *copy = strdup (argv[a]);
+      char *save = NULL;
+
+      for (char *word = strtok_r (copy, " ,[]\n\t", &save); word != NULL;
+           word = strtok_r (NULL, " ,[]\n\t", &save))
+        {
+          long id;
+
+          if (!cli_parse_int (word, 0, INT32_MAX, &id))
+            {
+              fprintf (stderr, "ponder-cli: '%s' is not a token id\n", word);
+              free (copy);
+              free (ids);
+              return false;
+            }
+          if (n == cap)
+            {
+              cap = cap ? cap * 2 : 64;
+              ids = realloc (ids, cap * sizeof *ids);
+            }
+          ids[n++] = (int32_t) id;
+        }
+      free (copy);
+    }
+  *out_ids = ids;
+  *out_n = n;
+  return true;
+}
+
+int
+cli_detokenize (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "model", required_argument, NULL, 'm' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *model_path = NULL;
+  PonderModel *model = NULL;
+  PonderError error = { 0 };
+  int32_t *ids = NULL;
+  size_t n_ids = 0, len;
+  char *text;
+  int opt, rc;
+
+  while ((opt = getopt_long (argc, argv, "m:h", options, NULL)) != -1)
+    {
+      switch (opt)
+        {
+        case 'm':
+          model_path = optarg;
+          break;
+        case 'h':
+          puts ("Usage: ponder-cli detokenize -m MODEL.gguf ID...\n"
+                "\n"
+                "Prints the text of the token ids (separated by spaces or commas),\n"
+                "special tokens written out, with no newline added.");
+          return 0;
+        default:
+          return 2;
+        }
+    }
+  if (!parse_token_list (argc - optind, argv + optind, &ids, &n_ids))
+    return 2;
+  if ((rc = cli_load_model (model_path, PONDER_BACKEND_CPU, false, &model)) != 0)
+    {
+      free (ids);
+      return rc;
+    }
+  if (ponder_model_detokenize (model, ids, n_ids, &text, &len, &error) != PONDER_OK)
+    {
+      free (ids);
+      ponder_model_free (model);
+      return cli_fail ("detokenize", &error);
+    }
+  fwrite (text, 1, len, stdout);
+  ponder_free (text);
+  free (ids);
+  ponder_model_free (model);
+  return 0;
+}
+
+/* ---- logits ------------------------------------------------------------ */
+
+static int
+print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threads)
+{
+  PonderSessionParams params = ponder_session_params_default ();
+  PonderSession *session = NULL;
+  PonderError error = { 0 };
+  PonderModelInfo info;
+  float *logits;
+
+  ponder_model_get_info (model, &info);
+  params.n_threads = (int) n_threads;
+  if (n_ids > params.n_ctx && params.n_ctx != 0)
+    params.n_ctx = (uint32_t) n_ids;
+  if (ponder_session_new (model, &params, &session, &error) != PONDER_OK)
+    return cli_fail ("session", &error);
+  logits = malloc (n_ids * (size_t) info.n_vocab * sizeof *logits);
+  if (logits == NULL)
+    {
+      ponder_session_free (session);
+      fprintf (stderr, "ponder-cli: out of memory for %zu x %u logits\n", n_ids, info.n_vocab);
+      return 1;
+    }
+  if (ponder_session_eval_logits (session, ids, n_ids, logits, &error) != PONDER_OK)
+    {
+      free (logits);
+      ponder_session_free (session);
+      return cli_fail ("logits", &error);
+    }
+  for (size_t t = 0; t < n_ids; t++)
+    {
+      const float *row = logits + t * (size_t) info.n_vocab;
+
+      putchar ('[');
+      for (uint32_t v = 0; v < info.n_vocab; v++)
+        printf (v == 0 ? "%.9g" : ",%.9g", row[v]);
+      puts ("]");
+    }
+  free (logits);
+  ponder_session_free (session);
+  return 0;
+}
+
+int
+cli_logits (int argc, char **argv)
+{
+  static const struct option options[] = {
+    { "model", required_argument, NULL, 'm' },
+    { "tokens", required_argument, NULL, 't' },
+    { "backend", required_argument, NULL, OPT_BACKEND },
+    { "threads", required_argument, NULL, OPT_THREADS },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *model_path = NULL, *tokens_text = NULL;
+  PonderBackendKind backend = PONDER_BACKEND_AUTO;
+  PonderModel *model = NULL;
+  int32_t *ids = NULL;
+  size_t n_ids = 0;
+  long n_threads = 0;
+  int opt, rc;
+
+  while ((opt = getopt_long (argc, argv, "m:t:h", options, NULL)) != -1)
+    {
+      switch (opt)
+        {
+        case 'm':
+          model_path = optarg;
+          break;
+        case 't':
+          tokens_text = optarg;
+          break;
+        case OPT_BACKEND:
+          if (!cli_parse_backend (optarg, &backend))
+            return cli_usage_error ("unknown backend '%s' (auto, cpu or vulkan)", optarg);
+          break;
+        case OPT_THREADS:
+          if (!cli_parse_int (optarg, 0, 1024, &n_threads))
+            return cli_usage_error ("bad --threads '%s'", optarg);
+          break;
+        case 'h':
+          puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
+                "                         [--threads N]\n"
+                "\n"
+                "Evaluates the tokens (no BOS added) and prints one line per position,\n"
+                "each a JSON array of that position's logits over the vocabulary.");
+          return 0;
+        default:
+          return 2;
+        }
+    }
+  if (tokens_text == NULL)
+    return cli_usage_error ("%s", "logits needs --tokens");
+  if (!parse_token_list (1, (char **) &tokens_text, &ids, &n_ids))
+    return 2;
+  if (n_ids == 0)
+    {
+      free (ids);
+      return cli_usage_error ("%s", "--tokens is empty");
+    }
+  if ((rc = cli_load_model (model_path, backend, false, &model)) != 0)
+    {
+      free (ids);
+      return rc;
+    }
+  rc = print_logits (model, ids, n_ids, n_threads);
+  free (ids);
+  ponder_model_free (model);
+  return rc;
+}

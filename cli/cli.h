@@ -1,0 +1,34 @@
+/* cli.h: helpers shared by the ponder-cli subcommands.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "ponder-engine.h"
+
+/* Prints "ponder-cli: WHAT: MESSAGE" to stderr and returns 1. */
+int  cli_fail                (const char *what, const PonderError *error);
+/* Prints a usage error to stderr and returns 2. */
+int  cli_usage_error         (const char *format, const char *arg);
+
+bool cli_parse_int           (const char *text, long min, long max, long *out);
+bool cli_parse_float         (const char *text, double min, double max, double *out);
+bool cli_parse_backend       (const char *text, PonderBackendKind *out);
+
+/* Loads a model, printing errors; returns the exit code (0 on success). */
+int  cli_load_model          (const char        *path,
+                              PonderBackendKind  backend,
+                              bool               show_progress,
+                              PonderModel      **out_model);
+
+/* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */
+void cli_set_running_session (PonderSession *session);
+
+int  cli_chat                (int argc, char **argv);
+int  cli_info                (int argc, char **argv);
+int  cli_tokenize            (int argc, char **argv);
+int  cli_detokenize          (int argc, char **argv);
+int  cli_logits              (int argc, char **argv);
+int  cli_bench               (int argc, char **argv);

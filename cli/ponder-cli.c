@@ -1,0 +1,190 @@
+/* ponder-cli.c: the command-line client of the Ponder engine.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Subcommands: chat, info, tokenize, detokenize, logits, bench. Everything
+ * goes through engine/ponder-engine.h, exactly as the GTK app will.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ponder-engine.h"
+
+static PonderSession *volatile running_session;
+
+static void
+on_interrupt (int signum)
+{
+  /* ponder_session_cancel only stores an atomic flag, so it is safe here. */
+  if (running_session != NULL)
+    ponder_session_cancel (running_session);
+  else
+    _exit (130);
+}
+
+int
+cli_fail (const char *what, const PonderError *error)
+{
+  fprintf (stderr, "ponder-cli: %s: %s\n", what, error->message);
+  return 1;
+}
+
+int
+cli_usage_error (const char *format, const char *arg)
+{
+  fprintf (stderr, "ponder-cli: ");
+  fprintf (stderr, format, arg);
+  fprintf (stderr, "\nTry 'ponder-cli --help'.\n");
+  return 2;
+}
+
+bool
+cli_parse_int (const char *text, long min, long max, long *out)
+{
+  char *end;
+  long value;
+
+  errno = 0;
+  value = strtol (text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+bool
+cli_parse_float (const char *text, double min, double max, double *out)
+{
+  char *end;
+  double value;
+
+  errno = 0;
+  value = strtod (text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !(value >= min && value <= max))
+    return false;
+  *out = value;
+  return true;
+}
+
+static bool
+print_progress (float fraction, void *user_data)
+{
+  bool *shown = user_data;
+
+  if (!isatty (STDERR_FILENO))
+    return true;
+  fprintf (stderr, "\rloading %3d%%", (int) (fraction * 100.0f + 0.5f));
+  if (fraction >= 1.0f)
+    fprintf (stderr, "\r             \r");
+  *shown = true;
+  return true;
+}
+
+int
+cli_load_model (const char        *path,
+                PonderBackendKind  backend,
+                bool               show_progress,
+                PonderModel      **out_model)
+{
+  PonderModelParams params = ponder_model_params_default ();
+  PonderError error = { 0 };
+  bool shown = false;
+
+  if (path == NULL)
+    {
+      fprintf (stderr, "ponder-cli: no model given (use -m FILE.gguf)\n");
+      return 2;
+    }
+  params.backend = backend;
+  if (show_progress)
+    {
+      params.progress = print_progress;
+      params.progress_data = &shown;
+    }
+  if (ponder_model_load (path, &params, out_model, &error) != PONDER_OK)
+    return cli_fail (path, &error);
+  return 0;
+}
+
+bool
+cli_parse_backend (const char *text, PonderBackendKind *out)
+{
+  if (strcmp (text, "auto") == 0)
+    *out = PONDER_BACKEND_AUTO;
+  else if (strcmp (text, "cpu") == 0)
+    *out = PONDER_BACKEND_CPU;
+  else if (strcmp (text, "vulkan") == 0)
+    *out = PONDER_BACKEND_VULKAN;
+  else
+    return false;
+  return true;
+}
+
+void
+cli_set_running_session (PonderSession *session)
+{
+  running_session = session;
+}
+
+static void
+print_help (void)
+{
+  puts ("Usage: ponder-cli COMMAND [OPTIONS]\n"
+        "\n"
+        "Runs DeepSeek-R1 models from GGUF files on this computer, offline.\n"
+        "\n"
+        "Commands:\n"
+        "  chat        chat with a model (one prompt with -p, or interactively)\n"
+        "  info        describe a model file: architecture, sizes, weight types, memory\n"
+        "  tokenize    print the token ids of a text as a JSON array\n"
+        "  detokenize  print the text of token ids\n"
+        "  logits      print the logits of every position of a token list\n"
+        "  bench       measure prefill and decode speed\n"
+        "\n"
+        "Run 'ponder-cli COMMAND --help' for the options of a command.");
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *command;
+  struct sigaction action = { 0 };
+
+  if (argc < 2)
+    {
+      print_help ();
+      return 2;
+    }
+  command = argv[1];
+  if (strcmp (command, "--help") == 0 || strcmp (command, "-h") == 0
+      || strcmp (command, "help") == 0)
+    {
+      print_help ();
+      return 0;
+    }
+
+  action.sa_handler = on_interrupt;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+
+  /* Each subcommand parses its own options from argv[1..]. */
+  if (strcmp (command, "chat") == 0)
+    return cli_chat (argc - 1, argv + 1);
+  if (strcmp (command, "info") == 0)
+    return cli_info (argc - 1, argv + 1);
+  if (strcmp (command, "tokenize") == 0)
+    return cli_tokenize (argc - 1, argv + 1);
+  if (strcmp (command, "detokenize") == 0)
+    return cli_detokenize (argc - 1, argv + 1);
+  if (strcmp (command, "logits") == 0)
+    return cli_logits (argc - 1, argv + 1);
+  if (strcmp (command, "bench") == 0)
+    return cli_bench (argc - 1, argv + 1);
+  return cli_usage_error ("unknown command '%s'", command);
+}
