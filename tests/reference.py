@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+# reference.py: an independent float64 numpy forward pass for the dense
+# architectures of engine-spec.md sections 3.2-3.5 (qwen2, llama, qwen3).
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Written from the formulas of the spec only, so that it shares nothing with
+# the C engine but the file format. The weights come from the bytes of the
+# GGUF file itself (dequantised with tests/quants.py), so a quantised model is
+# compared against exactly the weights the engine reads; what remains between
+# the two is the engine's own arithmetic (f32 accumulation, 8-bit activations).
+#
+# Library:   cfg, weights = load_model(path); logits = forward(cfg, weights, tokens)
+# Command:   reference.py MODEL.gguf 1,2,3   (prints one JSON array per position)
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# Types whose matrix products the engine is expected to run against 8-bit
+# quantised activations (spec 2.4, Q8_0/Q8_K); used by simulate_activations.
+QUANTISED_TYPES = {'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0',
+                                      'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'}
+
+
+class Config:
+    """Hyper-parameters of a dense model, read from GGUF metadata (spec 3.1)."""
+
+    def __init__(self, kv):
+        a = kv['general.architecture']
+        if a not in ('qwen2', 'llama', 'qwen3'):
+            raise ValueError('reference: unsupported architecture %r' % a)
+
+        def get(key, default=None):
+            v = kv.get('%s.%s' % (a, key), default)
+            if v is None:
+                raise KeyError('reference: missing %s.%s' % (a, key))
+            return v
+
+        def scalar(v):
+            # head counts may be per-layer arrays; ours are uniform
+            if isinstance(v, (list, tuple, np.ndarray)):
+                return int(v[0])
+            return v
+
+        self.arch = a
+        self.n_embd = int(get('embedding_length'))
+        self.n_layer = int(get('block_count'))
+        self.n_head = int(scalar(get('attention.head_count')))
+        self.n_head_kv = int(scalar(get('attention.head_count_kv', self.n_head)))
+        self.n_ff = int(scalar(get('feed_forward_length')))
+        self.head_dim = int(get('attention.key_length', self.n_embd // self.n_head))
+        self.v_head_dim = int(get('attention.value_length', self.n_embd // self.n_head))
+        self.eps = float(get('attention.layer_norm_rms_epsilon'))
+        self.rope_base = float(get('rope.freq_base', 10000.0))
+        self.n_rot = int(get('rope.dimension_count', self.head_dim))
+        self.n_ctx_train = int(get('context_length'))
+        factor = float(get('rope.scaling.factor', get('rope.scale_linear', 0.0)))
+        self.rope_scaling = str(get('rope.scaling.type', 'linear'))
+        self.rope_factor = factor if factor > 0 else 1.0
+        self.rope_ctx_orig = int(get('rope.scaling.original_context_length', self.n_ctx_train))
+        # NORM pairs adjacent elements (llama), NEOX the two halves (qwen2/3).
+        self.rope_neox = a in ('qwen2', 'qwen3')
+        self.yarn_beta_fast = 32.0
+        self.yarn_beta_slow = 1.0
+
+
+def _dequant(name, info):
+    """float64 (rows, row_len) array of a tensor given by read_gguf."""
+    import quants
+    shape = [int(s) for s in info['shape']]
+    n = int(np.prod(shape))
+    x = quants.dequantize(info['type_name'], info['data'], n)
+    x = np.asarray(x, dtype=np.float64)
+    if len(shape) == 1:
+        return x.reshape(shape[0])
+    # ggml shape [ne0, ne1]: ne1 rows of ne0 elements (spec 0)
+    return x.reshape(shape[1], shape[0])
+
+
+def load_model(path):
+    """Reads a GGUF file; returns (Config, {name: float64 array}, {name: type})."""
+    import gguf_writer
+    kv, tensors = gguf_writer.read_gguf(path)
+    cfg = Config(kv)
+    weights = {}
+    types = {}
+    for name, info in _tensor_items(tensors):
+        weights[name] = _dequant(name, info)
+        types[name] = info['type_name']
+    return cfg, weights, types
+
+
+def _tensor_items(tensors):
+    """read_gguf's table (name -> (type id, shape, bytes)) as (name, info dict)."""
+    import gguf_writer
+    for name, (typ, shape, data) in tensors.items():
+        yield name, {'shape': shape, 'type_name': gguf_writer.GGML_TYPE_NAME[typ],
+                     'data': data}
+
+
+def rms_norm(x, w, eps):
+    # y_i = w_i * x_i / sqrt(mean(x^2) + eps), over the last axis (spec 3.2)
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
+
+
+def silu(z):
+    return z / (1.0 + np.exp(-z))
+
+
+def rope_angles(cfg, positions, rope_freqs=None):
+    """cos and sin (T, n_rot/2) and the magnitude M, for every position (spec 3.2)."""
+    half = cfg.n_rot // 2
+    i = np.arange(half, dtype=np.float64)
+    inv = cfg.rope_base ** (-2.0 * i / cfg.n_rot)
+    if rope_freqs is not None:
+        inv = inv / rope_freqs[:half]
+    theta_extrap = np.outer(np.asarray(positions, dtype=np.float64), inv)  # (T, half)
+    s = cfg.rope_factor
+    mag = 1.0
+    if cfg.rope_scaling == 'yarn' and s != 1.0:
+        base = cfg.rope_base
+        L = cfg.rope_ctx_orig
+
+        def corr(r):
+            return cfg.n_rot * math.log(L / (2.0 * math.pi * r)) / (2.0 * math.log(base))
+
+        low = max(0.0, math.floor(corr(cfg.yarn_beta_fast)))
+        high = min(cfg.n_rot - 1.0, math.ceil(corr(cfg.yarn_beta_slow)))
+        ramp = 1.0 - np.clip((i - low) / max(0.001, high - low), 0.0, 1.0)
+        ext = 1.0
+        theta_interp = theta_extrap / s
+        theta = theta_interp * (1.0 - ext * ramp) + theta_extrap * ext * ramp
+        # llama.cpp's magnitude for qwen2/qwen3/llama: attn_factor_eff = 1 (spec 3.5)
+        mag = 1.0 + 0.1 * math.log(s)
+    elif cfg.rope_scaling == 'linear' and s != 1.0:
+        theta = theta_extrap / s
+    else:
+        theta = theta_extrap
+    return np.cos(theta) * mag, np.sin(theta) * mag
+
+
+def apply_rope(cfg, x, cos, sin):
+    """x: (T, n_heads, head_dim); rotates the first n_rot dims of every head."""
+    x = x.copy()
+    half = cfg.n_rot // 2
+    c = cos[:, None, :]
+    s = sin[:, None, :]
+    if cfg.rope_neox:
+        x0 = x[:, :, 0:half].copy()
+        x1 = x[:, :, half:cfg.n_rot].copy()
+        x[:, :, 0:half] = x0 * c - x1 * s
+        x[:, :, half:cfg.n_rot] = x0 * s + x1 * c
+    else:
+        x0 = x[:, :, 0:cfg.n_rot:2].copy()
+        x1 = x[:, :, 1:cfg.n_rot:2].copy()
+        x[:, :, 0:cfg.n_rot:2] = x0 * c - x1 * s
+        x[:, :, 1:cfg.n_rot:2] = x0 * s + x1 * c
+    return x
+
+
+def _round_activations(x, wtype):
+    """What the engine plausibly does to a matmul input before the dot products:
+    Q8 blocks of 32 (scale = max|x|/127) for quantised weights, f16 or bf16
+    rounding for half-precision weights. Only used to estimate tolerances."""
+    if wtype in QUANTISED_TYPES:
+        T, n = x.shape
+        blk = x.reshape(T, n // 32, 32)
+        d = np.abs(blk).max(axis=-1, keepdims=True) / 127.0
+        d = d.astype(np.float16).astype(np.float64)
+        q = np.round(np.divide(blk, d, out=np.zeros_like(blk), where=d > 0))
+        return (q * d).reshape(T, n)
+    if wtype == 'F16':
+        return x.astype(np.float16).astype(np.float64)
+    if wtype == 'BF16':
+        b = x.astype(np.float32).view(np.uint32)
+        b = ((b + 0x7FFF + ((b >> 16) & 1)) & 0xFFFF0000).astype(np.uint32)
+        return b.view(np.float32).astype(np.float64)
+    return x
+
+
+def forward(cfg, W, tokens, types=None, simulate_activations=False):
+    """Logits (T, n_vocab) float64 for every position of tokens (no cache)."""
+    tokens = np.asarray(tokens, dtype=np.int64)
+    T = len(tokens)
+    hd, hv = cfg.head_dim, cfg.v_head_dim
+    nh, nkv = cfg.n_head, cfg.n_head_kv
+    group = nh // nkv
+
+    def linear(name, x):
+        w = W[name]
+        if simulate_activations and types is not None:
+            x = _round_activations(x, types[name])
+        y = x @ w.T  # w: (out, in)
+        b = name.replace('.weight', '.bias')
+        if b in W:
+            y = y + W[b]
+        return y
+
+    x = W['token_embd.weight'][tokens]  # (T, n_embd)
+    cos, sin = rope_angles(cfg, np.arange(T), W.get('rope_freqs.weight'))
+    mask = np.triu(np.full((T, T), -np.inf), k=1)  # causal: key s > query t masked
+    for il in range(cfg.n_layer):
+        p = 'blk.%d.' % il
+        h = rms_norm(x, W[p + 'attn_norm.weight'], cfg.eps)
+        q = linear(p + 'attn_q.weight', h).reshape(T, nh, hd)
+        k = linear(p + 'attn_k.weight', h).reshape(T, nkv, hd)
+        v = linear(p + 'attn_v.weight', h).reshape(T, nkv, hv)
+        if p + 'attn_q_norm.weight' in W:
+            q = rms_norm(q, W[p + 'attn_q_norm.weight'], cfg.eps)
+            k = rms_norm(k, W[p + 'attn_k_norm.weight'], cfg.eps)
+        q = apply_rope(cfg, q, cos, sin)
+        k = apply_rope(cfg, k, cos, sin)
+        out = np.empty((T, nh, hv))
+        scale = 1.0 / math.sqrt(hd)
+        for hh in range(nh):
+            kvh = hh // group
+            sc = (q[:, hh, :] @ k[:, kvh, :].T) * scale + mask  # (T query, T key)
+            sc = sc - sc.max(axis=1, keepdims=True)
+            pr = np.exp(sc)
+            pr /= pr.sum(axis=1, keepdims=True)
+            out[:, hh, :] = pr @ v[:, kvh, :]
+        x = x + linear(p + 'attn_output.weight', out.reshape(T, nh * hv))
+        h = rms_norm(x, W[p + 'ffn_norm.weight'], cfg.eps)
+        g = linear(p + 'ffn_gate.weight', h)
+        u = linear(p + 'ffn_up.weight', h)
+        x = x + linear(p + 'ffn_down.weight', silu(g) * u)
+    x = rms_norm(x, W['output_norm.weight'], cfg.eps)
+    out_name = 'output.weight' if 'output.weight' in W else 'token_embd.weight'
+    return linear(out_name, x)
+
+
+def main(argv):
+    if len(argv) != 3:
+        sys.stderr.write('usage: reference.py MODEL.gguf 1,2,3\n')
+        return 2
+    cfg, W, types = load_model(argv[1])
+    tokens = [int(t) for t in argv[2].split(',')]
+    for row in forward(cfg, W, tokens, types):
+        print(json.dumps([float(v) for v in row]))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
