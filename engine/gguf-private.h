@@ -1,0 +1,40 @@
+/* gguf-private.h: the layout of PonderGgufFile, shared by gguf.c (parsing,
+ * look-ups) and gguf-open.c (mapping files, split models).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "gguf.h"
+
+struct PonderGgufFile
+{
+  char              *name;            /* path or display name, for messages */
+  const uint8_t     *data;            /* the whole file (data[0..size)) */
+  uint64_t           size;
+  void              *mapping;         /* our own mmap, or NULL for a caller buffer */
+  size_t             mapping_size;
+
+  uint32_t           version;
+  uint32_t           alignment;
+  uint64_t           data_start;      /* file offset of the tensor data section */
+
+  PonderGgufKv      *kvs;             /* (n_kv) */
+  size_t             n_kv;
+  uint32_t          *kv_slots;        /* (kv_slots_cap) open-addressing index+1, 0 = empty */
+  size_t             kv_slots_cap;
+
+  PonderGgufTensor  *tensors;         /* (n_tensors) merged over all parts */
+  size_t             n_tensors;
+  uint32_t          *tensor_slots;    /* (tensor_slots_cap) */
+  size_t             tensor_slots_cap;
+
+  PonderGgufFile   **parts;           /* (n_parts) parts[0] is this file; NULL if not split */
+  uint32_t           n_parts;
+  uint64_t           total_bytes;     /* all parts */
+};
+
+/* Builds the name index over file->tensors; fails naming the first name
+ * that occurs twice (which_part says where each copy lives). */
+PonderStatus ponder_gguf_index_tensors (PonderGgufFile *file,
+                                        PonderError    *error);

@@ -1,0 +1,1066 @@
+/* gguf.c: a strict GGUF v2/v3 parser over a byte buffer, and look-ups.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Layout and checks follow ../shared/docs/engine-spec.md section 1 and
+ * style.md 4.2. Every length, count and offset is checked against the bytes
+ * that are left before anything is read or allocated from it, so a hostile
+ * buffer can make the parser fail but never read outside [data, data+size).
+ * Messages are built as "<what>: <problem>" at the point of failure and get
+ * "key 'x': " / "tensor 'y': " and finally "<file>: " prefixed on the way up.
+ */
+#include "gguf-private.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "quant.h"
+
+#define GGUF_MAGIC             0x46554747u /* "GGUF" read as a little-endian u32 */
+#define GGUF_DEFAULT_ALIGNMENT 32u
+#define GGUF_N_VALUE_TYPES     13u
+/* llama.cpp's caps on one string and one array (engine-spec 1.4). */
+#define GGUF_MAX_STRING_BYTES  (UINT64_C (1) << 30)
+#define GGUF_MAX_ARRAY_LEN     (UINT64_C (1) << 30)
+#define GGUF_MAX_KEY_BYTES     65535u
+#define GGUF_MAX_NAME_BYTES    63u  /* ggml keeps names in 64-byte buffers */
+/* Nested arrays are stored undecoded; the limit keeps the validating
+ * recursion shallow on hostile input. */
+#define GGUF_MAX_ARRAY_DEPTH   8
+/* Smallest possible records: key length + 1-byte key + type + 1-byte
+ * value, and name length + 1-byte name + n_dims + one dim + type + offset. */
+#define GGUF_MIN_KV_BYTES      14u
+#define GGUF_MIN_TENSOR_BYTES  33u
+
+typedef struct
+{
+  const uint8_t *data;
+  uint64_t       size;
+  uint64_t       pos;
+  PonderError   *error;
+} Cursor;
+
+static const char *const value_type_names[GGUF_N_VALUE_TYPES] = {
+  "UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
+  "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64",
+};
+
+/* Bytes of one value of a fixed-size type; 0 for STRING and ARRAY. */
+static const uint8_t value_type_sizes[GGUF_N_VALUE_TYPES] = {
+  1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8,
+};
+
+/* ---- little-endian reads --------------------------------------------- */
+
+static uint64_t
+load_le (const uint8_t *p,
+         unsigned       n_bytes)
+{
+  uint64_t v = 0;
+
+  for (unsigned i = 0; i < n_bytes; i++)
+    v |= (uint64_t) p[i] << (8 * i);
+  return v;
+}
+
+static PonderStatus
+past_end (Cursor     *c,
+          uint64_t    need,
+          const char *what)
+{
+  return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                           "%s at byte %" PRIu64 " runs past the end of the file "
+                           "(needs %" PRIu64 " bytes, the file has %" PRIu64 ")",
+                           what, c->pos, need, c->size);
+}
+
+/* Points *out at the next n bytes and advances, or fails naming what. */
+static PonderStatus
+take (Cursor         *c,
+      uint64_t        n,
+      const char     *what,
+      const uint8_t **out)
+{
+  if (n > c->size - c->pos)
+    return past_end (c, n, what);
+  *out = c->data + c->pos;
+  c->pos += n;
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_uint (Cursor     *c,
+           unsigned    n_bytes,
+           const char *what,
+           uint64_t   *out)
+{
+  const uint8_t *p = NULL;
+  PonderStatus status = take (c, n_bytes, what, &p);
+
+  if (status != PONDER_OK)
+    return status;
+  *out = load_le (p, n_bytes);
+  return PONDER_OK;
+}
+
+/* Reads a u64 length and the bytes after it, which must fit in what is left
+ * and under max_len. */
+static PonderStatus
+read_string (Cursor           *c,
+             uint64_t          max_len,
+             const char       *what,
+             PonderGgufString *out)
+{
+  uint64_t len;
+  uint64_t at = c->pos;
+  const uint8_t *p = NULL;
+  PonderStatus status = read_uint (c, 8, what, &len);
+
+  if (status != PONDER_OK)
+    return status;
+  if (len > max_len)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "%s at byte %" PRIu64 " has length %" PRIu64
+                             ", more than the limit of %" PRIu64 " bytes",
+                             what, at, len, max_len);
+  if (len > c->size - c->pos)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "%s at byte %" PRIu64 " has length %" PRIu64
+                             " but only %" PRIu64 " bytes are left in the file",
+                             what, at, len, c->size - c->pos);
+  status = take (c, len, what, &p);
+  if (status != PONDER_OK)
+    return status;
+  out->data = (const char *) p;
+  out->len = len;
+  return PONDER_OK;
+}
+
+/* A NUL-terminated copy of a name; fails on embedded NULs, which would make
+ * the C string differ from the name the file uses. */
+static PonderStatus
+copy_name (PonderGgufString  str,
+           const char       *what,
+           PonderError      *error,
+           char            **out)
+{
+  char *copy;
+
+  if (memchr (str.data, '\0', str.len) != NULL)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "%s contains a NUL byte", what);
+  copy = malloc (str.len + 1);
+  if (copy == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "out of memory copying %s", what);
+  memcpy (copy, str.data, str.len);
+  copy[str.len] = '\0';
+  *out = copy;
+  return PONDER_OK;
+}
+
+/* ---- name index ------------------------------------------------------ */
+
+static uint64_t
+hash_name (const char *s)
+{
+  uint64_t h = UINT64_C (14695981039346656037); /* FNV-1a */
+
+  for (; *s != '\0'; s++)
+    h = (h ^ (uint8_t) *s) * UINT64_C (1099511628211);
+  return h;
+}
+
+static size_t
+slots_for (size_t n)
+{
+  size_t cap = 16;
+
+  while (cap < 2 * n)
+    cap *= 2;
+  return cap;
+}
+
+/* Finds name in slots (index+1 per slot); returns the slot where it is or
+ * the empty slot where it would go. */
+static size_t
+slot_lookup (const uint32_t *slots,
+             size_t          cap,
+             const char     *name,
+             const char   *(*name_of) (const void *items, uint32_t index),
+             const void     *items)
+{
+  size_t mask = cap - 1;
+  size_t i = (size_t) hash_name (name) & mask;
+
+  while (slots[i] != 0 && strcmp (name_of (items, slots[i] - 1), name) != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static const char *
+kv_name_of (const void *items,
+            uint32_t    index)
+{
+  return ((const PonderGgufKv *) items)[index].key;
+}
+
+static const char *
+tensor_name_of (const void *items,
+                uint32_t    index)
+{
+  return ((const PonderGgufTensor *) items)[index].name;
+}
+
+PonderStatus
+ponder_gguf_index_tensors (PonderGgufFile *file,
+                           PonderError    *error)
+{
+  size_t cap = slots_for (file->n_tensors);
+  uint32_t *slots = calloc (cap, sizeof *slots);
+
+  if (slots == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "out of memory indexing %zu tensors", file->n_tensors);
+  free (file->tensor_slots);
+  file->tensor_slots = slots;
+  file->tensor_slots_cap = cap;
+  for (size_t t = 0; t < file->n_tensors; t++)
+    {
+      const PonderGgufTensor *tensor = &file->tensors[t];
+      size_t s = slot_lookup (slots, cap, tensor->name, tensor_name_of, file->tensors);
+
+      if (slots[s] != 0)
+        {
+          const PonderGgufTensor *first = &file->tensors[slots[s] - 1];
+
+          if (file->n_parts > 1)
+            return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                     "tensor '%s' appears twice, in parts %u and %u "
+                                     "of the split model",
+                                     tensor->name, first->split_index + 1,
+                                     tensor->split_index + 1);
+          return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                   "tensor '%s' appears twice (tensor infos %u and %zu)",
+                                   tensor->name, slots[s] - 1, t);
+        }
+      slots[s] = (uint32_t) t + 1;
+    }
+  return PONDER_OK;
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+static PonderStatus
+check_value_type (Cursor     *c,
+                  uint64_t    type,
+                  const char *what)
+{
+  if (type < GGUF_N_VALUE_TYPES)
+    return PONDER_OK;
+  return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                           "%s %" PRIu64 " at byte %" PRIu64 " is not a GGUF value type "
+                           "(0..12)", what, type, c->pos - 4);
+}
+
+static PonderStatus
+check_bool (Cursor        *c,
+            const uint8_t *p,
+            uint64_t       n)
+{
+  for (uint64_t i = 0; i < n; i++)
+    if (p[i] > 1)
+      return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                               "bool at byte %" PRIu64 " has value %u (must be 0 or 1)",
+                               (uint64_t) (p + i - c->data), p[i]);
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_scalar (Cursor         *c,
+             PonderGgufType  type,
+             PonderGgufKv   *kv)
+{
+  const uint8_t *p = NULL;
+  unsigned n = (unsigned) type < GGUF_N_VALUE_TYPES ? value_type_sizes[type] : 0;
+  uint64_t bits;
+  PonderStatus status;
+  float f32;
+  double f64;
+
+  if (type == PONDER_GGUF_STRING)
+    return read_string (c, GGUF_MAX_STRING_BYTES, "string value", &kv->value.str);
+  status = take (c, n, "value", &p);
+  if (status != PONDER_OK)
+    return status;
+  bits = load_le (p, n);
+  switch (type)
+    {
+    case PONDER_GGUF_BOOL:
+      status = check_bool (c, p, 1);
+      kv->value.u64 = bits;
+      break;
+    case PONDER_GGUF_UINT8:
+    case PONDER_GGUF_UINT16:
+    case PONDER_GGUF_UINT32:
+    case PONDER_GGUF_UINT64:
+      kv->value.u64 = bits;
+      break;
+    case PONDER_GGUF_INT8:
+      kv->value.i64 = (int8_t) bits;
+      break;
+    case PONDER_GGUF_INT16:
+      kv->value.i64 = (int16_t) bits;
+      break;
+    case PONDER_GGUF_INT32:
+      kv->value.i64 = (int32_t) bits;
+      break;
+    case PONDER_GGUF_INT64:
+      kv->value.i64 = (int64_t) bits;
+      break;
+    case PONDER_GGUF_FLOAT32:
+      {
+        uint32_t b32 = (uint32_t) bits;
+
+        memcpy (&f32, &b32, sizeof f32);
+        kv->value.f64 = f32;
+      }
+      break;
+    case PONDER_GGUF_FLOAT64:
+      memcpy (&f64, &bits, sizeof f64);
+      kv->value.f64 = f64;
+      break;
+    case PONDER_GGUF_STRING:
+    case PONDER_GGUF_ARRAY:
+    default:
+      break;
+    }
+  return status;
+}
+
+/* Reads an array header (element type and count) and checks the count. */
+static PonderStatus
+read_array_header (Cursor         *c,
+                   PonderGgufType *out_type,
+                   uint64_t       *out_len)
+{
+  uint64_t type;
+  uint64_t len;
+  uint64_t min_elem;
+  PonderStatus status = read_uint (c, 4, "array element type", &type);
+
+  if (status == PONDER_OK)
+    status = check_value_type (c, type, "array element type");
+  if (status == PONDER_OK)
+    status = read_uint (c, 8, "array length", &len);
+  if (status != PONDER_OK)
+    return status;
+  if (len > GGUF_MAX_ARRAY_LEN)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "array of %" PRIu64 " elements is longer than the limit "
+                             "of %" PRIu64, len, GGUF_MAX_ARRAY_LEN);
+  /* a string element takes at least its 8-byte length, a nested array 12 */
+  min_elem = type == PONDER_GGUF_STRING ? 8 : type == PONDER_GGUF_ARRAY ? 12
+             : value_type_sizes[type];
+  if (len > (c->size - c->pos) / min_elem)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "array of %" PRIu64 " %s elements at byte %" PRIu64
+                             " cannot fit in the %" PRIu64 " bytes left in the file",
+                             len, value_type_names[type], c->pos, c->size - c->pos);
+  *out_type = (PonderGgufType) type;
+  *out_len = len;
+  return PONDER_OK;
+}
+
+/* Walks over an array's elements without storing them (nested arrays). */
+static PonderStatus
+skip_array_elements (Cursor         *c,
+                     PonderGgufType  type,
+                     uint64_t        len,
+                     int             depth)
+{
+  const uint8_t *p = NULL;
+  PonderGgufString str;
+  PonderGgufType inner_type;
+  uint64_t inner_len;
+  PonderStatus status = PONDER_OK;
+
+  if (type == PONDER_GGUF_STRING)
+    {
+      for (uint64_t i = 0; i < len && status == PONDER_OK; i++)
+        status = read_string (c, GGUF_MAX_STRING_BYTES, "array string", &str);
+      return status;
+    }
+  if (type != PONDER_GGUF_ARRAY)
+    {
+      /* len * size cannot overflow: read_array_header bounded len by the
+       * bytes left divided by the element size */
+      status = take (c, len * value_type_sizes[type], "array data", &p);
+      if (status == PONDER_OK && type == PONDER_GGUF_BOOL)
+        status = check_bool (c, p, len);
+      return status;
+    }
+  if (depth >= GGUF_MAX_ARRAY_DEPTH)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "arrays nested more than %d deep at byte %" PRIu64,
+                             GGUF_MAX_ARRAY_DEPTH, c->pos);
+  for (uint64_t i = 0; i < len && status == PONDER_OK; i++)
+    {
+      status = read_array_header (c, &inner_type, &inner_len);
+      if (status == PONDER_OK)
+        status = skip_array_elements (c, inner_type, inner_len, depth + 1);
+    }
+  return status;
+}
+
+static PonderStatus
+read_array (Cursor       *c,
+            PonderGgufKv *kv)
+{
+  PonderGgufString *strings;
+  PonderStatus status = read_array_header (c, &kv->array_type, &kv->array_len);
+
+  if (status != PONDER_OK)
+    return status;
+  kv->array_data = c->data + c->pos;
+  if (kv->array_type != PONDER_GGUF_STRING)
+    return skip_array_elements (c, kv->array_type, kv->array_len, 1);
+
+  /* the length check above bounds this by the file size / 8 */
+  strings = calloc (kv->array_len > 0 ? kv->array_len : 1, sizeof *strings);
+  if (strings == NULL)
+    return ponder_error_set (c->error, PONDER_ERROR_NO_MEMORY,
+                             "out of memory for an array of %" PRIu64 " strings",
+                             kv->array_len);
+  kv->array_strings = strings;
+  for (uint64_t i = 0; i < kv->array_len; i++)
+    {
+      status = read_string (c, GGUF_MAX_STRING_BYTES, "array string", &strings[i]);
+      if (status != PONDER_OK)
+        {
+          ponder_error_prefix (c->error, "element %" PRIu64 ": ", i);
+          return status;
+        }
+    }
+  return PONDER_OK;
+}
+
+/* ---- records --------------------------------------------------------- */
+
+static PonderStatus
+read_kv (Cursor         *c,
+         PonderGgufFile *file,
+         size_t          index)
+{
+  PonderGgufKv *kv = &file->kvs[index];
+  PonderGgufString key;
+  uint64_t type;
+  size_t slot;
+  PonderStatus status = read_string (c, GGUF_MAX_KEY_BYTES, "key", &key);
+
+  if (status == PONDER_OK && key.len == 0)
+    status = ponder_error_set (c->error, PONDER_ERROR_FORMAT, "the key is empty");
+  if (status == PONDER_OK)
+    status = copy_name (key, "the key", c->error, (char **) &kv->key);
+  if (status != PONDER_OK)
+    {
+      ponder_error_prefix (c->error, "key/value %zu: ", index);
+      return status;
+    }
+  file->n_kv = index + 1; /* kv->key is now owned by the file */
+
+  slot = slot_lookup (file->kv_slots, file->kv_slots_cap, kv->key, kv_name_of, file->kvs);
+  if (file->kv_slots[slot] != 0)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "key '%.200s' appears twice (key/values %u and %zu)",
+                             kv->key, file->kv_slots[slot] - 1, index);
+  file->kv_slots[slot] = (uint32_t) index + 1;
+
+  status = read_uint (c, 4, "value type", &type);
+  if (status == PONDER_OK)
+    status = check_value_type (c, type, "value type");
+  if (status == PONDER_OK)
+    {
+      kv->type = (PonderGgufType) type;
+      if (kv->type == PONDER_GGUF_ARRAY)
+        status = read_array (c, kv);
+      else
+        status = read_scalar (c, kv->type, kv);
+    }
+  if (status != PONDER_OK)
+    ponder_error_prefix (c->error, "key '%.200s': ", kv->key);
+  return status;
+}
+
+/* Reads one tensor info; *offset gets the data offset it claims. */
+static PonderStatus
+read_tensor_info (Cursor           *c,
+                  PonderGgufTensor *t,
+                  uint64_t         *offset)
+{
+  PonderGgufString name;
+  uint64_t n_dims = 0;
+  uint64_t raw_type = 0;
+  uint64_t row_bytes;
+  char type_buf[32];
+  const PonderTypeInfo *info;
+  PonderStatus status = read_string (c, UINT64_MAX, "tensor name", &name);
+
+  if (status == PONDER_OK && (name.len == 0 || name.len > GGUF_MAX_NAME_BYTES))
+    status = ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                               "tensor name of %" PRIu64 " bytes (must be 1..%u)",
+                               name.len, GGUF_MAX_NAME_BYTES);
+  if (status == PONDER_OK)
+    status = copy_name (name, "the tensor name", c->error, (char **) &t->name);
+  if (status != PONDER_OK)
+    return status;
+
+  status = read_uint (c, 4, "dimension count", &n_dims);
+  if (status == PONDER_OK && (n_dims < 1 || n_dims > PONDER_GGUF_MAX_DIMS))
+    status = ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                               "%" PRIu64 " dimensions (must be 1..%d)",
+                               n_dims, PONDER_GGUF_MAX_DIMS);
+  t->n_dims = (uint32_t) n_dims;
+  for (unsigned d = 0; d < PONDER_GGUF_MAX_DIMS; d++)
+    t->ne[d] = 1;
+  for (unsigned d = 0; d < n_dims && status == PONDER_OK; d++)
+    {
+      status = read_uint (c, 8, "dimension", &t->ne[d]);
+      if (status == PONDER_OK && t->ne[d] > INT64_MAX)
+        status = ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                                   "dimension %u is negative (%" PRId64 ")",
+                                   d, (int64_t) t->ne[d]);
+    }
+  if (status == PONDER_OK)
+    status = read_uint (c, 4, "type", &raw_type);
+  if (status == PONDER_OK)
+    status = read_uint (c, 8, "data offset", offset);
+  if (status != PONDER_OK)
+    return status;
+
+  /* nelements must stay below INT64_MAX, as in llama.cpp */
+  t->n_elements = 1;
+  for (unsigned d = 0; d < PONDER_GGUF_MAX_DIMS; d++)
+    {
+      if (t->ne[d] != 0 && t->n_elements > (uint64_t) (INT64_MAX - 1) / t->ne[d])
+        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                                 "shape [%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64
+                                 "] has too many elements (overflow)",
+                                 t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
+      t->n_elements *= t->ne[d];
+    }
+
+  t->type = (uint32_t) raw_type;
+  info = ponder_type_info (t->type);
+  if (info == NULL)
+    {
+      /* ids below 40 that are not in the table are formats ggml removed;
+       * higher ones are newer than this reader */
+      return ponder_error_set (c->error,
+                               (int32_t) raw_type >= 0 && raw_type >= 40
+                               ? PONDER_ERROR_UNSUPPORTED : PONDER_ERROR_FORMAT,
+                               "unsupported tensor type id %" PRId32 " (%s)",
+                               (int32_t) raw_type,
+                               (int32_t) raw_type < 0 ? "negative"
+                               : raw_type < 40 ? "a removed ggml format"
+                               : ponder_type_name (t->type, type_buf, sizeof type_buf));
+    }
+  if (t->ne[0] % info->block_size != 0)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "row length %" PRIu64 " is not a multiple of %s's block "
+                             "size %u", t->ne[0], info->name, info->block_size);
+  if (!ponder_type_row_bytes (t->type, t->ne[0], &row_bytes))
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "row of %" PRIu64 " %s elements has no valid byte size",
+                             t->ne[0], info->name);
+  t->n_bytes = row_bytes;
+  for (unsigned d = 1; d < PONDER_GGUF_MAX_DIMS; d++)
+    {
+      if (t->ne[d] != 0 && t->n_bytes > UINT64_MAX / t->ne[d])
+        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                                 "byte size of the shape overflows 64 bits");
+      t->n_bytes *= t->ne[d];
+    }
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_header (Cursor         *c,
+             PonderGgufFile *file,
+             uint64_t       *n_tensors,
+             uint64_t       *n_kv)
+{
+  uint64_t magic;
+  uint64_t version;
+  PonderStatus status = read_uint (c, 4, "magic", &magic);
+
+  if (status != PONDER_OK)
+    return status;
+  if (magic != GGUF_MAGIC)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "not a GGUF file (magic bytes %02x %02x %02x %02x, "
+                             "expected 47 47 55 46 \"GGUF\")",
+                             c->data[0], c->data[1], c->data[2], c->data[3]);
+  status = read_uint (c, 4, "version", &version);
+  if (status != PONDER_OK)
+    return status;
+  /* a byte-swapped writer turns 3 into 0x03000000: low 16 bits zero */
+  if (version != 0 && (version & 0xffff) == 0)
+    return ponder_error_set (c->error, PONDER_ERROR_UNSUPPORTED,
+                             "big-endian (byte-swapped) GGUF file (version word "
+                             "0x%08" PRIx64 "); only little-endian files are supported",
+                             version);
+  if (version == 1)
+    return ponder_error_set (c->error, PONDER_ERROR_UNSUPPORTED,
+                             "GGUF version 1 is obsolete; convert the model again "
+                             "(versions 2 and 3 are supported)");
+  if (version < 2 || version > 3)
+    return ponder_error_set (c->error, PONDER_ERROR_UNSUPPORTED,
+                             "unsupported GGUF version %" PRIu64
+                             " (versions 2 and 3 are supported)", version);
+  file->version = (uint32_t) version;
+
+  status = read_uint (c, 8, "tensor count", n_tensors);
+  if (status == PONDER_OK)
+    status = read_uint (c, 8, "key/value count", n_kv);
+  if (status != PONDER_OK)
+    return status;
+  if (*n_tensors > INT64_MAX || *n_kv > INT64_MAX)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "negative tensor or key/value count (%" PRId64 ", %" PRId64 ")",
+                             (int64_t) *n_tensors, (int64_t) *n_kv);
+  if (*n_kv > (c->size - c->pos) / GGUF_MIN_KV_BYTES
+      || *n_tensors > (c->size - c->pos) / GGUF_MIN_TENSOR_BYTES
+      || *n_kv > UINT32_MAX - 1 || *n_tensors > UINT32_MAX - 1)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "%" PRIu64 " key/values and %" PRIu64 " tensors cannot fit "
+                             "in the %" PRIu64 " bytes after the header",
+                             *n_kv, *n_tensors, c->size - c->pos);
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_alignment (PonderGgufFile *file,
+                PonderError    *error)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, "general.alignment");
+
+  file->alignment = GGUF_DEFAULT_ALIGNMENT;
+  if (kv == NULL)
+    return PONDER_OK;
+  if (kv->type != PONDER_GGUF_UINT32)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "key 'general.alignment' has type %s, expected UINT32",
+                             value_type_names[kv->type]);
+  if (kv->value.u64 == 0 || (kv->value.u64 & (kv->value.u64 - 1)) != 0)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "general.alignment is %" PRIu64 ", not a power of two",
+                             kv->value.u64);
+  file->alignment = (uint32_t) kv->value.u64;
+  return PONDER_OK;
+}
+
+/* Checks that the data offsets are packed in order and aligned
+ * (engine-spec 1.6) and that every tensor's bytes lie inside the file. */
+static PonderStatus
+place_tensors (PonderGgufFile *file,
+               const uint64_t *offsets,
+               uint64_t        tensor_infos_end,
+               PonderError    *error)
+{
+  uint64_t align = file->alignment;
+  uint64_t expected = 0;
+
+  if (file->n_tensors == 0)
+    {
+      file->data_start = file->size;
+      return PONDER_OK;
+    }
+  /* tensor_infos_end <= size, so this cannot overflow */
+  file->data_start = (tensor_infos_end + align - 1) / align * align;
+  for (size_t i = 0; i < file->n_tensors; i++)
+    {
+      PonderGgufTensor *t = &file->tensors[i];
+      uint64_t padded;
+
+      if (offsets[i] != expected)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tensor '%s' has offset %" PRIu64 ", expected %" PRIu64
+                                 " (data must be packed in order with alignment %u)",
+                                 t->name, offsets[i], expected, file->alignment);
+      if (file->data_start > file->size
+          || expected > file->size - file->data_start
+          || t->n_bytes > file->size - file->data_start - expected)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tensor '%s' data ends at byte %.0f but the file has "
+                                 "%" PRIu64 " bytes (truncated or incomplete download?)",
+                                 t->name,
+                                 (double) file->data_start + (double) expected
+                                 + (double) t->n_bytes, file->size);
+      t->data = file->data + file->data_start + expected;
+      /* both terms are below the file size, so the sum fits */
+      padded = (t->n_bytes + align - 1) / align * align;
+      expected += padded;
+    }
+  return PONDER_OK;
+}
+
+static PonderStatus
+parse_body (Cursor         *c,
+            PonderGgufFile *file)
+{
+  uint64_t n_tensors = 0;
+  uint64_t n_kv = 0;
+  uint64_t *offsets = NULL;
+  PonderStatus status = read_header (c, file, &n_tensors, &n_kv);
+
+  if (status != PONDER_OK)
+    return status;
+
+  file->kvs = calloc (n_kv > 0 ? n_kv : 1, sizeof *file->kvs);
+  file->kv_slots_cap = slots_for (n_kv);
+  file->kv_slots = calloc (file->kv_slots_cap, sizeof *file->kv_slots);
+  file->tensors = calloc (n_tensors > 0 ? n_tensors : 1, sizeof *file->tensors);
+  offsets = calloc (n_tensors > 0 ? n_tensors : 1, sizeof *offsets);
+  if (file->kvs == NULL || file->kv_slots == NULL || file->tensors == NULL || offsets == NULL)
+    {
+      free (offsets);
+      return ponder_error_set (c->error, PONDER_ERROR_NO_MEMORY,
+                               "out of memory for %" PRIu64 " key/values and %" PRIu64
+                               " tensors", n_kv, n_tensors);
+    }
+  for (size_t i = 0; i < n_kv && status == PONDER_OK; i++)
+    status = read_kv (c, file, i);
+  if (status == PONDER_OK)
+    status = read_alignment (file, c->error);
+  for (size_t i = 0; i < n_tensors && status == PONDER_OK; i++)
+    {
+      PonderGgufTensor *t = &file->tensors[i];
+
+      status = read_tensor_info (c, t, &offsets[i]);
+      if (t->name != NULL)
+        file->n_tensors = i + 1; /* the name is now owned by the file */
+      if (status != PONDER_OK)
+        {
+          if (t->name != NULL)
+            ponder_error_prefix (c->error, "tensor '%s': ", t->name);
+          else
+            ponder_error_prefix (c->error, "tensor info %zu: ", i);
+        }
+    }
+  if (status == PONDER_OK)
+    status = ponder_gguf_index_tensors (file, c->error);
+  if (status == PONDER_OK)
+    status = place_tensors (file, offsets, c->pos, c->error);
+  free (offsets);
+  return status;
+}
+
+PonderStatus
+ponder_gguf_parse (const uint8_t   *data,
+                   size_t           size,
+                   const char      *display_name,
+                   PonderGgufFile **out_file,
+                   PonderError     *error)
+{
+  PonderGgufFile *file;
+  Cursor c = { .data = data, .size = size, .pos = 0, .error = error };
+  PonderStatus status;
+
+  if (out_file == NULL || (data == NULL && size > 0))
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_gguf_parse: no buffer or no result pointer");
+  *out_file = NULL;
+  if (display_name == NULL)
+    display_name = "(buffer)";
+  file = calloc (1, sizeof *file);
+  if (file != NULL)
+    file->name = strdup (display_name);
+  if (file == NULL || file->name == NULL)
+    {
+      free (file);
+      return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "%s: out of memory",
+                               display_name);
+    }
+  file->data = data;
+  file->size = size;
+  file->total_bytes = size;
+  file->n_parts = 1;
+  status = parse_body (&c, file);
+  if (status != PONDER_OK)
+    {
+      ponder_error_prefix (error, "%s: ", display_name);
+      ponder_gguf_close (file);
+      return status;
+    }
+  *out_file = file;
+  return PONDER_OK;
+}
+
+/* ---- accessors ------------------------------------------------------- */
+
+uint32_t
+ponder_gguf_version (const PonderGgufFile *file)
+{
+  return file->version;
+}
+
+const char *
+ponder_gguf_path (const PonderGgufFile *file)
+{
+  return file->name;
+}
+
+uint64_t
+ponder_gguf_total_bytes (const PonderGgufFile *file)
+{
+  return file->total_bytes;
+}
+
+uint32_t
+ponder_gguf_n_splits (const PonderGgufFile *file)
+{
+  return file->n_parts;
+}
+
+size_t
+ponder_gguf_n_kv (const PonderGgufFile *file)
+{
+  return file->n_kv;
+}
+
+const PonderGgufKv *
+ponder_gguf_kv (const PonderGgufFile *file,
+                size_t                index)
+{
+  return index < file->n_kv ? &file->kvs[index] : NULL;
+}
+
+const PonderGgufKv *
+ponder_gguf_find_kv (const PonderGgufFile *file,
+                     const char           *key)
+{
+  size_t s;
+
+  if (key == NULL || file->kv_slots == NULL)
+    return NULL;
+  s = slot_lookup (file->kv_slots, file->kv_slots_cap, key, kv_name_of, file->kvs);
+  return file->kv_slots[s] != 0 ? &file->kvs[file->kv_slots[s] - 1] : NULL;
+}
+
+size_t
+ponder_gguf_n_tensors (const PonderGgufFile *file)
+{
+  return file->n_tensors;
+}
+
+const PonderGgufTensor *
+ponder_gguf_tensor (const PonderGgufFile *file,
+                    size_t                index)
+{
+  return index < file->n_tensors ? &file->tensors[index] : NULL;
+}
+
+const PonderGgufTensor *
+ponder_gguf_find_tensor (const PonderGgufFile *file,
+                         const char           *name)
+{
+  size_t s;
+
+  if (name == NULL || file->tensor_slots == NULL)
+    return NULL;
+  s = slot_lookup (file->tensor_slots, file->tensor_slots_cap, name, tensor_name_of,
+                   file->tensors);
+  return file->tensor_slots[s] != 0 ? &file->tensors[file->tensor_slots[s] - 1] : NULL;
+}
+
+static bool
+is_unsigned_type (PonderGgufType type)
+{
+  return type == PONDER_GGUF_UINT8 || type == PONDER_GGUF_UINT16
+         || type == PONDER_GGUF_UINT32 || type == PONDER_GGUF_UINT64;
+}
+
+static bool
+is_signed_type (PonderGgufType type)
+{
+  return type == PONDER_GGUF_INT8 || type == PONDER_GGUF_INT16
+         || type == PONDER_GGUF_INT32 || type == PONDER_GGUF_INT64;
+}
+
+bool
+ponder_gguf_get_uint (const PonderGgufFile *file,
+                      const char           *key,
+                      uint64_t             *out)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, key);
+
+  if (kv == NULL)
+    return false;
+  if (is_unsigned_type (kv->type))
+    *out = kv->value.u64;
+  else if (is_signed_type (kv->type) && kv->value.i64 >= 0)
+    *out = (uint64_t) kv->value.i64;
+  else
+    return false;
+  return true;
+}
+
+bool
+ponder_gguf_get_int (const PonderGgufFile *file,
+                     const char           *key,
+                     int64_t              *out)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, key);
+
+  if (kv == NULL)
+    return false;
+  if (is_signed_type (kv->type))
+    *out = kv->value.i64;
+  else if (is_unsigned_type (kv->type) && kv->value.u64 <= INT64_MAX)
+    *out = (int64_t) kv->value.u64;
+  else
+    return false;
+  return true;
+}
+
+bool
+ponder_gguf_get_float (const PonderGgufFile *file,
+                       const char           *key,
+                       double               *out)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, key);
+
+  if (kv == NULL)
+    return false;
+  if (kv->type == PONDER_GGUF_FLOAT32 || kv->type == PONDER_GGUF_FLOAT64)
+    *out = kv->value.f64;
+  else if (is_signed_type (kv->type))
+    *out = (double) kv->value.i64;
+  else if (is_unsigned_type (kv->type))
+    *out = (double) kv->value.u64;
+  else
+    return false;
+  return true;
+}
+
+bool
+ponder_gguf_get_bool (const PonderGgufFile *file,
+                      const char           *key,
+                      bool                 *out)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, key);
+
+  if (kv == NULL || kv->type != PONDER_GGUF_BOOL)
+    return false;
+  *out = kv->value.u64 != 0;
+  return true;
+}
+
+bool
+ponder_gguf_get_string (const PonderGgufFile *file,
+                        const char           *key,
+                        PonderGgufString     *out)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, key);
+
+  if (kv == NULL || kv->type != PONDER_GGUF_STRING)
+    return false;
+  *out = kv->value.str;
+  return true;
+}
+
+/* Loads element index of a numeric array as either an int or a double. */
+static bool
+array_element (const PonderGgufKv *kv,
+               uint64_t            index,
+               int64_t            *out_int,
+               double             *out_float,
+               bool               *out_is_float)
+{
+  unsigned size;
+  uint64_t bits;
+  float f32;
+
+  if (kv == NULL || kv->type != PONDER_GGUF_ARRAY || index >= kv->array_len
+      || kv->array_type == PONDER_GGUF_STRING || kv->array_type == PONDER_GGUF_ARRAY)
+    return false;
+  size = value_type_sizes[kv->array_type];
+  bits = load_le (kv->array_data + index * size, size);
+  *out_is_float = false;
+  switch (kv->array_type)
+    {
+    case PONDER_GGUF_INT8:  *out_int = (int8_t) bits; break;
+    case PONDER_GGUF_INT16: *out_int = (int16_t) bits; break;
+    case PONDER_GGUF_INT32: *out_int = (int32_t) bits; break;
+    case PONDER_GGUF_INT64: *out_int = (int64_t) bits; break;
+    case PONDER_GGUF_UINT64:
+      if (bits > INT64_MAX)
+        {
+          *out_float = (double) bits;
+          *out_is_float = true;
+          return true;
+        }
+      *out_int = (int64_t) bits;
+      break;
+    case PONDER_GGUF_FLOAT32:
+      {
+        uint32_t b32 = (uint32_t) bits;
+
+        memcpy (&f32, &b32, sizeof f32);
+        *out_float = f32;
+        *out_is_float = true;
+      }
+      break;
+    case PONDER_GGUF_FLOAT64:
+      memcpy (out_float, &bits, sizeof *out_float);
+      *out_is_float = true;
+      break;
+    default: /* UINT8, UINT16, UINT32, BOOL */
+      *out_int = (int64_t) bits;
+      break;
+    }
+  return true;
+}
+
+bool
+ponder_gguf_array_int (const PonderGgufKv *kv,
+                       uint64_t            index,
+                       int64_t            *out)
+{
+  int64_t i;
+  double f;
+  bool is_float;
+
+  if (!array_element (kv, index, &i, &f, &is_float) || is_float)
+    return false;
+  *out = i;
+  return true;
+}
+
+bool
+ponder_gguf_array_float (const PonderGgufKv *kv,
+                         uint64_t            index,
+                         double             *out)
+{
+  int64_t i;
+  double f;
+  bool is_float;
+
+  if (!array_element (kv, index, &i, &f, &is_float))
+    return false;
+  *out = is_float ? f : (double) i;
+  return true;
+}
+
+bool
+ponder_gguf_string_equals (PonderGgufString  str,
+                           const char       *text)
+{
+  size_t n = strlen (text);
+
+  return str.len == n && (n == 0 || memcmp (str.data, text, n) == 0);
+}
