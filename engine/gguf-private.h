@@ -38,3 +38,30 @@ struct PonderGgufFile
  * that occurs twice (which_part says where each copy lives). */
 PonderStatus ponder_gguf_index_tensors (PonderGgufFile *file,
                                         PonderError    *error);
+
+#define PONDER_GGUF_N_VALUE_TYPES 13u
+
+/* Names ("UINT32") and byte sizes of the value types; size 0 for STRING and
+ * ARRAY, whose size depends on the data. */
+extern const char *const ponder_gguf_value_type_names[PONDER_GGUF_N_VALUE_TYPES];
+extern const uint8_t     ponder_gguf_value_type_sizes[PONDER_GGUF_N_VALUE_TYPES];
+
+/* Slots in an open-addressing index for n names (a power of two >= 2n). */
+size_t       ponder_gguf_slots_for     (size_t n);
+
+/* The slot of file->kv_slots holding key, or the empty slot where it would
+ * go. */
+size_t       ponder_gguf_kv_slot       (const PonderGgufFile *file,
+                                        const char           *key);
+
+/* An n_bytes (<= 8) little-endian unsigned integer at p. */
+static inline uint64_t
+ponder_gguf_load_le (const uint8_t *p,
+                     unsigned       n_bytes)
+{
+  uint64_t v = 0;
+
+  for (unsigned i = 0; i < n_bytes; i++)
+    v |= (uint64_t) p[i] << (8 * i);
+  return v;
+}
