@@ -156,7 +156,8 @@ def tensor_specs(cfg):
     arch = cfg['arch']
     # Output projections of the residual blocks get a smaller spread so the
     # residual stream stays O(1) through the layers.
-    specs = [('token_embd.weight', (V, E), 1.0, -1)]
+    # A tied table is also the output matrix: give it the output's spread.
+    specs = [('token_embd.weight', (V, E), 1.5 / math.sqrt(E) if cfg['tied'] else 1.0, -1)]
     if arch == 'llama':
         specs.append(('rope_freqs.weight', (hd // 2,), None, -1))
     for il in range(cfg['n_layer']):
