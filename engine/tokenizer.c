@@ -1,0 +1,1064 @@
+/* tokenizer.c: byte-level BPE vocabularies from GGUF (engine-spec.md 5.2-5.4).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Encoding: the text is cut at special/added token strings (leftmost, then
+ * longest, as Hugging Face's added-vocabulary matcher does), every other
+ * segment is NFC-normalised where the family says so, split by the
+ * pre-tokenizer, mapped byte by byte through GPT-2's table and merged by
+ * rank. Symbols are token ids from the start (each byte's one-character
+ * token), so the merge loop never touches strings.
+ */
+#include "tokenizer.h"
+#include "tokenizer-private.h"
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum
+{
+  TOKEN_TYPE_UNDEFINED    = 0,
+  TOKEN_TYPE_NORMAL       = 1,
+  TOKEN_TYPE_UNKNOWN      = 2,
+  TOKEN_TYPE_CONTROL      = 3,
+  TOKEN_TYPE_USER_DEFINED = 4,
+  TOKEN_TYPE_UNUSED       = 5,
+  TOKEN_TYPE_BYTE         = 6,
+};
+
+#define MAX_EOG 16
+
+typedef struct
+{
+  uint64_t pair;     /* left id << 32 | right id; UINT64_MAX = empty slot */
+  uint32_t rank;
+  int32_t  result;
+} MergeSlot;
+
+struct PonderTokenizer
+{
+  uint32_t            n_vocab;
+  char               *raw;          /* (sum of token lengths) vocabulary strings */
+  size_t             *raw_off;      /* (n_vocab + 1) */
+  char               *text;         /* (sum of decoded lengths + n_vocab) decoded bytes */
+  size_t             *text_off;     /* (n_vocab + 1) */
+  uint8_t            *types;        /* (n_vocab) TOKEN_TYPE_* */
+
+  int32_t            *index;        /* (index_mask + 1) string -> id, -1 empty */
+  size_t              index_mask;
+  MergeSlot          *merges;       /* (merge_mask + 1) pair -> rank, result */
+  size_t              merge_mask;
+  int32_t             byte_token[256];
+
+  /* Special tokens, found by first byte: the distinct lengths, longest
+   * first, of the special strings starting with that byte. */
+  int32_t            *special_index; /* (special_mask + 1) string -> id, -1 empty */
+  size_t              special_mask;
+  uint32_t           *special_lens;  /* (special_lens_off[256]) */
+  uint32_t            special_lens_off[257];
+
+  PonderPreTokenizer *pretok;
+  int32_t             bos;
+  int32_t             eos;
+  bool                add_bos;
+  int32_t             eog[MAX_EOG];
+  size_t              n_eog;
+};
+
+/* ---- Hash tables ---------------------------------------------------------- */
+
+static uint64_t
+hash_bytes (const char *data,
+            size_t      len)
+{
+  uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+
+  for (size_t i = 0; i < len; i++)
+    {
+      h ^= (uint8_t) data[i];
+      h *= 0x100000001b3ull;
+    }
+  return h;
+}
+
+static uint64_t
+hash_pair (uint64_t pair)
+{
+  pair ^= pair >> 33;
+  pair *= 0xff51afd7ed558ccdull;
+  pair ^= pair >> 33;
+  return pair;
+}
+
+static size_t
+table_size_for (size_t n)
+{
+  size_t size = 16;
+
+  while (size < 2 * n)
+    size <<= 1;
+  return size;
+}
+
+static const char *
+token_raw (const PonderTokenizer *tok,
+           int32_t                id,
+           size_t                *out_len)
+{
+  *out_len = tok->raw_off[id + 1] - tok->raw_off[id];
+  return tok->raw + tok->raw_off[id];
+}
+
+static int32_t
+lookup_in (const PonderTokenizer *tok,
+           const int32_t         *table,
+           size_t                 mask,
+           const char            *text,
+           size_t                 len)
+{
+  size_t slot = hash_bytes (text, len) & mask;
+
+  for (;;)
+    {
+      int32_t id = table[slot];
+      size_t id_len;
+      const char *raw;
+
+      if (id < 0)
+        return -1;
+      raw = token_raw (tok, id, &id_len);
+      if (id_len == len && memcmp (raw, text, len) == 0)
+        return id;
+      slot = (slot + 1) & mask;
+    }
+}
+
+/* Inserts id unless its string is already there (the lowest id wins). */
+static void
+insert_in (const PonderTokenizer *tok,
+           int32_t               *table,
+           size_t                 mask,
+           int32_t                id)
+{
+  size_t len;
+  const char *raw = token_raw (tok, id, &len);
+  size_t slot = hash_bytes (raw, len) & mask;
+
+  while (table[slot] >= 0)
+    {
+      size_t other_len;
+      const char *other = token_raw (tok, table[slot], &other_len);
+
+      if (other_len == len && memcmp (other, raw, len) == 0)
+        return;
+      slot = (slot + 1) & mask;
+    }
+  table[slot] = id;
+}
+
+static const MergeSlot *
+find_merge (const PonderTokenizer *tok,
+            int32_t                left,
+            int32_t                right)
+{
+  uint64_t pair = ((uint64_t) (uint32_t) left << 32) | (uint32_t) right;
+  size_t slot = hash_pair (pair) & tok->merge_mask;
+
+  for (;;)
+    {
+      const MergeSlot *entry = &tok->merges[slot];
+
+      if (entry->pair == UINT64_MAX)
+        return NULL;
+      if (entry->pair == pair)
+        return entry;
+      slot = (slot + 1) & tok->merge_mask;
+    }
+}
+
+/* ---- Loading ---------------------------------------------------------------- */
+
+static PonderStatus
+load_strings (PonderTokenizer    *tok,
+              const PonderGgufKv *tokens_kv,
+              PonderError        *error)
+{
+  size_t total = 0;
+
+  for (uint32_t i = 0; i < tok->n_vocab; i++)
+    {
+      if (tokens_kv->array_strings[i].len > SIZE_MAX / 4 - total)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.tokens: token strings are too long");
+      total += tokens_kv->array_strings[i].len;
+    }
+  tok->raw = malloc (total + 1);
+  tok->raw_off = malloc ((tok->n_vocab + 1) * sizeof *tok->raw_off);
+  tok->types = malloc (tok->n_vocab);
+  if (tok->raw == NULL || tok->raw_off == NULL || tok->types == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "tokenizer: out of memory for %u tokens", tok->n_vocab);
+  total = 0;
+  for (uint32_t i = 0; i < tok->n_vocab; i++)
+    {
+      tok->raw_off[i] = total;
+      memcpy (tok->raw + total, tokens_kv->array_strings[i].data,
+              tokens_kv->array_strings[i].len);
+      total += tokens_kv->array_strings[i].len;
+    }
+  tok->raw_off[tok->n_vocab] = total;
+  return PONDER_OK;
+}
+
+static PonderStatus
+load_types (PonderTokenizer      *tok,
+            const PonderGgufFile *file,
+            PonderError          *error)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, "tokenizer.ggml.token_type");
+
+  if (kv == NULL)
+    {
+      /* Optional in GGUF: without it every token is an ordinary one. */
+      memset (tok->types, TOKEN_TYPE_NORMAL, tok->n_vocab);
+      return PONDER_OK;
+    }
+  if (kv->type != PONDER_GGUF_ARRAY || kv->array_len != tok->n_vocab)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.token_type: expected an array of %u integers "
+                             "(one per token), found %s of %llu",
+                             tok->n_vocab, kv->type == PONDER_GGUF_ARRAY ? "an array" : "a scalar",
+                             (unsigned long long) (kv->type == PONDER_GGUF_ARRAY
+                                                   ? kv->array_len : 1));
+  for (uint32_t i = 0; i < tok->n_vocab; i++)
+    {
+      int64_t type;
+
+      if (!ponder_gguf_array_int (kv, i, &type))
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.token_type: element %u is not an integer", i);
+      if (type < TOKEN_TYPE_UNDEFINED || type > TOKEN_TYPE_BYTE)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.token_type[%u] = %lld, expected 0..6",
+                                 i, (long long) type);
+      tok->types[i] = (uint8_t) type;
+    }
+  return PONDER_OK;
+}
+
+static bool
+is_special_type (uint8_t type)
+{
+  return type == TOKEN_TYPE_CONTROL || type == TOKEN_TYPE_USER_DEFINED;
+}
+
+/* Decoded bytes: special tokens are stored as their text, everything else
+ * in GPT-2's byte alphabet, whose code points are mapped back to bytes. */
+static PonderStatus
+build_texts (PonderTokenizer *tok,
+             PonderError     *error)
+{
+  size_t total = 0;
+
+  /* A decoded token is never longer than its raw string. */
+  tok->text = malloc (tok->raw_off[tok->n_vocab] + tok->n_vocab);
+  tok->text_off = malloc ((tok->n_vocab + 1) * sizeof *tok->text_off);
+  if (tok->text == NULL || tok->text_off == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "tokenizer: out of memory for decoded tokens");
+  for (uint32_t id = 0; id < tok->n_vocab; id++)
+    {
+      size_t len, pos = 0;
+      const char *raw = token_raw (tok, (int32_t) id, &len);
+
+      tok->text_off[id] = total;
+      if (is_special_type (tok->types[id]))
+        {
+          memcpy (tok->text + total, raw, len);
+          total += len;
+        }
+      else
+        while (pos < len)
+          {
+            uint32_t cp;
+            size_t n = ponder_unicode_decode_utf8 (raw + pos, len - pos, &cp);
+            int byte = n > 0 ? ponder_unicode_cp_to_byte (cp) : -1;
+
+            if (n == 0)
+              n = 1;      /* ill-formed: pass the byte through */
+            if (byte >= 0)
+              tok->text[total++] = (char) byte;
+            else
+              {
+                memcpy (tok->text + total, raw + pos, n);
+                total += n;
+              }
+            pos += n;
+          }
+      tok->text[total++] = '\0';   /* so that token_bytes is NUL-terminated */
+    }
+  tok->text_off[tok->n_vocab] = total;
+  return PONDER_OK;
+}
+
+static PonderStatus
+build_index (PonderTokenizer *tok,
+             PonderError     *error)
+{
+  size_t size = table_size_for (tok->n_vocab);
+
+  tok->index = malloc (size * sizeof *tok->index);
+  if (tok->index == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+  memset (tok->index, 0xff, size * sizeof *tok->index);
+  tok->index_mask = size - 1;
+  for (uint32_t id = 0; id < tok->n_vocab; id++)
+    insert_in (tok, tok->index, tok->index_mask, (int32_t) id);
+
+  for (unsigned b = 0; b < 256; b++)
+    {
+      char utf8[4];
+      size_t n = ponder_unicode_encode_utf8 (ponder_unicode_byte_to_cp ((uint8_t) b), utf8);
+
+      /* A vocabulary without some byte drops that byte (no fallback exists
+       * in it); all real byte-level vocabularies have all 256. */
+      tok->byte_token[b] = lookup_in (tok, tok->index, tok->index_mask, utf8, n);
+    }
+  return PONDER_OK;
+}
+
+static int32_t
+find_part (const PonderTokenizer *tok,
+           const char            *text,
+           size_t                 len,
+           size_t                 rank,
+           const char            *what,
+           PonderError           *error)
+{
+  int32_t id = lookup_in (tok, tok->index, tok->index_mask, text, len);
+
+  if (id < 0)
+    ponder_error_set (error, PONDER_ERROR_FORMAT,
+                      "tokenizer.ggml.merges[%zu]: the %s \"%.*s\" is not in "
+                      "tokenizer.ggml.tokens", rank, what, (int) (len > 64 ? 64 : len), text);
+  return id;
+}
+
+static PonderStatus
+build_merges (PonderTokenizer      *tok,
+              const PonderGgufFile *file,
+              PonderError          *error)
+{
+  const PonderGgufKv *kv = ponder_gguf_find_kv (file, "tokenizer.ggml.merges");
+  char *joined = NULL;
+  size_t size;
+
+  if (kv == NULL || kv->type != PONDER_GGUF_ARRAY || kv->array_type != PONDER_GGUF_STRING)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.merges: %s", kv == NULL
+                             ? "missing (a BPE vocabulary needs its merges)"
+                             : "expected an array of strings");
+  if (kv->array_len > UINT32_MAX / 4)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.merges: %llu merges is too many",
+                             (unsigned long long) kv->array_len);
+  size = table_size_for (kv->array_len);
+  tok->merges = malloc (size * sizeof *tok->merges);
+  if (tok->merges == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+  for (size_t i = 0; i < size; i++)
+    tok->merges[i].pair = UINT64_MAX;
+  tok->merge_mask = size - 1;
+
+  for (size_t rank = 0; rank < kv->array_len; rank++)
+    {
+      PonderGgufString merge = kv->array_strings[rank];
+      const char *space = merge.len > 1 ? memchr (merge.data + 1, ' ', merge.len - 1) : NULL;
+      size_t left_len, right_len, slot;
+      int32_t left, right, result;
+      uint64_t pair;
+
+      if (space == NULL || space + 1 == merge.data + merge.len)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.merges[%zu] = \"%.*s\": expected \"LEFT RIGHT\"",
+                                 rank, (int) (merge.len > 64 ? 64 : merge.len), merge.data);
+      left_len = (size_t) (space - merge.data);
+      right_len = merge.len - left_len - 1;
+      if ((left = find_part (tok, merge.data, left_len, rank, "left token", error)) < 0
+          || (right = find_part (tok, space + 1, right_len, rank, "right token", error)) < 0)
+        return PONDER_ERROR_FORMAT;
+      free (joined);
+      joined = malloc (merge.len);
+      if (joined == NULL)
+        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+      memcpy (joined, merge.data, left_len);
+      memcpy (joined + left_len, space + 1, right_len);
+      result = find_part (tok, joined, left_len + right_len, rank, "merged token", error);
+      if (result < 0)
+        {
+          free (joined);
+          return PONDER_ERROR_FORMAT;
+        }
+
+      pair = ((uint64_t) (uint32_t) left << 32) | (uint32_t) right;
+      slot = hash_pair (pair) & tok->merge_mask;
+      while (tok->merges[slot].pair != UINT64_MAX && tok->merges[slot].pair != pair)
+        slot = (slot + 1) & tok->merge_mask;
+      if (tok->merges[slot].pair == UINT64_MAX)   /* a repeated merge keeps its first rank */
+        tok->merges[slot] = (MergeSlot) { pair, (uint32_t) rank, result };
+    }
+  free (joined);
+  return PONDER_OK;
+}
+
+static int
+compare_keys (const void *a,
+              const void *b)
+{
+  uint64_t x = *(const uint64_t *) a;
+  uint64_t y = *(const uint64_t *) b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Builds the special-token matcher: a string index over CONTROL and
+ * USER_DEFINED tokens and, per first byte, their distinct lengths. */
+static PonderStatus
+build_specials (PonderTokenizer *tok,
+                PonderError     *error)
+{
+  size_t n_special = 0, n_keys = 0, n_lens = 0, size;
+  uint64_t *keys;     /* (n_special) first byte << 32 | ~length */
+
+  for (uint32_t id = 0; id < tok->n_vocab; id++)
+    if (is_special_type (tok->types[id]) && tok->raw_off[id + 1] > tok->raw_off[id])
+      n_special++;
+  size = table_size_for (n_special);
+  tok->special_index = malloc (size * sizeof *tok->special_index);
+  keys = malloc ((n_special + 1) * sizeof *keys);
+  tok->special_lens = malloc ((n_special + 1) * sizeof *tok->special_lens);
+  if (tok->special_index == NULL || keys == NULL || tok->special_lens == NULL)
+    {
+      free (keys);
+      return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+    }
+  memset (tok->special_index, 0xff, size * sizeof *tok->special_index);
+  tok->special_mask = size - 1;
+
+  for (uint32_t id = 0; id < tok->n_vocab; id++)
+    {
+      size_t len;
+      const char *raw = token_raw (tok, (int32_t) id, &len);
+
+      if (!is_special_type (tok->types[id]) || len == 0 || len >= UINT32_MAX)
+        continue;
+      insert_in (tok, tok->special_index, tok->special_mask, (int32_t) id);
+      keys[n_keys++] = ((uint64_t) (uint8_t) raw[0] << 32) | (UINT32_MAX - (uint32_t) len);
+    }
+  /* Ascending keys: grouped by first byte, longest length first. */
+  qsort (keys, n_keys, sizeof *keys, compare_keys);
+  memset (tok->special_lens_off, 0, sizeof tok->special_lens_off);
+  for (size_t i = 0; i < n_keys; i++)
+    {
+      unsigned b = (unsigned) (keys[i] >> 32);
+
+      if (i > 0 && keys[i] == keys[i - 1])
+        continue;
+      tok->special_lens[n_lens++] = UINT32_MAX - (uint32_t) keys[i];
+      tok->special_lens_off[b + 1]++;
+    }
+  for (int b = 0; b < 256; b++)
+    tok->special_lens_off[b + 1] += tok->special_lens_off[b];
+  free (keys);
+  return PONDER_OK;
+}
+
+/* Tokens that end a turn, by their exact text. Beyond EOS/EOT this follows
+ * the chat formats (<|im_end|>, <|eot_id|>) and engine-spec.md 5.4's guard
+ * against template mismatches: an R1 model that emits a role marker or BOS
+ * has left its turn. */
+static const char *const eog_texts[] = {
+  "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<|EOT|>",
+  "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+  "<\xef\xbd\x9c" "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+  "<\xef\xbd\x9cUser\xef\xbd\x9c>",
+  "<\xef\xbd\x9c" "Assistant\xef\xbd\x9c>",
+};
+
+static void
+add_eog (PonderTokenizer *tok,
+         int32_t          id)
+{
+  if (id < 0 || tok->n_eog >= MAX_EOG)
+    return;
+  for (size_t i = 0; i < tok->n_eog; i++)
+    if (tok->eog[i] == id)
+      return;
+  tok->eog[tok->n_eog++] = id;
+}
+
+static PonderStatus
+read_token_id (PonderTokenizer      *tok,
+               const PonderGgufFile *file,
+               const char           *key,
+               int32_t              *out_id,
+               PonderError          *error)
+{
+  uint64_t value;
+
+  *out_id = -1;
+  if (ponder_gguf_find_kv (file, key) == NULL)
+    return PONDER_OK;
+  if (!ponder_gguf_get_uint (file, key, &value))
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "%s: expected an unsigned integer token id", key);
+  if (value >= tok->n_vocab)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "%s = %llu is out of range: the vocabulary has %u tokens",
+                             key, (unsigned long long) value, tok->n_vocab);
+  *out_id = (int32_t) value;
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_ids (PonderTokenizer      *tok,
+          const PonderGgufFile *file,
+          PonderError          *error)
+{
+  PonderStatus status;
+  int32_t eot;
+
+  if ((status = read_token_id (tok, file, "tokenizer.ggml.bos_token_id", &tok->bos, error))
+      || (status = read_token_id (tok, file, "tokenizer.ggml.eos_token_id", &tok->eos, error))
+      || (status = read_token_id (tok, file, "tokenizer.ggml.eot_token_id", &eot, error)))
+    return status;
+  if (ponder_gguf_find_kv (file, "tokenizer.ggml.add_bos_token") != NULL
+      && !ponder_gguf_get_bool (file, "tokenizer.ggml.add_bos_token", &tok->add_bos))
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.add_bos_token: expected a bool");
+  add_eog (tok, tok->eos);
+  add_eog (tok, eot);
+  for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++)
+    {
+      int32_t id = ponder_tokenizer_find_token (tok, eog_texts[i]);
+
+      /* BOS opens a turn; it only ends generation when the model emits it,
+       * which is the same test. */
+      if (id >= 0 && tok->types[id] == TOKEN_TYPE_CONTROL)
+        add_eog (tok, id);
+    }
+  return PONDER_OK;
+}
+
+static PonderStatus
+read_model_and_pre (const PonderGgufFile *file,
+                    char                  pre_name[64],
+                    PonderError          *error)
+{
+  PonderGgufString model, pre;
+
+  if (!ponder_gguf_get_string (file, "tokenizer.ggml.model", &model))
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.model: missing or not a string");
+  if (!ponder_gguf_string_equals (model, "gpt2"))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "tokenizer.ggml.model = \"%.*s\" is not supported (only \"gpt2\", "
+                             "byte-level BPE)", (int) (model.len > 64 ? 64 : model.len),
+                             model.data);
+  if (!ponder_gguf_get_string (file, "tokenizer.ggml.pre", &pre))
+    {
+      if (ponder_gguf_find_kv (file, "tokenizer.ggml.pre") != NULL)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.pre: expected a string");
+      strcpy (pre_name, "default");
+      return PONDER_OK;
+    }
+  if (pre.len >= 64 || memchr (pre.data, '\0', pre.len) != NULL)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "tokenizer.ggml.pre = \"%.*s\" is not supported",
+                             (int) (pre.len > 64 ? 64 : pre.len), pre.data);
+  memcpy (pre_name, pre.data, pre.len);
+  pre_name[pre.len] = '\0';
+  return PONDER_OK;
+}
+
+static PonderStatus
+load (PonderTokenizer      *tok,
+      const PonderGgufFile *file,
+      PonderError          *error)
+{
+  const PonderGgufKv *tokens_kv = ponder_gguf_find_kv (file, "tokenizer.ggml.tokens");
+  char pre_name[64];
+  PonderStatus status;
+
+  if ((status = read_model_and_pre (file, pre_name, error)) != PONDER_OK)
+    return status;
+  if (tokens_kv == NULL || tokens_kv->type != PONDER_GGUF_ARRAY
+      || tokens_kv->array_type != PONDER_GGUF_STRING)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT, "tokenizer.ggml.tokens: %s",
+                             tokens_kv == NULL ? "missing" : "expected an array of strings");
+  if (tokens_kv->array_len == 0 || tokens_kv->array_len > INT32_MAX / 2)
+    return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                             "tokenizer.ggml.tokens: %llu tokens, expected 1..%d",
+                             (unsigned long long) tokens_kv->array_len, INT32_MAX / 2);
+  tok->n_vocab = (uint32_t) tokens_kv->array_len;
+
+  if ((status = load_strings (tok, tokens_kv, error)) != PONDER_OK
+      || (status = load_types (tok, file, error)) != PONDER_OK
+      || (status = build_texts (tok, error)) != PONDER_OK
+      || (status = build_index (tok, error)) != PONDER_OK
+      || (status = build_merges (tok, file, error)) != PONDER_OK
+      || (status = build_specials (tok, error)) != PONDER_OK
+      || (status = read_ids (tok, file, error)) != PONDER_OK)
+    return status;
+  return ponder_pretok_new (pre_name, &tok->pretok, error);
+}
+
+PonderStatus
+ponder_tokenizer_new (const PonderGgufFile *file,
+                      PonderTokenizer     **out_tokenizer,
+                      PonderError          *error)
+{
+  PonderTokenizer *tok;
+  PonderStatus status;
+
+  *out_tokenizer = NULL;
+  tok = calloc (1, sizeof *tok);
+  if (tok == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+  tok->bos = tok->eos = -1;
+  status = load (tok, file, error);
+  if (status != PONDER_OK)
+    {
+      ponder_error_prefix (error, "%s: ", ponder_gguf_path (file));
+      ponder_tokenizer_free (tok);
+      return status;
+    }
+  *out_tokenizer = tok;
+  return PONDER_OK;
+}
+
+void
+ponder_tokenizer_free (PonderTokenizer *tokenizer)
+{
+  if (tokenizer == NULL)
+    return;
+  free (tokenizer->raw);
+  free (tokenizer->raw_off);
+  free (tokenizer->text);
+  free (tokenizer->text_off);
+  free (tokenizer->types);
+  free (tokenizer->index);
+  free (tokenizer->merges);
+  free (tokenizer->special_index);
+  free (tokenizer->special_lens);
+  ponder_pretok_free (tokenizer->pretok);
+  free (tokenizer);
+}
+
+/* ---- Encoding --------------------------------------------------------------- */
+
+typedef struct
+{
+  int32_t id;       /* token id, -1 for a byte the vocabulary lacks */
+  int32_t prev;     /* index of the previous live symbol, -1 at the start */
+  int32_t next;     /* index of the next live symbol, -1 at the end */
+  bool    alive;
+} Symbol;
+
+typedef struct
+{
+  uint32_t rank;
+  int32_t  left;       /* symbol indices */
+  int32_t  right;
+  int32_t  left_id;    /* the ids when queued: a changed id means stale */
+  int32_t  right_id;
+} Candidate;
+
+typedef struct
+{
+  const PonderTokenizer *tok;
+  int32_t               *ids;        /* (cap_ids) output */
+  size_t                 n_ids;
+  size_t                 cap_ids;
+  Symbol                *symbols;    /* (cap_symbols) per piece byte */
+  size_t                 cap_symbols;
+  Candidate             *heap;       /* (cap_heap) min-heap by (rank, left) */
+  size_t                 n_heap;
+  size_t                 cap_heap;
+  char                  *mapped;     /* (cap_mapped) piece in the byte alphabet */
+  size_t                 cap_mapped;
+} Encoder;
+
+static bool
+grow (void   **buffer,
+      size_t  *cap,
+      size_t   need,
+      size_t   item_size)
+{
+  size_t new_cap = *cap > 0 ? *cap : 64;
+  void *grown;
+
+  if (need <= *cap)
+    return true;
+  while (new_cap < need)
+    new_cap *= 2;
+  if (new_cap > SIZE_MAX / item_size)
+    return false;
+  grown = realloc (*buffer, new_cap * item_size);
+  if (grown == NULL)
+    return false;
+  *buffer = grown;
+  *cap = new_cap;
+  return true;
+}
+
+static PonderStatus
+push_id (Encoder     *enc,
+         int32_t      id,
+         PonderError *error)
+{
+  if (!grow ((void **) &enc->ids, &enc->cap_ids, enc->n_ids + 1, sizeof *enc->ids))
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "tokenizer: out of memory for %zu tokens", enc->n_ids + 1);
+  enc->ids[enc->n_ids++] = id;
+  return PONDER_OK;
+}
+
+static bool
+candidate_less (const Candidate *a,
+                const Candidate *b)
+{
+  return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
+}
+
+static void
+heap_push (Encoder   *enc,
+           Candidate  item)
+{
+  size_t i = enc->n_heap++;
+
+  while (i > 0 && candidate_less (&item, &enc->heap[(i - 1) / 2]))
+    {
+      enc->heap[i] = enc->heap[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+  enc->heap[i] = item;
+}
+
+static Candidate
+heap_pop (Encoder *enc)
+{
+  Candidate top = enc->heap[0];
+  Candidate last = enc->heap[--enc->n_heap];
+  size_t i = 0;
+
+  for (;;)
+    {
+      size_t child = 2 * i + 1;
+
+      if (child >= enc->n_heap)
+        break;
+      if (child + 1 < enc->n_heap && candidate_less (&enc->heap[child + 1], &enc->heap[child]))
+        child++;
+      if (!candidate_less (&enc->heap[child], &last))
+        break;
+      enc->heap[i] = enc->heap[child];
+      i = child;
+    }
+  if (enc->n_heap > 0)
+    enc->heap[i] = last;
+  return top;
+}
+
+/* Queues the pair starting at symbol left, if it is a merge. */
+static void
+queue_pair (Encoder *enc,
+            int32_t  left)
+{
+  const Symbol *a, *b;
+  const MergeSlot *merge;
+
+  if (left < 0 || enc->symbols[left].next < 0)
+    return;
+  a = &enc->symbols[left];
+  b = &enc->symbols[a->next];
+  if (a->id < 0 || b->id < 0 || (merge = find_merge (enc->tok, a->id, b->id)) == NULL)
+    return;
+  heap_push (enc, (Candidate) { merge->rank, left, a->next, a->id, b->id });
+}
+
+/* BPE over one piece: always merge the lowest-ranked adjacent pair, the
+ * leftmost among equals. Each merge queues at most two new pairs, so the
+ * heap holds fewer than 3 * len entries and a piece costs O(len log len),
+ * whatever its length. */
+static PonderStatus
+bpe_piece (Encoder     *enc,
+           const char  *piece,
+           size_t       len,
+           PonderError *error)
+{
+  const PonderTokenizer *tok = enc->tok;
+  PonderStatus status;
+
+  if (len > INT32_MAX / 4
+      || !grow ((void **) &enc->symbols, &enc->cap_symbols, len, sizeof *enc->symbols)
+      || !grow ((void **) &enc->heap, &enc->cap_heap, 3 * len, sizeof *enc->heap))
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "tokenizer: out of memory for a %zu-byte piece", len);
+  for (size_t i = 0; i < len; i++)
+    enc->symbols[i] = (Symbol) { tok->byte_token[(uint8_t) piece[i]], (int32_t) i - 1,
+                                 i + 1 < len ? (int32_t) i + 1 : -1, true };
+  enc->n_heap = 0;
+  for (size_t i = 0; i + 1 < len; i++)
+    queue_pair (enc, (int32_t) i);
+
+  while (enc->n_heap > 0)
+    {
+      Candidate c = heap_pop (enc);
+      Symbol *a = &enc->symbols[c.left];
+      Symbol *b = &enc->symbols[c.right];
+
+      if (!a->alive || !b->alive || a->next != c.right
+          || a->id != c.left_id || b->id != c.right_id)
+        continue;   /* stale: one side has merged since */
+      a->id = find_merge (tok, a->id, b->id)->result;
+      b->alive = false;
+      a->next = b->next;
+      if (b->next >= 0)
+        enc->symbols[b->next].prev = c.left;
+      queue_pair (enc, a->prev);
+      queue_pair (enc, c.left);
+    }
+
+  for (int32_t i = 0; i >= 0; i = enc->symbols[i].next)
+    if (enc->symbols[i].id >= 0 && (status = push_id (enc, enc->symbols[i].id, error)))
+      return status;
+  return PONDER_OK;
+}
+
+/* Llama-3's ignore_merges: a piece that is itself an ordinary token is
+ * emitted whole. */
+static int32_t
+whole_piece_token (Encoder    *enc,
+                   const char *piece,
+                   size_t      len)
+{
+  size_t n = 0;
+  int32_t id;
+
+  if (len > SIZE_MAX / 4
+      || !grow ((void **) &enc->mapped, &enc->cap_mapped, 2 * len, 1))
+    return -1;   /* BPE will report the memory error */
+  for (size_t i = 0; i < len; i++)
+    n += ponder_unicode_encode_utf8 (ponder_unicode_byte_to_cp ((uint8_t) piece[i]),
+                                     enc->mapped + n);
+  id = lookup_in (enc->tok, enc->tok->index, enc->tok->index_mask, enc->mapped, n);
+  if (id >= 0 && is_special_type (enc->tok->types[id]))
+    return -1;
+  return id;
+}
+
+static PonderStatus
+encode_piece (const char  *piece,
+              size_t       len,
+              void        *user_data,
+              PonderError *error)
+{
+  Encoder *enc = user_data;
+  int32_t id;
+
+  if (len == 1 && enc->tok->byte_token[(uint8_t) piece[0]] >= 0)
+    return push_id (enc, enc->tok->byte_token[(uint8_t) piece[0]], error);
+  if (ponder_pretok_ignore_merges (enc->tok->pretok)
+      && (id = whole_piece_token (enc, piece, len)) >= 0)
+    return push_id (enc, id, error);
+  return bpe_piece (enc, piece, len, error);
+}
+
+/* Ordinary text: normalised where the family says so, then pre-tokenized.
+ * Bytes that are not well-formed UTF-8 cannot go through the regexes; each
+ * becomes a piece of its own, which byte-level BPE still encodes, so every
+ * byte string round-trips. */
+static PonderStatus
+encode_text (Encoder     *enc,
+             const char  *text,
+             size_t       len,
+             PonderError *error)
+{
+  const PonderPreTokenizer *pretok = enc->tok->pretok;
+  size_t pos = 0;
+  PonderStatus status = PONDER_OK;
+
+  while (pos < len && status == PONDER_OK)
+    {
+      size_t valid = ponder_unicode_valid_prefix (text + pos, len - pos);
+
+      if (valid > 0 && ponder_pretok_nfc (pretok))
+        {
+          char *normal = NULL;
+          size_t normal_len = 0;
+
+          status = ponder_unicode_nfc (text + pos, valid, &normal, &normal_len, error);
+          if (status == PONDER_OK)
+            status = ponder_pretok_split (pretok, normal, normal_len, encode_piece, enc, error);
+          free (normal);
+        }
+      else if (valid > 0)
+        status = ponder_pretok_split (pretok, text + pos, valid, encode_piece, enc, error);
+      pos += valid;
+      if (pos < len && status == PONDER_OK)
+        {
+          status = encode_piece (text + pos, 1, enc, error);
+          pos++;
+        }
+    }
+  return status;
+}
+
+/* The special token starting at text, longest first; with parse_special
+ * off only USER_DEFINED (added) tokens count. */
+static int32_t
+match_special (const PonderTokenizer *tok,
+               const char            *text,
+               size_t                 len,
+               bool                   parse_special,
+               size_t                *out_len)
+{
+  uint8_t first = (uint8_t) text[0];
+
+  for (uint32_t k = tok->special_lens_off[first]; k < tok->special_lens_off[first + 1]; k++)
+    {
+      uint32_t n = tok->special_lens[k];
+      int32_t id;
+
+      if (n > len)
+        continue;
+      id = lookup_in (tok, tok->special_index, tok->special_mask, text, n);
+      if (id < 0 || (!parse_special && tok->types[id] != TOKEN_TYPE_USER_DEFINED))
+        continue;
+      *out_len = n;
+      return id;
+    }
+  return -1;
+}
+
+PonderStatus
+ponder_tokenizer_encode (const PonderTokenizer *tokenizer,
+                         const char            *text,
+                         size_t                 text_len,
+                         bool                   parse_special,
+                         int32_t              **out_ids,
+                         size_t                *out_n_ids,
+                         PonderError           *error)
+{
+  Encoder enc = { .tok = tokenizer };
+  size_t plain = 0;    /* start of the text not yet encoded */
+  size_t pos = 0;
+  PonderStatus status = PONDER_OK;
+
+  *out_ids = NULL;
+  *out_n_ids = 0;
+  if (text == NULL && text_len > 0)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "tokenizer: NULL text of length %zu", text_len);
+  /* Leftmost match first, then longest: scan positions in order. */
+  while (pos < text_len && status == PONDER_OK)
+    {
+      size_t match_len = 0;
+      int32_t id = match_special (tokenizer, text + pos, text_len - pos, parse_special,
+                                  &match_len);
+
+      if (id < 0)
+        {
+          pos++;
+          continue;
+        }
+      status = encode_text (&enc, text + plain, pos - plain, error);
+      if (status == PONDER_OK)
+        status = push_id (&enc, id, error);
+      pos += match_len;
+      plain = pos;
+    }
+  if (status == PONDER_OK)
+    status = encode_text (&enc, text + plain, text_len - plain, error);
+
+  free (enc.symbols);
+  free (enc.heap);
+  free (enc.mapped);
+  if (status != PONDER_OK)
+    {
+      free (enc.ids);
+      return status;
+    }
+  if (enc.ids == NULL)
+    enc.ids = malloc (sizeof *enc.ids);   /* a valid pointer even for no tokens */
+  if (enc.ids == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
+  *out_ids = enc.ids;
+  *out_n_ids = enc.n_ids;
+  return PONDER_OK;
+}
+
+/* ---- Look-ups ------------------------------------------------------------------ */
+
+const char *
+ponder_tokenizer_token_bytes (const PonderTokenizer *tokenizer,
+                              int32_t                id,
+                              size_t                *out_len)
+{
+  if (id < 0 || (uint32_t) id >= tokenizer->n_vocab)
+    {
+      if (out_len != NULL)
+        *out_len = 0;
+      return NULL;
+    }
+  if (out_len != NULL)
+    *out_len = tokenizer->text_off[id + 1] - tokenizer->text_off[id] - 1;   /* minus the NUL */
+  return tokenizer->text + tokenizer->text_off[id];
+}
+
+uint32_t
+ponder_tokenizer_n_vocab (const PonderTokenizer *tokenizer)
+{
+  return tokenizer->n_vocab;
+}
+
+int32_t
+ponder_tokenizer_bos (const PonderTokenizer *tokenizer)
+{
+  return tokenizer->bos;
+}
+
+int32_t
+ponder_tokenizer_eos (const PonderTokenizer *tokenizer)
+{
+  return tokenizer->eos;
+}
+
+bool
+ponder_tokenizer_add_bos (const PonderTokenizer *tokenizer)
+{
+  return tokenizer->add_bos && tokenizer->bos >= 0;
+}
+
+bool
+ponder_tokenizer_is_end_of_generation (const PonderTokenizer *tokenizer,
+                                       int32_t                id)
+{
+  for (size_t i = 0; i < tokenizer->n_eog; i++)
+    if (tokenizer->eog[i] == id)
+      return true;
+  return false;
+}
+
+int32_t
+ponder_tokenizer_find_token (const PonderTokenizer *tokenizer,
+                             const char            *text)
+{
+  if (text == NULL || text[0] == '\0')
+    return -1;
+  return lookup_in (tokenizer, tokenizer->special_index, tokenizer->special_mask,
+                    text, strlen (text));
+}
