@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * tokenizer.c      vocabulary, special tokens, BPE merges, encode/decode
+ * tokenizer.c      loading the vocabulary, merges and special tokens; look-ups
+ * tokenizer-bpe.c  encoding: special-token split, BPE
  * tokenizer-pre.c  pre-tokenizers (regex lists run with PCRE2)
  * unicode.c        UTF-8 helpers, the GPT-2 byte map, NFC, streaming UTF-8
  */
@@ -73,3 +74,75 @@ PonderStatus ponder_pretok_split (const PonderPreTokenizer *pretok,
                                   PonderPretokFunc           func,
                                   void                     *user_data,
                                   PonderError              *error);
+
+/* ---- tokenizer.c: the loaded vocabulary --------------------------------- */
+
+typedef struct PonderTokenizer PonderTokenizer;
+
+enum
+{
+  PONDER_TOKEN_TYPE_UNDEFINED    = 0,
+  PONDER_TOKEN_TYPE_NORMAL       = 1,
+  PONDER_TOKEN_TYPE_UNKNOWN      = 2,
+  PONDER_TOKEN_TYPE_CONTROL      = 3,
+  PONDER_TOKEN_TYPE_USER_DEFINED = 4,
+  PONDER_TOKEN_TYPE_UNUSED       = 5,
+  PONDER_TOKEN_TYPE_BYTE         = 6,
+};
+
+#define PONDER_TOKENIZER_MAX_EOG 16
+
+typedef struct
+{
+  uint64_t pair;     /* left id << 32 | right id; UINT64_MAX = empty slot */
+  uint32_t rank;     /* index in tokenizer.ggml.merges */
+  int32_t  result;   /* id of the merged token */
+} PonderMergeSlot;
+
+struct PonderTokenizer
+{
+  uint32_t            n_vocab;
+  char               *raw;           /* (sum of token lengths) vocabulary strings */
+  size_t             *raw_off;       /* (n_vocab + 1) */
+  char               *text;          /* (sum of decoded lengths + n_vocab) decoded bytes, NUL after each */
+  size_t             *text_off;      /* (n_vocab + 1) */
+  uint8_t            *types;         /* (n_vocab) PONDER_TOKEN_TYPE_* */
+
+  int32_t            *index;         /* (index_mask + 1) string -> id, -1 empty */
+  size_t              index_mask;
+  PonderMergeSlot    *merges;        /* (merge_mask + 1) pair -> rank, result */
+  size_t              merge_mask;
+  int32_t             byte_token[256]; /* id of each byte's one-character token, -1 if none */
+
+  /* Special tokens, found by first byte: the distinct lengths, longest
+   * first, of the special strings starting with that byte. */
+  int32_t            *special_index; /* (special_mask + 1) string -> id, -1 empty */
+  size_t              special_mask;
+  uint32_t           *special_lens;  /* (special_lens_off[256]) */
+  uint32_t            special_lens_off[257];
+
+  PonderPreTokenizer *pretok;
+  int32_t             bos;
+  int32_t             eos;
+  bool                add_bos;
+  int32_t             eog[PONDER_TOKENIZER_MAX_EOG];
+  size_t              n_eog;
+};
+
+static inline bool
+ponder_tokenizer_is_special_type (uint8_t type)
+{
+  return type == PONDER_TOKEN_TYPE_CONTROL || type == PONDER_TOKEN_TYPE_USER_DEFINED;
+}
+
+/* The id whose vocabulary string is text in one of the string indexes
+ * (index or special_index), or -1. */
+int32_t                ponder_tokenizer_lookup     (const PonderTokenizer *tok,
+                                                    const int32_t         *table,
+                                                    size_t                 mask,
+                                                    const char            *text,
+                                                    size_t                 len);
+/* The merge of two adjacent tokens, or NULL. */
+const PonderMergeSlot *ponder_tokenizer_find_merge (const PonderTokenizer *tok,
+                                                    int32_t                left,
+                                                    int32_t                right);

@@ -23,41 +23,35 @@ byte_is_printable (uint8_t byte)
          || (byte >= 0xAE);
 }
 
+/* The 68 non-printable bytes in order are 0x00-0x20 (33), 0x7F-0xA0 (34)
+ * and 0xAD (1). */
 uint32_t
 ponder_unicode_byte_to_cp (uint8_t byte)
 {
-  uint32_t n_before = 0;
-
   if (byte_is_printable (byte))
     return byte;
-  /* Count the non-printable bytes below this one. */
-  for (unsigned b = 0; b < byte; b++)
-    if (!byte_is_printable ((uint8_t) b))
-      n_before++;
-  return 0x100 + n_before;
+  if (byte <= 0x20)
+    return 0x100 + byte;
+  if (byte <= 0xA0)
+    return 0x100 + 33 + (byte - 0x7F);
+  return 0x100 + 67;   /* 0xAD, the soft hyphen */
 }
 
 int
 ponder_unicode_cp_to_byte (uint32_t cp)
 {
-  static int table[0x100 + 68];
-  static bool ready;
-  uint32_t n = 0;
+  uint32_t n;
 
   if (cp < 0x100)
     return byte_is_printable ((uint8_t) cp) ? (int) cp : -1;
   if (cp >= 0x100 + 68)
     return -1;
-  /* The table is pure data computed the same way by every thread, so a race
-   * on first use only writes equal values. */
-  if (!ready)
-    {
-      for (unsigned b = 0; b < 256; b++)
-        if (!byte_is_printable ((uint8_t) b))
-          table[0x100 + n++] = (int) b;
-      ready = true;
-    }
-  return table[cp];
+  n = cp - 0x100;
+  if (n < 33)
+    return (int) n;
+  if (n < 67)
+    return (int) (0x7F + n - 33);
+  return 0xAD;
 }
 
 size_t
