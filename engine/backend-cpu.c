@@ -1,0 +1,449 @@
+/* backend-cpu.c: the CPU implementation of backend.h.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Matrix products split the weight rows across the pool's threads: the
+ * activations are converted once into the kernel's input format
+ * (ponder_matmul_prepare_input) and every thread then runs
+ * ponder_matmul_rows over its own rows, so each weight byte is read by one
+ * thread once per batch. Attention is split over (token, head) pairs. The
+ * cheap element-wise ops run on the calling thread except swiglu, whose
+ * exponentials are worth spreading at decode time. Nothing is allocated per
+ * op: the prepared-input scratch is sized at creation.
+ */
+#include "backend.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "quant.h"
+#include "threadpool.h"
+
+typedef struct
+{
+  PonderBackend     base;
+  PonderThreadpool *pool;
+  uint8_t          *prepared;       /* (prepared_bytes) kernel input rows */
+  size_t            prepared_bytes;
+  float            *rope_cs;        /* (2 * max_n_in) cos and sin of one token */
+  size_t            max_n_in;
+  void            **allocations;    /* (n_allocations) activation buffers */
+  size_t            n_allocations;
+} CpuBackend;
+
+/* ---- Matrix product ---------------------------------------------------- */
+
+typedef struct
+{
+  const PonderWeight *w;
+  const float        *x;
+  size_t              in_row_bytes;
+  uint32_t            n_tokens;
+  uint8_t            *prepared;
+  float              *y;
+} MatmulTask;
+
+static void
+prepare_task (void *data,
+              int   ith,
+              int   nth)
+{
+  MatmulTask *task = data;
+  size_t begin, end;
+
+  ponder_split_range (task->n_tokens, ith, nth, &begin, &end);
+  if (begin < end)
+    ponder_matmul_prepare_input (task->w->kernel, task->x + begin * task->w->n_in,
+                                 task->w->n_in, task->w->n_in, end - begin,
+                                 task->prepared + begin * task->in_row_bytes);
+}
+
+static void
+rows_task (void *data,
+           int   ith,
+           int   nth)
+{
+  MatmulTask *task = data;
+  size_t begin, end;
+
+  ponder_split_range (task->w->n_out, ith, nth, &begin, &end);
+  if (begin < end)
+    ponder_matmul_rows (task->w->kernel, task->w->data, task->w->n_in, begin, end,
+                        task->prepared, task->n_tokens, task->y, task->w->n_out);
+}
+
+static void
+cpu_matmul (PonderBackend      *be,
+            const PonderWeight *w,
+            const float        *x,
+            uint32_t            n_tokens,
+            float              *y)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  size_t in_row_bytes = ponder_matmul_input_row_bytes (w->kernel, w->n_in);
+  uint32_t chunk = in_row_bytes > 0 ? (uint32_t) (cpu->prepared_bytes / in_row_bytes) : n_tokens;
+  MatmulTask task;
+
+  if (chunk == 0)
+    chunk = 1; /* cannot happen: scratch is sized for max_n_in */
+  for (uint32_t t0 = 0; t0 < n_tokens; t0 += chunk)
+    {
+      task.w = w;
+      task.x = x + (size_t) t0 * w->n_in;
+      task.in_row_bytes = in_row_bytes;
+      task.n_tokens = n_tokens - t0 < chunk ? n_tokens - t0 : chunk;
+      task.prepared = cpu->prepared;
+      task.y = y + (size_t) t0 * w->n_out;
+      if (task.n_tokens >= 4 && ponder_threadpool_size (cpu->pool) > 1)
+        ponder_threadpool_run (cpu->pool, prepare_task, &task);
+      else
+        prepare_task (&task, 0, 1);
+      ponder_threadpool_run (cpu->pool, rows_task, &task);
+    }
+}
+
+/* ---- Element-wise ops -------------------------------------------------- */
+
+static void
+cpu_embed (PonderBackend      *be,
+           const PonderWeight *table,
+           const int32_t      *ids,
+           uint32_t            n_tokens,
+           float              *out)
+{
+  for (uint32_t t = 0; t < n_tokens; t++)
+    ponder_dequantize_row ((PonderType) table->type,
+                           table->data + (size_t) ids[t] * table->row_bytes,
+                           out + (size_t) t * table->n_in, table->n_in);
+}
+
+static void
+cpu_rmsnorm (PonderBackend *be,
+             const float   *x,
+             const float   *w,
+             uint32_t       n_rows,
+             uint32_t       n,
+             float          eps,
+             float         *out)
+{
+  for (uint32_t r = 0; r < n_rows; r++)
+    {
+      const float *xr = x + (size_t) r * n;
+      float *yr = out + (size_t) r * n;
+      double sum = 0.0;
+      float scale;
+
+      for (uint32_t i = 0; i < n; i++)
+        sum += (double) xr[i] * xr[i];
+      scale = (float) (1.0 / sqrt (sum / n + eps));
+      for (uint32_t i = 0; i < n; i++)
+        yr[i] = w[i] * (xr[i] * scale);
+    }
+}
+
+static void
+cpu_add_bias (PonderBackend *be,
+              float         *y,
+              const float   *bias,
+              uint32_t       n_rows,
+              uint32_t       n)
+{
+  for (uint32_t r = 0; r < n_rows; r++)
+    for (uint32_t i = 0; i < n; i++)
+      y[(size_t) r * n + i] += bias[i];
+}
+
+static void
+cpu_rope (PonderBackend    *be,
+          float            *x,
+          uint32_t          n_tokens,
+          uint32_t          n_heads,
+          uint32_t          head_dim,
+          uint32_t          pos0,
+          const PonderRope *rope)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  uint32_t half = rope->n_rot / 2;
+  float *cs = cpu->rope_cs; /* (half, 2) */
+
+  for (uint32_t t = 0; t < n_tokens; t++)
+    {
+      float p = (float) (pos0 + t);
+
+      for (uint32_t i = 0; i < half; i++)
+        {
+          float theta = p * rope->freq[i];
+          cs[2 * i] = cosf (theta) * rope->mscale;
+          cs[2 * i + 1] = sinf (theta) * rope->mscale;
+        }
+      for (uint32_t h = 0; h < n_heads; h++)
+        {
+          float *v = x + ((size_t) t * n_heads + h) * head_dim;
+          /* NORM pairs (2i, 2i+1); NEOX pairs (i, i + n_rot/2). */
+          size_t step = rope->pairing == PONDER_ROPE_NORM ? 2 : 1;
+          size_t off = rope->pairing == PONDER_ROPE_NORM ? 1 : half;
+
+          for (uint32_t i = 0; i < half; i++)
+            {
+              float *a = v + i * step;
+              float x0 = a[0], x1 = a[off];
+
+              a[0] = x0 * cs[2 * i] - x1 * cs[2 * i + 1];
+              a[off] = x0 * cs[2 * i + 1] + x1 * cs[2 * i];
+            }
+        }
+    }
+}
+
+static void
+cpu_kv_store (PonderBackend       *be,
+              const PonderKvCache *cache,
+              PonderKvLayer       *kv,
+              uint32_t             pos0,
+              uint32_t             n_tokens,
+              const float         *k,
+              const float         *v)
+{
+  memcpy (kv->k + (size_t) pos0 * cache->k_row, k,
+          (size_t) n_tokens * cache->k_row * sizeof (float));
+  memcpy (kv->v + (size_t) pos0 * cache->v_row, v,
+          (size_t) n_tokens * cache->v_row * sizeof (float));
+}
+
+typedef struct
+{
+  float       *gate;
+  const float *up;
+  size_t       n;
+} SwigluTask;
+
+static void
+swiglu_task (void *data,
+             int   ith,
+             int   nth)
+{
+  SwigluTask *task = data;
+  size_t begin, end;
+
+  ponder_split_range (task->n, ith, nth, &begin, &end);
+  for (size_t i = begin; i < end; i++)
+    {
+      float g = task->gate[i];
+      task->gate[i] = g / (1.0f + expf (-g)) * task->up[i];
+    }
+}
+
+static void
+cpu_swiglu (PonderBackend *be,
+            float         *gate,
+            const float   *up,
+            size_t         n)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  SwigluTask task = { gate, up, n };
+
+  if (n >= 4096)
+    ponder_threadpool_run (cpu->pool, swiglu_task, &task);
+  else
+    swiglu_task (&task, 0, 1);
+}
+
+static void
+cpu_add (PonderBackend *be,
+         float         *x,
+         const float   *y,
+         size_t         n)
+{
+  for (size_t i = 0; i < n; i++)
+    x[i] += y[i];
+}
+
+/* ---- Attention --------------------------------------------------------- */
+
+typedef struct
+{
+  const float         *q;
+  const PonderKvCache *cache;
+  const PonderKvLayer *kv;
+  uint32_t             pos0;
+  uint32_t             n_tokens;
+  uint32_t             n_head;
+  uint32_t             n_head_kv;
+  uint32_t             hd_k;
+  uint32_t             hd_v;
+  float                scale;
+  float               *out;
+} AttentionTask;
+
+static inline float
+dot (const float *a,
+     const float *b,
+     uint32_t     n)
+{
+  float acc[8] = { 0 };
+  float sum = 0.0f;
+  uint32_t i = 0;
+
+  /* Eight independent sums let the compiler vectorise without -ffast-math. */
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++)
+      acc[j] += a[i + j] * b[i + j];
+  for (; i < n; i++)
+    sum += a[i] * b[i];
+  for (int j = 0; j < 8; j++)
+    sum += acc[j];
+  return sum;
+}
+
+/* One query head of one token, online softmax (Milakov & Gimelshein 2018):
+ * a running maximum m and denominator l, rescaling the output accumulator
+ * when the maximum grows, so the scores are never stored. */
+static void
+attend_one (const AttentionTask *task,
+            uint32_t             t,
+            uint32_t             h)
+{
+  const float *q = task->q + ((size_t) t * task->n_head + h) * task->hd_k;
+  float *o = task->out + ((size_t) t * task->n_head + h) * task->hd_v;
+  uint32_t kvh = h / (task->n_head / task->n_head_kv);
+  const float *k = task->kv->k + (size_t) kvh * task->hd_k;
+  const float *v = task->kv->v + (size_t) kvh * task->hd_v;
+  size_t k_row = task->cache->k_row, v_row = task->cache->v_row;
+  uint32_t n_pos = task->pos0 + t + 1;
+  float m = -INFINITY, l = 0.0f;
+
+  memset (o, 0, task->hd_v * sizeof (float));
+  for (uint32_t s = 0; s < n_pos; s++)
+    {
+      float score = dot (q, k + s * k_row, task->hd_k) * task->scale;
+      const float *vs = v + s * v_row;
+      float w;
+
+      if (score > m)
+        {
+          float c = expf (m - score);
+          l *= c;
+          for (uint32_t i = 0; i < task->hd_v; i++)
+            o[i] *= c;
+          m = score;
+        }
+      w = expf (score - m);
+      l += w;
+      for (uint32_t i = 0; i < task->hd_v; i++)
+        o[i] += w * vs[i];
+    }
+  for (uint32_t i = 0; i < task->hd_v; i++)
+    o[i] /= l;
+}
+
+static void
+attention_task (void *data,
+                int   ith,
+                int   nth)
+{
+  AttentionTask *task = data;
+  size_t begin, end;
+
+  ponder_split_range ((size_t) task->n_tokens * task->n_head, ith, nth, &begin, &end);
+  for (size_t item = begin; item < end; item++)
+    attend_one (task, (uint32_t) (item / task->n_head), (uint32_t) (item % task->n_head));
+}
+
+static void
+cpu_attention (PonderBackend       *be,
+               const float         *q,
+               const PonderKvCache *cache,
+               const PonderKvLayer *kv,
+               uint32_t             pos0,
+               uint32_t             n_tokens,
+               uint32_t             n_head,
+               uint32_t             n_head_kv,
+               uint32_t             hd_k,
+               uint32_t             hd_v,
+               float                scale,
+               float               *out)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  AttentionTask task = { q, cache, kv, pos0, n_tokens, n_head, n_head_kv, hd_k, hd_v, scale,
+                         out };
+
+  ponder_threadpool_run (cpu->pool, attention_task, &task);
+}
+
+/* ---- Lifetime ---------------------------------------------------------- */
+
+static float *
+cpu_alloc_activations (PonderBackend *be,
+                       size_t         n)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  void **list = realloc (cpu->allocations, (cpu->n_allocations + 1) * sizeof *list);
+  float *buf;
+
+  if (list == NULL)
+    return NULL;
+  cpu->allocations = list;
+  buf = calloc (n ? n : 1, sizeof (float));
+  if (buf != NULL)
+    cpu->allocations[cpu->n_allocations++] = buf;
+  return buf;
+}
+
+static void
+cpu_free (PonderBackend *be)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+
+  if (cpu == NULL)
+    return;
+  for (size_t i = 0; i < cpu->n_allocations; i++)
+    free (cpu->allocations[i]);
+  free (cpu->allocations);
+  free (cpu->prepared);
+  free (cpu->rope_cs);
+  free (cpu);
+}
+
+PonderStatus
+ponder_backend_cpu_new (PonderThreadpool *pool,
+                        uint32_t          max_tokens,
+                        size_t            max_n_in,
+                        PonderBackend   **out_backend,
+                        PonderError      *error)
+{
+  CpuBackend *cpu = calloc (1, sizeof *cpu);
+
+  *out_backend = NULL;
+  if (cpu == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the CPU backend");
+  cpu->base.name = "cpu";
+  cpu->base.free = cpu_free;
+  cpu->base.alloc_activations = cpu_alloc_activations;
+  cpu->base.embed = cpu_embed;
+  cpu->base.rmsnorm = cpu_rmsnorm;
+  cpu->base.matmul = cpu_matmul;
+  cpu->base.add_bias = cpu_add_bias;
+  cpu->base.rope = cpu_rope;
+  cpu->base.kv_store = cpu_kv_store;
+  cpu->base.attention = cpu_attention;
+  cpu->base.swiglu = cpu_swiglu;
+  cpu->base.add = cpu_add;
+  cpu->pool = pool;
+  cpu->max_n_in = max_n_in;
+  /* The widest input format is F32 (4 bytes per element); block formats
+   * are smaller. A little slack covers per-row headers. */
+  cpu->prepared_bytes = (size_t) max_tokens * (max_n_in * sizeof (float) + 256);
+  cpu->prepared = malloc (cpu->prepared_bytes);
+  cpu->rope_cs = calloc (2 * max_n_in + 2, sizeof (float));
+  if (cpu->prepared == NULL || cpu->rope_cs == NULL)
+    {
+      cpu_free (&cpu->base);
+      return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                               "out of memory for %zu bytes of matmul scratch",
+                               (size_t) max_tokens * max_n_in * sizeof (float));
+    }
+  *out_backend = &cpu->base;
+  return PONDER_OK;
+}

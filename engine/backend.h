@@ -1,0 +1,103 @@
+/* backend.h: the operations the forward pass needs, behind function pointers.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * forward.c is written once against this table. A backend is chosen per
+ * layer at load time (the forward pass keeps one pointer per layer), so a
+ * Vulkan backend can take some layers and the CPU the rest. Activations are
+ * float buffers the backend hands out with alloc_activations, so a GPU
+ * backend may give host-visible device memory; the CPU backend gives plain
+ * memory. Rows are tokens: a buffer of shape (n_tokens, n) has token t's
+ * vector at t * n. Every op acts on a batch of n_tokens rows.
+ *
+ * Later additions for deepseek2 go at the end of the table: expert routing
+ * (top-k over router logits), matmul_expert (one expert slice of a 3-D
+ * weight), and the MLA attention over a latent KV cache.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kv-cache.h"
+#include "model.h"
+#include "ponder-engine.h"
+
+/* RoPE parameters with everything that does not depend on the position
+ * precomputed: theta_i(p) = p * freq[i], magnitude mscale (spec 3.2). */
+typedef struct
+{
+  PonderRopePairing pairing;
+  uint32_t          n_rot;
+  float             mscale;
+  float            *freq; /* (n_rot / 2) base^(-2i/n_rot) / ff_i, YaRN-blended */
+} PonderRope;
+
+PonderStatus ponder_rope_init  (PonderRope          *rope,
+                                const PonderHparams *hp,
+                                const float         *freq_factors, /* (n_rot / 2) or NULL */
+                                PonderError         *error);
+void         ponder_rope_clear (PonderRope          *rope);
+
+typedef struct PonderBackend PonderBackend;
+
+struct PonderBackend
+{
+  const char *name;
+
+  void   (*free)              (PonderBackend *be);
+
+  /* Returns a buffer of n floats valid until the backend is freed. */
+  float *(*alloc_activations) (PonderBackend *be, size_t n);
+
+  /* out (n_tokens, n_in) = dequantised rows ids of table. */
+  void   (*embed)    (PonderBackend *be, const PonderWeight *table, const int32_t *ids,
+                      uint32_t n_tokens, float *out);
+
+  /* out (n_rows, n) = rmsnorm of each row of x with weight w (n); out may be x. */
+  void   (*rmsnorm)  (PonderBackend *be, const float *x, const float *w, uint32_t n_rows,
+                      uint32_t n, float eps, float *out);
+
+  /* y (n_tokens, w->n_out) = x (n_tokens, w->n_in) times w transposed. */
+  void   (*matmul)   (PonderBackend *be, const PonderWeight *w, const float *x,
+                      uint32_t n_tokens, float *y);
+
+  /* y (n_rows, n) += bias (n) on every row. */
+  void   (*add_bias) (PonderBackend *be, float *y, const float *bias, uint32_t n_rows,
+                      uint32_t n);
+
+  /* Rotates the first rope->n_rot dims of every head of x (n_tokens, n_heads,
+   * head_dim) in place; token t sits at position pos0 + t. */
+  void   (*rope)     (PonderBackend *be, float *x, uint32_t n_tokens, uint32_t n_heads,
+                      uint32_t head_dim, uint32_t pos0, const PonderRope *rope);
+
+  /* Stores k (n_tokens, k_row) and v (n_tokens, v_row) at positions
+   * [pos0, pos0 + n_tokens) of layer kv. */
+  void   (*kv_store) (PonderBackend *be, const PonderKvCache *cache, PonderKvLayer *kv,
+                      uint32_t pos0, uint32_t n_tokens, const float *k, const float *v);
+
+  /* Causal GQA attention: out (n_tokens, n_head * hd_v) from q (n_tokens,
+   * n_head * hd_k) over positions [0, pos0 + t] of kv for token t. */
+  void   (*attention) (PonderBackend *be, const float *q, const PonderKvCache *cache,
+                       const PonderKvLayer *kv, uint32_t pos0, uint32_t n_tokens,
+                       uint32_t n_head, uint32_t n_head_kv, uint32_t hd_k, uint32_t hd_v,
+                       float scale, float *out);
+
+  /* gate (n) = silu (gate) * up. */
+  void   (*swiglu)   (PonderBackend *be, float *gate, const float *up, size_t n);
+
+  /* x (n) += y. */
+  void   (*add)      (PonderBackend *be, float *x, const float *y, size_t n);
+};
+
+typedef struct PonderThreadpool PonderThreadpool;
+
+/* The CPU backend runs its parallel ops on pool (borrowed, owned by the
+ * session). max_tokens and max_n_in size its scratch for prepared matmul
+ * inputs. */
+PonderStatus ponder_backend_cpu_new (PonderThreadpool *pool,
+                                     uint32_t          max_tokens,
+                                     size_t            max_n_in,
+                                     PonderBackend   **out_backend,
+                                     PonderError      *error);

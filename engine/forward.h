@@ -1,0 +1,54 @@
+/* forward.h: the transformer forward pass over a batch of tokens.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "backend.h"
+#include "kv-cache.h"
+#include "model.h"
+
+typedef enum
+{
+  PONDER_LOGITS_NONE, /* prompt chunk: only fill the KV cache */
+  PONDER_LOGITS_LAST, /* logits of the last token of the batch */
+  PONDER_LOGITS_ALL,  /* logits of every token of the batch */
+} PonderLogitsMode;
+
+typedef struct
+{
+  const PonderModelWeights *weights;
+  PonderBackend            *backend;        /* embedding, final norm, logits */
+  PonderBackend           **layer_backend;  /* (n_layers) who runs each layer */
+  PonderRope                rope;
+  uint32_t                  max_tokens;     /* batch size the buffers hold */
+  float                    *x;              /* (max_tokens, n_embd) residual stream */
+  float                    *xn;             /* (max_tokens, max (n_embd, n_head * hd_v)) normed input / attn out */
+  float                    *q;              /* (max_tokens, n_head * hd_k) */
+  float                    *k;              /* (max_tokens, n_head_kv * hd_k) */
+  float                    *v;              /* (max_tokens, n_head_kv * hd_v) */
+  float                    *proj;           /* (max_tokens, n_embd) attn / ffn output */
+  float                    *gate;           /* (max_tokens, n_ff) */
+  float                    *up;             /* (max_tokens, n_ff) */
+} PonderForward;
+
+/* All layers on backend (borrowed; it must outlive the forward). */
+PonderStatus ponder_forward_init  (PonderForward            *fw,
+                                   const PonderModelWeights *weights,
+                                   PonderBackend            *backend,
+                                   uint32_t                  max_tokens,
+                                   PonderError              *error);
+void         ponder_forward_clear (PonderForward            *fw);
+
+/* Evaluates tokens (n_tokens <= max_tokens, ids already checked) at
+ * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits
+ * receives 0, 1 or n_tokens rows of n_vocab floats according to mode. */
+void         ponder_forward_run   (PonderForward            *fw,
+                                   PonderKvCache            *cache,
+                                   const int32_t            *tokens,
+                                   uint32_t                  n_tokens,
+                                   uint32_t                  pos0,
+                                   PonderLogitsMode          mode,
+                                   float                    *logits);
