@@ -435,6 +435,19 @@ def generate(path, arch='qwen2', preset='tiny', wtype='F32', vocab=None, tied=No
     return dict(config=cfg, types=types, floats=floats, bytes_read_per_token=read_bytes)
 
 
+def weights_read_bytes(cfg, wtype):
+    """Bytes of weights a decoded token reads: every tensor except the
+    embedding table, unless the table is also the output (benchmarks.md)."""
+    total = 0
+    for name, shape, std, layer in tensor_specs(cfg):
+        if name == 'token_embd.weight' and not cfg['tied']:
+            continue
+        t = tensor_type(name, wtype, shape[-1], len(shape), layer, cfg['n_layer'], cfg['tied'])
+        rows = shape[0] if len(shape) == 2 else 1
+        total += rows * quants.row_bytes(t, shape[-1])
+    return total
+
+
 # ---- the scripted model ----------------------------------------------------------
 
 # Each piece must be one whole token of the deepseek-r1-qwen vocabulary and no
