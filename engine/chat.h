@@ -50,6 +50,7 @@ typedef struct
   bool   answer_started;  /* answer text has been emitted (leading "\n\n" stripped) */
   char   held[16];        /* text that may be the start of a split tag */
   size_t n_held;
+  size_t n_newlines_stripped; /* of the answer's leading "\n\n" (at most 2) */
 } PonderReasoningSplitter;
 
 void ponder_reasoning_splitter_init (PonderReasoningSplitter *splitter,

@@ -26,3 +26,13 @@ void           ponder_sampler_accept (PonderSampler             *sampler,
 /* Picks a token from logits (n_vocab floats; may be modified in place). */
 int32_t        ponder_sampler_sample (PonderSampler             *sampler,
                                       float                     *logits);
+
+/* For tests: every step of ponder_sampler_sample() but the draw. Returns the
+ * number of surviving candidates and points *out_ids / *out_probs at them,
+ * most probable first (ties: lower id first), with their final
+ * probabilities (summing to 1). The arrays belong to the sampler and stay
+ * valid until its next call; 0 only if an allocation failed. */
+size_t         ponder_sampler_candidates (PonderSampler        *sampler,
+                                          float                *logits,
+                                          const int32_t       **out_ids,
+                                          const float         **out_probs);
