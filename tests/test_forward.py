@@ -166,6 +166,18 @@ def check_scripted(tmp):
     path = os.path.join(tmp, 'scripted.gguf')
     script = gen_model.generate_scripted(path)
     fails = []
+    # First the model itself, on the reference: teacher-forced over prompt +
+    # script, the argmax after each token must be the script's next token.
+    cfg, W, types = reference.load_model(path)
+    ids = {s: i for i, s in enumerate(gen_model.gguf_writer.read_gguf(path)[0]
+                                     ['tokenizer.ggml.tokens'])}
+    prompt = [ids[gen_model.BOS], ids[gen_model.USER], 3838, 374, 220, 16, 10, 16, 30,
+              ids[gen_model.ASSISTANT], ids[gen_model.THINK], ids['Ċ']]
+    gen = script['generated_ids']
+    logits = reference.forward(cfg, W, prompt + gen[:-1], types)
+    pred = [int(i) for i in logits[len(prompt) - 1:].argmax(axis=1)]
+    if pred != gen:
+        fails.append('scripted: the reference does not follow the script: %s' % pred)
     ansi = re.compile(r'\x1b\[[0-9;]*m')
     for prompt, extra in (('What is 1+1?', []), ('Tell me a story, please.', ['-s', 'Be brief.'])):
         try:
