@@ -329,7 +329,10 @@ build_merges (PonderTokenizer      *tok,
       right_len = merge.len - left_len - 1;
       if ((left = find_part (tok, merge.data, left_len, rank, "left token", error)) < 0
           || (right = find_part (tok, space + 1, right_len, rank, "right token", error)) < 0)
-        return PONDER_ERROR_FORMAT;
+        {
+          free (joined);
+          return PONDER_ERROR_FORMAT;
+        }
       free (joined);
       joined = malloc (merge.len);
       if (joined == NULL)
