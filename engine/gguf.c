@@ -393,7 +393,6 @@ read_tensor_info (Cursor           *c,
   uint64_t n_dims = 0;
   uint64_t raw_type = 0;
   uint64_t row_bytes;
-  char type_buf[32];
   const PonderTypeInfo *info;
   PonderStatus status = read_string (c, UINT64_MAX, "tensor name", &name);
 
@@ -454,7 +453,7 @@ read_tensor_info (Cursor           *c,
                                (int32_t) raw_type,
                                (int32_t) raw_type < 0 ? "negative"
                                : raw_type < 40 ? "a removed ggml format"
-                               : ponder_type_name (t->type, type_buf, sizeof type_buf));
+                               : "newer than this version of Ponder");
     }
   if (t->ne[0] % info->block_size != 0)
     return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
