@@ -194,8 +194,36 @@ load_types (PonderTokenizer      *tok,
   return PONDER_OK;
 }
 
-/* Decoded bytes: special tokens are stored as their text, everything else
- * in GPT-2's byte alphabet, whose code points are mapped back to bytes. */
+/* Decodes a token written in GPT-2's byte alphabet into out; false (and
+ * out unspecified) if any character is outside that alphabet. */
+static bool
+unmap_bytes (const char *raw,
+             size_t      len,
+             char       *out,
+             size_t     *out_len)
+{
+  size_t pos = 0, n_out = 0;
+
+  while (pos < len)
+    {
+      uint32_t cp;
+      size_t n = ponder_unicode_decode_utf8 (raw + pos, len - pos, &cp);
+      int byte = n > 0 ? ponder_unicode_cp_to_byte (cp) : -1;
+
+      if (byte < 0)
+        return false;
+      out[n_out++] = (char) byte;
+      pos += n;
+    }
+  *out_len = n_out;
+  return true;
+}
+
+/* Decoded bytes, by Hugging Face's ByteLevel decoder rule for every token,
+ * added and special ones included: a token whose characters are all in
+ * the byte alphabet becomes those bytes, any other (<｜User｜>) is its own
+ * text. (deepseek-llm's vocabulary has the bytes that never occur in UTF-8,
+ * 'ÿ' = 0xFF and others, as added tokens; they decode to the byte.) */
 static PonderStatus
 build_texts (PonderTokenizer *tok,
              PonderError     *error)
@@ -210,33 +238,16 @@ build_texts (PonderTokenizer *tok,
                              "tokenizer: out of memory for decoded tokens");
   for (uint32_t id = 0; id < tok->n_vocab; id++)
     {
-      size_t len, pos = 0;
+      size_t len, n_out = 0;
       const char *raw = token_raw (tok, (int32_t) id, &len);
 
       tok->text_off[id] = total;
-      if (ponder_tokenizer_is_special_type (tok->types[id]))
+      if (!unmap_bytes (raw, len, tok->text + total, &n_out))
         {
           memcpy (tok->text + total, raw, len);
-          total += len;
+          n_out = len;
         }
-      else
-        while (pos < len)
-          {
-            uint32_t cp;
-            size_t n = ponder_unicode_decode_utf8 (raw + pos, len - pos, &cp);
-            int byte = n > 0 ? ponder_unicode_cp_to_byte (cp) : -1;
-
-            if (n == 0)
-              n = 1;      /* ill-formed: pass the byte through */
-            if (byte >= 0)
-              tok->text[total++] = (char) byte;
-            else
-              {
-                memcpy (tok->text + total, raw + pos, n);
-                total += n;
-              }
-            pos += n;
-          }
+      total += n_out;
       tok->text[total++] = '\0';   /* so that token_bytes is NUL-terminated */
     }
   tok->text_off[tok->n_vocab] = total;

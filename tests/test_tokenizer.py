@@ -289,6 +289,43 @@ def test_long_line():
             check(int(reply[0]) > 0, '%s: 100 KB line of %s' % (vocab, label))
 
 
+def test_random_round_trip():
+    # decode(encode(x)) == x (NFC(x) for Qwen) for random mixtures of the
+    # characters tokenizers find hard, with and without special parsing.
+    rng = random.Random(11)
+    alphabet = (list('aZ09 \t\n\r\'"<>|!~.,-_') + ['é', 'e\u0301', 'Å', '\u212b', 'ß',
+                'я', 'ع', 'ह', '中', 'の', 'カ', '한', '🦙', '👍🏽', '\u200b', '\ufeff',
+                '\u00a0', '\u3000', '１', '٣', '<think>', '</think>', '<|im_end|>',
+                '<｜User｜>', '<｜Assistant｜>', '<｜end▁of▁sentence｜>', '<|EOT|>', "'S", "'ll"])
+    for vocab in ['vocab-qwen3.gguf', 'vocab-deepseek-r1-qwen.gguf', 'vocab-llama3.gguf',
+                  'vocab-deepseek-v3.gguf', 'ggml-vocab-deepseek-llm.gguf',
+                  'ggml-vocab-deepseek-coder.gguf']:
+        t = tool(vocab)
+        bad = []
+        for i in range(150):
+            text = ''.join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+            ids = t.encode(text, parse_special=bool(i % 2))
+            if t.decode(ids) != expected_text(vocab, text).encode('utf-8'):
+                bad.append(text)
+        for i in range(50):
+            data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 30)))
+            if vocab not in QWEN and t.decode(t.encode(data)) != data:
+                bad.append(data)
+        check(not bad, '%s: 200 random strings round-trip' % vocab, repr(bad[:3]))
+
+
+def test_special_scan_cost():
+    # Every position of a special-looking text probes the special index;
+    # make sure that stays linear (printed, not asserted on time).
+    data = ('<｜' * 20000 + '<|' * 20000).encode('utf-8')
+    for vocab in ['vocab-deepseek-v3.gguf', 'vocab-llama3.gguf']:
+        start = time.monotonic()
+        reply = tool(vocab).ask('t 1 %d' % len(data), data).split()
+        print('# %s: %d bytes of special-token prefixes -> %s tokens in %s ms (%.0f ms wall)'
+              % (vocab, len(data), reply[0], reply[1], (time.monotonic() - start) * 1e3))
+        check(int(reply[0]) > 0, '%s: long text of special-token prefixes' % vocab)
+
+
 def write_vocab(path, tokens=None, types=None, merges=None, pre='qwen2', model='gpt2',
                 extra=None, drop=()):
     tokens = ['a', 'b', 'c', 'ab', 'abc', '<s>'] if tokens is None else tokens
@@ -354,7 +391,8 @@ def test_hostile_vocabs():
 
 def main():
     for test in (test_inp_out, test_jsonl, test_special_lookup, test_parse_special_off,
-                 test_invalid_utf8, test_stream_bytes, test_long_line, test_hostile_vocabs):
+                 test_invalid_utf8, test_stream_bytes, test_long_line, test_random_round_trip,
+                 test_special_scan_cost, test_hostile_vocabs):
         try:
             test()
         except Exception as e:  # a crash of the tool is a failure, not an abort
