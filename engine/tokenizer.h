@@ -35,7 +35,7 @@ PonderStatus ponder_tokenizer_encode (const PonderTokenizer *tokenizer,
                                       PonderError           *error);
 
 /* The decoded bytes of one token (byte-level mapping undone; special tokens
- * as their text). NULL for an id out of range. Borrowed. */
+ * as their text), NUL-terminated. NULL for an id out of range. Borrowed. */
 const char  *ponder_tokenizer_token_bytes (const PonderTokenizer *tokenizer,
                                            int32_t                id,
                                            size_t                *out_len);
@@ -61,7 +61,9 @@ typedef struct
 
 /* Appends the complete characters of pending + bytes to out (which has room
  * for len + 8 bytes) and returns how many bytes were written. Invalid
- * sequences are passed through as U+FFFD. */
+ * sequences are passed through as U+FFFD, one per maximal ill-formed
+ * subpart (Unicode 3.9); in the rare push with so many of them that the
+ * U+FFFDs would not fit in len + 8 bytes, the excess ones become '?'. */
 size_t       ponder_utf8_stream_push  (PonderUtf8Stream *stream,
                                        const char       *bytes,
                                        size_t            len,
