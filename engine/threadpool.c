@@ -19,7 +19,10 @@
 
 #include "error.h"
 
-#define SPIN_ITERATIONS 200000
+#define SPIN_ITERATIONS 100000
+/* With more threads than free cores, a spinning thread may hold the core
+ * that the thread it waits for needs; yielding now and then bounds that. */
+#define SPIN_YIELD_EVERY 256
 
 typedef struct
 {
@@ -59,7 +62,10 @@ wait_for_job (PonderThreadpool *pool,
     {
       if (atomic_load (&pool->generation) != seen || atomic_load (&pool->stop))
         return !atomic_load (&pool->stop);
-      cpu_relax ();
+      if (i % SPIN_YIELD_EVERY == SPIN_YIELD_EVERY - 1)
+        sched_yield ();
+      else
+        cpu_relax ();
     }
   pthread_mutex_lock (&pool->mutex);
   atomic_fetch_add (&pool->n_sleeping, 1);
@@ -175,7 +181,7 @@ ponder_threadpool_run (PonderThreadpool *pool,
   fn (data, 0, pool->n_threads);
   while (atomic_load (&pool->pending) > 0)
     {
-      if (++spins > SPIN_ITERATIONS)
+      if (++spins % SPIN_YIELD_EVERY == 0)
         sched_yield ();
       else
         cpu_relax ();
