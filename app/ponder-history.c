@@ -1,0 +1,1031 @@
+/* ponder-history.c — opening, schema migrations, errors, conversations
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ponder-history"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <glib/gi18n.h>
+
+#include "ponder-history-private.h"
+#include "ponder-schema-resources.h"
+
+G_DEFINE_QUARK (ponder-history-error, ponder_history_error)
+
+G_DEFINE_FINAL_TYPE (PonderHistory, ponder_history, G_TYPE_OBJECT)
+
+/* One file per schema version, in order; entry i takes the database from
+ * version i to version i + 1. */
+static const char * const schema_files[] = {
+  "/org/ponder/Ponder/schema/001-initial.sql",
+  "/org/ponder/Ponder/schema/002-search.sql",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (schema_files) == PONDER_HISTORY_SCHEMA_VERSION);
+
+static void
+finalize_statement (gpointer data)
+{
+  sqlite3_finalize (data);
+}
+
+static PonderHistoryError
+error_code_for_sqlite (int rc)
+{
+  switch (rc & 0xff)
+    {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return PONDER_HISTORY_ERROR_BUSY;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return PONDER_HISTORY_ERROR_CORRUPT;
+    case SQLITE_READONLY:
+      return PONDER_HISTORY_ERROR_READ_ONLY;
+    case SQLITE_FULL:
+      return PONDER_HISTORY_ERROR_DISK_FULL;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return PONDER_HISTORY_ERROR_CANT_OPEN;
+    case SQLITE_IOERR:
+      return PONDER_HISTORY_ERROR_IO;
+    default:
+      return PONDER_HISTORY_ERROR_FAILED;
+    }
+}
+
+static char *
+describe_error (PonderHistoryError code,
+                const char        *path)
+{
+  switch (code)
+    {
+    case PONDER_HISTORY_ERROR_BUSY:
+      return g_strdup_printf (_("The conversation history “%s” is locked by another program. "
+                                "Close other copies of Ponder and try again."), path);
+    case PONDER_HISTORY_ERROR_CORRUPT:
+      return g_strdup_printf (_("The conversation history “%s” is damaged or is not a Ponder "
+                                "history. It was left untouched; move it aside to start a new "
+                                "history."), path);
+    case PONDER_HISTORY_ERROR_READ_ONLY:
+      return g_strdup_printf (_("The conversation history “%s” cannot be changed: the file or "
+                                "its folder is read-only."), path);
+    case PONDER_HISTORY_ERROR_DISK_FULL:
+      return g_strdup_printf (_("The conversation history “%s” cannot be saved: the disk is "
+                                "full. Free some space and try again."), path);
+    case PONDER_HISTORY_ERROR_CANT_OPEN:
+      return g_strdup_printf (_("The conversation history “%s” cannot be opened. Check that "
+                                "its folder exists and that you may write to it."), path);
+    case PONDER_HISTORY_ERROR_IO:
+      return g_strdup_printf (_("The disk reported an error while reading or writing the "
+                                "conversation history “%s”."), path);
+    case PONDER_HISTORY_ERROR_FAILED:
+    case PONDER_HISTORY_ERROR_TOO_NEW:
+    case PONDER_HISTORY_ERROR_NOT_FOUND:
+    case PONDER_HISTORY_ERROR_INVALID:
+    default:
+      return g_strdup_printf (_("The conversation history “%s” reported an error."), path);
+    }
+}
+
+void
+_ponder_history_set_error (PonderHistory  *self,
+                           GError        **error,
+                           int             rc,
+                           const char     *what)
+{
+  PonderHistoryError code = error_code_for_sqlite (rc);
+  g_autofree char *message = describe_error (code, self->path);
+  const char *detail = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+
+  g_debug ("%s failed: %s (%d)", what, detail, rc);
+  g_set_error (error, PONDER_HISTORY_ERROR, code, "%s (%s: %s)", message, what, detail);
+}
+
+sqlite3 *
+_ponder_history_get_db (PonderHistory *self)
+{
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), NULL);
+
+  return self->db;
+}
+
+/* @sql must be a string literal: it is the cache key. */
+sqlite3_stmt *
+_ponder_history_prepare (PonderHistory  *self,
+                         const char     *sql,
+                         GError        **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = g_hash_table_lookup (self->statements, sql);
+  if (stmt != NULL)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      return stmt;
+    }
+
+  rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _ponder_history_set_error (self, error, rc, "prepare");
+      return NULL;
+    }
+
+  g_hash_table_insert (self->statements, (gpointer) sql, stmt);
+  return stmt;
+}
+
+gboolean
+_ponder_history_step_done (PonderHistory  *self,
+                           sqlite3_stmt   *stmt,
+                           GError        **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    {
+      _ponder_history_set_error (self, error, rc, "write");
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+
+  sqlite3_reset (stmt);
+  return TRUE;
+}
+
+gboolean
+_ponder_history_exec (PonderHistory  *self,
+                      const char     *sql,
+                      GError        **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      _ponder_history_set_error (self, error, rc, "exec");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* IMMEDIATE takes the write lock at once, so a busy database fails here,
+ * after the busy timeout, rather than half-way through a change. */
+gboolean
+_ponder_history_begin (PonderHistory  *self,
+                       GError        **error)
+{
+  return _ponder_history_exec (self, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+_ponder_history_commit (PonderHistory  *self,
+                        GError        **error)
+{
+  if (!_ponder_history_exec (self, "COMMIT", error))
+    {
+      _ponder_history_rollback (self);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+void
+_ponder_history_rollback (PonderHistory *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gboolean
+read_user_version (PonderHistory  *self,
+                   int            *out_version,
+                   GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+  int rc;
+
+  if (!(stmt = _ponder_history_prepare (self, "PRAGMA user_version", error)))
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      _ponder_history_set_error (self, error, rc, "read the schema version");
+      return FALSE;
+    }
+
+  *out_version = sqlite3_column_int (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+apply_schema_step (PonderHistory  *self,
+                   int             to_version,
+                   GError        **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *what = NULL;
+  gsize size;
+  const char *data;
+  int rc;
+
+  bytes = g_resource_lookup_data (ponder_schema_get_resource (), schema_files[to_version - 1],
+                                  G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  if (bytes == NULL)
+    return FALSE;
+
+  data = g_bytes_get_data (bytes, &size);
+  sql = g_strndup (data, size);
+  rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      what = g_strdup_printf ("migrate to schema %d", to_version);
+      _ponder_history_set_error (self, error, rc, what);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Brings the schema up to PONDER_HISTORY_SCHEMA_VERSION in one transaction:
+ * a crash half-way leaves the old version intact. */
+static gboolean
+migrate (PonderHistory  *self,
+         GError        **error)
+{
+  g_autofree char *set_version = NULL;
+  int version;
+
+  if (!read_user_version (self, &version, error))
+    return FALSE;
+
+  if (version == PONDER_HISTORY_SCHEMA_VERSION)
+    return TRUE;
+
+  if (!_ponder_history_begin (self, error))
+    return FALSE;
+
+  /* Another process may have migrated while we waited for the lock. */
+  if (!read_user_version (self, &version, error))
+    goto failed;
+
+  if (version > PONDER_HISTORY_SCHEMA_VERSION || version < 0)
+    {
+      g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_TOO_NEW,
+                   _("The conversation history “%s” was written by a newer version of Ponder "
+                     "(schema %d; this version reads up to %d). Update Ponder to open it."),
+                   self->path, version, PONDER_HISTORY_SCHEMA_VERSION);
+      goto failed;
+    }
+
+  for (int v = version + 1; v <= PONDER_HISTORY_SCHEMA_VERSION; v++)
+    {
+      g_debug ("Migrating %s to schema version %d", self->path, v);
+      if (!apply_schema_step (self, v, error))
+        goto failed;
+    }
+
+  /* PRAGMA takes no bound parameters; the value is our own constant. */
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", PONDER_HISTORY_SCHEMA_VERSION);
+  if (!_ponder_history_exec (self, set_version, error))
+    goto failed;
+
+  return _ponder_history_commit (self, error);
+
+failed:
+  _ponder_history_rollback (self);
+  return FALSE;
+}
+
+static gboolean
+configure_connection (PonderHistory  *self,
+                      GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+  int rc;
+
+  /* WAL lets the sidebar read while an answer is being saved, and a crash
+   * loses at most the transactions not yet in the log. */
+  if (!(stmt = _ponder_history_prepare (self, "PRAGMA journal_mode = WAL", error)))
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      _ponder_history_set_error (self, error, rc, "switch to WAL mode");
+      return FALSE;
+    }
+
+  if (g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), "wal") != 0)
+    g_debug ("%s stays in journal mode %s", self->path, sqlite3_column_text (stmt, 0));
+
+  /* synchronous = NORMAL is safe in WAL mode against a killed process: a
+   * committed transaction is in the log file even if it was never synced.
+   * Only a power cut can lose the last transactions, never corrupt the file. */
+  return _ponder_history_exec (self,
+                               "PRAGMA foreign_keys = ON;"
+                               "PRAGMA synchronous = NORMAL;",
+                               error);
+}
+
+static void
+ponder_history_finalize (GObject *object)
+{
+  PonderHistory *self = (PonderHistory *)object;
+
+  g_clear_pointer (&self->statements, g_hash_table_unref);
+  if (self->db != NULL)
+    {
+      sqlite3_close_v2 (self->db);
+      self->db = NULL;
+    }
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (ponder_history_parent_class)->finalize (object);
+}
+
+static void
+ponder_history_class_init (PonderHistoryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ponder_history_finalize;
+}
+
+static void
+ponder_history_init (PonderHistory *self)
+{
+  self->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_statement);
+}
+
+/**
+ * ponder_history_dup_default_path:
+ *
+ * Returns: (transfer full): $XDG_DATA_HOME/ponder/history.db
+ */
+char *
+ponder_history_dup_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "ponder", "history.db", NULL);
+}
+
+/**
+ * ponder_history_new:
+ * @path: (nullable): the database file, or %NULL for the default path
+ * @busy_timeout_ms: how long to wait for another connection's lock; 0 for
+ *   %PONDER_HISTORY_DEFAULT_BUSY_TIMEOUT_MS
+ *
+ * Opens (creating if needed) the history and migrates its schema. A damaged
+ * file is never changed: the error is %PONDER_HISTORY_ERROR_CORRUPT, and the
+ * caller may offer ponder_history_move_aside().
+ *
+ * Returns: (transfer full): the history, or %NULL with @error set
+ */
+PonderHistory *
+ponder_history_new (const char  *path,
+                    guint        busy_timeout_ms,
+                    GError     **error)
+{
+  g_autoptr(PonderHistory) self = NULL;
+  g_autofree char *default_path = NULL;
+  g_autofree char *dir = NULL;
+  int rc;
+
+  if (path == NULL)
+    path = default_path = ponder_history_dup_default_path ();
+
+  self = g_object_new (PONDER_TYPE_HISTORY, NULL);
+  self->path = g_strdup (path);
+
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_CANT_OPEN,
+                   _("Cannot create the folder “%s” for the conversation history: %s"),
+                   dir, g_strerror (errsv));
+      return NULL;
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _ponder_history_set_error (self, error, rc, "open");
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, busy_timeout_ms ? (int) busy_timeout_ms
+                                                  : PONDER_HISTORY_DEFAULT_BUSY_TIMEOUT_MS);
+
+  if (!configure_connection (self, error) || !migrate (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+ponder_history_get_path (PonderHistory *self)
+{
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), NULL);
+
+  return self->path;
+}
+
+static gboolean
+rename_if_present (const char  *from,
+                   const char  *to,
+                   GError     **error)
+{
+  if (g_rename (from, to) == 0 || errno == ENOENT)
+    return TRUE;
+
+  g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_CANT_OPEN,
+               _("Cannot move “%s” to “%s”: %s"), from, to, g_strerror (errno));
+  return FALSE;
+}
+
+/**
+ * ponder_history_move_aside:
+ * @path: (nullable): the damaged database, or %NULL for the default path
+ * @out_new_path: (out) (optional): where it went
+ *
+ * Renames a damaged history to `history.db.corrupt-<timestamp>` (with its
+ * -wal and -shm files, which must not be replayed into a new database), so
+ * that the next ponder_history_new() starts fresh. Nothing is deleted.
+ */
+gboolean
+ponder_history_move_aside (const char  *path,
+                           char       **out_new_path,
+                           GError     **error)
+{
+  g_autofree char *default_path = NULL;
+  g_autofree char *stamp = NULL;
+  g_autofree char *target = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  static const char * const suffixes[] = { "-wal", "-shm" };
+
+  if (path == NULL)
+    path = default_path = ponder_history_dup_default_path ();
+
+  stamp = g_date_time_format (now, "%Y%m%d-%H%M%S");
+  target = g_strdup_printf ("%s.corrupt-%s", path, stamp);
+  for (guint n = 2; g_file_test (target, G_FILE_TEST_EXISTS); n++)
+    {
+      g_free (target);
+      target = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, n);
+    }
+
+  if (g_rename (path, target) != 0)
+    {
+      g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_CANT_OPEN,
+                   _("Cannot move “%s” to “%s”: %s"), path, target, g_strerror (errno));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (path, suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (target, suffixes[i], NULL);
+
+      if (!rename_if_present (from, to, error))
+        return FALSE;
+    }
+
+  if (out_new_path != NULL)
+    *out_new_path = g_steal_pointer (&target);
+  return TRUE;
+}
+
+/* Records */
+
+const char *
+ponder_history_role_to_string (PonderHistoryRole role)
+{
+  switch (role)
+    {
+    case PONDER_HISTORY_ROLE_SYSTEM:
+      return "system";
+    case PONDER_HISTORY_ROLE_USER:
+      return "user";
+    case PONDER_HISTORY_ROLE_ASSISTANT:
+      return "assistant";
+    default:
+      g_return_val_if_reached ("user");
+    }
+}
+
+gboolean
+ponder_history_role_from_string (const char        *str,
+                                 PonderHistoryRole *out_role)
+{
+  static const PonderHistoryRole roles[] = {
+    PONDER_HISTORY_ROLE_SYSTEM, PONDER_HISTORY_ROLE_USER, PONDER_HISTORY_ROLE_ASSISTANT,
+  };
+
+  for (guint i = 0; str != NULL && i < G_N_ELEMENTS (roles); i++)
+    {
+      if (strcmp (str, ponder_history_role_to_string (roles[i])) == 0)
+        {
+          *out_role = roles[i];
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+void
+ponder_history_sampling_init_default (PonderHistorySampling *sampling)
+{
+  g_return_if_fail (sampling != NULL);
+
+  sampling->temperature = 0.6;
+  sampling->top_p = 0.95;
+  sampling->top_k = 0;
+  sampling->min_p = 0.0;
+  sampling->repeat_penalty = 1.0;
+  sampling->max_tokens = 0;
+  sampling->seed = -1;
+  sampling->reasoning_budget = -1;
+  sampling->skip_reasoning = FALSE;
+}
+
+/**
+ * ponder_history_message_new:
+ *
+ * Returns: (transfer full): a message with no timings or counts, marked
+ *   complete, ready to fill in and pass to ponder_history_add_message()
+ */
+PonderHistoryMessage *
+ponder_history_message_new (PonderHistoryRole  role,
+                            const char        *content)
+{
+  PonderHistoryMessage *message = g_new0 (PonderHistoryMessage, 1);
+
+  message->role = role;
+  message->content = g_strdup (content ? content : "");
+  message->reasoning = g_strdup ("");
+  ponder_history_sampling_init_default (&message->sampling);
+  message->reasoning_s = -1;
+  message->time_to_first_token_s = -1;
+  message->tokens_per_s = -1;
+  message->n_prompt_tokens = -1;
+  message->n_reasoning_tokens = -1;
+  message->n_answer_tokens = -1;
+  message->complete = TRUE;
+  return message;
+}
+
+void
+ponder_history_message_free (PonderHistoryMessage *message)
+{
+  if (message == NULL)
+    return;
+
+  g_free (message->content);
+  g_free (message->reasoning);
+  g_free (message->model);
+  g_free (message);
+}
+
+void
+ponder_history_conversation_free (PonderHistoryConversation *conversation)
+{
+  if (conversation == NULL)
+    return;
+
+  g_free (conversation->title);
+  g_free (conversation->model);
+  g_free (conversation->system_prompt);
+  g_free (conversation);
+}
+
+void
+ponder_history_search_hit_free (PonderHistorySearchHit *hit)
+{
+  if (hit == NULL)
+    return;
+
+  ponder_history_conversation_free (hit->conversation);
+  g_free (hit->snippet);
+  g_free (hit);
+}
+
+static char *
+dup_column_text (sqlite3_stmt *stmt,
+                 int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static void
+read_sampling (sqlite3_stmt          *stmt,
+               int                    first,
+               PonderHistorySampling *sampling)
+{
+  sampling->temperature = sqlite3_column_double (stmt, first);
+  sampling->top_p = sqlite3_column_double (stmt, first + 1);
+  sampling->top_k = sqlite3_column_int (stmt, first + 2);
+  sampling->min_p = sqlite3_column_double (stmt, first + 3);
+  sampling->repeat_penalty = sqlite3_column_double (stmt, first + 4);
+  sampling->max_tokens = sqlite3_column_int (stmt, first + 5);
+  sampling->seed = sqlite3_column_int64 (stmt, first + 6);
+  sampling->reasoning_budget = sqlite3_column_int (stmt, first + 7);
+  sampling->skip_reasoning = sqlite3_column_int (stmt, first + 8) != 0;
+}
+
+static double
+column_double_or_unknown (sqlite3_stmt *stmt,
+                          int           column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return -1;
+  return sqlite3_column_double (stmt, column);
+}
+
+static int
+column_int_or_unknown (sqlite3_stmt *stmt,
+                       int           column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return -1;
+  return sqlite3_column_int (stmt, column);
+}
+
+/* Reads PONDER_HISTORY_MESSAGE_COLUMNS starting at @first. */
+PonderHistoryMessage *
+_ponder_history_read_message (sqlite3_stmt *stmt,
+                              int           first)
+{
+  PonderHistoryMessage *m = g_new0 (PonderHistoryMessage, 1);
+
+  m->id = sqlite3_column_int64 (stmt, first + 0);
+  m->conversation_id = sqlite3_column_int64 (stmt, first + 1);
+  m->parent_id = sqlite3_column_int64 (stmt, first + 2);
+  if (!ponder_history_role_from_string ((const char *) sqlite3_column_text (stmt, first + 3),
+                                        &m->role))
+    m->role = PONDER_HISTORY_ROLE_USER;
+  m->content = dup_column_text (stmt, first + 4);
+  m->reasoning = dup_column_text (stmt, first + 5);
+  m->model = dup_column_text (stmt, first + 6);
+  m->has_sampling = sqlite3_column_type (stmt, first + 7) != SQLITE_NULL;
+  if (m->has_sampling)
+    read_sampling (stmt, first + 7, &m->sampling);
+  else
+    ponder_history_sampling_init_default (&m->sampling);
+  m->reasoning_s = column_double_or_unknown (stmt, first + 16);
+  m->time_to_first_token_s = column_double_or_unknown (stmt, first + 17);
+  m->tokens_per_s = column_double_or_unknown (stmt, first + 18);
+  m->n_prompt_tokens = column_int_or_unknown (stmt, first + 19);
+  m->n_reasoning_tokens = column_int_or_unknown (stmt, first + 20);
+  m->n_answer_tokens = column_int_or_unknown (stmt, first + 21);
+  m->reasoning_expanded = sqlite3_column_int (stmt, first + 22) != 0;
+  m->complete = sqlite3_column_int (stmt, first + 23) != 0;
+  m->created_us = sqlite3_column_int64 (stmt, first + 24);
+  m->n_siblings = 1;
+
+  if (m->content == NULL)
+    m->content = g_strdup ("");
+  if (m->reasoning == NULL)
+    m->reasoning = g_strdup ("");
+  return m;
+}
+
+/* Reads PONDER_HISTORY_CONVERSATION_COLUMNS starting at @first. */
+PonderHistoryConversation *
+_ponder_history_read_conversation (sqlite3_stmt *stmt,
+                                   int           first)
+{
+  PonderHistoryConversation *c = g_new0 (PonderHistoryConversation, 1);
+
+  c->id = sqlite3_column_int64 (stmt, first + 0);
+  c->title = dup_column_text (stmt, first + 1);
+  c->created_us = sqlite3_column_int64 (stmt, first + 2);
+  c->updated_us = sqlite3_column_int64 (stmt, first + 3);
+  c->model = dup_column_text (stmt, first + 4);
+  c->system_prompt = dup_column_text (stmt, first + 5);
+  read_sampling (stmt, first + 6, &c->sampling);
+  if (c->title == NULL)
+    c->title = g_strdup ("");
+  return c;
+}
+
+/* Conversations */
+
+gint64
+_ponder_history_insert_conversation (PonderHistory  *self,
+                                     const char     *title,
+                                     gint64          created_us,
+                                     gint64          updated_us,
+                                     GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  stmt = _ponder_history_prepare (self,
+                                  "INSERT INTO conversations (title, created_us, updated_us) "
+                                  "VALUES (?1, ?2, ?3)",
+                                  error);
+  if (stmt == NULL)
+    return 0;
+
+  sqlite3_bind_text (stmt, 1, title ? title : "", -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, created_us);
+  sqlite3_bind_int64 (stmt, 3, updated_us);
+  if (!_ponder_history_step_done (self, stmt, error))
+    return 0;
+
+  return sqlite3_last_insert_rowid (self->db);
+}
+
+/**
+ * ponder_history_create_conversation:
+ * @model: (nullable): the model it starts with
+ *
+ * Creates an empty conversation with R1's recommended settings.
+ *
+ * Returns: its id, or 0 with @error set
+ */
+gint64
+ponder_history_create_conversation (PonderHistory  *self,
+                                    const char     *title,
+                                    const char     *model,
+                                    GError        **error)
+{
+  PonderHistorySampling sampling;
+  gint64 now = g_get_real_time ();
+  gint64 id;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), 0);
+
+  if (!_ponder_history_begin (self, error))
+    return 0;
+
+  ponder_history_sampling_init_default (&sampling);
+  id = _ponder_history_insert_conversation (self, title, now, now, error);
+  if (id == 0 ||
+      !ponder_history_set_conversation_settings (self, id, model, NULL, &sampling, error) ||
+      !_ponder_history_commit (self, error))
+    {
+      _ponder_history_rollback (self);
+      return 0;
+    }
+
+  return id;
+}
+
+static void
+set_not_found (GError     **error,
+               const char  *what,
+               gint64       id)
+{
+  g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_NOT_FOUND,
+               _("There is no %s with id %" G_GINT64_FORMAT " in the history."), what, id);
+}
+
+/**
+ * ponder_history_get_conversation:
+ *
+ * Returns: (transfer full): the live conversation, or %NULL with @error set
+ *   (%PONDER_HISTORY_ERROR_NOT_FOUND when it does not exist or is deleted)
+ */
+PonderHistoryConversation *
+ponder_history_get_conversation (PonderHistory  *self,
+                                 gint64          conversation_id,
+                                 GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), NULL);
+
+  stmt = _ponder_history_prepare (self,
+                                  "SELECT " PONDER_HISTORY_CONVERSATION_COLUMNS
+                                  " FROM conversations WHERE id = ?1 AND deleted = 0",
+                                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return _ponder_history_read_conversation (stmt, 0);
+
+  if (rc == SQLITE_DONE)
+    set_not_found (error, "conversation", conversation_id);
+  else
+    _ponder_history_set_error (self, error, rc, "read a conversation");
+  return NULL;
+}
+
+/**
+ * ponder_history_list_conversations:
+ * @limit: the most to return; 0 for all
+ *
+ * Returns: (transfer full) (element-type PonderHistoryConversation): live
+ *   conversations, most recently updated first; %NULL with @error set
+ */
+GPtrArray *
+ponder_history_list_conversations (PonderHistory  *self,
+                                   guint           limit,
+                                   GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), NULL);
+
+  stmt = _ponder_history_prepare (self,
+                                  "SELECT " PONDER_HISTORY_CONVERSATION_COLUMNS
+                                  " FROM conversations WHERE deleted = 0"
+                                  " ORDER BY updated_us DESC, id DESC LIMIT ?1",
+                                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, limit ? (gint64) limit : -1);
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify) ponder_history_conversation_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (list, _ponder_history_read_conversation (stmt, 0));
+
+  if (rc != SQLITE_DONE)
+    {
+      _ponder_history_set_error (self, error, rc, "list conversations");
+      return NULL;
+    }
+
+  return g_steal_pointer (&list);
+}
+
+/* Runs a one-row UPDATE whose ?1 is an id; NOT_FOUND when it changed nothing. */
+static gboolean
+update_one (PonderHistory  *self,
+            sqlite3_stmt   *stmt,
+            const char     *what,
+            gint64          id,
+            GError        **error)
+{
+  if (!_ponder_history_step_done (self, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      set_not_found (error, what, id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+ponder_history_rename_conversation (PonderHistory  *self,
+                                    gint64          conversation_id,
+                                    const char     *title,
+                                    GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (title != NULL, FALSE);
+
+  stmt = _ponder_history_prepare (self,
+                                  "UPDATE conversations SET title = ?2, updated_us = ?3"
+                                  " WHERE id = ?1 AND deleted = 0",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  sqlite3_bind_text (stmt, 2, title, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  return update_one (self, stmt, "conversation", conversation_id, error);
+}
+
+/**
+ * ponder_history_set_conversation_settings:
+ * @model: (nullable): the conversation's model
+ * @system_prompt: (nullable): %NULL or "" for none
+ */
+gboolean
+ponder_history_set_conversation_settings (PonderHistory               *self,
+                                          gint64                       conversation_id,
+                                          const char                  *model,
+                                          const char                  *system_prompt,
+                                          const PonderHistorySampling *s,
+                                          GError                     **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+  g_return_val_if_fail (s != NULL, FALSE);
+
+  stmt = _ponder_history_prepare (self,
+                                  "UPDATE conversations SET model = ?2, system_prompt = ?3,"
+                                  " temperature = ?4, top_p = ?5, top_k = ?6, min_p = ?7,"
+                                  " repeat_penalty = ?8, max_tokens = ?9, seed = ?10,"
+                                  " reasoning_budget = ?11, skip_reasoning = ?12"
+                                  " WHERE id = ?1 AND deleted = 0",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  sqlite3_bind_text (stmt, 2, model, -1, SQLITE_TRANSIENT);
+  if (system_prompt != NULL && system_prompt[0] != '\0')
+    sqlite3_bind_text (stmt, 3, system_prompt, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double (stmt, 4, s->temperature);
+  sqlite3_bind_double (stmt, 5, s->top_p);
+  sqlite3_bind_int (stmt, 6, s->top_k);
+  sqlite3_bind_double (stmt, 7, s->min_p);
+  sqlite3_bind_double (stmt, 8, s->repeat_penalty);
+  sqlite3_bind_int (stmt, 9, s->max_tokens);
+  sqlite3_bind_int64 (stmt, 10, s->seed);
+  sqlite3_bind_int (stmt, 11, s->reasoning_budget);
+  sqlite3_bind_int (stmt, 12, s->skip_reasoning ? 1 : 0);
+  return update_one (self, stmt, "conversation", conversation_id, error);
+}
+
+/**
+ * ponder_history_delete_conversation:
+ *
+ * Hides the conversation (an "undo" toast can call
+ * ponder_history_undelete_conversation()); ponder_history_purge() removes it.
+ */
+gboolean
+ponder_history_delete_conversation (PonderHistory  *self,
+                                    gint64          conversation_id,
+                                    GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+
+  stmt = _ponder_history_prepare (self,
+                                  "UPDATE conversations SET deleted = 1"
+                                  " WHERE id = ?1 AND deleted = 0",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  return update_one (self, stmt, "conversation", conversation_id, error);
+}
+
+gboolean
+ponder_history_undelete_conversation (PonderHistory  *self,
+                                      gint64          conversation_id,
+                                      GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+
+  stmt = _ponder_history_prepare (self,
+                                  "UPDATE conversations SET deleted = 0"
+                                  " WHERE id = ?1 AND deleted != 0",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  return update_one (self, stmt, "deleted conversation", conversation_id, error);
+}
+
+/**
+ * ponder_history_purge:
+ *
+ * Removes for good every deleted conversation and message (the undo window
+ * is over, e.g. when the toast is dismissed or at start-up).
+ */
+gboolean
+ponder_history_purge (PonderHistory  *self,
+                      GError        **error)
+{
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+
+  if (!_ponder_history_begin (self, error))
+    return FALSE;
+
+  if (!_ponder_history_exec (self,
+                             "DELETE FROM messages WHERE deleted != 0;"
+                             "DELETE FROM conversations WHERE deleted != 0;",
+                             error))
+    {
+      _ponder_history_rollback (self);
+      return FALSE;
+    }
+
+  return _ponder_history_commit (self, error);
+}
