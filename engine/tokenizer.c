@@ -32,8 +32,12 @@ hash_bytes (const char *data,
 static uint64_t
 hash_pair (uint64_t pair)
 {
+  /* MurmurHash3's 64-bit finaliser: every input bit reaches the low bits
+   * that pick the slot. */
   pair ^= pair >> 33;
   pair *= 0xff51afd7ed558ccdull;
+  pair ^= pair >> 33;
+  pair *= 0xc4ceb9fe1a85ec53ull;
   pair ^= pair >> 33;
   return pair;
 }
