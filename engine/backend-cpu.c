@@ -297,58 +297,95 @@ dot (const float *a,
   return sum;
 }
 
-/* One query head of one token, online softmax (Milakov & Gimelshein 2018):
- * a running maximum m and denominator l, rescaling the output accumulator
- * when the maximum grows, so the scores are never stored. */
+#define MAX_GROUP 16
+
+/* The query heads [h0, h1) of one token, all sharing KV head kvh, with an
+ * online softmax (Milakov & Gimelshein 2018): a running maximum m and
+ * denominator l per head, rescaling the output accumulator when the maximum
+ * grows, so scores are never stored. The heads of a GQA group go together
+ * so that each cached K and V row is read from memory once per group, not
+ * once per query head: at long contexts the KV reads rival the weights. */
 static void
-attend_one (const AttentionTask *task,
-            uint32_t             t,
-            uint32_t             h)
+attend_group (const AttentionTask *task,
+              uint32_t             t,
+              uint32_t             kvh,
+              uint32_t             h0,
+              uint32_t             h1)
 {
-  const float *q = task->q + ((size_t) t * task->n_head + h) * task->hd_k;
-  float *o = task->out + ((size_t) t * task->n_head + h) * task->hd_v;
-  uint32_t kvh = h / (task->n_head / task->n_head_kv);
   const float *k = task->kv->k + (size_t) kvh * task->hd_k;
   const float *v = task->kv->v + (size_t) kvh * task->hd_v;
   size_t k_row = task->cache->k_row, v_row = task->cache->v_row;
-  uint32_t n_pos = task->pos0 + t + 1;
-  float m = -INFINITY, l = 0.0f;
+  uint32_t n_pos = task->pos0 + t + 1, n_g = h1 - h0, hd_v = task->hd_v;
+  const float *q[MAX_GROUP];
+  float *o[MAX_GROUP];
+  float m[MAX_GROUP], l[MAX_GROUP];
 
-  memset (o, 0, task->hd_v * sizeof (float));
+  for (uint32_t g = 0; g < n_g; g++)
+    {
+      q[g] = task->q + ((size_t) t * task->n_head + h0 + g) * task->hd_k;
+      o[g] = task->out + ((size_t) t * task->n_head + h0 + g) * hd_v;
+      m[g] = -INFINITY;
+      l[g] = 0.0f;
+      memset (o[g], 0, hd_v * sizeof (float));
+    }
   for (uint32_t s = 0; s < n_pos; s++)
     {
-      float score = dot (q, k + s * k_row, task->hd_k) * task->scale;
+      const float *ks = k + s * k_row;
       const float *vs = v + s * v_row;
-      float w;
 
-      if (score > m)
+      for (uint32_t g = 0; g < n_g; g++)
         {
-          float c = expf (m - score);
-          l *= c;
-          for (uint32_t i = 0; i < task->hd_v; i++)
-            o[i] *= c;
-          m = score;
+          float score = dot (q[g], ks, task->hd_k) * task->scale;
+          float w, *og = o[g];
+
+          if (score > m[g])
+            {
+              float c = expf (m[g] - score);
+              l[g] *= c;
+              for (uint32_t i = 0; i < hd_v; i++)
+                og[i] *= c;
+              m[g] = score;
+            }
+          w = expf (score - m[g]);
+          l[g] += w;
+          for (uint32_t i = 0; i < hd_v; i++)
+            og[i] += w * vs[i];
         }
-      w = expf (score - m);
-      l += w;
-      for (uint32_t i = 0; i < task->hd_v; i++)
-        o[i] += w * vs[i];
     }
-  for (uint32_t i = 0; i < task->hd_v; i++)
-    o[i] /= l;
+  for (uint32_t g = 0; g < n_g; g++)
+    for (uint32_t i = 0; i < hd_v; i++)
+      o[g][i] /= l[g];
 }
 
+/* Work items are (token, KV head, slice of its query heads); a group is
+ * sliced only as much as needed to give every thread something to do. */
 static void
 attention_task (void *data,
                 int   ith,
                 int   nth)
 {
   AttentionTask *task = data;
+  uint32_t group = task->n_head / task->n_head_kv;
+  uint32_t per_token = task->n_tokens * task->n_head_kv;
+  uint32_t n_slices = per_token >= (uint32_t) nth ? 1 : ((uint32_t) nth + per_token - 1) / per_token;
   size_t begin, end;
 
-  ponder_split_range ((size_t) task->n_tokens * task->n_head, ith, nth, &begin, &end);
+  if (n_slices > group)
+    n_slices = group;
+  while ((group + n_slices - 1) / n_slices > MAX_GROUP)
+    n_slices++;
+  ponder_split_range ((size_t) per_token * n_slices, ith, nth, &begin, &end);
   for (size_t item = begin; item < end; item++)
-    attend_one (task, (uint32_t) (item / task->n_head), (uint32_t) (item % task->n_head));
+    {
+      uint32_t slice = (uint32_t) (item % n_slices);
+      uint32_t kvh = (uint32_t) (item / n_slices % task->n_head_kv);
+      uint32_t t = (uint32_t) (item / n_slices / task->n_head_kv);
+      size_t h0, h1;
+
+      ponder_split_range (group, (int) slice, (int) n_slices, &h0, &h1);
+      if (h0 < h1)
+        attend_group (task, t, kvh, kvh * group + (uint32_t) h0, kvh * group + (uint32_t) h1);
+    }
 }
 
 static void

@@ -185,7 +185,7 @@ naive_attention (const float *q,
 }
 
 static void
-test_attention (void)
+check_attention (int n_threads)
 {
   enum { N_HEAD = 4, N_KV = 2, HD = 16, N_CTX = 12, POS0 = 5, N_TOK = 3 };
   PonderKvCache cache;
@@ -195,7 +195,7 @@ test_attention (void)
   double ref[N_TOK * N_HEAD * HD];
   GRand *rand = g_rand_new_with_seed (42);
 
-  fixture_init (&f, 2);
+  fixture_init (&f, n_threads);
   g_assert_cmpint (ponder_kv_cache_init (&cache, 1, N_CTX, N_KV * HD, N_KV * HD, NULL), ==,
                    PONDER_OK);
   /* Earlier positions already in the cache; large scores exercise the
@@ -223,9 +223,23 @@ test_attention (void)
                    0.25f, ref);
   for (uint32_t i = 0; i < N_TOK * N_HEAD * HD; i++)
     g_assert_cmpfloat_with_epsilon (out[i], ref[i], 1e-5);
+  /* Decoding one token (the last), where groups are sliced across threads. */
+  memset (out, 0, sizeof out);
+  f.be->attention (f.be, q + (N_TOK - 1) * N_HEAD * HD, &cache, &cache.layers[0],
+                   POS0 + N_TOK - 1, 1, N_HEAD, N_KV, HD, HD, 0.25f, out);
+  for (uint32_t i = 0; i < N_HEAD * HD; i++)
+    g_assert_cmpfloat_with_epsilon (out[i], ref[(N_TOK - 1) * N_HEAD * HD + i], 1e-5);
   ponder_kv_cache_clear (&cache);
   g_rand_free (rand);
   fixture_clear (&f);
+}
+
+static void
+test_attention (void)
+{
+  check_attention (1);
+  check_attention (2);
+  check_attention (8);
 }
 
 static void
