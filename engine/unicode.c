@@ -258,7 +258,7 @@ ponder_utf8_stream_push (PonderUtf8Stream *stream,
   size_t n_head;
   size_t n_pending = stream->n_pending;
   size_t budget = len + 8;
-  size_t total = n_pending + len;   /* bytes of the virtual pending + bytes */
+  size_t total;       /* bytes of the virtual pending + bytes */
   size_t pos = 0;
   size_t written = 0;
   size_t n;
@@ -270,7 +270,8 @@ ponder_utf8_stream_push (PonderUtf8Stream *stream,
   total = n_pending + len;
   memcpy (head, stream->pending, n_pending);
   n_head = n_pending + (len < 4 ? len : 4);
-  memcpy (head + n_pending, bytes, n_head - n_pending);
+  if (n_head > n_pending)     /* bytes may be NULL when len is 0 */
+    memcpy (head + n_pending, bytes, n_head - n_pending);
   stream->n_pending = 0;
 
   /* Characters that start in the pending bytes are scanned in head, which
