@@ -407,8 +407,40 @@ def copy_kv(writer, kv_typed, keys=None, prefix=None):
     """Copies typed kvs (from read_gguf(path, typed=True)) into writer: the
     given keys, or all keys starting with prefix (e.g. 'tokenizer.')."""
     for key, (value_type, value, array_type) in kv_typed.items():
+        if key in writer._kv_keys:  # e.g. general.alignment from __init__
+            continue
         if keys is not None and key not in keys:
             continue
         if prefix is not None and not key.startswith(prefix):
             continue
         writer.add_kv(key, value_type, value, array_type)
+
+
+def split_name(prefix, index, count):
+    """llama-gguf-split's name of part index (0-based) of count."""
+    return '%s-%05d-of-%05d.gguf' % (prefix, index + 1, count)
+
+
+def split_gguf(src_path, n_parts, out_prefix):
+    """Rewrites a GGUF file as n_parts files the way llama-gguf-split does
+    (engine-spec 1.8): every part has split.no/split.count, the first also
+    split.tensors.count and all other metadata; tensors are dealt out in
+    order, as evenly as possible. Returns the part paths."""
+    kv, tensors = read_gguf(src_path, typed=True)
+    alignment = kv['general.alignment'][1] if 'general.alignment' in kv else GGUF_DEFAULT_ALIGNMENT
+    names = list(tensors)
+    paths = []
+    for i in range(n_parts):
+        w = GGUFWriter(split_name(out_prefix, i, n_parts), alignment=alignment)
+        if i == 0:
+            copy_kv(w, kv)
+        w.add_uint16('split.no', i)
+        w.add_uint16('split.count', n_parts)
+        if i == 0:
+            w.add_int32('split.tensors.count', len(names))
+        for name in names[len(names) * i // n_parts:len(names) * (i + 1) // n_parts]:
+            typ, shape, data = tensors[name]
+            w.add_tensor(name, data, typ, shape)
+        w.write()
+        paths.append(w.path)
+    return paths

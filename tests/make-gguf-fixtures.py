@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gguf_writer import (GGUFWriter, GGUFValueType as VT, GGML_TYPE, GGML_BLOCK,  # noqa: E402
-                         encode_string, tensor_nbytes)
+                         encode_string, read_gguf, split_gguf, tensor_nbytes)
 
 OUT = None
 MANIFEST = []
@@ -210,7 +210,33 @@ SPLIT_PLAN = [
 ]
 
 
+def resplit_file():
+    """tensors-a64.gguf cut in 3 parts by gguf_writer.split_gguf (the
+    helper other tests use to make split models)."""
+    kv, tensors = read_gguf(path('tensors-a64.gguf'), typed=True)
+    parts = split_gguf(path('tensors-a64.gguf'), 3, path('resplit'))
+    records = []
+    for i, p in enumerate(parts):
+        _, part_tensors = read_gguf(p)
+        for name, (typ, shape, data) in part_tensors.items():
+            assert tensors[name][2] == data
+            records.append(('tensor', name, typ, len(shape), ','.join(map(str, (shape + [1] * 4)[:4])),
+                            len(data), i, 0, hashlib.sha256(data).hexdigest()))
+    first_kv, _ = read_gguf(parts[0], typed=True)
+    total = sum(os.path.getsize(p) for p in parts)
+    MANIFEST.append(('file', os.path.basename(parts[2]), 3, 64, len(first_kv), len(records), 3, total))
+    for key, (value_type, value, array_type) in first_kv.items():
+        if value_type == VT.ARRAY:
+            MANIFEST.append(('arr', key, int(array_type), len(value),
+                             ','.join(fmt_value(array_type, v) for v in value) or '-'))
+        else:
+            MANIFEST.append(('kv', key, int(value_type), fmt_value(value_type, value)))
+    MANIFEST.extend(records)
+    MANIFEST.append(('end',))
+
+
 def split_files():
+    resplit_file()
     models, records = split_model('split', 3, SPLIT_PLAN)
     total = sum(os.path.getsize(path(m.name)) for m in models)
     first = models[0]
