@@ -109,7 +109,7 @@ def main():
           % (args.threads, gbps, bw['best_gbps'], PEER_BANDWIDTH_GBPS))
     print()
     head = ('| model | weights read / token | bound t/s | prefill pp%d t/s | decode tg%d t/s '
-            '| decode / bound | llama.cpp pp / tg / % of bound |' % (args.p, args.n))
+            '| decode / bound | llama.cpp pp / tg / %% of bound |' % (args.p, args.n))
     print(head)
     print('| --- | --: | --: | --: | --: | --: | --: |')
     results = {'bandwidth': bw, 'models': {}}
