@@ -383,6 +383,59 @@ read_kv (Cursor         *c,
   return status;
 }
 
+/* Element count, type and byte size of a tensor whose shape and raw type id
+ * were read, with every overflow and block-size check of engine-spec 1.5. */
+static PonderStatus
+size_tensor (Cursor           *c,
+             PonderGgufTensor *t)
+{
+  int32_t type_id = (int32_t) t->type;
+  uint64_t row_bytes;
+  const PonderTypeInfo *info;
+
+  /* nelements must stay below INT64_MAX, as in llama.cpp */
+  t->n_elements = 1;
+  for (unsigned d = 0; d < PONDER_GGUF_MAX_DIMS; d++)
+    {
+      if (t->ne[d] != 0 && t->n_elements > (uint64_t) (INT64_MAX - 1) / t->ne[d])
+        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                                 "shape [%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64
+                                 "] has too many elements (overflow)",
+                                 t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
+      t->n_elements *= t->ne[d];
+    }
+
+  info = ponder_type_info (t->type);
+  if (info == NULL)
+    {
+      /* ids below 40 that are not in the table are formats ggml removed;
+       * higher ones are newer than this reader */
+      return ponder_error_set (c->error,
+                               type_id >= 40 ? PONDER_ERROR_UNSUPPORTED : PONDER_ERROR_FORMAT,
+                               "unsupported tensor type id %" PRId32 " (%s)", type_id,
+                               type_id < 0 ? "negative"
+                               : type_id < 40 ? "a removed ggml format"
+                               : "newer than this version of Ponder");
+    }
+  if (t->ne[0] % info->block_size != 0)
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "row length %" PRIu64 " is not a multiple of %s's block "
+                             "size %u", t->ne[0], info->name, info->block_size);
+  if (!ponder_type_row_bytes (t->type, t->ne[0], &row_bytes))
+    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                             "row of %" PRIu64 " %s elements has no valid byte size",
+                             t->ne[0], info->name);
+  t->n_bytes = row_bytes;
+  for (unsigned d = 1; d < PONDER_GGUF_MAX_DIMS; d++)
+    {
+      if (t->ne[d] != 0 && t->n_bytes > UINT64_MAX / t->ne[d])
+        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
+                                 "byte size of the shape overflows 64 bits");
+      t->n_bytes *= t->ne[d];
+    }
+  return PONDER_OK;
+}
+
 /* Reads one tensor info; *offset gets the data offset it claims. */
 static PonderStatus
 read_tensor_info (Cursor           *c,
@@ -392,8 +445,6 @@ read_tensor_info (Cursor           *c,
   PonderGgufString name;
   uint64_t n_dims = 0;
   uint64_t raw_type = 0;
-  uint64_t row_bytes;
-  const PonderTypeInfo *info;
   PonderStatus status = read_string (c, UINT64_MAX, "tensor name", &name);
 
   if (status == PONDER_OK && (name.len == 0 || name.len > GGUF_MAX_NAME_BYTES))
@@ -427,51 +478,8 @@ read_tensor_info (Cursor           *c,
     status = read_uint (c, 8, "data offset", offset);
   if (status != PONDER_OK)
     return status;
-
-  /* nelements must stay below INT64_MAX, as in llama.cpp */
-  t->n_elements = 1;
-  for (unsigned d = 0; d < PONDER_GGUF_MAX_DIMS; d++)
-    {
-      if (t->ne[d] != 0 && t->n_elements > (uint64_t) (INT64_MAX - 1) / t->ne[d])
-        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
-                                 "shape [%" PRIu64 ", %" PRIu64 ", %" PRIu64 ", %" PRIu64
-                                 "] has too many elements (overflow)",
-                                 t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
-      t->n_elements *= t->ne[d];
-    }
-
   t->type = (uint32_t) raw_type;
-  info = ponder_type_info (t->type);
-  if (info == NULL)
-    {
-      /* ids below 40 that are not in the table are formats ggml removed;
-       * higher ones are newer than this reader */
-      return ponder_error_set (c->error,
-                               (int32_t) raw_type >= 0 && raw_type >= 40
-                               ? PONDER_ERROR_UNSUPPORTED : PONDER_ERROR_FORMAT,
-                               "unsupported tensor type id %" PRId32 " (%s)",
-                               (int32_t) raw_type,
-                               (int32_t) raw_type < 0 ? "negative"
-                               : raw_type < 40 ? "a removed ggml format"
-                               : "newer than this version of Ponder");
-    }
-  if (t->ne[0] % info->block_size != 0)
-    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
-                             "row length %" PRIu64 " is not a multiple of %s's block "
-                             "size %u", t->ne[0], info->name, info->block_size);
-  if (!ponder_type_row_bytes (t->type, t->ne[0], &row_bytes))
-    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
-                             "row of %" PRIu64 " %s elements has no valid byte size",
-                             t->ne[0], info->name);
-  t->n_bytes = row_bytes;
-  for (unsigned d = 1; d < PONDER_GGUF_MAX_DIMS; d++)
-    {
-      if (t->ne[d] != 0 && t->n_bytes > UINT64_MAX / t->ne[d])
-        return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
-                                 "byte size of the shape overflows 64 bits");
-      t->n_bytes *= t->ne[d];
-    }
-  return PONDER_OK;
+  return size_tensor (c, t);
 }
 
 static PonderStatus
