@@ -5,7 +5,7 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Usage: test_forward.py [--quick] [--only SUBSTRING] [--keep DIR]
+# Usage: test_forward.py [--quick | --long] [--only SUBSTRING] [--keep DIR]
 # Env:   PONDER_BUILD_ROOT (the CLI is $PONDER_BUILD_ROOT/cli/ponder-cli)
 #
 # Tolerances. Both sides use exactly the weights the file holds (the
@@ -56,6 +56,10 @@ CASES = (
     + [('qwen3', 'tiny', t, False) for t in ('F32', 'BF16', 'Q8_0', 'Q5_0')]
     + [('qwen3', 'tiny256', t, False) for t in ('Q4_K_M', 'Q5_K')]
 )
+# --long: 150 tokens, across any prefill chunking and many KV rows (suite slow)
+LONG = [('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
+        ('llama', 'tiny', 'F32', False), ('qwen3', 'tiny', 'F32', False),
+        ('qwen3', 'tiny256', 'Q6_K', False), ('qwen2', 'tiny', 'Q8_0', True)]
 QUICK = {('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
          ('llama', 'tiny', 'F32', False), ('qwen3', 'tiny', 'F32', False),
          ('qwen2', 'tiny', 'F32', True)}
@@ -84,14 +88,14 @@ def engine_logits(model, tokens):
     return np.array(rows, dtype=np.float64)
 
 
-def check_case(tmp, arch, preset, wtype, tied, seed):
+def check_case(tmp, arch, preset, wtype, tied, seed, n_tokens=N_TOKENS):
     """Returns a list of failure messages (empty: passed) and a summary line."""
     path = os.path.join(tmp, '%s-%s-%s%s.gguf' % (arch, preset, wtype, '-tied' if tied else ''))
     gen_model.generate(path, arch, preset, wtype, tied=tied, seed=seed)
     cfg, W, types = reference.load_model(path)
     rng = np.random.default_rng(seed + 100)
     n_vocab = W['token_embd.weight'].shape[0]
-    tokens = [int(t) for t in rng.integers(0, n_vocab, N_TOKENS)]
+    tokens = [int(t) for t in rng.integers(0, n_vocab, n_tokens)]
     ref = reference.forward(cfg, W, tokens, types)
     scale = np.abs(ref).max()
     fails = []
@@ -203,6 +207,8 @@ def check_scripted(tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true', help='a handful of cases only')
+    ap.add_argument('--long', action='store_true',
+                    help='%d-token sequences on a few models instead of the usual set' % 150)
     ap.add_argument('--only', help='cases whose name contains this')
     ap.add_argument('--keep', help='generate the models in this directory and keep them')
     args = ap.parse_args()
@@ -218,19 +224,20 @@ def main():
         for f in fails:
             print('     ' + f)
         n_fail += bool(fails)
-        for i, (arch, preset, wtype, tied) in enumerate(CASES):
+        for i, (arch, preset, wtype, tied) in enumerate(LONG if args.long else CASES):
             name = '%s/%s/%s%s' % (arch, preset, wtype, '/tied' if tied else '')
             if args.quick and (arch, preset, wtype, tied) not in QUICK:
                 continue
             if args.only and args.only not in name:
                 continue
-            fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=i)
+            fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=i,
+                                        n_tokens=150 if args.long else N_TOKENS)
             print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
             for f in fails:
                 print('     ' + f)
             n_fail += bool(fails)
             sys.stdout.flush()
-        if not args.only or 'scripted' in args.only:
+        if not args.long and (not args.only or 'scripted' in args.only):
             fails = check_scripted(tmp)
             print('%s scripted chat' % ('FAIL' if fails else 'ok  '))
             for f in fails:
