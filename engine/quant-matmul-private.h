@@ -1,0 +1,76 @@
+/* quant-matmul-private.h: activation block formats and the kernel table
+ * shared by quant-matmul.c (generic C) and quant-matmul-avx2.c.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "quant-private.h"
+
+/* Activations for legacy 32-blocks (Q4_0 .. Q8_0 weights): x ~ d * qs[i].
+ * sum = sum of qs, so that offsets (q - 8) and mins (Q4_1) fold into one
+ * integer product. qs stay in -127..127 so maddubs never saturates. */
+typedef struct
+{
+  float   d;
+  int32_t sum;
+  int8_t  qs[32];
+} PonderActQ8;                 /* 40 bytes */
+
+/* Activations for K-quant weights (engine-spec Q8_K, our own field order):
+ * x ~ d * qs[i]; bsums[k] = sum of qs[16k .. 16k + 15]. */
+typedef struct
+{
+  float   d;
+  int16_t bsums[16];
+  int8_t  qs[256];
+} PonderActQ8K;                /* 292 bytes */
+
+typedef enum
+{
+  PONDER_ACT_F32,
+  PONDER_ACT_Q8,
+  PONDER_ACT_Q8K,
+} PonderActFormat;
+
+/* Computes y[t][r] for r in [row_begin, row_end), t in [0, n_tokens).
+ * act rows are act_row_bytes apart; weight rows row_bytes apart. */
+typedef void (*PonderRowsFn) (const uint8_t *weight,    /* (rows, row_bytes) */
+                              size_t         row_bytes,
+                              size_t         n,
+                              size_t         row_begin,
+                              size_t         row_end,
+                              const uint8_t *act,       /* (n_tokens, act_row_bytes) */
+                              size_t         act_row_bytes,
+                              size_t         n_tokens,
+                              float         *y,         /* (n_tokens, y_stride) */
+                              size_t         y_stride);
+
+typedef void (*PonderPrepareFn) (const float *x,        /* (n) */
+                                 size_t       n,
+                                 void        *dst);
+
+struct PonderMatmulKernel
+{
+  PonderType      type;
+  const char     *variant;
+  PonderActFormat act;
+  PonderRowsFn    rows;
+  PonderPrepareFn prepare;
+};
+
+/* Generic activation converters (also used by the SIMD variants' tests). */
+void ponder_matmul_prepare_q8_generic  (const float *x, size_t n, void *dst);
+void ponder_matmul_prepare_q8k_generic (const float *x, size_t n, void *dst);
+void ponder_matmul_prepare_f32         (const float *x, size_t n, void *dst);
+
+/* AVX2 rows function for type, or NULL; only call where the CPU has
+ * AVX2, FMA and F16C. */
+PonderRowsFn    ponder_matmul_avx2_rows    (PonderType      type);
+PonderPrepareFn ponder_matmul_avx2_prepare (PonderActFormat act);
+
+static inline float
+ponder_load_f16 (const uint8_t *p)
+{
+  return ponder_fp16_to_fp32 ((uint16_t) (p[0] | (p[1] << 8)));
+}
