@@ -15,18 +15,28 @@
 
 /* ---- Hash tables ---------------------------------------------------------- */
 
-static uint64_t
-hash_bytes (const char *data,
-            size_t      len)
-{
-  uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+#define FNV_OFFSET 0xcbf29ce484222325ull
 
+/* FNV-1a, continued from h, so that a string's hash can be computed in
+ * parts (a merge's two halves). */
+static uint64_t
+hash_more (uint64_t    h,
+           const char *data,
+           size_t      len)
+{
   for (size_t i = 0; i < len; i++)
     {
       h ^= (uint8_t) data[i];
       h *= 0x100000001b3ull;
     }
   return h;
+}
+
+static uint64_t
+hash_bytes (const char *data,
+            size_t      len)
+{
+  return hash_more (FNV_OFFSET, data, len);
 }
 
 static uint64_t
@@ -106,6 +116,33 @@ insert_in (const PonderTokenizer *tok,
       slot = (slot + 1) & mask;
     }
   table[slot] = id;
+}
+
+/* The id of the token whose string is a followed by b, or -1: a merge's
+ * result, found without building the joined string. */
+static int32_t
+lookup_concat (const PonderTokenizer *tok,
+               const char            *a,
+               size_t                 a_len,
+               const char            *b,
+               size_t                 b_len)
+{
+  size_t slot = hash_more (hash_more (FNV_OFFSET, a, a_len), b, b_len) & tok->index_mask;
+
+  for (;;)
+    {
+      int32_t id = tok->index[slot];
+      size_t id_len;
+      const char *raw;
+
+      if (id < 0)
+        return -1;
+      raw = token_raw (tok, id, &id_len);
+      if (id_len == a_len + b_len && memcmp (raw, a, a_len) == 0
+          && memcmp (raw + a_len, b, b_len) == 0)
+        return id;
+      slot = (slot + 1) & tok->index_mask;
+    }
 }
 
 const PonderMergeSlot *
@@ -308,7 +345,6 @@ build_merges (PonderTokenizer      *tok,
               PonderError          *error)
 {
   const PonderGgufKv *kv = ponder_gguf_find_kv (file, "tokenizer.ggml.merges");
-  char *joined = NULL;
   size_t size;
 
   if (kv == NULL || kv->type != PONDER_GGUF_ARRAY || kv->array_type != PONDER_GGUF_STRING)
@@ -344,22 +380,14 @@ build_merges (PonderTokenizer      *tok,
       right_len = merge.len - left_len - 1;
       if ((left = find_part (tok, merge.data, left_len, rank, "left token", error)) < 0
           || (right = find_part (tok, space + 1, right_len, rank, "right token", error)) < 0)
-        {
-          free (joined);
-          return PONDER_ERROR_FORMAT;
-        }
-      free (joined);
-      joined = malloc (merge.len);
-      if (joined == NULL)
-        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "tokenizer: out of memory");
-      memcpy (joined, merge.data, left_len);
-      memcpy (joined + left_len, space + 1, right_len);
-      result = find_part (tok, joined, left_len + right_len, rank, "merged token", error);
+        return PONDER_ERROR_FORMAT;
+      result = lookup_concat (tok, merge.data, left_len, space + 1, right_len);
       if (result < 0)
-        {
-          free (joined);
-          return PONDER_ERROR_FORMAT;
-        }
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "tokenizer.ggml.merges[%zu]: the merged token \"%.*s%.*s\" is "
+                                 "not in tokenizer.ggml.tokens", rank,
+                                 (int) (left_len > 64 ? 64 : left_len), merge.data,
+                                 (int) (right_len > 64 ? 64 : right_len), space + 1);
 
       pair = ((uint64_t) (uint32_t) left << 32) | (uint32_t) right;
       slot = hash_pair (pair) & tok->merge_mask;
@@ -368,7 +396,6 @@ build_merges (PonderTokenizer      *tok,
       if (tok->merges[slot].pair == UINT64_MAX)   /* a repeated merge keeps its first rank */
         tok->merges[slot] = (PonderMergeSlot) { pair, (uint32_t) rank, result };
     }
-  free (joined);
   return PONDER_OK;
 }
 
