@@ -423,8 +423,8 @@ prepare_candidates (PonderSampler *sampler,
 
   apply_repeat_penalty (sampler, logits);
 
-  n = gather_candidates (sampler, logits);
-  if (n == 0 || !(p->temperature > 0.0f))
+  n = p->temperature > 0.0f ? gather_candidates (sampler, logits) : 0;
+  if (n == 0)
     {
       /* Greedy, or nothing finite to sample from: the argmax of everything
        * (id 0 if all are -inf or NaN). */
