@@ -4,6 +4,7 @@
  *
  * The steps, in order (tests/test_sampler.py re-implements them in numpy):
  *
+ *  0. Masked ids (ponder_sampler_mask) get the logit -inf.
  *  1. Repetition penalty (CTRL, Keskar et al. 2019, as llama.cpp applies it):
  *     each distinct id among the last repeat_last_n accepted tokens has its
  *     logit divided by repeat_penalty if positive, multiplied if negative.
@@ -51,6 +52,8 @@ struct PonderSampler
   size_t     recent_next; /* the slot the next accepted token goes to */
   uint32_t  *penalised;   /* (n_vocab) the pass that last penalised each id */
   uint32_t   pass;
+  int32_t   *masked;      /* (n_masked) ids never picked */
+  size_t     n_masked;
   Candidate *cand;        /* (n_vocab) */
   size_t     n_cand;
   int32_t   *out_ids;     /* (n_vocab) for ponder_sampler_candidates(), lazily */
@@ -170,11 +173,35 @@ ponder_sampler_free (PonderSampler *sampler)
   if (sampler == NULL)
     return;
   free (sampler->recent);
+  free (sampler->masked);
   free (sampler->penalised);
   free (sampler->cand);
   free (sampler->out_ids);
   free (sampler->out_probs);
   free (sampler);
+}
+
+bool
+ponder_sampler_mask (PonderSampler *sampler,
+                     const int32_t *ids,
+                     size_t         n_ids)
+{
+  int32_t *masked = NULL;
+  size_t n = 0;
+
+  if (n_ids > 0)
+    {
+      masked = malloc (n_ids * sizeof (int32_t));
+      if (masked == NULL)
+        return false;
+      for (size_t i = 0; i < n_ids; i++)
+        if (ids[i] >= 0 && (uint32_t) ids[i] < sampler->n_vocab)
+          masked[n++] = ids[i];
+    }
+  free (sampler->masked);
+  sampler->masked = masked;
+  sampler->n_masked = n;
+  return true;
 }
 
 void
@@ -421,6 +448,8 @@ prepare_candidates (PonderSampler *sampler,
   size_t n;
   double p_max;
 
+  for (size_t i = 0; i < sampler->n_masked; i++)
+    logits[sampler->masked[i]] = -INFINITY;
   apply_repeat_penalty (sampler, logits);
 
   n = p->temperature > 0.0f ? gather_candidates (sampler, logits) : 0;

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,12 @@ typedef struct PonderSampler PonderSampler;
 PonderSampler *ponder_sampler_new    (const PonderSamplerParams *params,
                                       uint32_t                   n_vocab);
 void           ponder_sampler_free   (PonderSampler             *sampler);
+
+/* Never picks these ids (a model's padding ids, engine-spec 5.1): their
+ * logits are taken as -inf. Replaces an earlier list; false if out of memory. */
+bool           ponder_sampler_mask   (PonderSampler             *sampler,
+                                      const int32_t             *ids,
+                                      size_t                     n_ids);
 
 /* Records a token for the repetition penalty window (prompt and output). */
 void           ponder_sampler_accept (PonderSampler             *sampler,

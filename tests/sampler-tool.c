@@ -6,6 +6,7 @@
  *   new T TOP_K TOP_P MIN_P PENALTY LAST_N SEED N_VOCAB
  *                         makes a sampler (replacing the previous one)
  *   accept ID...          records tokens for the repetition penalty
+ *   mask ID...            ids never to pick (ponder_sampler_mask)
  *   load PATH             reads N_VOCAB little-endian float32 logits
  *   cand                  "N" then N lines "ID PROB": the final candidates
  *   draw COUNT            COUNT sampled ids on one line (the logits are
@@ -53,6 +54,18 @@ cmd_accept (char *args)
   for (; token != NULL; token = strtok (NULL, " \n"))
     ponder_sampler_accept (sampler, (int32_t) strtol (token, NULL, 10));
   return 0;
+}
+
+static int
+cmd_mask (char *args)
+{
+  int32_t ids[4096];
+  size_t n = 0;
+  char *token = strtok (args, " \n");
+
+  for (; token != NULL && n < 4096; token = strtok (NULL, " \n"))
+    ids[n++] = (int32_t) strtol (token, NULL, 10);
+  return ponder_sampler_mask (sampler, ids, n) ? 0 : -1;
 }
 
 static int
@@ -133,6 +146,8 @@ main (void)
         status = -1;
       else if (strncmp (line, "accept", 6) == 0)
         status = cmd_accept (line + 6);
+      else if (strncmp (line, "mask", 4) == 0)
+        status = cmd_mask (line + 4);
       else if (strncmp (line, "load ", 5) == 0)
         status = cmd_load (line + 5);
       else if (strncmp (line, "cand", 4) == 0)

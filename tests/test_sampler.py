@@ -6,7 +6,7 @@
 #
 # reference() below is written from the formulas (engine/sampler.c's header
 # comment and sampler.h): CTRL repetition penalty over the last repeat_last_n
-# accepted tokens, -inf/NaN dropped, top-k, softmax at the temperature, min-p,
+# accepted tokens, masked ids and -inf/NaN dropped, top-k, softmax at the temperature, min-p,
 # top-p (shortest prefix reaching top_p), renormalised; temperature 0 is the
 # argmax. It computes in float64 with full sorts, the engine in float32 with
 # partial selection. Also checked: the same seed gives the same draws, greedy
@@ -25,9 +25,10 @@ import numpy as np
 TOOL = sys.argv[1]
 
 
-def reference(logits, temperature, top_k, top_p, min_p, penalty, last_n, recent):
+def reference(logits, temperature, top_k, top_p, min_p, penalty, last_n, recent, masked=()):
     """Returns {id: probability} of the candidates left before the draw."""
     x = logits.astype(np.float64)
+    x[list(masked)] = -np.inf
     if last_n > 0 and penalty != 1.0 and penalty > 0:
         for t in set(recent[-last_n:]):
             x[t] = x[t] / penalty if x[t] > 0 else x[t] * penalty
@@ -72,6 +73,9 @@ class Tool:
     def accept(self, ids):
         if ids:
             self.commands.append('accept ' + ' '.join(str(i) for i in ids))
+
+    def mask(self, ids):
+        self.commands.append('mask ' + ' '.join(str(i) for i in ids))
 
     def load(self, logits):
         path = os.path.join(self.tmp, 'logits%d.bin' % self.n_files)
@@ -183,15 +187,21 @@ def check_distributions(tap, tool, rng):
         penalty, last_n = penalties[rng.integers(len(penalties))]
         recent = [int(v) for v in rng.integers(0, n, rng.integers(0, 100))]
         logits = make_logits(rng, n, styles[c % len(styles)])
-        cases.append((params, penalty, last_n, recent, logits))
+        # Mask some ids, the most likely ones included, in a third of the cases.
+        masked = []
+        if c % 3 == 1:
+            masked = [int(v) for v in rng.integers(0, n, 1 + n // 10)][:2000]
+            masked += [int(v) for v in np.argsort(-logits)[:2]]
+        cases.append((params, penalty, last_n, recent, logits, masked))
         tool.new(*params, penalty, last_n, 7, n)
+        tool.mask(masked)
         tool.accept(recent)
         tool.load(logits)
         tool.cand()
     results = tool.run()
     failures = []
-    for (params, penalty, last_n, recent, logits), got in zip(cases, results):
-        want = reference(logits, *params, penalty, last_n, recent)
+    for (params, penalty, last_n, recent, logits, masked), got in zip(cases, results):
+        want = reference(logits, *params, penalty, last_n, recent, masked)
         why = compare(got, want)
         if why:
             failures.append('T=%r top_k=%d top_p=%r min_p=%r penalty=%r last_n=%d n=%d: %s'
@@ -208,7 +218,7 @@ def check_distributions(tap, tool, rng):
 
 
 def check_seeds(tap, tool, rng):
-    logits = make_logits(rng, 1000, 'normal')
+    logits = rng.normal(0, 1.0, 1000).astype(np.float32)  # flat enough for varied draws
     for seed in (0, 1, 42, 2**63 + 5):
         tool.new(1.0, 0, 0.95, 0.0, 1.0, 64, seed, 1000)
         tool.load(logits)
@@ -231,20 +241,23 @@ def check_greedy(tap, tool, rng):
         logits = make_logits(rng, n, ['normal', 'peaked', 'masked'][c % 3])
         recent = [int(v) for v in rng.integers(0, n, 20)] if c % 2 else []
         penalty = 1.0 if c % 4 < 2 else 1.5
-        cases.append((logits, recent, penalty))
+        masked = [int(np.argmax(logits))] if c % 5 == 0 else []
+        cases.append((logits, recent, penalty, masked))
         tool.new(0.0, 40, 0.5, 0.1, penalty, 64, c, n)
+        tool.mask(masked)
         tool.accept(recent)
         tool.load(logits)
         tool.draw(5)
     results = tool.run()
-    for (logits, recent, penalty), got in zip(cases, results):
+    for (logits, recent, penalty, masked), got in zip(cases, results):
         x = logits.astype(np.float64)
+        x[masked] = -np.inf
         for t in set(recent):
             x[t] = x[t] / penalty if x[t] > 0 else x[t] * penalty
         want = int(np.argmax(x))
         if got != [want] * 5:
             failures.append('argmax %d, got %s' % (want, got))
-    tap.check(not failures, 'temperature 0 always picks the argmax (after the penalty)',
+    tap.check(not failures, 'temperature 0 always picks the argmax (after mask and penalty)',
               '\n'.join(failures[:5]))
 
 
