@@ -26,6 +26,9 @@ struct _PonderHistory
    * connection: the partial-answer update runs every second while a model
    * streams, and should not pay for parsing each time. */
   GHashTable *statements;
+  /* Transactions opened as savepoints inside an outer transaction, so that
+   * a caller (an import, a benchmark batch) can group several calls. */
+  guint       savepoint_depth;
 };
 
 /* Columns every message query selects, in the order _ponder_history_read_message

@@ -104,9 +104,9 @@ dup_message_snippet (PonderHistory  *self,
  * @text: what the user typed (any text; it is escaped)
  * @limit: the most conversations to return; 0 for all
  *
- * Finds live conversations whose title or live messages (answer or
- * reasoning) hold every word of @text, most recently updated first. Each
- * conversation appears once, with its newest matching message.
+ * Finds live conversations whose title, or one of whose live messages
+ * (answer or reasoning), holds every word of @text; most recently updated
+ * first. Each conversation appears once, with its newest matching message.
  *
  * Returns: (transfer full) (element-type PonderHistorySearchHit): the hits,
  *   empty when @text holds no word; %NULL with @error set

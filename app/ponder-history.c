@@ -177,32 +177,50 @@ _ponder_history_exec (PonderHistory  *self,
 }
 
 /* IMMEDIATE takes the write lock at once, so a busy database fails here,
- * after the busy timeout, rather than half-way through a change. */
+ * after the busy timeout, rather than half-way through a change. Inside a
+ * transaction someone else opened, a savepoint nests instead. */
 gboolean
 _ponder_history_begin (PonderHistory  *self,
                        GError        **error)
 {
-  return _ponder_history_exec (self, "BEGIN IMMEDIATE", error);
+  if (sqlite3_get_autocommit (self->db))
+    return _ponder_history_exec (self, "BEGIN IMMEDIATE", error);
+
+  if (!_ponder_history_exec (self, "SAVEPOINT ponder_nested", error))
+    return FALSE;
+  self->savepoint_depth++;
+  return TRUE;
 }
 
 gboolean
 _ponder_history_commit (PonderHistory  *self,
                         GError        **error)
 {
-  if (!_ponder_history_exec (self, "COMMIT", error))
+  const char *sql = self->savepoint_depth > 0 ? "RELEASE ponder_nested" : "COMMIT";
+
+  if (!_ponder_history_exec (self, sql, error))
     {
       _ponder_history_rollback (self);
       return FALSE;
     }
 
+  if (self->savepoint_depth > 0)
+    self->savepoint_depth--;
   return TRUE;
 }
 
 void
 _ponder_history_rollback (PonderHistory *self)
 {
-  if (!sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  if (self->savepoint_depth > 0)
+    {
+      sqlite3_exec (self->db, "ROLLBACK TO ponder_nested; RELEASE ponder_nested", NULL, NULL, NULL);
+      self->savepoint_depth--;
+    }
+  else if (!sqlite3_get_autocommit (self->db))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 }
 
 static gboolean
