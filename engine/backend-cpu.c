@@ -14,6 +14,7 @@
 #include "backend.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,14 +36,25 @@ typedef struct
 
 /* ---- Matrix product ---------------------------------------------------- */
 
+/* Products that share one input (Q, K and V; gate and up) run as one job:
+ * fewer synchronisations per token, and the small K/V matrices no longer
+ * leave threads idle. Rows are handed out in chunks from an atomic counter
+ * rather than split statically, so a thread slowed by its neighbour on a
+ * shared core does not hold everyone up at the barrier. */
 typedef struct
 {
-  const PonderWeight *w;
+  const PonderWeight *w[PONDER_MATMUL_MAX_MULTI];
+  float              *y[PONDER_MATMUL_MAX_MULTI];
+  const uint8_t      *prepared[PONDER_MATMUL_MAX_MULTI];
+  size_t              in_row_bytes[PONDER_MATMUL_MAX_MULTI];
+  bool                prepare[PONDER_MATMUL_MAX_MULTI]; /* first user of its slot */
+  size_t              chunk_start[PONDER_MATMUL_MAX_MULTI + 1]; /* prefix sums of chunks */
+  size_t              chunk_rows;
+  uint32_t            n;
   const float        *x;
-  size_t              in_row_bytes;
+  size_t              x_stride;
   uint32_t            n_tokens;
-  uint8_t            *prepared;
-  float              *y;
+  atomic_size_t       next_chunk;
 } MatmulTask;
 
 static void
@@ -54,10 +66,14 @@ prepare_task (void *data,
   size_t begin, end;
 
   ponder_split_range (task->n_tokens, ith, nth, &begin, &end);
-  if (begin < end)
-    ponder_matmul_prepare_input (task->w->kernel, task->x + begin * task->w->n_in,
-                                 task->w->n_in, task->w->n_in, end - begin,
-                                 task->prepared + begin * task->in_row_bytes);
+  if (begin >= end)
+    return;
+  for (uint32_t j = 0; j < task->n; j++)
+    if (task->prepare[j])
+      ponder_matmul_prepare_input (task->w[j]->kernel, task->x + begin * task->x_stride,
+                                   task->x_stride, task->w[j]->n_in, end - begin,
+                                   (uint8_t *) task->prepared[j]
+                                   + begin * task->in_row_bytes[j]);
 }
 
 static void
@@ -66,12 +82,94 @@ rows_task (void *data,
            int   nth)
 {
   MatmulTask *task = data;
-  size_t begin, end;
+  size_t total = task->chunk_start[task->n];
+  size_t c;
 
-  ponder_split_range (task->w->n_out, ith, nth, &begin, &end);
-  if (begin < end)
-    ponder_matmul_rows (task->w->kernel, task->w->data, task->w->n_in, begin, end,
-                        task->prepared, task->n_tokens, task->y, task->w->n_out);
+  while ((c = atomic_fetch_add_explicit (&task->next_chunk, 1, memory_order_relaxed)) < total)
+    {
+      uint32_t j = 0;
+      size_t begin, end;
+
+      while (c >= task->chunk_start[j + 1])
+        j++;
+      begin = (c - task->chunk_start[j]) * task->chunk_rows;
+      end = begin + task->chunk_rows;
+      if (end > task->w[j]->n_out)
+        end = task->w[j]->n_out;
+      ponder_matmul_rows (task->w[j]->kernel, task->w[j]->data, task->w[j]->n_in, begin, end,
+                          task->prepared[j], task->n_tokens, task->y[j], task->w[j]->n_out);
+    }
+}
+
+static void
+run_matmul_batch (CpuBackend  *cpu,
+                  MatmulTask  *task)
+{
+  int nth = ponder_threadpool_size (cpu->pool);
+  size_t total_rows = 0;
+
+  for (uint32_t j = 0; j < task->n; j++)
+    total_rows += task->w[j]->n_out;
+  /* About eight chunks per thread, in multiples of 16 rows. */
+  task->chunk_rows = (total_rows / ((size_t) nth * 8) + 15) / 16 * 16;
+  if (task->chunk_rows < 16)
+    task->chunk_rows = 16;
+  task->chunk_start[0] = 0;
+  for (uint32_t j = 0; j < task->n; j++)
+    task->chunk_start[j + 1] = task->chunk_start[j]
+                               + (task->w[j]->n_out + task->chunk_rows - 1) / task->chunk_rows;
+  if (task->n_tokens >= 4 && nth > 1)
+    ponder_threadpool_run (cpu->pool, prepare_task, task);
+  else
+    prepare_task (task, 0, 1);
+  atomic_store (&task->next_chunk, 0);
+  ponder_threadpool_run (cpu->pool, rows_task, task);
+}
+
+static void
+cpu_matmul_multi (PonderBackend       *be,
+                  uint32_t             n_weights,
+                  const PonderWeight **w,
+                  const float         *x,
+                  uint32_t             n_tokens,
+                  float              **y)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  size_t slot_bytes = cpu->prepared_bytes / PONDER_MATMUL_MAX_MULTI;
+  uint32_t chunk = n_tokens;
+  MatmulTask task;
+
+  memset (&task, 0, sizeof task);
+  task.n = n_weights;
+  task.x_stride = w[0]->n_in;
+  for (uint32_t j = 0; j < n_weights; j++)
+    {
+      uint32_t fits;
+
+      task.w[j] = w[j];
+      task.in_row_bytes[j] = ponder_matmul_input_row_bytes (w[j]->kernel, w[j]->n_in);
+      fits = task.in_row_bytes[j] > 0 ? (uint32_t) (slot_bytes / task.in_row_bytes[j]) : chunk;
+      if (fits < chunk)
+        chunk = fits > 0 ? fits : 1; /* 0 cannot happen: slots hold max_n_in floats */
+      /* Weights with the same kernel share one prepared input. */
+      task.prepared[j] = cpu->prepared + j * slot_bytes;
+      task.prepare[j] = true;
+      for (uint32_t i = 0; i < j; i++)
+        if (w[i]->kernel == w[j]->kernel)
+          {
+            task.prepared[j] = task.prepared[i];
+            task.prepare[j] = false;
+            break;
+          }
+    }
+  for (uint32_t t0 = 0; t0 < n_tokens; t0 += chunk)
+    {
+      task.x = x + (size_t) t0 * task.x_stride;
+      task.n_tokens = n_tokens - t0 < chunk ? n_tokens - t0 : chunk;
+      for (uint32_t j = 0; j < n_weights; j++)
+        task.y[j] = y[j] + (size_t) t0 * w[j]->n_out;
+      run_matmul_batch (cpu, &task);
+    }
 }
 
 static void
@@ -81,27 +179,7 @@ cpu_matmul (PonderBackend      *be,
             uint32_t            n_tokens,
             float              *y)
 {
-  CpuBackend *cpu = (CpuBackend *) be;
-  size_t in_row_bytes = ponder_matmul_input_row_bytes (w->kernel, w->n_in);
-  uint32_t chunk = in_row_bytes > 0 ? (uint32_t) (cpu->prepared_bytes / in_row_bytes) : n_tokens;
-  MatmulTask task;
-
-  if (chunk == 0)
-    chunk = 1; /* cannot happen: scratch is sized for max_n_in */
-  for (uint32_t t0 = 0; t0 < n_tokens; t0 += chunk)
-    {
-      task.w = w;
-      task.x = x + (size_t) t0 * w->n_in;
-      task.in_row_bytes = in_row_bytes;
-      task.n_tokens = n_tokens - t0 < chunk ? n_tokens - t0 : chunk;
-      task.prepared = cpu->prepared;
-      task.y = y + (size_t) t0 * w->n_out;
-      if (task.n_tokens >= 4 && ponder_threadpool_size (cpu->pool) > 1)
-        ponder_threadpool_run (cpu->pool, prepare_task, &task);
-      else
-        prepare_task (&task, 0, 1);
-      ponder_threadpool_run (cpu->pool, rows_task, &task);
-    }
+  cpu_matmul_multi (be, 1, &w, x, n_tokens, &y);
 }
 
 /* ---- Element-wise ops -------------------------------------------------- */
@@ -461,6 +539,7 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->base.embed = cpu_embed;
   cpu->base.rmsnorm = cpu_rmsnorm;
   cpu->base.matmul = cpu_matmul;
+  cpu->base.matmul_multi = cpu_matmul_multi;
   cpu->base.add_bias = cpu_add_bias;
   cpu->base.rope = cpu_rope;
   cpu->base.kv_store = cpu_kv_store;
@@ -471,7 +550,8 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->max_n_in = max_n_in;
   /* The widest input format is F32 (4 bytes per element); block formats
    * are smaller. A little slack covers per-row headers. */
-  cpu->prepared_bytes = (size_t) max_tokens * (max_n_in * sizeof (float) + 256);
+  cpu->prepared_bytes = PONDER_MATMUL_MAX_MULTI * (size_t) max_tokens
+                        * (max_n_in * sizeof (float) + 256);
   cpu->prepared = malloc (cpu->prepared_bytes);
   cpu->rope_cs = calloc (2 * max_n_in + 2, sizeof (float));
   if (cpu->prepared == NULL || cpu->rope_cs == NULL)

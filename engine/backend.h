@@ -42,6 +42,8 @@ void         ponder_rope_clear (PonderRope          *rope);
 
 typedef struct PonderBackend PonderBackend;
 
+#define PONDER_MATMUL_MAX_MULTI 3
+
 struct PonderBackend
 {
   const char *name;
@@ -62,6 +64,12 @@ struct PonderBackend
   /* y (n_tokens, w->n_out) = x (n_tokens, w->n_in) times w transposed. */
   void   (*matmul)   (PonderBackend *be, const PonderWeight *w, const float *x,
                       uint32_t n_tokens, float *y);
+
+  /* The same for n_weights (<= PONDER_MATMUL_MAX_MULTI) matrices that share
+   * the input x and n_in, as one parallel job: y[j] = x times w[j]
+   * transposed. */
+  void   (*matmul_multi) (PonderBackend *be, uint32_t n_weights, const PonderWeight **w,
+                          const float *x, uint32_t n_tokens, float **y);
 
   /* y (n_rows, n) += bias (n) on every row. */
   void   (*add_bias) (PonderBackend *be, float *y, const float *bias, uint32_t n_rows,

@@ -148,9 +148,9 @@ attention_block (PonderForward     *fw,
   uint32_t n_v = hp->n_head_kv * hp->head_dim_v;
 
   be->rmsnorm (be, fw->x, l->attn_norm, n, hp->n_embd, hp->norm_eps, fw->xn);
-  be->matmul (be, &l->wq, fw->xn, n, fw->q);          /* (n, n_head * hd_k) */
-  be->matmul (be, &l->wk, fw->xn, n, fw->k);          /* (n, n_head_kv * hd_k) */
-  be->matmul (be, &l->wv, fw->xn, n, fw->v);          /* (n, n_head_kv * hd_v) */
+  /* q (n, n_head * hd_k), k (n, n_head_kv * hd_k), v (n, n_head_kv * hd_v) */
+  be->matmul_multi (be, 3, (const PonderWeight *[]) { &l->wq, &l->wk, &l->wv }, fw->xn, n,
+                    (float *[]) { fw->q, fw->k, fw->v });
   if (l->bq != NULL)
     {
       be->add_bias (be, fw->q, l->bq, n, n_q);
@@ -182,8 +182,9 @@ ffn_block (PonderForward     *fw,
   const PonderHparams *hp = &fw->weights->hp;
 
   be->rmsnorm (be, fw->x, l->ffn_norm, n, hp->n_embd, hp->norm_eps, fw->xn);
-  be->matmul (be, &l->w_gate, fw->xn, n, fw->gate);       /* (n, n_ff) */
-  be->matmul (be, &l->w_up, fw->xn, n, fw->up);           /* (n, n_ff) */
+  /* gate, up (n, n_ff) */
+  be->matmul_multi (be, 2, (const PonderWeight *[]) { &l->w_gate, &l->w_up }, fw->xn, n,
+                    (float *[]) { fw->gate, fw->up });
   be->swiglu (be, fw->gate, fw->up, (size_t) n * hp->n_ff);
   be->matmul (be, &l->w_down, fw->gate, n, fw->proj);     /* (n, n_embd) */
   be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);
