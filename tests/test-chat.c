@@ -1,4 +1,5 @@
-/* test-chat.c: the reasoning splitter (engine-spec.md 5.6).
+/* test-chat.c: the reasoning splitter (engine-spec.md 5.6) and the renderer's
+ * argument checks.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -8,6 +9,7 @@
  * compare with a plain string split of the whole output.
  */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chat.h"
@@ -299,6 +301,33 @@ test_random_chunking (void)
   g_rand_free (rand);
 }
 
+/* Rendering is compared with the real templates in test_chat_template.py;
+ * here only what Python cannot reach: bad arguments. */
+static void
+test_render_errors (void)
+{
+  PonderMessage bad_role[] = { { PONDER_ROLE_USER, "hi" }, { (PonderRole) 7, "x" } };
+  PonderMessage ok[] = { { PONDER_ROLE_USER, "hi" } };
+  PonderError error = { 0 };
+  char *text = NULL;
+
+  g_assert_cmpint (ponder_chat_render (PONDER_CHAT_R1_DISTILL_QWEN, bad_role, 2, true, &text,
+                                       &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_null (text);
+  g_assert_nonnull (strstr (error.message, "message 1"));
+  g_assert_cmpint (ponder_chat_render ((PonderChatFamily) 42, ok, 1, true, &text, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_chat_render (PONDER_CHAT_R1_FULL, NULL, 1, true, &text, NULL), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_chat_render (PONDER_CHAT_R1_FULL, ok, 1, true, NULL, NULL), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_chat_render (PONDER_CHAT_R1_FULL, NULL, 0, false, &text, NULL), ==,
+                   PONDER_OK);
+  g_assert_cmpstr (text, ==, "<｜begin▁of▁sentence｜>");
+  free (text);
+  g_assert_cmpstr (ponder_chat_family_name ((PonderChatFamily) 42), ==, "unknown");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,5 +345,6 @@ main (int    argc,
   g_test_add_func ("/reasoning/answer-newlines", test_answer_newlines);
   g_test_add_func ("/reasoning/stop", test_stop);
   g_test_add_func ("/reasoning/random-chunking", test_random_chunking);
+  g_test_add_func ("/chat/render-errors", test_render_errors);
   return g_test_run ();
 }
