@@ -31,8 +31,8 @@ hash_name (const char *s)
   return h;
 }
 
-size_t
-ponder_gguf_slots_for (size_t n)
+static size_t
+slots_for (size_t n)
 {
   size_t cap = 16;
 
@@ -73,10 +73,36 @@ tensor_name_of (const void *items,
 }
 
 PonderStatus
+ponder_gguf_index_kvs (PonderGgufFile *file,
+                       PonderError    *error)
+{
+  size_t cap = slots_for (file->n_kv);
+  uint32_t *slots = calloc (cap, sizeof *slots);
+
+  if (slots == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "out of memory indexing %zu keys", file->n_kv);
+  free (file->kv_slots);
+  file->kv_slots = slots;
+  file->kv_slots_cap = cap;
+  for (size_t k = 0; k < file->n_kv; k++)
+    {
+      size_t s = slot_lookup (slots, cap, file->kvs[k].key, kv_name_of, file->kvs);
+
+      if (slots[s] != 0)
+        return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                                 "key '%.200s' appears twice (key/values %u and %zu)",
+                                 file->kvs[k].key, slots[s] - 1, k);
+      slots[s] = (uint32_t) k + 1;
+    }
+  return PONDER_OK;
+}
+
+PonderStatus
 ponder_gguf_index_tensors (PonderGgufFile *file,
                            PonderError    *error)
 {
-  size_t cap = ponder_gguf_slots_for (file->n_tensors);
+  size_t cap = slots_for (file->n_tensors);
   uint32_t *slots = calloc (cap, sizeof *slots);
 
   if (slots == NULL)
@@ -109,12 +135,6 @@ ponder_gguf_index_tensors (PonderGgufFile *file,
   return PONDER_OK;
 }
 
-size_t
-ponder_gguf_kv_slot (const PonderGgufFile *file,
-                     const char           *key)
-{
-  return slot_lookup (file->kv_slots, file->kv_slots_cap, key, kv_name_of, file->kvs);
-}
 
 /* ---- accessors ------------------------------------------------------- */
 
@@ -163,7 +183,7 @@ ponder_gguf_find_kv (const PonderGgufFile *file,
 
   if (key == NULL || file->kv_slots == NULL)
     return NULL;
-  s = ponder_gguf_kv_slot (file, key);
+  s = slot_lookup (file->kv_slots, file->kv_slots_cap, key, kv_name_of, file->kvs);
   return file->kv_slots[s] != 0 ? &file->kvs[file->kv_slots[s] - 1] : NULL;
 }
 

@@ -21,10 +21,12 @@ struct PonderGgufFile
 
   PonderGgufKv      *kvs;             /* (n_kv) */
   size_t             n_kv;
+  size_t             kvs_cap;         /* allocated entries of kvs */
   uint32_t          *kv_slots;        /* (kv_slots_cap) open-addressing index+1, 0 = empty */
   size_t             kv_slots_cap;
 
   PonderGgufTensor  *tensors;         /* (n_tensors) merged over all parts */
+  size_t             tensors_cap;
   size_t             n_tensors;
   uint32_t          *tensor_slots;    /* (tensor_slots_cap) */
   size_t             tensor_slots_cap;
@@ -46,13 +48,10 @@ PonderStatus ponder_gguf_index_tensors (PonderGgufFile *file,
 extern const char *const ponder_gguf_value_type_names[PONDER_GGUF_N_VALUE_TYPES];
 extern const uint8_t     ponder_gguf_value_type_sizes[PONDER_GGUF_N_VALUE_TYPES];
 
-/* Slots in an open-addressing index for n names (a power of two >= 2n). */
-size_t       ponder_gguf_slots_for     (size_t n);
-
-/* The slot of file->kv_slots holding key, or the empty slot where it would
- * go. */
-size_t       ponder_gguf_kv_slot       (const PonderGgufFile *file,
-                                        const char           *key);
+/* Builds the key index over file->kvs; fails naming a key that occurs
+ * twice. */
+PonderStatus ponder_gguf_index_kvs     (PonderGgufFile *file,
+                                        PonderError    *error);
 
 /* An n_bytes (<= 8) little-endian unsigned integer at p. */
 static inline uint64_t

@@ -346,7 +346,6 @@ read_kv (Cursor         *c,
   PonderGgufKv *kv = &file->kvs[index];
   PonderGgufString key;
   uint64_t type;
-  size_t slot;
   PonderStatus status = read_string (c, GGUF_MAX_KEY_BYTES, "key", &key);
 
   if (status == PONDER_OK && key.len == 0)
@@ -359,13 +358,6 @@ read_kv (Cursor         *c,
       return status;
     }
   file->n_kv = index + 1; /* kv->key is now owned by the file */
-
-  slot = ponder_gguf_kv_slot (file, kv->key);
-  if (file->kv_slots[slot] != 0)
-    return ponder_error_set (c->error, PONDER_ERROR_FORMAT,
-                             "key '%.200s' appears twice (key/values %u and %zu)",
-                             kv->key, file->kv_slots[slot] - 1, index);
-  file->kv_slots[slot] = (uint32_t) index + 1;
 
   status = read_uint (c, 4, "value type", &type);
   if (status == PONDER_OK)
@@ -603,6 +595,81 @@ place_tensors (PonderGgufFile *file,
   return PONDER_OK;
 }
 
+/* Makes room for entry index in *items (capacity *cap entries). The counts
+ * in the header are only claims, so memory grows with the records actually
+ * read rather than being taken up front. */
+static bool
+reserve (void   **items,
+         size_t  *cap,
+         size_t   index,
+         size_t   item_size)
+{
+  size_t new_cap = *cap > 0 ? *cap : 64;
+  void *grown;
+
+  if (index < *cap)
+    return true;
+  while (new_cap <= index)
+    new_cap *= 2;
+  grown = realloc (*items, new_cap * item_size);
+  if (grown == NULL)
+    return false;
+  memset ((char *) grown + *cap * item_size, 0, (new_cap - *cap) * item_size);
+  *items = grown;
+  *cap = new_cap;
+  return true;
+}
+
+static PonderStatus
+read_kvs (Cursor         *c,
+          PonderGgufFile *file,
+          uint64_t        n_kv)
+{
+  PonderStatus status = PONDER_OK;
+
+  for (size_t i = 0; i < n_kv && status == PONDER_OK; i++)
+    {
+      if (!reserve ((void **) &file->kvs, &file->kvs_cap, i, sizeof *file->kvs))
+        return ponder_error_set (c->error, PONDER_ERROR_NO_MEMORY,
+                                 "out of memory for %zu key/values", i + 1);
+      status = read_kv (c, file, i);
+    }
+  if (status == PONDER_OK)
+    status = ponder_gguf_index_kvs (file, c->error);
+  return status;
+}
+
+/* Reads the tensor infos; *offsets gets a malloc'd array of the offsets
+ * they claim. */
+static PonderStatus
+read_tensor_infos (Cursor          *c,
+                   PonderGgufFile  *file,
+                   uint64_t         n_tensors,
+                   uint64_t       **offsets)
+{
+  size_t offsets_cap = 0;
+  PonderStatus status = PONDER_OK;
+
+  for (size_t i = 0; i < n_tensors && status == PONDER_OK; i++)
+    {
+      PonderGgufTensor *t;
+
+      if (!reserve ((void **) &file->tensors, &file->tensors_cap, i, sizeof *file->tensors)
+          || !reserve ((void **) offsets, &offsets_cap, i, sizeof **offsets))
+        return ponder_error_set (c->error, PONDER_ERROR_NO_MEMORY,
+                                 "out of memory for %zu tensors", i + 1);
+      t = &file->tensors[i];
+      status = read_tensor_info (c, t, &(*offsets)[i]);
+      if (t->name != NULL)
+        file->n_tensors = i + 1; /* the name is now owned by the file */
+      if (status != PONDER_OK && t->name != NULL)
+        ponder_error_prefix (c->error, "tensor '%s': ", t->name);
+      else if (status != PONDER_OK)
+        ponder_error_prefix (c->error, "tensor info %zu: ", i);
+    }
+  return status;
+}
+
 static PonderStatus
 parse_body (Cursor         *c,
             PonderGgufFile *file)
@@ -612,40 +679,12 @@ parse_body (Cursor         *c,
   uint64_t *offsets = NULL;
   PonderStatus status = read_header (c, file, &n_tensors, &n_kv);
 
-  if (status != PONDER_OK)
-    return status;
-
-  file->kvs = calloc (n_kv > 0 ? n_kv : 1, sizeof *file->kvs);
-  file->kv_slots_cap = ponder_gguf_slots_for (n_kv);
-  file->kv_slots = calloc (file->kv_slots_cap, sizeof *file->kv_slots);
-  file->tensors = calloc (n_tensors > 0 ? n_tensors : 1, sizeof *file->tensors);
-  offsets = calloc (n_tensors > 0 ? n_tensors : 1, sizeof *offsets);
-  if (file->kvs == NULL || file->kv_slots == NULL || file->tensors == NULL || offsets == NULL)
-    {
-      free (offsets);
-      return ponder_error_set (c->error, PONDER_ERROR_NO_MEMORY,
-                               "out of memory for %" PRIu64 " key/values and %" PRIu64
-                               " tensors", n_kv, n_tensors);
-    }
-  for (size_t i = 0; i < n_kv && status == PONDER_OK; i++)
-    status = read_kv (c, file, i);
+  if (status == PONDER_OK)
+    status = read_kvs (c, file, n_kv);
   if (status == PONDER_OK)
     status = read_alignment (file, c->error);
-  for (size_t i = 0; i < n_tensors && status == PONDER_OK; i++)
-    {
-      PonderGgufTensor *t = &file->tensors[i];
-
-      status = read_tensor_info (c, t, &offsets[i]);
-      if (t->name != NULL)
-        file->n_tensors = i + 1; /* the name is now owned by the file */
-      if (status != PONDER_OK)
-        {
-          if (t->name != NULL)
-            ponder_error_prefix (c->error, "tensor '%s': ", t->name);
-          else
-            ponder_error_prefix (c->error, "tensor info %zu: ", i);
-        }
-    }
+  if (status == PONDER_OK)
+    status = read_tensor_infos (c, file, n_tensors, &offsets);
   if (status == PONDER_OK)
     status = ponder_gguf_index_tensors (file, c->error);
   if (status == PONDER_OK)
