@@ -324,6 +324,18 @@ def synthetic_vocab(n_vocab):
                 pre='deepseek-r1-qwen')
 
 
+_VOCAB_CACHE = {}
+
+
+def read_vocab(arch):
+    """The typed kv of the real vocabulary GGUF for arch (read once: reading
+    150k strings takes a second or two)."""
+    path = os.path.join(TOKDIR, VOCAB_FILE[arch])
+    if path not in _VOCAB_CACHE:
+        _VOCAB_CACHE[path] = gguf_writer.read_gguf(path, typed=True)[0]
+    return dict(_VOCAB_CACHE[path])
+
+
 def _read_template(arch):
     with open(os.path.join(TOKDIR, 'templates', TEMPLATE_FILE[arch]), encoding='utf-8') as f:
         return f.read()
@@ -346,7 +358,7 @@ def _add_vocab(w, cfg):
         w.add_bool('tokenizer.ggml.add_eos_token', False)
         w.add_string('tokenizer.chat_template', _read_template(arch))
         return v['tokens']
-    kv, _ = gguf_writer.read_gguf(os.path.join(TOKDIR, VOCAB_FILE[arch]), typed=True)
+    kv = read_vocab(arch)
     tokens = list(kv['tokenizer.ggml.tokens'][1])
     if arch == 'llama':
         # vocab-llama3.gguf is Llama-3's added-token set; R1-Distill-Llama puts
@@ -411,8 +423,7 @@ def generate(path, arch='qwen2', preset='tiny', wtype='F32', vocab=None, tied=No
     rng = np.random.default_rng(seed)
     w = gguf_writer.GGUFWriter(path)
     if cfg['vocab'] == 'real':
-        kv, _ = gguf_writer.read_gguf(os.path.join(TOKDIR, VOCAB_FILE[cfg['arch']]))
-        cfg['n_vocab'] = len(kv['tokenizer.ggml.tokens'])
+        cfg['n_vocab'] = len(read_vocab(cfg['arch'])['tokenizer.ggml.tokens'][1])
     _add_hparams(w, cfg, wtype, '%s-%s-%s' % (cfg['arch'], preset, wtype))
     _add_vocab(w, cfg)
     types, floats = {}, {}
@@ -472,8 +483,7 @@ def generate_scripted(path, sidecar=None, seed=7):
     points along its predecessor's axis, so it wins by a wide margin (the
     script's tokens are all distinct). Returns the script dict, also written
     to sidecar (default path + '.json')."""
-    kv, _ = gguf_writer.read_gguf(os.path.join(TOKDIR, VOCAB_FILE['qwen2']))
-    tokens = kv['tokenizer.ggml.tokens']
+    tokens = read_vocab('qwen2')['tokenizer.ggml.tokens'][1]
     index = {s: i for i, s in enumerate(tokens)}
     newline = index['Ċ']
     reasoning = [index[s] for s in SCRIPT_REASONING]

@@ -173,8 +173,7 @@ def check_scripted(tmp):
     # First the model itself, on the reference: teacher-forced over prompt +
     # script, the argmax after each token must be the script's next token.
     cfg, W, types = reference.load_model(path)
-    ids = {s: i for i, s in enumerate(gen_model.gguf_writer.read_gguf(path)[0]
-                                     ['tokenizer.ggml.tokens'])}
+    ids = {s: i for i, s in enumerate(gen_model.read_vocab('qwen2')['tokenizer.ggml.tokens'][1])}
     prompt = [ids[gen_model.BOS], ids[gen_model.USER], 3838, 374, 220, 16, 10, 16, 30,
               ids[gen_model.ASSISTANT], ids[gen_model.THINK], ids['Ċ']]
     gen = script['generated_ids']
