@@ -537,8 +537,11 @@ ponder_sampler_sample (PonderSampler *sampler,
       if (r < cumulative)
         return sampler->cand[i].id;
     }
-  /* r fell past the sum by rounding: the last candidate. */
-  return sampler->cand[sampler->n_cand - 1].id;
+  /* r fell past the sum by rounding: the last candidate that can be drawn. */
+  for (size_t i = sampler->n_cand; i-- > 0;)
+    if (sampler->cand[i].value > 0.0f)
+      return sampler->cand[i].id;
+  return sampler->cand[0].id;
 }
 
 size_t
