@@ -8,7 +8,8 @@
  *  1. Repetition penalty (CTRL, Keskar et al. 2019, as llama.cpp applies it):
  *     each distinct id among the last repeat_last_n accepted tokens has its
  *     logit divided by repeat_penalty if positive, multiplied if negative.
- *     repeat_last_n <= 0 or repeat_penalty == 1 turns it off.
+ *     repeat_last_n <= 0 or repeat_penalty == 1 turns it off; windows longer
+ *     than 2^20 tokens are cut to that.
  *  2. temperature <= 0: greedy, the id of the largest logit (the lowest id
  *     among equals); the other steps do not change the argmax.
  *  3. Ids whose logit is -inf or NaN are dropped (masked padding ids).
@@ -36,6 +37,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Longer than any context, so a caller's "everything" (a huge
+ * repeat_last_n) costs 4 MiB rather than failing. */
+#define MAX_WINDOW ((size_t) 1 << 20)
+
 typedef struct
 {
   float   value;  /* a logit, then a probability */
@@ -47,7 +52,8 @@ struct PonderSampler
   PonderSamplerParams params;
   uint32_t   n_vocab;
   uint64_t   rng[4];      /* xoshiro256** state */
-  int32_t   *recent;      /* (repeat_last_n) ring of accepted tokens */
+  size_t     window;      /* repeat_last_n, clamped to 0 .. MAX_WINDOW */
+  int32_t   *recent;      /* (window) ring of accepted tokens */
   size_t     n_recent;    /* filled entries of recent */
   size_t     recent_next; /* the slot the next accepted token goes to */
   uint32_t  *penalised;   /* (n_vocab) the pass that last penalised each id */
@@ -155,10 +161,13 @@ ponder_sampler_new (const PonderSamplerParams *params,
     sampler->rng[i] = splitmix64 (&seed_state);
 
   if (sampler->params.repeat_last_n > 0)
-    sampler->recent = malloc ((size_t) sampler->params.repeat_last_n * sizeof (int32_t));
+    sampler->window = (size_t) sampler->params.repeat_last_n < MAX_WINDOW
+                      ? (size_t) sampler->params.repeat_last_n : MAX_WINDOW;
+  if (sampler->window > 0)
+    sampler->recent = malloc (sampler->window * sizeof (int32_t));
   sampler->penalised = calloc (n_vocab, sizeof (uint32_t));
   sampler->cand = malloc ((size_t) n_vocab * sizeof (Candidate));
-  if ((sampler->params.repeat_last_n > 0 && sampler->recent == NULL)
+  if ((sampler->window > 0 && sampler->recent == NULL)
       || sampler->penalised == NULL || sampler->cand == NULL)
     {
       ponder_sampler_free (sampler);
@@ -208,13 +217,11 @@ void
 ponder_sampler_accept (PonderSampler *sampler,
                        int32_t        token)
 {
-  size_t window = sampler->params.repeat_last_n > 0 ? (size_t) sampler->params.repeat_last_n : 0;
-
-  if (window == 0 || token < 0 || (uint32_t) token >= sampler->n_vocab)
+  if (sampler->window == 0 || token < 0 || (uint32_t) token >= sampler->n_vocab)
     return;
   sampler->recent[sampler->recent_next] = token;
-  sampler->recent_next = (sampler->recent_next + 1) % window;
-  if (sampler->n_recent < window)
+  sampler->recent_next = (sampler->recent_next + 1) % sampler->window;
+  if (sampler->n_recent < sampler->window)
     sampler->n_recent++;
 }
 
