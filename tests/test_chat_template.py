@@ -209,6 +209,23 @@ def compare_templates(tap):
     ]
     conversations = CONVERSATIONS + random_conversations(150, 20250209)
 
+    # The generation prompts as the files have them (the facts the
+    # adaptations below rest on).
+    prompt_ends = {'R1-Distill-Qwen-32B.jinja': ASSISTANT + '<think>\n',
+                   'R1-Distill-Llama-8B.jinja': ASSISTANT + '<think>\n',
+                   'llama-cpp-deepseek-r1.jinja': ASSISTANT + '<think>\n',
+                   'vocab-deepseek-r1-qwen.gguf template': ASSISTANT + '<think>\n',
+                   'vocab-deepseek-v3.gguf template': USER + 'q' + ASSISTANT}
+    for label, template, _, _ in cases:
+        text = render_jinja(template, [(U, 'q')], True)
+        tap.check(text.endswith(prompt_ends[label]),
+                  '%s: generation prompt ends %r' % (label, prompt_ends[label]), repr(text))
+    text = cases[0][1].render(messages=[{'role': U, 'content': 'q'}], bos_token=BOS,
+                              add_generation_prompt=True, enable_thinking=False)
+    tap.check(text.endswith('<think>\n</think>'),
+              'R1-Distill-Qwen-32B.jinja closes the think block unless enable_thinking',
+              repr(text))
+
     for label, template, family, kind in cases:
         for gen in (True, False):
             mismatches = []
