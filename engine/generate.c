@@ -165,6 +165,27 @@ build_chat_prompt (const PonderModel   *model,
   return status;
 }
 
+PonderStatus
+ponder_session_chat_tokens (const PonderModel   *model,
+                            const PonderMessage *messages,
+                            size_t               n_messages,
+                            int32_t            **out_ids,
+                            size_t              *out_n_ids,
+                            PonderError         *error)
+{
+  TokenList list = { NULL, 0, 0 };
+  PonderStatus status = build_chat_prompt (model, messages, n_messages, &list, error);
+
+  if (status != PONDER_OK)
+    {
+      free (list.ids);
+      return status;
+    }
+  *out_ids = list.ids;
+  *out_n_ids = list.n;
+  return PONDER_OK;
+}
+
 /* ---- The loop ----------------------------------------------------------------- */
 
 typedef struct

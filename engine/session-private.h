@@ -76,4 +76,14 @@ PonderStatus ponder_session_check_tokens (const PonderSession *session,
                                           size_t               n,
                                           PonderError         *error);
 
+/* The chat prompt of messages as token ids (spec 5.5), ending with the
+ * generation prompt: markers as ids, message texts tokenised with special
+ * parsing off. *out_ids is malloc'd. */
+PonderStatus ponder_session_chat_tokens (const PonderModel   *model,
+                                         const PonderMessage *messages,
+                                         size_t               n_messages,
+                                         int32_t            **out_ids,
+                                         size_t              *out_n_ids,
+                                         PonderError         *error);
+
 double       ponder_now_s (void);
