@@ -453,6 +453,79 @@ ponder_history_new (const char  *path,
   return g_steal_pointer (&self);
 }
 
+typedef struct
+{
+  char  *path;
+  guint  busy_timeout_ms;
+} OpenData;
+
+static void
+open_data_free (gpointer data)
+{
+  OpenData *d = data;
+
+  g_free (d->path);
+  g_free (d);
+}
+
+static void
+open_thread_cb (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  OpenData *d = task_data;
+  GError *error = NULL;
+  PonderHistory *history = ponder_history_new (d->path, d->busy_timeout_ms, &error);
+
+  if (history == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, history, g_object_unref);
+}
+
+/**
+ * ponder_history_new_async:
+ *
+ * Opens and migrates the history on a worker thread (a migration of a large
+ * history, or waiting out another program's lock, must not freeze the
+ * window). The result may then be used from the thread that finishes it.
+ */
+void
+ponder_history_new_async (const char          *path,
+                          guint                busy_timeout_ms,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *d = g_new0 (OpenData, 1);
+
+  d->path = g_strdup (path);
+  d->busy_timeout_ms = busy_timeout_ms;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ponder_history_new_async);
+  g_task_set_name (task, "[ponder-history-open]");
+  g_task_set_task_data (task, d, open_data_free);
+  g_task_run_in_thread (task, open_thread_cb);
+}
+
+/**
+ * ponder_history_new_finish:
+ *
+ * Returns: (transfer full): the history, or %NULL with @error set as for
+ *   ponder_history_new()
+ */
+PonderHistory *
+ponder_history_new_finish (GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 const char *
 ponder_history_get_path (PonderHistory *self)
 {

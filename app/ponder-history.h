@@ -18,7 +18,7 @@
 
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -141,6 +141,13 @@ char          *ponder_history_dup_default_path       (void);
 PonderHistory *ponder_history_new                    (const char     *path,
                                                       guint           busy_timeout_ms,
                                                       GError        **error);
+void           ponder_history_new_async              (const char           *path,
+                                                      guint                 busy_timeout_ms,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+PonderHistory *ponder_history_new_finish             (GAsyncResult         *result,
+                                                      GError              **error);
 const char    *ponder_history_get_path               (PonderHistory  *self);
 gboolean       ponder_history_move_aside             (const char     *path,
                                                       char          **out_new_path,
@@ -220,6 +227,15 @@ gboolean              ponder_history_undelete_message        (PonderHistory     
 GPtrArray *ponder_history_search          (PonderHistory  *self,
                                            const char     *text,
                                            guint           limit,
+                                           GError        **error);
+void       ponder_history_search_async    (PonderHistory        *self,
+                                           const char           *text,
+                                           guint                 limit,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+GPtrArray *ponder_history_search_finish   (PonderHistory  *self,
+                                           GAsyncResult   *result,
                                            GError        **error);
 char      *ponder_history_export_markdown (PonderHistory  *self,
                                            gint64          conversation_id,

@@ -8,8 +8,8 @@
 #include <json-glib/json-glib.h>
 
 #include "ponder-history.h"
+#include "ponder-history-private.h"
 #include "history-test-util.h"
-
 typedef struct
 {
   char          *dir;
@@ -144,6 +144,40 @@ test_search (Fixture       *f,
   g_assert_cmpint (((PonderHistorySearchHit *) hits->pdata[0])->message_id, ==, m3);
   g_assert_nonnull (strstr (((PonderHistorySearchHit *) hits->pdata[0])->snippet, "minutes"));
   g_clear_pointer (&hits, g_ptr_array_unref);
+
+  /* A match deep in a long message: a one-line snippet around it. */
+  {
+    g_autoptr(GString) text = g_string_new (NULL);
+    const char *snippet;
+    gint64 c4;
+
+    for (guint i = 0; i < 200; i++)
+      g_string_append (text, "filler words\n");
+    g_string_append (text, "the Ärdvark appears here");
+    for (guint i = 0; i < 200; i++)
+      g_string_append (text, " more filler");
+    c4 = create (f, "long");
+    add_full (f, c4, 0, PONDER_HISTORY_ROLE_ASSISTANT, text->str, "no animals in here");
+    hits = ponder_history_search (f->history, "ardv", 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (hits->len, ==, 1);
+    snippet = ((PonderHistorySearchHit *) hits->pdata[0])->snippet;
+    g_test_message ("snippet: %s", snippet);
+    g_assert_true (g_str_has_prefix (snippet, "…"));
+    g_assert_true (g_str_has_suffix (snippet, "…"));
+    g_assert_nonnull (strstr (snippet, "the Ärdvark appears here"));
+    g_assert_null (strchr (snippet, '\n'));
+    g_assert_cmpuint (g_utf8_strlen (snippet, -1), <=, 130);
+    g_clear_pointer (&hits, g_ptr_array_unref);
+
+    /* A hit in the reasoning shows the reasoning. */
+    hits = ponder_history_search (f->history, "animals", 0, &error);
+    g_assert_cmpuint (hits->len, ==, 1);
+    g_assert_cmpstr (((PonderHistorySearchHit *) hits->pdata[0])->snippet, ==,
+                     "no animals in here");
+    g_clear_pointer (&hits, g_ptr_array_unref);
+    g_assert_true (ponder_history_delete_conversation (f->history, c4, &error));
+  }
 
   /* Edits: the old words go, the new ones come. */
   g_assert_true (ponder_history_update_partial (f->history, m3, "Nine minutes, roughly.", NULL,
@@ -514,6 +548,66 @@ test_import_invalid (Fixture       *f,
   g_assert_cmpstr (((PonderHistoryMessage *) list->pdata[1])->content, ==, "hello");
 }
 
+static void
+async_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* The async search reads through its own connection while this one holds
+ * a write transaction open, and a cancelled search reports so. */
+static void
+test_search_async (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(PonderHistory) second = NULL;
+  gint64 c;
+
+  c = create (f, "async");
+  add_full (f, c, 0, PONDER_HISTORY_ROLE_USER, "committed walrus", NULL);
+  g_assert_true (g_main_context_acquire (NULL));
+
+  ponder_history_new_async (f->path, 0, NULL, async_done_cb, &opened);
+  second = ponder_history_new_finish (wait_for (&opened), &error);
+  g_assert_no_error (error);
+  g_assert_true (PONDER_IS_HISTORY (second));
+
+  history_test_raw_exec (_ponder_history_get_db (f->history),
+                         "BEGIN IMMEDIATE; UPDATE messages SET content = 'uncommitted';");
+  ponder_history_search_async (f->history, "walrus", 0, NULL, async_done_cb, &result);
+  hits = ponder_history_search_finish (f->history, wait_for (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hits->len, ==, 1);
+  g_assert_cmpstr (((PonderHistorySearchHit *) hits->pdata[0])->snippet, ==, "committed walrus");
+  history_test_raw_exec (_ponder_history_get_db (f->history), "ROLLBACK");
+  g_clear_object (&result);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+
+  g_cancellable_cancel (cancellable);
+  ponder_history_search_async (f->history, "walrus", 0, cancellable, async_done_cb, &result);
+  hits = ponder_history_search_finish (f->history, wait_for (&result), &error);
+  g_assert_null (hits);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_main_context_release (NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -524,6 +618,7 @@ main (int   argc,
   g_test_add (name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/history/search/basic", test_search);
   ADD ("/history/search/hostile", test_search_hostile);
+  ADD ("/history/search/async", test_search_async);
   ADD ("/history/export/markdown", test_export_markdown);
   ADD ("/history/export/json", test_export_json);
   ADD ("/history/import/round-trip", test_import_round_trip);
