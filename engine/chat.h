@@ -23,7 +23,7 @@ typedef enum
 
 /* Detects the family from tokenizer.chat_template, general.architecture and
  * the vocabulary. A file without a recognisable R1 template falls back to
- * the family of its architecture (documented in README); a template that is
+ * the family of its architecture (the rules: chat.c); a template that is
  * clearly another format (ChatML without R1 markers, ...) is
  * PONDER_ERROR_UNSUPPORTED. */
 PonderStatus ponder_chat_detect_family (const PonderGgufFile *file,
