@@ -28,7 +28,11 @@ typedef struct
   PonderThreadpool *pool;
   uint8_t          *prepared;       /* (prepared_bytes) kernel input rows */
   size_t            prepared_bytes;
-  float            *rope_cs;        /* (2 * max_n_in) cos and sin of one token */
+  float            *rope_cs;        /* (max_tokens, n_rot / 2, 2) cos and sin */
+  const PonderRope *rope_cs_rope;   /* what rope_cs holds: these parameters, */
+  uint32_t          rope_cs_pos0;   /* at these positions */
+  uint32_t          rope_cs_n;
+  uint32_t          max_tokens;
   size_t            max_n_in;
   void            **allocations;    /* (n_allocations) activation buffers */
   size_t            n_allocations;
@@ -244,18 +248,27 @@ cpu_rope (PonderBackend    *be,
 {
   CpuBackend *cpu = (CpuBackend *) be;
   uint32_t half = rope->n_rot / 2;
-  float *cs = cpu->rope_cs; /* (half, 2) */
 
+  /* Every layer rotates q and k at the same positions: compute the angles
+   * once per batch (in double, as positions times small frequencies lose
+   * digits in float at long contexts). */
+  if (cpu->rope_cs_rope != rope || cpu->rope_cs_pos0 != pos0 || cpu->rope_cs_n != n_tokens)
+    {
+      for (uint32_t t = 0; t < n_tokens; t++)
+        for (uint32_t i = 0; i < half; i++)
+          {
+            double theta = (double) (pos0 + t) * rope->freq[i];
+            cpu->rope_cs[((size_t) t * half + i) * 2] = (float) (cos (theta) * rope->mscale);
+            cpu->rope_cs[((size_t) t * half + i) * 2 + 1] = (float) (sin (theta) * rope->mscale);
+          }
+      cpu->rope_cs_rope = rope;
+      cpu->rope_cs_pos0 = pos0;
+      cpu->rope_cs_n = n_tokens;
+    }
   for (uint32_t t = 0; t < n_tokens; t++)
     {
-      float p = (float) (pos0 + t);
+      const float *cs = cpu->rope_cs + (size_t) t * half * 2; /* (half, 2) */
 
-      for (uint32_t i = 0; i < half; i++)
-        {
-          float theta = p * rope->freq[i];
-          cs[2 * i] = cosf (theta) * rope->mscale;
-          cs[2 * i + 1] = sinf (theta) * rope->mscale;
-        }
       for (uint32_t h = 0; h < n_heads; h++)
         {
           float *v = x + ((size_t) t * n_heads + h) * head_dim;
@@ -553,7 +566,8 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->prepared_bytes = PONDER_MATMUL_MAX_MULTI * (size_t) max_tokens
                         * (max_n_in * sizeof (float) + 256);
   cpu->prepared = malloc (cpu->prepared_bytes);
-  cpu->rope_cs = calloc (2 * max_n_in + 2, sizeof (float));
+  cpu->max_tokens = max_tokens;
+  cpu->rope_cs = calloc ((size_t) max_tokens * max_n_in + 2, sizeof (float));
   if (cpu->prepared == NULL || cpu->rope_cs == NULL)
     {
       cpu_free (&cpu->base);

@@ -200,6 +200,7 @@ typedef struct
   bool                        stopped_by_callback;
   bool                        reasoning_open;
   double                      t_start;
+  double                      t_prefilled;   /* reasoning starts here */
   double                      t_first;
 } Generation;
 
@@ -302,7 +303,7 @@ finish_reasoning_clock (Generation *gen)
   if (gen->reasoning_open && !gen->splitter.in_reasoning)
     {
       gen->reasoning_open = false;
-      gen->stats->reasoning_time_s = ponder_now_s () - gen->t_start;
+      gen->stats->reasoning_time_s = ponder_now_s () - gen->t_prefilled;
     }
 }
 
@@ -373,7 +374,7 @@ decode_loop (Generation  *gen,
   t_decode = gen->t_first > 0.0 ? ponder_now_s () - gen->t_first : 0.0;
   stats->decode_tokens_per_s = t_decode > 0.0 ? n_decoded / t_decode : 0.0;
   if (gen->reasoning_open)
-    stats->reasoning_time_s = ponder_now_s () - gen->t_start;
+    stats->reasoning_time_s = ponder_now_s () - gen->t_prefilled;
   stats->stop_reason = stop;
   return PONDER_OK;
 }
@@ -433,7 +434,8 @@ generate (PonderSession              *session,
   stats.n_reused_tokens = reuse;
   status = ponder_session_evaluate (session, prompt, reuse, (uint32_t) n_prompt, true, NULL,
                                     true, error);
-  t_prefill = ponder_now_s () - gen.t_start;
+  gen.t_prefilled = ponder_now_s ();
+  t_prefill = gen.t_prefilled - gen.t_start;
   stats.prefill_tokens_per_s = t_prefill > 0.0 ? (n_prompt - reuse) / t_prefill : 0.0;
   gen.pos = (uint32_t) n_prompt;
   if (status == PONDER_ERROR_CANCELLED)
