@@ -20,15 +20,6 @@
 #define MAX_PATH_LENGTH 1000000
 
 static void
-set_not_found (GError     **error,
-               const char  *what,
-               gint64       id)
-{
-  g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_NOT_FOUND,
-               _("There is no %s with id %" G_GINT64_FORMAT " in the history."), what, id);
-}
-
-static void
 bind_text_or_null (sqlite3_stmt *stmt,
                    int           column,
                    const char   *text)
@@ -129,7 +120,7 @@ lookup_live_message (PonderHistory  *self,
     }
 
   if (rc == SQLITE_DONE)
-    set_not_found (error, "message", message_id);
+    _ponder_history_set_not_found (error, "message", message_id);
   else
     _ponder_history_set_error (self, error, rc, "read a message");
   return FALSE;
@@ -320,7 +311,7 @@ ponder_history_get_message (PonderHistory  *self,
     return _ponder_history_read_message (stmt, 0);
 
   if (rc == SQLITE_DONE)
-    set_not_found (error, "message", message_id);
+    _ponder_history_set_not_found (error, "message", message_id);
   else
     _ponder_history_set_error (self, error, rc, "read a message");
   return NULL;
@@ -366,7 +357,7 @@ ponder_history_update_partial (PonderHistory  *self,
   sqlite3_clear_bindings (stmt);
   if (sqlite3_changes (self->db) == 0)
     {
-      set_not_found (error, "message", message_id);
+      _ponder_history_set_not_found (error, "message", message_id);
       return FALSE;
     }
 
@@ -448,7 +439,7 @@ ponder_history_set_reasoning_expanded (PonderHistory  *self,
 
   if (sqlite3_changes (self->db) == 0)
     {
-      set_not_found (error, "message", message_id);
+      _ponder_history_set_not_found (error, "message", message_id);
       return FALSE;
     }
 
@@ -746,7 +737,7 @@ ponder_history_undelete_message (PonderHistory  *self,
 
   if (sqlite3_changes (self->db) == 0)
     {
-      set_not_found (error, "deleted message", message_id);
+      _ponder_history_set_not_found (error, "deleted message", message_id);
       return FALSE;
     }
 

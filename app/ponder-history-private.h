@@ -63,6 +63,9 @@ void                       _ponder_history_set_error         (PonderHistory  *se
                                                               GError        **error,
                                                               int             rc,
                                                               const char     *what);
+void                       _ponder_history_set_not_found     (GError        **error,
+                                                              const char     *what,
+                                                              gint64          id);
 PonderHistoryMessage      *_ponder_history_read_message      (sqlite3_stmt   *stmt,
                                                               int             first_column);
 PonderHistoryConversation *_ponder_history_read_conversation (sqlite3_stmt   *stmt,
