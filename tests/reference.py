@@ -164,16 +164,26 @@ def apply_rope(cfg, x, cos, sin):
     return x
 
 
+K_TYPES = {'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'}
+
+
 def _round_activations(x, wtype):
-    """What the engine plausibly does to a matmul input before the dot products:
-    Q8 blocks of 32 (scale = max|x|/127) for quantised weights, f16 or bf16
-    rounding for half-precision weights. Only used to estimate tolerances."""
+    """What the engine is expected to do to a matmul input before integer dot
+    products (spec 2.3/2.4): 8-bit blocks of 32 with an f16 scale (Q8_0/Q8_1)
+    for legacy weights, blocks of 256 with an f32 scale (Q8_K) for K-quants;
+    scale = max|x|/127, q = round(x/scale). f16/bf16 rounding for half
+    weights is an upper estimate (an engine may keep f32 activations)."""
     if wtype in QUANTISED_TYPES:
         T, n = x.shape
-        blk = x.reshape(T, n // 32, 32)
+        bs = 256 if wtype in K_TYPES else 32
+        blk = x.reshape(T, n // bs, bs)
         d = np.abs(blk).max(axis=-1, keepdims=True) / 127.0
-        d = d.astype(np.float16).astype(np.float64)
+        if bs == 32:
+            d = d.astype(np.float16).astype(np.float64)
+        else:
+            d = d.astype(np.float32).astype(np.float64)
         q = np.round(np.divide(blk, d, out=np.zeros_like(blk), where=d > 0))
+        q = np.clip(q, -127, 127)
         return (q * d).reshape(T, n)
     if wtype == 'F16':
         return x.astype(np.float16).astype(np.float64)
@@ -185,7 +195,9 @@ def _round_activations(x, wtype):
 
 
 def forward(cfg, W, tokens, types=None, simulate_activations=False):
-    """Logits (T, n_vocab) float64 for every position of tokens (no cache)."""
+    """Logits (T, n_vocab) float64 for every position of tokens (no cache).
+    simulate_activations: True, or a predicate on tensor names, to round the
+    inputs of those matmuls as the engine's integer kernels do."""
     tokens = np.asarray(tokens, dtype=np.int64)
     T = len(tokens)
     hd, hv = cfg.head_dim, cfg.v_head_dim
@@ -195,7 +207,8 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False):
     def linear(name, x):
         w = W[name]
         if simulate_activations and types is not None:
-            x = _round_activations(x, types[name])
+            if simulate_activations is True or simulate_activations(name):
+                x = _round_activations(x, types[name])
         y = x @ w.T  # w: (out, in)
         b = name.replace('.weight', '.bias')
         if b in W:

@@ -5,7 +5,7 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Usage: test_forward.py [--quick | --long] [--only SUBSTRING] [--keep DIR]
+# Usage: test_forward.py [--quick | --long | --real-vocab] [--only SUBSTRING] [--keep DIR]
 # Env:   PONDER_BUILD_ROOT (the CLI is $PONDER_BUILD_ROOT/cli/ponder-cli)
 #
 # Tolerances. Both sides use exactly the weights the file holds (the
@@ -18,9 +18,14 @@
 #    (activations) to f16/bf16 or to 8-bit blocks before the dot products. We
 #    estimate that effect by running the reference a second time with its
 #    activations rounded the same way (blocks of 32, scale max|x|/127) and
-#    allow 4 times the difference it makes (the engine may use 256-blocks
-#    for K-quants, which is coarser), with a floor of 2e-4 * max|ref|; and the
-#    same argmax at >= 80% of positions (two close logits may swap).
+#    allow 3 times the difference it makes, with a floor of 2e-4 * max|ref|;
+#    and the same argmax at >= 80% of positions (two close logits may swap).
+#    The simulation follows spec 2.3/2.4 (Q8 blocks of 32 with an f16 scale
+#    for legacy weights, Q8_K blocks of 256 for K-quants). On most K-quant
+#    models the engine then agrees with it to ~1e-7, but one activation that
+#    rounds the other way (x/scale near .5: f32 vs f64) moves the logits by
+#    ~1e-3 relative, so the simulation cannot serve as a tight reference.
+#    Measured (2026-11-23): |engine - ref| / |sim - ref| is 0.8 to 1.25.
 
 import argparse
 import json
@@ -60,6 +65,10 @@ CASES = (
 LONG = [('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
         ('llama', 'tiny', 'F32', False), ('qwen3', 'tiny', 'F32', False),
         ('qwen3', 'tiny256', 'Q6_K', False), ('qwen2', 'tiny', 'Q8_0', True)]
+# --real-vocab: the real tokenizer vocabularies (151936 / 128256 entries;
+# suite slow because of the size of the logits)
+REAL_VOCAB = [('qwen2', 'tiny', 'Q8_0', False), ('llama', 'tiny', 'Q4_K_M', False),
+              ('qwen3', 'tiny', 'F16', False)]
 QUICK = {('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
          ('llama', 'tiny', 'F32', False), ('qwen3', 'tiny', 'F32', False),
          ('qwen2', 'tiny', 'F32', True)}
@@ -88,10 +97,10 @@ def engine_logits(model, tokens):
     return np.array(rows, dtype=np.float64)
 
 
-def check_case(tmp, arch, preset, wtype, tied, seed, n_tokens=N_TOKENS):
+def check_case(tmp, arch, preset, wtype, tied, seed, n_tokens=N_TOKENS, vocab=None):
     """Returns a list of failure messages (empty: passed) and a summary line."""
     path = os.path.join(tmp, '%s-%s-%s%s.gguf' % (arch, preset, wtype, '-tied' if tied else ''))
-    gen_model.generate(path, arch, preset, wtype, tied=tied, seed=seed)
+    gen_model.generate(path, arch, preset, wtype, tied=tied, seed=seed, vocab=vocab)
     cfg, W, types = reference.load_model(path)
     rng = np.random.default_rng(seed + 100)
     n_vocab = W['token_embd.weight'].shape[0]
@@ -114,7 +123,7 @@ def check_case(tmp, arch, preset, wtype, tied, seed, n_tokens=N_TOKENS):
         min_agree = 1.0
     else:
         sim = reference.forward(cfg, W, tokens, types, simulate_activations=True)
-        tol = max(4.0 * np.abs(sim - ref).max(), 2e-4 * scale)
+        tol = max(3.0 * np.abs(sim - ref).max(), 2e-4 * scale)
         min_agree = 0.8
     if err.max() > tol:
         pos = int(err.argmax())
@@ -208,6 +217,8 @@ def main():
     ap.add_argument('--quick', action='store_true', help='a handful of cases only')
     ap.add_argument('--long', action='store_true',
                     help='%d-token sequences on a few models instead of the usual set' % 150)
+    ap.add_argument('--real-vocab', action='store_true',
+                    help='a few models with the real vocabularies')
     ap.add_argument('--only', help='cases whose name contains this')
     ap.add_argument('--keep', help='generate the models in this directory and keep them')
     args = ap.parse_args()
@@ -223,20 +234,22 @@ def main():
         for f in fails:
             print('     ' + f)
         n_fail += bool(fails)
-        for i, (arch, preset, wtype, tied) in enumerate(LONG if args.long else CASES):
+        cases = LONG if args.long else REAL_VOCAB if args.real_vocab else CASES
+        for i, (arch, preset, wtype, tied) in enumerate(cases):
             name = '%s/%s/%s%s' % (arch, preset, wtype, '/tied' if tied else '')
             if args.quick and (arch, preset, wtype, tied) not in QUICK:
                 continue
             if args.only and args.only not in name:
                 continue
             fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=i,
-                                        n_tokens=150 if args.long else N_TOKENS)
+                                        n_tokens=150 if args.long else N_TOKENS,
+                                        vocab='real' if args.real_vocab else None)
             print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
             for f in fails:
                 print('     ' + f)
             n_fail += bool(fails)
             sys.stdout.flush()
-        if not args.long and (not args.only or 'scripted' in args.only):
+        if not args.long and not args.real_vocab and (not args.only or 'scripted' in args.only):
             fails = check_scripted(tmp)
             print('%s scripted chat' % ('FAIL' if fails else 'ok  '))
             for f in fails:
