@@ -541,7 +541,10 @@ def main(argv=None):
     m.add_argument('--preset', default='tiny', choices=sorted(PRESETS))
     m.add_argument('--type', default='F32', choices=ALL_TYPES)
     m.add_argument('--vocab', choices=('synthetic', 'real'))
-    m.add_argument('--tied', action='store_true', default=None)
+    m.add_argument('--tied', action='store_true', default=None,
+                   help='no output.weight: token_embd is the output matrix')
+    m.add_argument('--untied', dest='tied', action='store_false',
+                   help='an output.weight even where the preset is tied')
     m.add_argument('--seed', type=int, default=0)
     m.add_argument('--fast', action='store_true',
                    help='random quantised bytes instead of quantised float weights')
