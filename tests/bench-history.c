@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ponder-history.h"
 #include "ponder-history-private.h"
@@ -102,6 +103,38 @@ time_search (PonderHistory *history,
           query, limit, n, best);
 }
 
+/* The call made about once a second while an answer streams, here on an
+ * answer that has grown to 20 KB of answer and 20 KB of reasoning. */
+static void
+time_partial (PonderHistory *history,
+              gint64         conversation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PonderHistoryMessage) m = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT,
+                                                                  "");
+  g_autoptr(GRand) rand = g_rand_new_with_seed (2);
+  g_autofree char *content = make_text (rand, 3000);
+  g_autofree char *reasoning = make_text (rand, 3000);
+  double total = 0, worst = 0;
+  gint64 id;
+
+  m->complete = FALSE;
+  id = ponder_history_add_message (history, conversation, 0, m, &error);
+  g_assert_no_error (error);
+  for (guint rep = 0; rep < 50; rep++)
+    {
+      double t0 = now_ms (), dt;
+
+      ponder_history_update_partial (history, id, content, reasoning, &error);
+      g_assert_no_error (error);
+      dt = now_ms () - t0;
+      total += dt;
+      worst = MAX (worst, dt);
+    }
+  printf ("partial update (%zu + %zu bytes): %.2f ms mean, %.2f ms worst\n",
+          strlen (content), strlen (reasoning), total / 50, worst);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -142,6 +175,21 @@ main (int   argc,
     }
   printf ("list conversations: %u in %.2f ms\n", listed, best);
 
+  /* Opening a conversation: its active path. */
+  best = G_MAXDOUBLE;
+  for (guint rep = 0; rep < 5; rep++)
+    {
+      g_autoptr(GPtrArray) path_list = NULL;
+
+      t0 = now_ms ();
+      path_list = ponder_history_list_active_path (history, n_conversations / 2, &error);
+      g_assert_no_error (error);
+      best = MIN (best, now_ms () - t0);
+      listed = path_list->len;
+    }
+  printf ("active path: %u messages in %.2f ms\n", listed, best);
+
+  time_partial (history, n_conversations / 2);
   time_search (history, "xylophone", 0);
   time_search (history, "xyloph", 0);
   time_search (history, "prime numbers", 50);
