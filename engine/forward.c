@@ -190,14 +190,15 @@ ffn_block (PonderForward     *fw,
   be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);
 }
 
-void
-ponder_forward_run (PonderForward    *fw,
-                    PonderKvCache    *cache,
-                    const int32_t    *tokens,
-                    uint32_t          n_tokens,
-                    uint32_t          pos0,
-                    PonderLogitsMode  mode,
-                    float            *logits)
+bool
+ponder_forward_run (PonderForward     *fw,
+                    PonderKvCache     *cache,
+                    const int32_t     *tokens,
+                    uint32_t           n_tokens,
+                    uint32_t           pos0,
+                    PonderLogitsMode   mode,
+                    float             *logits,
+                    const atomic_bool *cancel)
 {
   const PonderModelWeights *w = fw->weights;
   const PonderHparams *hp = &w->hp;
@@ -208,16 +209,20 @@ ponder_forward_run (PonderForward    *fw,
   be->embed (be, &w->token_embd, tokens, n_tokens, fw->x);
   for (uint32_t il = 0; il < hp->n_layers; il++)
     {
+      /* A prefill batch of a large model takes seconds: let cancel in. */
+      if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
+        return false;
       /* h = x + Attn (RMSNorm_attn (x)); x' = h + FFN (RMSNorm_ffn (h)) */
       attention_block (fw, fw->layer_backend[il], &w->layers[il], cache, &cache->layers[il],
                        n_tokens, pos0);
       ffn_block (fw, fw->layer_backend[il], &w->layers[il], n_tokens);
     }
   if (mode == PONDER_LOGITS_NONE)
-    return;
+    return true;
   /* logits = W_output RMSNorm_output (x_L), only for the rows asked for. */
   first = mode == PONDER_LOGITS_LAST ? n_tokens - 1 : 0;
   be->rmsnorm (be, fw->x + (size_t) first * hp->n_embd, w->output_norm, n_tokens - first,
                hp->n_embd, hp->norm_eps, fw->xn);
   be->matmul (be, &w->output, fw->xn, n_tokens - first, logits);
+  return true;
 }

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -44,11 +46,14 @@ void         ponder_forward_clear (PonderForward            *fw);
 
 /* Evaluates tokens (n_tokens <= max_tokens, ids already checked) at
  * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits
- * receives 0, 1 or n_tokens rows of n_vocab floats according to mode. */
-void         ponder_forward_run   (PonderForward            *fw,
+ * receives 0, 1 or n_tokens rows of n_vocab floats according to mode.
+ * When cancel (may be NULL) becomes true, stops between layers and returns
+ * false; the batch's cache positions are then garbage. */
+bool         ponder_forward_run   (PonderForward            *fw,
                                    PonderKvCache            *cache,
                                    const int32_t            *tokens,
                                    uint32_t                  n_tokens,
                                    uint32_t                  pos0,
                                    PonderLogitsMode          mode,
-                                   float                    *logits);
+                                   float                    *logits,
+                                   const atomic_bool        *cancel);

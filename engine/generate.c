@@ -270,7 +270,7 @@ feed_token (Generation *gen,
   if (gen->pos >= session->n_ctx)
     return false;
   ponder_forward_run (&session->fw, &session->cache, &id, 1, gen->pos, PONDER_LOGITS_LAST,
-                      session->logits);
+                      session->logits, NULL);
   ponder_kv_cache_commit (&session->cache, gen->pos, &id, 1);
   gen->pos++;
   return true;

@@ -493,7 +493,9 @@ ponder_session_evaluate (PonderSession *session,
           mode = PONDER_LOGITS_LAST;
           out = session->logits;
         }
-      ponder_forward_run (&session->fw, &session->cache, tokens + pos, count, pos, mode, out);
+      if (!ponder_forward_run (&session->fw, &session->cache, tokens + pos, count, pos, mode, out,
+                               check_cancel ? &session->cancel : NULL))
+        return ponder_error_set (error, PONDER_ERROR_CANCELLED, "cancelled");
       ponder_kv_cache_commit (&session->cache, pos, tokens + pos, count);
     }
   if (all_logits != NULL && n > first)
