@@ -476,6 +476,23 @@ test_not_found (Fixture       *f,
   g_assert_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_NOT_FOUND);
 }
 
+/* The folder cannot be made (a file is in the way). */
+static void
+test_cant_open (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PonderHistory) history = NULL;
+  g_autofree char *blocker = g_build_filename (f->dir, "not-a-folder", NULL);
+  g_autofree char *path = g_build_filename (blocker, "ponder", "history.db", NULL);
+
+  g_assert_true (g_file_set_contents (blocker, "x", 1, NULL));
+  history = ponder_history_new (path, 0, &error);
+  g_assert_null (history);
+  g_assert_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_CANT_OPEN);
+  g_test_message ("%s", error->message);
+}
+
 static void
 test_default_path (void)
 {
@@ -502,6 +519,7 @@ main (int   argc,
   ADD ("/history/errors/disk-full", test_disk_full);
   ADD ("/history/errors/too-new", test_too_new);
   ADD ("/history/errors/not-found", test_not_found);
+  ADD ("/history/errors/cant-open", test_cant_open);
   ADD ("/history/migrations/every-version", test_migrations);
   ADD ("/history/migrations/atomic", test_migration_atomic);
 #undef ADD

@@ -244,6 +244,18 @@ test_search_hostile (Fixture       *f,
       g_assert_nonnull (hits);
     }
 
+  /* 100 KB of one line, words and operators mixed. */
+  {
+    g_autoptr(GString) huge = g_string_new (NULL);
+    g_autoptr(GPtrArray) hits = NULL;
+
+    while (huge->len < 100 * 1024)
+      g_string_append (huge, "secret \"( OR NEAR* ");
+    hits = ponder_history_search (f->history, huge->str, 10, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (hits->len, ==, 0);
+  }
+
   /* Operators are words: "OR" and "NOT" are not in the message. */
   {
     g_autofree char *got = found (f, "secret OR nothing");
