@@ -97,6 +97,41 @@ def engine_logits(model, tokens):
     return np.array(rows, dtype=np.float64)
 
 
+def check_generator():
+    """The generator's Q4_K_M mix against facts of real files (spec 2.6:
+    R1-Distill-Qwen-7B has 141 F32, 169 Q4_K, 29 Q6_K tensors; Llama-8B 66 F32,
+    193 Q4_K, 33 Q6_K) and the benchmark shapes' weights read per token
+    (benchmarks.md: 525, 392 and 980 MB)."""
+    fails = []
+
+    def counts(cfg, wtype):
+        c = {}
+        for name, shape, _, layer in gen_model.tensor_specs(cfg):
+            t = gen_model.tensor_type(name, wtype, shape[-1], len(shape), layer,
+                                      cfg['n_layer'], cfg['tied'])
+            c[t] = c.get(t, 0) + 1
+        return c
+    q7 = dict(arch='qwen2', n_embd=3584, n_layer=28, n_head=28, n_head_kv=4, head_dim=128,
+              n_ff=18944, n_vocab=152064, tied=False)
+    l8 = dict(arch='llama', n_embd=4096, n_layer=32, n_head=32, n_head_kv=8, head_dim=128,
+              n_ff=14336, n_vocab=128256, tied=False)
+    for cfg, want in ((q7, {'F32': 141, 'Q4_K': 169, 'Q6_K': 29}),
+                      (l8, {'F32': 66, 'Q4_K': 193, 'Q6_K': 33})):
+        got = counts(cfg, 'Q4_K_M')
+        if got != want:
+            fails.append('generator: %s Q4_K_M type counts %s, real files have %s'
+                         % (cfg['arch'], got, want))
+    for preset, wtype, mb in (('qwen2-0.5b', 'Q8_0', 525), ('qwen2-0.5b', 'Q4_K_M', 392),
+                              ('qwen2-1.5b', 'Q4_K_M', 980)):
+        cfg = gen_model.make_config('qwen2', preset)
+        cfg['n_vocab'] = 151936
+        got = gen_model.weights_read_bytes(cfg, wtype) / 1e6
+        if round(got) != mb:
+            fails.append('generator: %s %s reads %.1f MB per token, benchmarks.md says %d'
+                         % (preset, wtype, got, mb))
+    return fails
+
+
 def check_case(tmp, arch, preset, wtype, tied, seed, n_tokens=N_TOKENS, vocab=None):
     """Returns a list of failure messages (empty: passed) and a summary line."""
     path = os.path.join(tmp, '%s-%s-%s%s.gguf' % (arch, preset, wtype, '-tied' if tied else ''))
@@ -229,8 +264,8 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     n_fail = 0
     try:
-        fails = check_reference_self(tmp)
-        print('%s reference self-check' % ('FAIL' if fails else 'ok  '))
+        fails = check_reference_self(tmp) + check_generator()
+        print('%s reference and generator self-checks' % ('FAIL' if fails else 'ok  '))
         for f in fails:
             print('     ' + f)
         n_fail += bool(fails)
