@@ -546,7 +546,8 @@ attention_task (void *data,
   AttentionTask *task = data;
   uint32_t group = task->n_head / task->n_head_kv;
   uint32_t per_token = task->n_tokens * task->n_head_kv;
-  uint32_t n_slices = per_token >= (uint32_t) nth ? 1 : ((uint32_t) nth + per_token - 1) / per_token;
+  uint32_t n_slices = per_token >= (uint32_t) nth
+                      ? 1 : ((uint32_t) nth + per_token - 1) / per_token;
   size_t begin, end;
 
   if (n_slices > group)

@@ -27,7 +27,8 @@ typedef struct
   PonderRope                rope;
   uint32_t                  max_tokens;     /* batch size the buffers hold */
   float                    *x;              /* (max_tokens, n_embd) residual stream */
-  float                    *xn;             /* (max_tokens, max (n_embd, n_head * hd_v)) normed input / attn out */
+  /* normed input, then attention output: (max_tokens, max (n_embd, n_head * hd_v)) */
+  float                    *xn;
   float                    *q;              /* (max_tokens, n_head * hd_k) */
   float                    *k;              /* (max_tokens, n_head_kv * hd_k) */
   float                    *v;              /* (max_tokens, n_head_kv * hd_v) */

@@ -250,7 +250,8 @@ static void
 test_swiglu_rmsnorm (void)
 {
   Fixture f;
-  float gate[5000], up[5000], x[2][4] = { { 1, 2, 3, 4 }, { -1, 0, 0, 1 } }, w[4] = { 1, 2, 1, 0.5f };
+  float gate[5000], up[5000];
+  float x[2][4] = { { 1, 2, 3, 4 }, { -1, 0, 0, 1 } }, w[4] = { 1, 2, 1, 0.5f };
 
   fixture_init (&f, 2);
   for (int i = 0; i < 5000; i++)
