@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,13 +60,22 @@ touch_weights (PonderModel             *model,
   uint64_t total = 0, done = 0, since_report = 0;
   volatile uint8_t sink = 0;
   size_t n = ponder_gguf_n_tensors (model->file);
+  long page = sysconf (_SC_PAGESIZE);
 
+  if (page <= 0)
+    page = 4096;
   for (size_t i = 0; i < n; i++)
     total += ponder_gguf_tensor (model->file, i)->n_bytes;
   for (size_t i = 0; i < n; i++)
     {
       const PonderGgufTensor *t = ponder_gguf_tensor (model->file, i);
+      uintptr_t start = (uintptr_t) t->data & ~(uintptr_t) (page - 1);
 
+      /* Ask for the whole tensor at once so the kernel reads ahead in large
+       * requests instead of faulting page by page; only advice. */
+      if (t->n_bytes > 0)
+        posix_madvise ((void *) start, (uintptr_t) t->data + t->n_bytes - start,
+                       POSIX_MADV_WILLNEED);
       for (uint64_t off = 0; off < t->n_bytes; off += 4096)
         sink ^= t->data[off];
       done += t->n_bytes;
