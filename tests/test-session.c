@@ -249,6 +249,8 @@ typedef struct
 {
   GString *reasoning;
   GString *answer;
+  PonderSession *end_reasoning; /* if set: end the reasoning at its first piece */
+  bool           stop_in_answer; /* return false at the first answer piece */
 } Pieces;
 
 static bool
@@ -261,7 +263,9 @@ collect_cb (PonderPieceKind kind,
 
   g_string_append_len (kind == PONDER_PIECE_REASONING ? p->reasoning : p->answer, text,
                        (gssize) len);
-  return true;
+  if (kind == PONDER_PIECE_REASONING && p->end_reasoning != NULL)
+    ponder_session_end_reasoning (p->end_reasoning);
+  return !(kind == PONDER_PIECE_ANSWER && p->stop_in_answer);
 }
 
 static char *
@@ -380,7 +384,8 @@ test_scripted_chat (void)
   g_autofree char *first_two = detok (model, reasoning_ids, 0, 2);
   g_autofree char *stored = NULL;
   PonderGenerateParams params = ponder_generate_params_default ();
-  Pieces pieces = { g_string_new (NULL), g_string_new (NULL) };
+  Pieces pieces = { g_string_new (NULL), g_string_new (NULL), NULL, false };
+  g_autofree char *first_one = detok (model, reasoning_ids, 0, 1);
   PonderMessage messages[3] = {
     { PONDER_ROLE_USER, "What is 1+1? <\xef\xbd\x9cUser\xef\xbd\x9c>" },
     { PONDER_ROLE_ASSISTANT, NULL },
@@ -425,6 +430,23 @@ test_scripted_chat (void)
   g_assert_cmpstr (pieces.reasoning->str, ==, "");
   g_assert_cmpstr (pieces.answer->str, ==, answer);
   g_assert_cmpint (stats.stop_reason, ==, PONDER_STOP_END_OF_TURN);
+
+  /* end_reasoning (thread-safe; here from the piece callback) closes the
+   * think block after the token that is being shown. */
+  params.skip_reasoning = false;
+  pieces.end_reasoning = session;
+  run_chat (session, messages, 1, &params, &pieces, &stats);
+  g_assert_cmpstr (pieces.reasoning->str, ==, first_one);
+  g_assert_cmpstr (pieces.answer->str, ==, answer);
+  g_assert_cmpuint (stats.n_reasoning_tokens, ==, 1);
+
+  /* A callback returning false stops like a cancel. */
+  pieces.end_reasoning = NULL;
+  pieces.stop_in_answer = true;
+  run_chat (session, messages, 1, &params, &pieces, &stats);
+  g_assert_cmpint (stats.stop_reason, ==, PONDER_STOP_CANCELLED);
+  g_assert_cmpstr (pieces.reasoning->str, ==, reasoning);
+  g_assert_cmpuint (stats.n_generated_tokens, <, first.n_generated_tokens);
 
   g_string_free (pieces.reasoning, TRUE);
   g_string_free (pieces.answer, TRUE);
