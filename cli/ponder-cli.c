@@ -107,8 +107,12 @@ cli_load_model (const char        *path,
       params.progress = print_progress;
       params.progress_data = &shown;
     }
+  /* The engine's messages already name the file. */
   if (ponder_model_load (path, &params, out_model, &error) != PONDER_OK)
-    return cli_fail (path, &error);
+    {
+      fprintf (stderr, "ponder-cli: %s\n", error.message);
+      return 1;
+    }
   return 0;
 }
 
