@@ -51,7 +51,7 @@ typedef struct
 {
   bool    hide_reasoning;
   bool    dim;               /* stderr is a terminal: dim the reasoning */
-  bool    in_reasoning_text; /* the dim attribute is on */
+  bool    in_reasoning_text; /* reasoning printed and not yet ended by a newline */
   char   *answer;            /* the answer so far, kept for the next turn */
   size_t  answer_len;
   size_t  answer_cap;
@@ -75,6 +75,15 @@ append_answer (ChatOutput *out, const char *text, size_t len)
   out->answer[out->answer_len] = '\0';
 }
 
+static void
+end_reasoning_text (ChatOutput *out)
+{
+  if (!out->in_reasoning_text)
+    return;
+  fputs (out->dim ? "\033[0m\n\n" : "\n", stderr);
+  out->in_reasoning_text = false;
+}
+
 static bool
 on_piece (PonderPieceKind kind, const char *text, size_t len, void *user_data)
 {
@@ -86,15 +95,11 @@ on_piece (PonderPieceKind kind, const char *text, size_t len, void *user_data)
         return true;
       if (out->dim && !out->in_reasoning_text)
         fputs ("\033[2m", stderr);
-      out->in_reasoning_text = out->dim;
+      out->in_reasoning_text = true;
       fwrite (text, 1, len, stderr);
       return true;
     }
-  if (out->in_reasoning_text)
-    {
-      fputs ("\033[0m\n", stderr);
-      out->in_reasoning_text = false;
-    }
+  end_reasoning_text (out);
   fwrite (text, 1, len, stdout);
   fflush (stdout);
   append_answer (out, text, len);
@@ -134,11 +139,7 @@ chat_turn (PonderSession       *session,
   cli_set_running_session (session);
   status = ponder_session_generate_chat (session, messages, n_messages, &params, &stats, &error);
   cli_set_running_session (NULL);
-  if (out->in_reasoning_text)
-    {
-      fputs ("\033[0m", stderr);
-      out->in_reasoning_text = false;
-    }
+  end_reasoning_text (out);
   putchar ('\n');
   fflush (stdout);
   if (status != PONDER_OK)
