@@ -15,7 +15,7 @@ meson compile -C "$build"
 status=0
 meson test -C "$build" --setup full --print-errorlogs --num-processes 2 || status=$?
 
-/usr/bin/python3 - "$build/meson-logs/testlog.json" <<'PY'
+/usr/bin/python3 - "$build/meson-logs/testlog-full.json" <<'PY'
 import json, sys
 passed = failed = skipped = 0
 with open(sys.argv[1]) as log:
