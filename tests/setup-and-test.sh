@@ -13,6 +13,7 @@ fi
 meson compile -C "$build"
 
 status=0
+rm -f "$build/meson-logs/testlog-full.json"
 meson test -C "$build" --setup full --print-errorlogs --num-processes 2 || status=$?
 
 /usr/bin/python3 - "$build/meson-logs/testlog-full.json" <<'PY'
