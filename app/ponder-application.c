@@ -1,0 +1,226 @@
+/* ponder-application.c — the application: history store, actions, windows
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ponder-application"
+
+#include <glib/gi18n.h>
+
+#include "ponder-application.h"
+#include "ponder-resources.h"
+#include "ponder-window.h"
+
+struct _PonderApplication
+{
+  AdwApplication  parent_instance;
+
+  PonderHistory  *history;
+  gboolean        exit_after_startup;
+};
+
+G_DEFINE_FINAL_TYPE (PonderApplication, ponder_application, ADW_TYPE_APPLICATION)
+
+static const struct
+{
+  const char *action;
+  const char *accels[3];
+} accels[] = {
+  { "win.new-chat", { "<Control>n", NULL } },
+  { "win.search", { "<Control>k", "<Control>f", NULL } },
+  { "win.stop", { "Escape", NULL } },
+  { "win.regenerate", { "<Control>r", NULL } },
+  { "win.edit-last", { "<Control>e", NULL } },
+  { "win.open-model", { "<Control>o", NULL } },
+  { "win.show-help-overlay", { "<Control>question", NULL } },
+  { "app.preferences", { "<Control>comma", NULL } },
+  { "app.quit", { "<Control>q", NULL } },
+};
+
+/* The resources live in the static library: register them by name so the
+ * linker cannot drop them (style.md 1.4). Safe to call more than once. */
+void
+ponder_register_resources (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      g_resources_register (ponder_get_resource ());
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "application-name", _("Ponder"),
+                        "application-icon", PONDER_APP_ID,
+                        "version", PACKAGE_VERSION,
+                        "comments", _("Chat with DeepSeek-R1 models on this computer, offline"),
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "transient-for", gtk_application_get_active_window (app),
+                        "modal", TRUE,
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GtkWidget *prefs;
+  GtkWidget *page = adw_preferences_page_new ();
+  GtkWidget *group = adw_preferences_group_new ();
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *model = ponder_settings_dup_model_path ();
+
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Model"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Model file"));
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), model != NULL ? model : _("None"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+
+  prefs = adw_preferences_window_new ();
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (prefs), ADW_PREFERENCES_PAGE (page));
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), gtk_application_get_active_window (app));
+  gtk_window_set_modal (GTK_WINDOW (prefs), TRUE);
+  gtk_window_present (GTK_WINDOW (prefs));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action, NULL, NULL, NULL, { 0 } },
+  { "about", about_action, NULL, NULL, NULL, { 0 } },
+  { "preferences", preferences_action, NULL, NULL, NULL, { 0 } },
+};
+
+static void
+ponder_application_startup (GApplication *application)
+{
+  PonderApplication *self = PONDER_APPLICATION (application);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  guint i;
+
+  ponder_register_resources ();
+
+  G_APPLICATION_CLASS (ponder_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+  for (i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action,
+                                           accels[i].accels);
+
+  path = ponder_history_dup_default_path ();
+  self->history = ponder_history_new (path, PONDER_HISTORY_DEFAULT_BUSY_TIMEOUT_MS, &error);
+  if (self->history == NULL)
+    g_warning ("Could not open the history %s: %s", path, error->message);
+}
+
+static gboolean
+quit_idle (gpointer data)
+{
+  g_application_quit (G_APPLICATION (data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ponder_application_activate (GApplication *application)
+{
+  PonderApplication *self = PONDER_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL && self->history != NULL)
+    window = GTK_WINDOW (ponder_window_new (GTK_APPLICATION (self), self->history));
+  if (window == NULL)
+    {
+      g_printerr ("%s\n", _("Ponder cannot start without its history database."));
+      return;
+    }
+  gtk_window_present (window);
+
+  if (self->exit_after_startup)
+    g_idle_add_full (G_PRIORITY_LOW, quit_idle, g_object_ref (self), g_object_unref);
+}
+
+static gint
+ponder_application_handle_local_options (GApplication *application,
+                                         GVariantDict *options)
+{
+  PonderApplication *self = PONDER_APPLICATION (application);
+
+  if (g_variant_dict_contains (options, "exit-after-startup"))
+    self->exit_after_startup = TRUE;
+  return -1;
+}
+
+static void
+ponder_application_dispose (GObject *object)
+{
+  PonderApplication *self = PONDER_APPLICATION (object);
+
+  g_clear_object (&self->history);
+
+  G_OBJECT_CLASS (ponder_application_parent_class)->dispose (object);
+}
+
+static void
+ponder_application_class_init (PonderApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = ponder_application_dispose;
+  app_class->startup = ponder_application_startup;
+  app_class->activate = ponder_application_activate;
+  app_class->handle_local_options = ponder_application_handle_local_options;
+}
+
+static void
+ponder_application_init (PonderApplication *self)
+{
+  static const GOptionEntry entries[] = {
+    { "exit-after-startup", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
+      "Quit once the window is shown (a smoke test)", NULL },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+}
+
+PonderApplication *
+ponder_application_new (GApplicationFlags flags)
+{
+  return g_object_new (PONDER_TYPE_APPLICATION,
+                       "application-id", PONDER_APP_ID,
+                       "resource-base-path", "/io/github/ponder/Ponder",
+                       "flags", flags,
+                       NULL);
+}
+
+/* Borrowed; NULL when the database could not be opened. */
+PonderHistory *
+ponder_application_get_history (PonderApplication *self)
+{
+  g_return_val_if_fail (PONDER_IS_APPLICATION (self), NULL);
+
+  return self->history;
+}

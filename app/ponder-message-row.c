@@ -1,0 +1,439 @@
+/* ponder-message-row.c — one message of the transcript
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A user bubble, or an assistant answer with its reasoning card. Model text
+ * only ever reaches gtk_label_set_text(): it is never parsed as Pango markup.
+ * Rows are built in code; their few children do not earn a template yet.
+ */
+
+#define G_LOG_DOMAIN "ponder-message-row"
+
+#include <glib/gi18n.h>
+
+#include "ponder-message-row.h"
+
+/* Lines of the trace shown in the collapsed card while the model thinks. */
+#define PREVIEW_LINES 3
+
+struct _PonderMessageRow
+{
+  GtkWidget          parent_instance;
+
+  gint64             message_id;
+  PonderHistoryRole  role;
+  gboolean           thinking;     /* reasoning still streaming */
+  gboolean           streaming;
+  gint64             started_us;   /* monotonic, when streaming began */
+  GString           *reasoning;
+  GString           *answer;
+
+  GtkWidget         *box;
+  GtkWidget         *card;         /* reasoning card, NULL for user rows */
+  GtkWidget         *card_button;
+  GtkWidget         *card_title;
+  GtkWidget         *card_arrow;
+  GtkWidget         *preview;
+  GtkWidget         *revealer;
+  GtkWidget         *trace;
+  GtkWidget         *text;
+  GtkWidget         *branch_label;
+};
+
+G_DEFINE_FINAL_TYPE (PonderMessageRow, ponder_message_row, GTK_TYPE_WIDGET)
+
+/**
+ * ponder_format_thought_for:
+ *
+ * Returns: (transfer full): "Thought for 12 seconds", "Thought for 2 minutes
+ *   5 seconds", humanised past a minute
+ */
+char *
+ponder_format_thought_for (double seconds)
+{
+  guint total = (guint) MAX (seconds + 0.5, 0.0);
+  guint minutes = total / 60;
+  guint rest = total % 60;
+
+  if (seconds < 1.0)
+    return g_strdup (_("Thought for less than a second"));
+  if (minutes == 0)
+    return g_strdup_printf (ngettext ("Thought for %u second", "Thought for %u seconds", total),
+                            total);
+  if (rest == 0)
+    return g_strdup_printf (ngettext ("Thought for %u minute", "Thought for %u minutes", minutes),
+                            minutes);
+  return g_strdup_printf (_("Thought for %u min %u s"), minutes, rest);
+}
+
+static void
+update_card (PonderMessageRow *self)
+{
+  g_autofree char *title = NULL;
+  const char *start;
+  const char *p;
+  guint lines = 0;
+
+  if (self->card == NULL)
+    return;
+
+  gtk_widget_set_visible (self->card, self->thinking || self->reasoning->len > 0);
+
+  if (self->thinking)
+    {
+      double elapsed = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
+
+      title = g_strdup_printf (_("Thinking… %.0f s"), elapsed);
+      gtk_label_set_text (GTK_LABEL (self->card_title), title);
+
+      /* The last few lines only, so the collapsed card keeps its height. */
+      start = self->reasoning->str;
+      for (p = self->reasoning->str + self->reasoning->len; p > self->reasoning->str; p--)
+        if (p[-1] == '\n' && ++lines == PREVIEW_LINES)
+          {
+            start = p;
+            break;
+          }
+      gtk_label_set_text (GTK_LABEL (self->preview), start);
+    }
+  gtk_widget_set_visible (self->preview,
+                          self->thinking
+                          && !gtk_revealer_get_reveal_child (GTK_REVEALER (self->revealer)));
+}
+
+static void
+on_card_clicked (PonderMessageRow *self)
+{
+  ponder_message_row_set_expanded (self, !ponder_message_row_get_expanded (self));
+  if (self->message_id > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.set-reasoning-expanded", "(xb)",
+                                self->message_id, ponder_message_row_get_expanded (self));
+}
+
+static GtkWidget *
+plain_label (const char *text,
+             const char *css_class)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_text (GTK_LABEL (label), text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  if (css_class != NULL)
+    gtk_widget_add_css_class (label, css_class);
+
+  return label;
+}
+
+static void
+build_card (PonderMessageRow *self)
+{
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *icon = gtk_image_new_from_icon_name ("lightbulb-symbolic");
+
+  self->card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_widget_add_css_class (self->card, "card");
+  gtk_widget_add_css_class (self->card, "reasoning-card");
+
+  self->card_title = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->card_title), 0.0);
+  gtk_widget_set_hexpand (self->card_title, TRUE);
+  self->card_arrow = gtk_image_new_from_icon_name ("pan-end-symbolic");
+  gtk_box_append (GTK_BOX (header), icon);
+  gtk_box_append (GTK_BOX (header), self->card_title);
+  gtk_box_append (GTK_BOX (header), self->card_arrow);
+
+  self->card_button = gtk_button_new ();
+  gtk_button_set_child (GTK_BUTTON (self->card_button), header);
+  gtk_widget_add_css_class (self->card_button, "flat");
+  gtk_widget_set_tooltip_text (self->card_button, _("Show or hide the reasoning"));
+  g_signal_connect_swapped (self->card_button, "clicked", G_CALLBACK (on_card_clicked), self);
+
+  self->preview = plain_label ("", "reasoning-preview");
+  gtk_label_set_selectable (GTK_LABEL (self->preview), FALSE);
+  gtk_label_set_lines (GTK_LABEL (self->preview), PREVIEW_LINES);
+  gtk_label_set_ellipsize (GTK_LABEL (self->preview), PANGO_ELLIPSIZE_START);
+  gtk_widget_add_css_class (self->preview, "dim-label");
+
+  self->trace = plain_label (self->reasoning->str, "reasoning-trace");
+  gtk_widget_add_css_class (self->trace, "dim-label");
+  self->revealer = gtk_revealer_new ();
+  gtk_revealer_set_child (GTK_REVEALER (self->revealer), self->trace);
+
+  gtk_box_append (GTK_BOX (self->card), self->card_button);
+  gtk_box_append (GTK_BOX (self->card), self->preview);
+  gtk_box_append (GTK_BOX (self->card), self->revealer);
+  gtk_box_append (GTK_BOX (self->box), self->card);
+}
+
+static GtkWidget *
+tool_button (const char *icon,
+             const char *tooltip,
+             const char *action,
+             GVariant   *target)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), target);
+
+  return button;
+}
+
+static void
+build_footer (PonderMessageRow           *self,
+              const PonderHistoryMessage *message)
+{
+  GtkWidget *footer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  g_autofree char *branch = NULL;
+
+  gtk_widget_add_css_class (footer, "message-footer");
+  gtk_widget_set_halign (footer, self->role == PONDER_HISTORY_ROLE_USER ? GTK_ALIGN_END
+                                                                        : GTK_ALIGN_START);
+  if (message->n_siblings > 1)
+    {
+      branch = g_strdup_printf ("%u/%u", message->sibling_index + 1, message->n_siblings);
+      gtk_box_append (GTK_BOX (footer),
+                      tool_button ("go-previous-symbolic", _("Previous version"),
+                                   "win.sibling-step",
+                                   g_variant_new ("(xi)", self->message_id, -1)));
+      self->branch_label = gtk_label_new (branch);
+      gtk_widget_add_css_class (self->branch_label, "numeric");
+      gtk_box_append (GTK_BOX (footer), self->branch_label);
+      gtk_box_append (GTK_BOX (footer),
+                      tool_button ("go-next-symbolic", _("Next version"),
+                                   "win.sibling-step",
+                                   g_variant_new ("(xi)", self->message_id, 1)));
+    }
+  if (self->role == PONDER_HISTORY_ROLE_USER)
+    gtk_box_append (GTK_BOX (footer),
+                    tool_button ("document-edit-symbolic", _("Edit"), "win.edit-message",
+                                 g_variant_new_int64 (self->message_id)));
+  else
+    gtk_box_append (GTK_BOX (footer),
+                    tool_button ("view-refresh-symbolic", _("Regenerate"),
+                                 "win.regenerate-message",
+                                 g_variant_new_int64 (self->message_id)));
+  gtk_box_append (GTK_BOX (self->box), footer);
+}
+
+static void
+ponder_message_row_dispose (GObject *object)
+{
+  PonderMessageRow *self = PONDER_MESSAGE_ROW (object);
+
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (ponder_message_row_parent_class)->dispose (object);
+}
+
+static void
+ponder_message_row_finalize (GObject *object)
+{
+  PonderMessageRow *self = PONDER_MESSAGE_ROW (object);
+
+  g_string_free (self->reasoning, TRUE);
+  g_string_free (self->answer, TRUE);
+
+  G_OBJECT_CLASS (ponder_message_row_parent_class)->finalize (object);
+}
+
+static void
+ponder_message_row_class_init (PonderMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ponder_message_row_dispose;
+  object_class->finalize = ponder_message_row_finalize;
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "messagerow");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+ponder_message_row_init (PonderMessageRow *self)
+{
+  self->reasoning = g_string_new (NULL);
+  self->answer = g_string_new (NULL);
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+}
+
+/**
+ * ponder_message_row_new:
+ * @streaming: TRUE for the answer being generated now
+ */
+GtkWidget *
+ponder_message_row_new (const PonderHistoryMessage *message,
+                        gboolean                    streaming)
+{
+  PonderMessageRow *self;
+
+  g_return_val_if_fail (message != NULL, NULL);
+
+  self = g_object_new (PONDER_TYPE_MESSAGE_ROW, NULL);
+  self->message_id = message->id;
+  self->role = message->role;
+  self->streaming = streaming;
+  g_string_assign (self->reasoning, message->reasoning);
+  g_string_assign (self->answer, message->content);
+
+  if (self->role == PONDER_HISTORY_ROLE_USER)
+    {
+      self->text = plain_label (message->content, "user-bubble");
+      gtk_widget_set_halign (self->text, GTK_ALIGN_END);
+      gtk_widget_add_css_class (GTK_WIDGET (self), "user");
+      gtk_box_append (GTK_BOX (self->box), self->text);
+    }
+  else
+    {
+      g_autofree char *title = NULL;
+
+      gtk_widget_add_css_class (GTK_WIDGET (self), "assistant");
+      build_card (self);
+      self->text = plain_label (message->content, "answer");
+      gtk_box_append (GTK_BOX (self->box), self->text);
+      if (streaming)
+        {
+          self->thinking = message->content[0] == '\0';
+          self->started_us = g_get_monotonic_time ();
+        }
+      if (!self->thinking)
+        {
+          title = ponder_format_thought_for (message->reasoning_s);
+          gtk_label_set_text (GTK_LABEL (self->card_title), title);
+        }
+      ponder_message_row_set_expanded (self, message->reasoning_expanded);
+    }
+  gtk_widget_set_visible (self->text, self->answer->len > 0 || self->role == PONDER_HISTORY_ROLE_USER);
+  if (!streaming)
+    build_footer (self, message);
+  update_card (self);
+
+  return GTK_WIDGET (self);
+}
+
+gint64
+ponder_message_row_get_message_id (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), 0);
+
+  return self->message_id;
+}
+
+/* Appends a batch of streamed text; the first answer text ends thinking. */
+void
+ponder_message_row_append (PonderMessageRow *self,
+                           const char       *reasoning,
+                           const char       *answer)
+{
+  g_return_if_fail (PONDER_IS_MESSAGE_ROW (self));
+
+  if (reasoning != NULL && reasoning[0] != '\0')
+    {
+      g_string_append (self->reasoning, reasoning);
+      gtk_label_set_text (GTK_LABEL (self->trace), self->reasoning->str);
+    }
+  if (answer != NULL && answer[0] != '\0')
+    {
+      /* The answer starts after the think block's blank line. */
+      g_string_append (self->answer, self->answer->len == 0 ? answer + strspn (answer, "\n")
+                                                           : answer);
+      if (self->thinking && self->answer->len > 0)
+        {
+          double elapsed = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
+          g_autofree char *title = ponder_format_thought_for (elapsed);
+
+          self->thinking = FALSE;
+          gtk_label_set_text (GTK_LABEL (self->card_title), title);
+        }
+      gtk_label_set_text (GTK_LABEL (self->text), self->answer->str);
+      gtk_widget_set_visible (self->text, self->answer->len > 0);
+    }
+  update_card (self);
+}
+
+/* Refreshes the running time of the "Thinking…" header. */
+void
+ponder_message_row_tick (PonderMessageRow *self)
+{
+  g_return_if_fail (PONDER_IS_MESSAGE_ROW (self));
+
+  if (self->thinking)
+    update_card (self);
+}
+
+/* The generation ended; @reasoning_s is the engine's measured time. */
+void
+ponder_message_row_finish (PonderMessageRow *self,
+                           double            reasoning_s)
+{
+  g_autofree char *title = NULL;
+
+  g_return_if_fail (PONDER_IS_MESSAGE_ROW (self));
+
+  self->thinking = FALSE;
+  self->streaming = FALSE;
+  if (self->card != NULL)
+    {
+      title = ponder_format_thought_for (reasoning_s);
+      gtk_label_set_text (GTK_LABEL (self->card_title), title);
+    }
+  update_card (self);
+}
+
+const char *
+ponder_message_row_get_reasoning_title (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), NULL);
+
+  return self->card_title != NULL ? gtk_label_get_text (GTK_LABEL (self->card_title)) : NULL;
+}
+
+const char *
+ponder_message_row_get_branch_label (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), NULL);
+
+  return self->branch_label != NULL ? gtk_label_get_text (GTK_LABEL (self->branch_label)) : NULL;
+}
+
+const char *
+ponder_message_row_get_answer_text (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), NULL);
+
+  return self->answer->str;
+}
+
+gboolean
+ponder_message_row_get_expanded (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), FALSE);
+
+  return self->revealer != NULL && gtk_revealer_get_reveal_child (GTK_REVEALER (self->revealer));
+}
+
+void
+ponder_message_row_set_expanded (PonderMessageRow *self,
+                                 gboolean          expanded)
+{
+  g_return_if_fail (PONDER_IS_MESSAGE_ROW (self));
+
+  if (self->revealer == NULL)
+    return;
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->revealer), expanded);
+  gtk_image_set_from_icon_name (GTK_IMAGE (self->card_arrow),
+                                expanded ? "pan-down-symbolic" : "pan-end-symbolic");
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->card_button),
+                               GTK_ACCESSIBLE_STATE_EXPANDED, expanded, -1);
+  update_card (self);
+}

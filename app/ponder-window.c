@@ -1,0 +1,1197 @@
+/* ponder-window.c — the main window: sidebar, transcript, composer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window owns the loaded model and one engine session. A generation runs
+ * on its own thread (PonderGeneration); a 33 ms timer drains its text into
+ * the streaming row, so the transcript is redrawn at most once per frame and
+ * the partial answer is saved to the history store about once a second.
+ */
+
+#define G_LOG_DOMAIN "ponder-window"
+
+#include <glib/gi18n.h>
+
+#include "ponder-engine.h"
+#include "ponder-generation.h"
+#include "ponder-message-row.h"
+#include "ponder-window.h"
+
+#define FLUSH_INTERVAL_MS   33
+#define SAVE_INTERVAL_US    G_USEC_PER_SEC
+#define STICK_SLACK_PX      40.0
+#define TITLE_MAX_CHARS     60
+
+struct _PonderWindow
+{
+  AdwApplicationWindow   parent_instance;
+
+  /* Template children */
+  AdwToastOverlay       *toast_overlay;
+  AdwLeaflet            *leaflet;
+  GtkWidget             *content;
+  GtkSearchEntry        *search_entry;
+  GtkListBox            *conversation_list;
+  AdwWindowTitle        *window_title;
+  GtkStack              *main_stack;
+  GtkStack              *chat_stack;
+  GtkScrolledWindow     *scroller;
+  GtkWidget             *transcript;
+  GtkRevealer           *edit_revealer;
+  GtkTextView           *composer;
+  GtkWidget             *send_button;
+  GtkWidget             *stop_button;
+
+  PonderHistory         *history;
+  PonderModel           *model;
+  PonderSession         *session;
+  char                  *model_name;
+  GCancellable          *cancellable;   /* cancelled when the window goes */
+  gboolean               loading;
+  gboolean               disposed;
+
+  gint64                 conversation_id;  /* 0: a new chat not yet stored */
+  gboolean               editing;
+  gint64                 edit_parent_id;
+
+  PonderGeneration      *generation;
+  PonderMessageRow      *generation_row;
+  gint64                 generation_message_id;
+  GString               *generation_reasoning;
+  GString               *generation_answer;
+  guint                  flush_id;
+  gint64                 last_save_us;
+
+  gboolean               stick_to_bottom;
+  gboolean               has_default_sampling;
+  PonderHistorySampling  default_sampling;
+};
+
+G_DEFINE_FINAL_TYPE (PonderWindow, ponder_window, ADW_TYPE_APPLICATION_WINDOW)
+
+typedef struct
+{
+  PonderModel   *model;
+  PonderSession *session;
+  char          *name;
+} LoadResult;
+
+static void rebuild_transcript (PonderWindow *self);
+
+/* ---- settings ------------------------------------------------------------ */
+
+static char *
+settings_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "ponder", "settings.ini", NULL);
+}
+
+char *
+ponder_settings_dup_model_path (void)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *path = settings_path ();
+
+  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, NULL))
+    return NULL;
+  return g_key_file_get_string (key_file, "model", "path", NULL);
+}
+
+void
+ponder_settings_set_model_path (const char *model_path)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *path = settings_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_key_file_load_from_file (key_file, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
+  g_key_file_set_string (key_file, "model", "path", model_path);
+  if (g_mkdir_with_parents (dir, 0700) != 0
+      || !g_key_file_save_to_file (key_file, path, &error))
+    g_warning ("Could not remember the model in %s: %s", path,
+               error != NULL ? error->message : g_strerror (errno));
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void
+toast (PonderWindow *self,
+       const char   *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+report_error (PonderWindow *self,
+              const char   *what,
+              GError       *error)
+{
+  g_autofree char *text = g_strdup_printf ("%s: %s", what, error->message);
+
+  g_debug ("%s", text);
+  toast (self, text);
+}
+
+static gboolean
+is_busy (PonderWindow *self)
+{
+  return self->generation != NULL;
+}
+
+static void
+update_actions (PonderWindow *self)
+{
+  gboolean ready = self->session != NULL && !self->loading;
+  gboolean busy = is_busy (self);
+  gboolean has_conversation = self->conversation_id != 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", ready && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.end-reasoning", busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.regenerate",
+                                 ready && !busy && has_conversation);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.regenerate-message", ready && !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.edit-message", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.edit-last", !busy && has_conversation);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sibling-step", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-model", !busy && !self->loading);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-edit", self->editing);
+
+  gtk_widget_set_visible (self->send_button, !busy);
+  gtk_widget_set_visible (self->stop_button, busy);
+  gtk_revealer_set_reveal_child (self->edit_revealer, self->editing);
+}
+
+static void
+update_title (PonderWindow *self)
+{
+  g_autoptr(PonderHistoryConversation) conversation = NULL;
+
+  if (self->conversation_id != 0)
+    conversation = ponder_history_get_conversation (self->history, self->conversation_id, NULL);
+  adw_window_title_set_title (self->window_title,
+                              conversation != NULL ? conversation->title : _("New Chat"));
+  adw_window_title_set_subtitle (self->window_title,
+                                 self->model_name != NULL ? self->model_name
+                                                          : _("No model loaded"));
+}
+
+static char *
+dup_composer_text (PonderWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+/* A title from the first line of the first message. */
+static char *
+make_title (const char *text)
+{
+  g_autofree char *line = g_strndup (text, strcspn (text, "\n"));
+  glong n = g_utf8_strlen (line, -1);
+
+  if (n <= TITLE_MAX_CHARS)
+    return g_steal_pointer (&line);
+  return g_strconcat (g_utf8_substring (line, 0, TITLE_MAX_CHARS - 1), "…", NULL);
+}
+
+/* ---- sidebar ------------------------------------------------------------- */
+
+static GtkWidget *
+conversation_row_new (gint64      conversation_id,
+                      const char *title,
+                      const char *snippet)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_text (GTK_LABEL (label), title);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_box_append (GTK_BOX (box), label);
+  if (snippet != NULL && snippet[0] != '\0')
+    {
+      GtkWidget *sub = gtk_label_new (NULL);
+
+      gtk_label_set_text (GTK_LABEL (sub), snippet);
+      gtk_label_set_xalign (GTK_LABEL (sub), 0.0);
+      gtk_label_set_ellipsize (GTK_LABEL (sub), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (sub, "dim-label");
+      gtk_widget_add_css_class (sub, "caption");
+      gtk_box_append (GTK_BOX (box), sub);
+    }
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  g_object_set_data_full (G_OBJECT (row), "conversation-id",
+                          g_memdup2 (&conversation_id, sizeof conversation_id), g_free);
+
+  return row;
+}
+
+static gint64
+row_conversation_id (GtkListBoxRow *row)
+{
+  gint64 *id = g_object_get_data (G_OBJECT (row), "conversation-id");
+
+  return id != NULL ? *id : 0;
+}
+
+static void
+refresh_sidebar (PonderWindow *self)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *child;
+  guint i;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
+    gtk_list_box_remove (self->conversation_list, child);
+
+  if (query[0] == '\0')
+    items = ponder_history_list_conversations (self->history, 500, &error);
+  else
+    items = ponder_history_search (self->history, query, 100, &error);
+  if (items == NULL)
+    {
+      report_error (self, _("Could not read the conversations"), error);
+      return;
+    }
+
+  for (i = 0; i < items->len; i++)
+    {
+      const PonderHistoryConversation *conversation;
+      const char *snippet = NULL;
+      GtkWidget *row;
+
+      if (query[0] == '\0')
+        conversation = g_ptr_array_index (items, i);
+      else
+        {
+          const PonderHistorySearchHit *hit = g_ptr_array_index (items, i);
+
+          conversation = hit->conversation;
+          snippet = hit->snippet;
+        }
+      /* Search gives one hit per matching message: show each chat once. */
+      if (g_hash_table_contains (seen, &conversation->id))
+        continue;
+      g_hash_table_add (seen, g_memdup2 (&conversation->id, sizeof (gint64)));
+
+      row = conversation_row_new (conversation->id, conversation->title, snippet);
+      gtk_list_box_append (self->conversation_list, row);
+      if (conversation->id == self->conversation_id)
+        gtk_list_box_select_row (self->conversation_list, GTK_LIST_BOX_ROW (row));
+    }
+}
+
+static void
+on_search_changed (PonderWindow *self)
+{
+  refresh_sidebar (self);
+}
+
+static void
+on_conversation_activated (PonderWindow  *self,
+                           GtkListBoxRow *row)
+{
+  ponder_window_open_conversation (self, row_conversation_id (row));
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_FORWARD);
+}
+
+static void
+on_back_clicked (PonderWindow *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/* ---- transcript ---------------------------------------------------------- */
+
+static void
+on_upper_changed (PonderWindow *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj)
+                                   - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+on_value_changed (PonderWindow *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  /* Follow new text unless the user has scrolled up to read. */
+  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - STICK_SLACK_PX;
+}
+
+static void
+rebuild_transcript (PonderWindow *self)
+{
+  g_autoptr(GPtrArray) path = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *child;
+  guint i;
+
+  self->generation_row = NULL;
+  while ((child = gtk_widget_get_first_child (self->transcript)) != NULL)
+    gtk_box_remove (GTK_BOX (self->transcript), child);
+
+  if (self->conversation_id != 0)
+    {
+      path = ponder_history_list_active_path (self->history, self->conversation_id, &error);
+      if (path == NULL)
+        report_error (self, _("Could not read the conversation"), error);
+    }
+
+  for (i = 0; path != NULL && i < path->len; i++)
+    {
+      const PonderHistoryMessage *message = g_ptr_array_index (path, i);
+      gboolean streaming = is_busy (self) && message->id == self->generation_message_id;
+      GtkWidget *row;
+
+      if (message->role == PONDER_HISTORY_ROLE_SYSTEM)
+        continue;
+      row = ponder_message_row_new (message, streaming);
+      gtk_box_append (GTK_BOX (self->transcript), row);
+      if (streaming)
+        self->generation_row = PONDER_MESSAGE_ROW (row);
+    }
+
+  gtk_stack_set_visible_child_name (self->chat_stack,
+                                    path != NULL && path->len > 0 ? "transcript" : "welcome");
+  self->stick_to_bottom = TRUE;
+  update_title (self);
+  update_actions (self);
+}
+
+/* ---- generation ---------------------------------------------------------- */
+
+static void
+fill_generate_params (PonderGenerateParams        *params,
+                      const PonderHistorySampling *sampling)
+{
+  *params = ponder_generate_params_default ();
+  params->sampling.temperature = sampling->temperature;
+  params->sampling.top_p = sampling->top_p;
+  params->sampling.top_k = sampling->top_k;
+  params->sampling.min_p = sampling->min_p;
+  params->sampling.repeat_penalty = sampling->repeat_penalty;
+  params->sampling.seed = sampling->seed >= 0 ? (guint64) sampling->seed
+                                              : ((guint64) g_random_int () << 32) | g_random_int ();
+  params->max_tokens = sampling->max_tokens;
+  params->reasoning_budget = sampling->reasoning_budget;
+  params->skip_reasoning = sampling->skip_reasoning;
+}
+
+static const char *
+answer_text (GString *answer)
+{
+  /* The engine hands over the blank line that follows </think>. */
+  return answer->str + strspn (answer->str, "\n");
+}
+
+static void
+finish_generation (PonderWindow      *self,
+                   const PonderStats *stats,
+                   GError            *error)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  message = ponder_history_get_message (self->history, self->generation_message_id, &local_error);
+  if (message != NULL)
+    {
+      g_free (message->content);
+      message->content = g_strdup (answer_text (self->generation_answer));
+      g_free (message->reasoning);
+      message->reasoning = g_strdup (self->generation_reasoning->str);
+      message->reasoning_s = stats->reasoning_time_s;
+      message->time_to_first_token_s = stats->time_to_first_token_s;
+      message->tokens_per_s = stats->decode_tokens_per_s;
+      message->n_prompt_tokens = stats->n_prompt_tokens;
+      message->n_reasoning_tokens = stats->n_reasoning_tokens;
+      message->n_answer_tokens = stats->n_generated_tokens - stats->n_reasoning_tokens;
+      message->complete = error == NULL && stats->stop_reason == PONDER_STOP_END_OF_TURN;
+      if (self->generation_row != NULL)
+        message->reasoning_expanded = ponder_message_row_get_expanded (self->generation_row);
+      if (!ponder_history_finish_message (self->history, message, &local_error))
+        report_error (self, _("Could not save the answer"), local_error);
+    }
+  else
+    report_error (self, _("Could not save the answer"), local_error);
+
+  if (error != NULL)
+    report_error (self, _("The model stopped"), error);
+  else if (stats->stop_reason == PONDER_STOP_CONTEXT_FULL)
+    toast (self, _("The conversation filled the model’s context"));
+
+  g_clear_pointer (&self->generation, ponder_generation_free);
+  self->generation_message_id = 0;
+  g_string_truncate (self->generation_reasoning, 0);
+  g_string_truncate (self->generation_answer, 0);
+  rebuild_transcript (self);
+  refresh_sidebar (self);
+}
+
+static gboolean
+flush_generation (gpointer data)
+{
+  PonderWindow *self = data;
+  g_autoptr(GString) reasoning = g_string_new (NULL);
+  g_autoptr(GString) answer = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  PonderStats stats = { 0 };
+  gint64 now = g_get_monotonic_time ();
+  gboolean done;
+
+  done = ponder_generation_take (self->generation, reasoning, answer, &stats, &error);
+  g_string_append_len (self->generation_reasoning, reasoning->str, reasoning->len);
+  g_string_append_len (self->generation_answer, answer->str, answer->len);
+  if (self->generation_row != NULL)
+    {
+      if (reasoning->len > 0 || answer->len > 0)
+        ponder_message_row_append (self->generation_row, reasoning->str, answer->str);
+      ponder_message_row_tick (self->generation_row);
+    }
+
+  if (!done && now - self->last_save_us >= SAVE_INTERVAL_US)
+    {
+      g_autoptr(GError) save_error = NULL;
+
+      self->last_save_us = now;
+      if (!ponder_history_update_partial (self->history, self->generation_message_id,
+                                          answer_text (self->generation_answer),
+                                          self->generation_reasoning->str, &save_error))
+        g_warning ("Could not save the partial answer: %s", save_error->message);
+    }
+
+  if (!done)
+    return G_SOURCE_CONTINUE;
+
+  self->flush_id = 0;
+  finish_generation (self, &stats, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Answers @parent_id (a user message on the active path) with a new
+ * assistant message, a sibling of any earlier answers. */
+static void
+start_generation (PonderWindow *self,
+                  gint64        parent_id)
+{
+  g_autoptr(PonderHistoryConversation) conversation = NULL;
+  g_autoptr(PonderHistoryMessage) assistant = NULL;
+  g_autoptr(GPtrArray) path = NULL;
+  g_autoptr(GArray) messages = g_array_new (FALSE, TRUE, sizeof (PonderMessage));
+  g_autoptr(GError) error = NULL;
+  PonderGenerateParams params;
+  guint i;
+
+  g_assert (!is_busy (self));
+
+  conversation = ponder_history_get_conversation (self->history, self->conversation_id, &error);
+  if (conversation != NULL)
+    path = ponder_history_list_active_path (self->history, self->conversation_id, &error);
+  if (path == NULL)
+    {
+      report_error (self, _("Could not read the conversation"), error);
+      return;
+    }
+
+  if (conversation->system_prompt != NULL && conversation->system_prompt[0] != '\0')
+    {
+      PonderMessage system = { PONDER_ROLE_SYSTEM, conversation->system_prompt };
+
+      g_array_append_val (messages, system);
+    }
+  /* Reasoning stays out: R1 must not see its earlier thoughts. */
+  for (i = 0; i < path->len; i++)
+    {
+      const PonderHistoryMessage *m = g_ptr_array_index (path, i);
+      PonderMessage item = { PONDER_ROLE_USER, m->content };
+
+      if (m->role == PONDER_HISTORY_ROLE_SYSTEM)
+        continue;
+      item.role = m->role == PONDER_HISTORY_ROLE_USER ? PONDER_ROLE_USER : PONDER_ROLE_ASSISTANT;
+      g_array_append_val (messages, item);
+      if (m->id == parent_id)
+        break;
+    }
+
+  assistant = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT, "");
+  assistant->model = g_strdup (self->model_name);
+  assistant->has_sampling = TRUE;
+  assistant->sampling = conversation->sampling;
+  assistant->complete = FALSE;
+  self->generation_message_id = ponder_history_add_message (self->history, self->conversation_id,
+                                                            parent_id, assistant, &error);
+  if (self->generation_message_id == 0)
+    {
+      report_error (self, _("Could not save the conversation"), error);
+      return;
+    }
+
+  fill_generate_params (&params, &conversation->sampling);
+  self->generation = ponder_generation_start (self->session, (PonderMessage *) messages->data,
+                                              messages->len, &params);
+  self->last_save_us = g_get_monotonic_time ();
+  self->flush_id = g_timeout_add (FLUSH_INTERVAL_MS, flush_generation, self);
+  rebuild_transcript (self);
+}
+
+static gint64
+last_message_id (PonderWindow      *self,
+                 PonderHistoryRole  role,
+                 gboolean           any_role)
+{
+  g_autoptr(GPtrArray) path = NULL;
+  guint i;
+
+  if (self->conversation_id == 0)
+    return 0;
+  path = ponder_history_list_active_path (self->history, self->conversation_id, NULL);
+  for (i = path != NULL ? path->len : 0; i > 0; i--)
+    {
+      const PonderHistoryMessage *m = g_ptr_array_index (path, i - 1);
+
+      if (any_role || m->role == role)
+        return m->id;
+    }
+  return 0;
+}
+
+/* ---- actions ------------------------------------------------------------- */
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autofree char *raw = dup_composer_text (self);
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *text = g_strstrip (raw);
+  gint64 parent_id;
+  gint64 id;
+
+  if (text[0] == '\0' || is_busy (self) || self->session == NULL)
+    return;
+
+  if (self->conversation_id == 0)
+    {
+      g_autofree char *title = make_title (text);
+
+      self->conversation_id = ponder_history_create_conversation (self->history, title,
+                                                                  self->model_name, &error);
+      if (self->conversation_id == 0)
+        {
+          report_error (self, _("Could not start a conversation"), error);
+          return;
+        }
+      if (self->has_default_sampling)
+        ponder_history_set_conversation_settings (self->history, self->conversation_id,
+                                                  self->model_name, NULL,
+                                                  &self->default_sampling, NULL);
+    }
+
+  parent_id = self->editing ? self->edit_parent_id
+                            : last_message_id (self, PONDER_HISTORY_ROLE_USER, TRUE);
+  message = ponder_history_message_new (PONDER_HISTORY_ROLE_USER, text);
+  id = ponder_history_add_message (self->history, self->conversation_id, parent_id,
+                                   message, &error);
+  if (id == 0)
+    {
+      report_error (self, _("Could not save the message"), error);
+      return;
+    }
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
+  self->editing = FALSE;
+  start_generation (self, id);
+  refresh_sidebar (self);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->generation != NULL)
+    ponder_generation_cancel (self->generation);
+}
+
+static void
+end_reasoning_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->generation != NULL)
+    ponder_generation_end_reasoning (self->generation);
+}
+
+static void
+regenerate_message (PonderWindow *self,
+                    gint64        message_id)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (is_busy (self) || self->session == NULL || message_id == 0)
+    return;
+  message = ponder_history_get_message (self->history, message_id, &error);
+  if (message == NULL)
+    {
+      report_error (self, _("Could not regenerate"), error);
+      return;
+    }
+  if (message->role != PONDER_HISTORY_ROLE_ASSISTANT)
+    return;
+  start_generation (self, message->parent_id);
+}
+
+static void
+regenerate_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  regenerate_message (self, last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT, FALSE));
+}
+
+static void
+regenerate_message_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  regenerate_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
+}
+
+static void
+edit_message (PonderWindow *self,
+              gint64        message_id)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+
+  if (is_busy (self) || message_id == 0)
+    return;
+  message = ponder_history_get_message (self->history, message_id, NULL);
+  if (message == NULL || message->role != PONDER_HISTORY_ROLE_USER)
+    return;
+
+  /* Sending puts the new text beside the old one: nothing is overwritten. */
+  self->editing = TRUE;
+  self->edit_parent_id = message->parent_id;
+  ponder_window_set_composer_text (self, message->content);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+  update_actions (self);
+}
+
+static void
+edit_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  edit_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
+}
+
+static void
+edit_last_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  edit_message (self, last_message_id (self, PONDER_HISTORY_ROLE_USER, FALSE));
+}
+
+static void
+cancel_edit_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  self->editing = FALSE;
+  ponder_window_set_composer_text (self, "");
+  update_actions (self);
+}
+
+static void
+sibling_step_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GPtrArray) siblings = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 message_id;
+  gint delta;
+  guint i;
+
+  g_variant_get (parameter, "(xi)", &message_id, &delta);
+  if (is_busy (self))
+    return;
+  siblings = ponder_history_list_siblings (self->history, message_id, &error);
+  if (siblings == NULL)
+    {
+      report_error (self, _("Could not switch versions"), error);
+      return;
+    }
+  for (i = 0; i < siblings->len; i++)
+    {
+      const PonderHistoryMessage *m = g_ptr_array_index (siblings, i);
+      gint target = (gint) i + delta;
+
+      if (m->id != message_id)
+        continue;
+      if (target < 0 || target >= (gint) siblings->len)
+        return;
+      m = g_ptr_array_index (siblings, target);
+      if (!ponder_history_select_message (self->history, m->id, &error))
+        report_error (self, _("Could not switch versions"), error);
+      break;
+    }
+  rebuild_transcript (self);
+}
+
+static void
+set_reasoning_expanded_action (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  gint64 message_id;
+  gboolean expanded;
+
+  g_variant_get (parameter, "(xb)", &message_id, &expanded);
+  if (!ponder_history_set_reasoning_expanded (self->history, message_id, expanded, &error))
+    g_debug ("Could not store the card's state: %s", error->message);
+}
+
+static void
+new_chat_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (is_busy (self))
+    ponder_generation_cancel (self->generation);
+  else
+    ponder_window_open_conversation (self, 0);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+on_file_chosen (PonderWindow         *self,
+                int                   response,
+                GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        ponder_window_load_model (self, path);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+open_model_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Open a GGUF Model"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("GGUF models"));
+  gtk_file_filter_add_pattern (filter, "*.gguf");
+  gtk_file_filter_add_pattern (filter, "*.GGUF");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ---- model loading ------------------------------------------------------- */
+
+static void
+load_result_free (LoadResult *result)
+{
+  if (result->session != NULL)
+    ponder_session_free (result->session);
+  if (result->model != NULL)
+    ponder_model_free (result->model);
+  g_free (result->name);
+  g_free (result);
+}
+
+static bool
+load_progress (float  fraction,
+               void  *user_data)
+{
+  return !g_cancellable_is_cancelled (user_data);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  const char *path = task_data;
+  PonderModelParams model_params = ponder_model_params_default ();
+  PonderSessionParams session_params = ponder_session_params_default ();
+  LoadResult *result = g_new0 (LoadResult, 1);
+  PonderError error = { 0 };
+  PonderModelInfo info;
+  PonderStatus status;
+
+  model_params.progress = load_progress;
+  model_params.progress_data = cancellable;
+  status = ponder_model_load (path, &model_params, &result->model, &error);
+  if (status == PONDER_OK)
+    status = ponder_session_new (result->model, &session_params, &result->session, &error);
+  if (status != PONDER_OK)
+    {
+      load_result_free (result);
+      g_task_return_new_error (task, G_IO_ERROR,
+                               status == PONDER_ERROR_CANCELLED ? G_IO_ERROR_CANCELLED
+                                                                : G_IO_ERROR_FAILED,
+                               "%s", error.message);
+      return;
+    }
+  ponder_model_get_info (result->model, &info);
+  result->name = g_strdup (info.name);
+  g_task_return_pointer (task, result, (GDestroyNotify) load_result_free);
+}
+
+static void
+on_model_loaded (GObject      *object,
+                 GAsyncResult *async_result,
+                 gpointer      user_data)
+{
+  PonderWindow *self = PONDER_WINDOW (object);
+  g_autoptr(GError) error = NULL;
+  LoadResult *result;
+  g_autofree char *path = g_strdup (g_task_get_task_data (G_TASK (async_result)));
+
+  result = g_task_propagate_pointer (G_TASK (async_result), &error);
+  self->loading = FALSE;
+  if (self->disposed)
+    {
+      g_clear_pointer (&result, load_result_free);
+      return;
+    }
+  if (result == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->main_stack,
+                                        self->session != NULL ? "chat" : "no-model");
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        report_error (self, _("Could not open the model"), error);
+      update_actions (self);
+      return;
+    }
+
+  g_clear_pointer (&self->session, ponder_session_free);
+  g_clear_pointer (&self->model, ponder_model_free);
+  g_free (self->model_name);
+  self->model = g_steal_pointer (&result->model);
+  self->session = g_steal_pointer (&result->session);
+  self->model_name = g_steal_pointer (&result->name);
+  load_result_free (result);
+  ponder_settings_set_model_path (path);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "chat");
+  update_title (self);
+  update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+/* ---- GObject ------------------------------------------------------------- */
+
+static void
+ponder_window_dispose (GObject *object)
+{
+  PonderWindow *self = PONDER_WINDOW (object);
+
+  self->disposed = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  g_clear_pointer (&self->generation, ponder_generation_free);
+  self->generation_row = NULL;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PONDER_TYPE_WINDOW);
+
+  g_clear_pointer (&self->session, ponder_session_free);
+  g_clear_pointer (&self->model, ponder_model_free);
+  g_clear_object (&self->history);
+
+  G_OBJECT_CLASS (ponder_window_parent_class)->dispose (object);
+}
+
+static void
+ponder_window_finalize (GObject *object)
+{
+  PonderWindow *self = PONDER_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+  g_free (self->model_name);
+  g_string_free (self->generation_reasoning, TRUE);
+  g_string_free (self->generation_answer, TRUE);
+
+  G_OBJECT_CLASS (ponder_window_parent_class)->finalize (object);
+}
+
+static void
+ponder_window_class_init (PonderWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ponder_window_dispose;
+  object_class->finalize = ponder_window_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/ponder/Ponder/ui/ponder-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, chat_stack);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, scroller);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, transcript);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, edit_revealer);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, stop_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_conversation_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
+
+  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.end-reasoning", NULL, end_reasoning_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate-message", "x",
+                                   regenerate_message_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-message", "x", edit_message_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-edit", NULL, cancel_edit_action);
+  gtk_widget_class_install_action (widget_class, "win.sibling-step", "(xi)", sibling_step_action);
+  gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
+                                   set_reasoning_expanded_action);
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+}
+
+static void
+ponder_window_init (PonderWindow *self)
+{
+  GtkAdjustment *adj;
+  GtkEventController *shortcuts;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->generation_reasoning = g_string_new (NULL);
+  self->generation_answer = g_string_new (NULL);
+  self->stick_to_bottom = TRUE;
+
+  /* Enter sends; Shift+Enter falls through to the text view (a new line). */
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Return, 0),
+                                                          gtk_named_action_new ("win.send")));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_KP_Enter, 0),
+                                                          gtk_named_action_new ("win.send")));
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), shortcuts);
+
+  adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect_object (adj, "notify::upper", G_CALLBACK (on_upper_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (adj, "value-changed", G_CALLBACK (on_value_changed), self,
+                           G_CONNECT_SWAPPED);
+}
+
+/**
+ * ponder_window_new:
+ * @history: the open history store (the window keeps a reference)
+ *
+ * Also loads the remembered model, if any.
+ */
+PonderWindow *
+ponder_window_new (GtkApplication *application,
+                   PonderHistory  *history)
+{
+  PonderWindow *self;
+  g_autofree char *model_path = NULL;
+
+  g_return_val_if_fail (GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (PONDER_IS_HISTORY (history), NULL);
+
+  self = g_object_new (PONDER_TYPE_WINDOW, "application", application, NULL);
+  self->history = g_object_ref (history);
+
+  model_path = ponder_settings_dup_model_path ();
+  if (model_path != NULL && g_file_test (model_path, G_FILE_TEST_IS_REGULAR))
+    ponder_window_load_model (self, model_path);
+  else
+    gtk_stack_set_visible_child_name (self->main_stack, "no-model");
+
+  refresh_sidebar (self);
+  rebuild_transcript (self);
+
+  return self;
+}
+
+/* Loads @path off the main thread; the window shows a spinner meanwhile. */
+void
+ponder_window_load_model (PonderWindow *self,
+                          const char   *path)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->loading || is_busy (self))
+    return;
+
+  self->loading = TRUE;
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  update_actions (self);
+
+  task = g_task_new (self, self->cancellable, on_model_loaded, NULL);
+  g_task_set_source_tag (task, ponder_window_load_model);
+  g_task_set_name (task, "[ponder-load-model]");
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gboolean
+ponder_window_get_model_loaded (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
+
+  return self->session != NULL && !self->loading;
+}
+
+gboolean
+ponder_window_get_busy (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
+
+  return is_busy (self) || self->loading;
+}
+
+gint64
+ponder_window_get_conversation_id (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), 0);
+
+  return self->conversation_id;
+}
+
+/* Shows a stored conversation; 0 starts a new chat. */
+void
+ponder_window_open_conversation (PonderWindow *self,
+                                 gint64        conversation_id)
+{
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+
+  if (is_busy (self))
+    {
+      toast (self, _("Stop the answer before switching conversations"));
+      return;
+    }
+  self->conversation_id = conversation_id;
+  self->editing = FALSE;
+  rebuild_transcript (self);
+  if (conversation_id == 0)
+    gtk_list_box_unselect_all (self->conversation_list);
+}
+
+void
+ponder_window_set_composer_text (PonderWindow *self,
+                                 const char   *text)
+{
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), text, -1);
+}
+
+/* Settings given to conversations this window starts (tests use greedy). */
+void
+ponder_window_set_default_sampling (PonderWindow                *self,
+                                    const PonderHistorySampling *sampling)
+{
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+
+  self->has_default_sampling = sampling != NULL;
+  if (sampling != NULL)
+    self->default_sampling = *sampling;
+}
+
+GtkWidget *
+ponder_window_get_transcript (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return self->transcript;
+}
+
+GtkWidget *
+ponder_window_get_conversation_list (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->conversation_list);
+}
+
+GtkWidget *
+ponder_window_get_search_entry (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->search_entry);
+}
