@@ -1,0 +1,378 @@
+/* test-app.c — drives the real window with the scripted model
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Run through run-ui-test.sh (Xvfb, throwaway XDG folders, the scripted
+ * model in $PONDER_SCRIPTED_MODEL). The expected texts come from the
+ * model's JSON sidecar, written by gen_model.py from the vocabulary, not
+ * from this program. Screenshots of each state go to
+ * $PONDER_BUILD_ROOT/tests/screenshots/.
+ */
+
+#include <adwaita.h>
+#include <json-glib/json-glib.h>
+
+#include "ponder-application.h"
+#include "ponder-message-row.h"
+#include "ponder-window.h"
+
+#define WAIT_MS 60000
+
+typedef gboolean (*Condition) (gpointer data);
+
+static char *expected_answer;
+static char *expected_reasoning;
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates the main loop until @cond holds; FALSE after @timeout_ms. */
+static gboolean
+wait_for (Condition cond,
+          gpointer  data,
+          guint     timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  guint id = g_timeout_add (5, tick, NULL);
+  gboolean ok;
+
+  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+  return ok;
+}
+
+static gboolean
+always_false (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (guint ms)
+{
+  wait_for (always_false, NULL, ms);
+}
+
+static gboolean
+model_loaded (gpointer data)
+{
+  return ponder_window_get_model_loaded (data);
+}
+
+static gboolean
+idle_window (gpointer data)
+{
+  return !ponder_window_get_busy (data);
+}
+
+static gboolean
+allocated (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("PONDER_BUILD_ROOT"), "tests",
+                                           "screenshots", NULL);
+  g_autofree char *file = NULL;
+  g_autofree char *png = g_strconcat (name, ".png", NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer;
+  graphene_rect_t bounds;
+  int width;
+  int height;
+
+  g_assert_true (wait_for (allocated, widget, WAIT_MS));
+  settle (300);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_mkdir_with_parents (dir, 0755);
+  file = g_build_filename (dir, png, NULL);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  graphene_rect_init (&bounds, 0, 0, width, height);
+  texture = gsk_renderer_render_texture (renderer, node, &bounds);
+  g_assert_true (gdk_texture_save_to_png (texture, file));
+  g_test_message ("screenshot %s", file);
+}
+
+static GPtrArray *
+transcript_rows (PonderWindow *window)
+{
+  GPtrArray *rows = g_ptr_array_new ();
+  GtkWidget *child;
+
+  for (child = gtk_widget_get_first_child (ponder_window_get_transcript (window));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    g_ptr_array_add (rows, child);
+  return rows;
+}
+
+static guint
+n_children (GtkWidget *widget)
+{
+  GtkWidget *child;
+  guint n = 0;
+
+  for (child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n++;
+  return n;
+}
+
+static PonderMessageRow *
+row_at (PonderWindow *window,
+        guint         index)
+{
+  g_autoptr(GPtrArray) rows = transcript_rows (window);
+
+  g_assert_cmpuint (index, <, rows->len);
+  return PONDER_MESSAGE_ROW (g_ptr_array_index (rows, index));
+}
+
+static void
+send (PonderWindow *window,
+      const char   *text)
+{
+  ponder_window_set_composer_text (window, text);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (ponder_window_get_busy (window));
+  g_assert_true (wait_for (idle_window, window, WAIT_MS));
+}
+
+static void
+load_sidecar (const char *model_path)
+{
+  g_autofree char *json_path = g_strconcat (model_path, ".json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+
+  json_parser_load_from_file (parser, json_path, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  expected_answer = g_strdup (json_object_get_string_member (root, "answer"));
+  expected_reasoning = g_strdup (json_object_get_string_member (root, "reasoning"));
+}
+
+static PonderWindow *
+new_window (PonderApplication *app,
+            PonderHistory     *history)
+{
+  PonderWindow *window = ponder_window_new (GTK_APPLICATION (app), history);
+  PonderHistorySampling greedy;
+
+  ponder_history_sampling_init_default (&greedy);
+  greedy.temperature = 0.0;
+  greedy.seed = 1;
+  ponder_window_set_default_sampling (window, &greedy);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static void
+check_stored_answer (PonderHistory *history,
+                     gint64         message_id)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reasoning = NULL;
+
+  message = ponder_history_get_message (history, message_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (message->content, ==, expected_answer);
+  reasoning = g_strstrip (g_strdup (message->reasoning));
+  g_assert_cmpstr (reasoning, ==, expected_reasoning);
+  g_assert_true (message->complete);
+  g_assert_cmpint (message->n_reasoning_tokens, >, 0);
+}
+
+static void
+test_chat_flow (void)
+{
+  const char *model_path = g_getenv ("PONDER_SCRIPTED_MODEL");
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(PonderHistory) history2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *remembered = NULL;
+  PonderHistory *history;
+  PonderWindow *window;
+  PonderMessageRow *row;
+  GtkWidget *list;
+  GtkWidget *first;
+  gint64 conversation_id;
+
+  if (model_path == NULL)
+    {
+      g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  load_sidecar (model_path);
+
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  history = ponder_application_get_history (app);
+  g_assert_nonnull (history);
+
+  /* 1. No model yet: the empty state. */
+  window = new_window (app, history);
+  g_assert_false (ponder_window_get_model_loaded (window));
+  screenshot (GTK_WIDGET (window), "01-no-model");
+
+  /* 2. Load the scripted model off the main thread. */
+  ponder_window_load_model (window, model_path);
+  g_assert_true (wait_for (model_loaded, window, WAIT_MS));
+  screenshot (GTK_WIDGET (window), "02-model-loaded");
+
+  /* 3. Send a message; the answer streams into a reasoning card. */
+  send (window, "What do you always say?");
+  conversation_id = ponder_window_get_conversation_id (window);
+  g_assert_cmpint (conversation_id, >, 0);
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 2);
+  row = row_at (window, 1);
+  g_assert_cmpstr (ponder_message_row_get_answer_text (row), ==, expected_answer);
+  g_assert_true (g_str_has_prefix (ponder_message_row_get_reasoning_title (row), "Thought for"));
+  g_assert_false (ponder_message_row_get_expanded (row));
+  check_stored_answer (history, ponder_message_row_get_message_id (row));
+  screenshot (GTK_WIDGET (window), "03-answered");
+
+  /* The card opens on click and remembers it. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.set-reasoning-expanded", "(xb)",
+                              ponder_message_row_get_message_id (row), TRUE);
+  ponder_message_row_set_expanded (row, TRUE);
+  screenshot (GTK_WIDGET (window), "04-reasoning-expanded");
+
+  /* 4. Regenerate: a sibling answer, "2/2". */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.regenerate", NULL));
+  g_assert_true (wait_for (idle_window, window, WAIT_MS));
+  row = row_at (window, 1);
+  g_assert_cmpstr (ponder_message_row_get_branch_label (row), ==, "2/2");
+  g_assert_cmpstr (ponder_message_row_get_answer_text (row), ==, expected_answer);
+  check_stored_answer (history, ponder_message_row_get_message_id (row));
+  screenshot (GTK_WIDGET (window), "05-regenerated");
+
+  /* The arrows move between the versions. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.sibling-step", "(xi)",
+                              ponder_message_row_get_message_id (row), -1);
+  row = row_at (window, 1);
+  g_assert_cmpstr (ponder_message_row_get_branch_label (row), ==, "1/2");
+  g_assert_true (ponder_message_row_get_expanded (row));
+
+  /* 5. Edit the question: a sibling user message with its own answer. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-last", NULL));
+  ponder_window_set_composer_text (window, "Say it again, <b>please</b> & thanks");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (wait_for (idle_window, window, WAIT_MS));
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 2);
+  g_assert_cmpstr (ponder_message_row_get_branch_label (row_at (window, 0)), ==, "2/2");
+  g_assert_null (ponder_message_row_get_branch_label (row_at (window, 1)));
+  screenshot (GTK_WIDGET (window), "06-edited");
+
+  /* A follow-up question on the edited branch. */
+  send (window, "And once more?");
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 4);
+  check_stored_answer (history, ponder_message_row_get_message_id (row_at (window, 3)));
+
+  /* 6. Restart: a new store on the same file and a new window find it all. */
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+  remembered = ponder_settings_dup_model_path ();
+  g_assert_cmpstr (remembered, ==, model_path);
+  history2 = ponder_history_new (ponder_history_get_path (history), 5000, &error);
+  g_assert_no_error (error);
+  window = new_window (app, history2);
+  g_assert_true (wait_for (model_loaded, window, WAIT_MS));
+  list = ponder_window_get_conversation_list (window);
+  g_assert_cmpuint (n_children (list), ==, 1);
+  first = gtk_widget_get_first_child (list);
+  g_signal_emit_by_name (list, "row-activated", first);
+  g_assert_cmpint (ponder_window_get_conversation_id (window), ==, conversation_id);
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 4);
+  g_assert_cmpstr (ponder_message_row_get_branch_label (row_at (window, 0)), ==, "2/2");
+  g_assert_cmpstr (ponder_message_row_get_answer_text (row_at (window, 3)), ==, expected_answer);
+  screenshot (GTK_WIDGET (window), "07-restored");
+
+  /* 7. Search finds the conversation by message text, and only it. */
+  gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "fixed script");
+  settle (400);
+  g_assert_cmpuint (n_children (list), ==, 1);
+  screenshot (GTK_WIDGET (window), "08-search");
+  gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "zebracorn");
+  settle (400);
+  g_assert_cmpuint (n_children (list), ==, 0);
+
+  /* 8. A narrow window folds the sidebar away. */
+  gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "");
+  gtk_window_set_default_size (GTK_WINDOW (window), 400, 700);
+  settle (400);
+  screenshot (GTK_WIDGET (window), "09-narrow");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+}
+
+static void
+test_thought_for (void)
+{
+  g_autofree char *a = ponder_format_thought_for (0.2);
+  g_autofree char *b = ponder_format_thought_for (1.0);
+  g_autofree char *c = ponder_format_thought_for (12.4);
+  g_autofree char *d = ponder_format_thought_for (120.0);
+  g_autofree char *e = ponder_format_thought_for (125.0);
+
+  g_assert_cmpstr (a, ==, "Thought for less than a second");
+  g_assert_cmpstr (b, ==, "Thought for 1 second");
+  g_assert_cmpstr (c, ==, "Thought for 12 seconds");
+  g_assert_cmpstr (d, ==, "Thought for 2 minutes");
+  g_assert_cmpstr (e, ==, "Thought for 2 min 5 s");
+}
+
+/* Model text is never markup: a label shows "<b>" and "&" as typed. */
+static void
+test_no_markup (void)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  GtkWidget *row;
+
+  message = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT,
+                                        "<span foreground='red'>x</span> & <b");
+  g_free (message->reasoning);
+  message->reasoning = g_strdup ("<i>think</i> &amp;");
+  message->id = 1;
+  row = g_object_ref_sink (ponder_message_row_new (message, FALSE));
+  g_assert_cmpstr (ponder_message_row_get_answer_text (PONDER_MESSAGE_ROW (row)), ==,
+                   "<span foreground='red'>x</span> & <b");
+  g_object_unref (row);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  adw_init ();
+  ponder_register_resources ();
+
+  g_test_add_func ("/ponder/app/thought-for", test_thought_for);
+  g_test_add_func ("/ponder/app/no-markup", test_no_markup);
+  g_test_add_func ("/ponder/app/chat-flow", test_chat_flow);
+
+  return g_test_run ();
+}
