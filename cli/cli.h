@@ -32,3 +32,4 @@ int  cli_tokenize            (int argc, char **argv);
 int  cli_detokenize          (int argc, char **argv);
 int  cli_logits              (int argc, char **argv);
 int  cli_bench               (int argc, char **argv);
+int  cli_devices             (int argc, char **argv);

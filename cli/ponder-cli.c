@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Subcommands: chat, info, tokenize, detokenize, logits, bench. Everything
+ * Subcommands: chat, info, tokenize, detokenize, logits, bench, devices. Everything
  * goes through engine/ponder-engine.h, exactly as the GTK app will.
  */
 #include <errno.h>
@@ -150,6 +150,7 @@ print_help (void)
         "  detokenize  print the text of token ids\n"
         "  logits      print the logits of every position of a token list\n"
         "  bench       measure prefill and decode speed\n"
+        "  devices     list the Vulkan compute devices\n"
         "\n"
         "Run 'ponder-cli COMMAND --help' for the options of a command.");
 }
@@ -190,5 +191,7 @@ main (int argc, char **argv)
     return cli_logits (argc - 1, argv + 1);
   if (strcmp (command, "bench") == 0)
     return cli_bench (argc - 1, argv + 1);
+  if (strcmp (command, "devices") == 0)
+    return cli_devices (argc - 1, argv + 1);
   return cli_usage_error ("unknown command '%s'", command);
 }

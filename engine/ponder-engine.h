@@ -283,6 +283,36 @@ void              ponder_session_end_reasoning   (PonderSession              *se
 /* Forgets the cached tokens. */
 void              ponder_session_reset           (PonderSession              *session);
 
+/* Compute devices (Vulkan). */
+typedef enum
+{
+  PONDER_DEVICE_OTHER,
+  PONDER_DEVICE_DISCRETE,
+  PONDER_DEVICE_INTEGRATED,
+  PONDER_DEVICE_VIRTUAL,
+  PONDER_DEVICE_CPU,        /* a CPU implementation such as Mesa's lavapipe */
+} PonderDeviceKind;
+
+typedef struct
+{
+  char             name[256];
+  PonderDeviceKind kind;
+  uint64_t         memory_bytes;   /* largest device-local heap */
+  uint32_t         subgroup_size;
+  bool             has_float16;    /* shaderFloat16 */
+  bool             has_storage16;  /* 16-bit storage buffers */
+  bool             has_int8_dot;   /* shaderIntegerDotProduct */
+  bool             is_default;     /* the one the Vulkan backend picks first */
+} PonderDeviceInfo;
+
+/* Writes up to max devices to out (which may be NULL when max is 0) and
+ * returns how many exist. Returns 0 with error saying why ("no Vulkan loader
+ * found", "no Vulkan device", built without Vulkan) when there are none.
+ * Any thread; it opens and closes its own Vulkan instance. */
+size_t            ponder_list_devices (PonderDeviceInfo *out,
+                                       size_t            max,
+                                       PonderError      *error);
+
 #ifdef __cplusplus
 }
 #endif

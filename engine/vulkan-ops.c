@@ -1,0 +1,225 @@
+/* vulkan-ops.c: the kernel table and one recorder per op.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The SPIR-V comes from shaders/ (compiled by glslangValidator at build
+ * time, see shaders/meson.build); each op fills its push-constant struct,
+ * picks the grid and records one checked dispatch.
+ */
+#include <stdint.h>
+
+#include "error.h"
+#include "quant.h"
+#include "vulkan-private.h"
+
+#include "add.h"
+#include "argmax.h"
+#include "matmul_f16.h"
+#include "matmul_f32.h"
+#include "matmul_q4_k.h"
+#include "matmul_q6_k.h"
+#include "matmul_q8_0.h"
+#include "rmsnorm.h"
+#include "rope.h"
+#include "swiglu.h"
+
+#define KERNEL(id, sym, n_buffers, push_type) \
+  [id] = { #sym, ponder_spv_##sym, sizeof ponder_spv_##sym, n_buffers, sizeof (push_type), 1 }
+
+static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
+  KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_F32, matmul_f32, 3, PonderVkMatmulPush),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_F16, matmul_f16, 3, PonderVkMatmulPush),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q8_0, matmul_q8_0, 3, PonderVkMatmulPush),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_K, matmul_q4_k, 3, PonderVkMatmulPush),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q6_K, matmul_q6_k, 3, PonderVkMatmulPush),
+  KERNEL (PONDER_VK_KERNEL_ROPE, rope, 2, PonderVkRopePush),
+  KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush),
+  KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush),
+  KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush),
+};
+
+/* Workgroup sizes (specialization constant 0). 64 fits every device's
+ * minimum limits (128 invocations) and a lavapipe thread's SIMD width. */
+static const uint32_t WG_ROWS = 64;
+static const uint32_t WG_ELEMENTWISE = 256;
+
+const PonderVkKernelInfo *
+ponder_vk_kernel_info (PonderVkKernel kernel)
+{
+  return &kernels[kernel];
+}
+
+PonderStatus
+ponder_vk_op_rmsnorm (PonderVkDevice       *device,
+                      const PonderVkBuffer *x,
+                      const PonderVkBuffer *w,
+                      const PonderVkBuffer *out,
+                      uint32_t              n_rows,
+                      uint32_t              n,
+                      float                 eps,
+                      PonderError          *error)
+{
+  PonderVkRmsnormPush push = { n, n_rows, eps };
+  const PonderVkBuffer *buffers[3] = { x, w, out };
+  uint32_t groups[3];
+  PonderStatus status = ponder_vk_grid (device, n_rows, groups, error);
+
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_RMSNORM, &WG_ROWS, 1, groups, buffers, 3,
+                             &push, sizeof push, error);
+}
+
+static bool
+matmul_kernel (uint32_t        type,
+               PonderVkKernel *out_kernel)
+{
+  switch (type)
+    {
+    case PONDER_TYPE_F32:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_F32;
+      return true;
+    case PONDER_TYPE_F16:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_F16;
+      return true;
+    case PONDER_TYPE_Q8_0:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q8_0;
+      return true;
+    case PONDER_TYPE_Q4_K:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_K;
+      return true;
+    case PONDER_TYPE_Q6_K:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q6_K;
+      return true;
+    default:
+      return false;
+    }
+}
+
+PonderStatus
+ponder_vk_op_matmul (PonderVkDevice       *device,
+                     uint32_t              type,
+                     const PonderVkBuffer *w,
+                     size_t                row_bytes,
+                     uint32_t              n_in,
+                     uint32_t              n_out,
+                     const PonderVkBuffer *x,
+                     uint32_t              n_tokens,
+                     const PonderVkBuffer *y,
+                     PonderError          *error)
+{
+  const PonderTypeInfo *ti = ponder_type_info (type);
+  PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
+  const PonderVkBuffer *buffers[3] = { w, x, y };
+  PonderVkKernel kernel;
+  uint64_t expect_row;
+  uint32_t groups[3];
+  PonderStatus status;
+  char name[32];
+
+  if (!matmul_kernel (type, &kernel))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "no Vulkan matmul for weight type %s",
+                             ponder_type_name (type, name, sizeof name));
+  /* The shaders walk 32-element units and trust row_bytes: check both. */
+  if (ti == NULL || (ti->block_size > 1 && n_in % ti->block_size != 0)
+      || !ponder_type_row_bytes (type, n_in, &expect_row) || expect_row != row_bytes)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "matmul %s: n_in %u and row_bytes %zu do not match the block size",
+                             ponder_type_name (type, name, sizeof name), n_in, row_bytes);
+  if ((uint64_t) row_bytes * n_out > w->size || (uint64_t) n_in * n_tokens * 4 > x->size
+      || (uint64_t) n_out * n_tokens * 4 > y->size || row_bytes > UINT32_MAX / 2)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "matmul %s (%u -> %u, %u tokens): a buffer is too small",
+                             ponder_type_name (type, name, sizeof name), n_in, n_out, n_tokens);
+  status = ponder_vk_grid (device, n_out, groups, error);
+  if (status != PONDER_OK)
+    return status;
+  groups[2] = (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
+  return ponder_vk_dispatch (device, kernel, &WG_ROWS, 1, groups, buffers, 3, &push,
+                             sizeof push, error);
+}
+
+PonderStatus
+ponder_vk_op_rope (PonderVkDevice       *device,
+                   const PonderVkBuffer *x,
+                   const PonderVkBuffer *freq,
+                   uint32_t              n_tokens,
+                   uint32_t              n_heads,
+                   uint32_t              head_dim,
+                   uint32_t              pos0,
+                   uint32_t              n_rot,
+                   bool                  neox,
+                   float                 mscale,
+                   PonderError          *error)
+{
+  PonderVkRopePush push = { n_tokens, n_heads, head_dim, pos0, n_rot, neox ? 1 : 0, mscale };
+  const PonderVkBuffer *buffers[2] = { x, freq };
+  uint64_t n_items = (uint64_t) n_tokens * n_heads * (n_rot / 2);
+  uint32_t groups[3];
+  PonderStatus status;
+
+  if (n_rot == 0 || n_rot % 2 != 0 || n_rot > head_dim)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "rope: n_rot %u must be even and at most head_dim %u", n_rot,
+                             head_dim);
+  status = ponder_vk_grid (device, (n_items + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, groups,
+                           error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ROPE, &WG_ELEMENTWISE, 1, groups, buffers,
+                             2, &push, sizeof push, error);
+}
+
+static PonderStatus
+elementwise (PonderVkDevice       *device,
+             PonderVkKernel        kernel,
+             const PonderVkBuffer *a,
+             const PonderVkBuffer *b,
+             uint32_t              n,
+             uint32_t              n_groups,
+             PonderError          *error)
+{
+  PonderVkElementwisePush push = { n };
+  const PonderVkBuffer *buffers[2] = { a, b };
+  uint32_t groups[3];
+  PonderStatus status = ponder_vk_grid (device, n_groups, groups, error);
+
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, kernel, &WG_ELEMENTWISE, 1, groups, buffers, 2, &push,
+                             sizeof push, error);
+}
+
+PonderStatus
+ponder_vk_op_swiglu (PonderVkDevice       *device,
+                     const PonderVkBuffer *gate,
+                     const PonderVkBuffer *up,
+                     uint32_t              n,
+                     PonderError          *error)
+{
+  return elementwise (device, PONDER_VK_KERNEL_SWIGLU, gate, up, n,
+                      (n + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, error);
+}
+
+PonderStatus
+ponder_vk_op_add (PonderVkDevice       *device,
+                  const PonderVkBuffer *x,
+                  const PonderVkBuffer *y,
+                  uint32_t              n,
+                  PonderError          *error)
+{
+  return elementwise (device, PONDER_VK_KERNEL_ADD, x, y, n,
+                      (n + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, error);
+}
+
+PonderStatus
+ponder_vk_op_argmax (PonderVkDevice       *device,
+                     const PonderVkBuffer *x,
+                     uint32_t              n,
+                     const PonderVkBuffer *out,
+                     PonderError          *error)
+{
+  return elementwise (device, PONDER_VK_KERNEL_ARGMAX, x, out, n, 1, error);
+}

@@ -1,0 +1,343 @@
+/* vulkan-private.h: the Vulkan compute runtime (internal).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The loader is opened with dlopen at run time (no link-time libvulkan), so
+ * every entry point goes through the dispatch tables below. There is no
+ * global state: a PonderVulkan holds the library, the instance and the list
+ * of physical devices; a PonderVkDevice holds one logical device with its
+ * queue, pipelines, descriptor pools and the command buffer of the step
+ * being recorded. Neither is thread-safe; one thread drives a device.
+ *
+ * Recording: ponder_vk_begin, then any number of ponder_vk_dispatch (each
+ * waits for the previous one's writes through a barrier), then
+ * ponder_vk_submit, which submits, waits on the fence and turns a failure
+ * into a PonderError (device loss is PONDER_ERROR_DEVICE, and the device
+ * refuses further work).
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
+
+#include "ponder-engine.h"
+
+#define PONDER_VK_LOADER_DEFAULT "libvulkan.so.1"
+
+/* Entry points resolved through vkGetInstanceProcAddr (instance level). */
+#define PONDER_VK_INSTANCE_FNS(X)                   \
+  X (vkDestroyInstance)                             \
+  X (vkEnumeratePhysicalDevices)                    \
+  X (vkGetPhysicalDeviceProperties)                 \
+  X (vkGetPhysicalDeviceProperties2)                \
+  X (vkGetPhysicalDeviceFeatures2)                  \
+  X (vkGetPhysicalDeviceMemoryProperties)           \
+  X (vkGetPhysicalDeviceQueueFamilyProperties)      \
+  X (vkEnumerateDeviceExtensionProperties)          \
+  X (vkCreateDevice)                                \
+  X (vkGetDeviceProcAddr)
+
+/* Entry points resolved through vkGetDeviceProcAddr. */
+#define PONDER_VK_DEVICE_FNS(X)                     \
+  X (vkDestroyDevice)                               \
+  X (vkGetDeviceQueue)                              \
+  X (vkDeviceWaitIdle)                              \
+  X (vkCreateBuffer)                                \
+  X (vkDestroyBuffer)                               \
+  X (vkGetBufferMemoryRequirements)                 \
+  X (vkAllocateMemory)                              \
+  X (vkFreeMemory)                                  \
+  X (vkBindBufferMemory)                            \
+  X (vkMapMemory)                                   \
+  X (vkUnmapMemory)                                 \
+  X (vkCreateShaderModule)                          \
+  X (vkDestroyShaderModule)                         \
+  X (vkCreateDescriptorSetLayout)                   \
+  X (vkDestroyDescriptorSetLayout)                  \
+  X (vkCreatePipelineLayout)                        \
+  X (vkDestroyPipelineLayout)                       \
+  X (vkCreateComputePipelines)                      \
+  X (vkDestroyPipeline)                             \
+  X (vkCreatePipelineCache)                         \
+  X (vkDestroyPipelineCache)                        \
+  X (vkGetPipelineCacheData)                        \
+  X (vkCreateDescriptorPool)                        \
+  X (vkDestroyDescriptorPool)                       \
+  X (vkResetDescriptorPool)                         \
+  X (vkAllocateDescriptorSets)                      \
+  X (vkUpdateDescriptorSets)                        \
+  X (vkCreateCommandPool)                           \
+  X (vkDestroyCommandPool)                          \
+  X (vkAllocateCommandBuffers)                      \
+  X (vkResetCommandPool)                            \
+  X (vkBeginCommandBuffer)                          \
+  X (vkEndCommandBuffer)                            \
+  X (vkCmdBindPipeline)                             \
+  X (vkCmdBindDescriptorSets)                       \
+  X (vkCmdPushConstants)                            \
+  X (vkCmdDispatch)                                 \
+  X (vkCmdPipelineBarrier)                          \
+  X (vkCmdCopyBuffer)                               \
+  X (vkCreateFence)                                 \
+  X (vkDestroyFence)                                \
+  X (vkResetFences)                                 \
+  X (vkWaitForFences)                               \
+  X (vkQueueSubmit)
+
+#define PONDER_VK_DECLARE_FN(name) PFN_##name name;
+
+typedef struct
+{
+  PONDER_VK_INSTANCE_FNS (PONDER_VK_DECLARE_FN)
+  /* VK_EXT_debug_utils, NULL when the instance lacks it. */
+  PFN_vkCreateDebugUtilsMessengerEXT  vkCreateDebugUtilsMessengerEXT;
+  PFN_vkDestroyDebugUtilsMessengerEXT vkDestroyDebugUtilsMessengerEXT;
+  PFN_vkSetDebugUtilsObjectNameEXT    vkSetDebugUtilsObjectNameEXT;
+} PonderVkInstanceFns;
+
+typedef struct
+{
+  PONDER_VK_DEVICE_FNS (PONDER_VK_DECLARE_FN)
+} PonderVkDeviceFns;
+
+/* What we learned about one physical device. */
+typedef struct
+{
+  VkPhysicalDevice                 handle;
+  VkPhysicalDeviceProperties       props;
+  VkPhysicalDeviceMemoryProperties mem;
+  PonderDeviceKind                 kind;
+  uint64_t                         device_local_bytes; /* largest device-local heap */
+  uint32_t                         subgroup_size;
+  uint32_t                         queue_family;       /* first with compute */
+  bool                             has_compute_queue;
+  bool                             has_storage16;      /* storageBuffer16BitAccess */
+  bool                             has_float16;        /* shaderFloat16 */
+  bool                             has_int8_dot;       /* shaderIntegerDotProduct */
+  bool                             uma;                /* every device-local type is host-visible */
+} PonderVkPhysical;
+
+typedef struct
+{
+  const char *loader_path;    /* NULL: libvulkan.so.1; tests point it at nothing */
+  bool        validation;     /* enable VK_LAYER_KHRONOS_validation and count its messages */
+  int         device_index;   /* -1: discrete > integrated > virtual > cpu */
+  const char *cache_dir;      /* where the pipeline cache lives; NULL: memory only */
+} PonderVkParams;
+
+PonderVkParams ponder_vk_params_default (void);
+
+typedef struct
+{
+  void                    *library;
+  PFN_vkGetInstanceProcAddr get_instance_proc_addr;
+  VkInstance               instance;
+  PonderVkInstanceFns      fn;
+  uint32_t                 api_version;
+  VkDebugUtilsMessengerEXT messenger;
+  atomic_uint              n_messages;     /* validation warnings and errors so far */
+  char                     first_message[PONDER_ERROR_MESSAGE_MAX];
+  PonderVkPhysical        *devices;        /* (n_devices) */
+  uint32_t                 n_devices;
+  uint32_t                 default_device; /* index by the preference order */
+} PonderVulkan;
+
+/* Opens the loader, creates an instance and probes every device. Fails with
+ * PONDER_ERROR_UNSUPPORTED "no Vulkan loader found (...)" when the library
+ * cannot be opened, PONDER_ERROR_DEVICE "no Vulkan device" when the instance
+ * lists none; nothing is left open on failure. */
+PonderStatus ponder_vk_open  (const PonderVkParams *params,
+                              PonderVulkan        **out_vk,
+                              PonderError          *error);
+void         ponder_vk_close (PonderVulkan         *vk);
+
+/* Fills info from a probed device. */
+void         ponder_vk_describe (const PonderVulkan *vk,
+                                 uint32_t            index,
+                                 PonderDeviceInfo   *info);
+
+/* Maps a failed VkResult to a status: out of memory -> NO_MEMORY, anything
+ * else (device lost included) -> DEVICE. what names the call. */
+PonderStatus ponder_vk_check (VkResult     result,
+                              const char  *what,
+                              PonderError *error);
+
+/* Kernels: one pipeline per (kernel, specialization constants). */
+typedef enum
+{
+  PONDER_VK_KERNEL_RMSNORM,
+  PONDER_VK_KERNEL_MATMUL_F32,
+  PONDER_VK_KERNEL_MATMUL_F16,
+  PONDER_VK_KERNEL_MATMUL_Q8_0,
+  PONDER_VK_KERNEL_MATMUL_Q4_K,
+  PONDER_VK_KERNEL_MATMUL_Q6_K,
+  PONDER_VK_KERNEL_ROPE,
+  PONDER_VK_KERNEL_SWIGLU,
+  PONDER_VK_KERNEL_ADD,
+  PONDER_VK_KERNEL_ARGMAX,
+  PONDER_VK_N_KERNELS,
+} PonderVkKernel;
+
+#define PONDER_VK_MAX_BINDINGS 4
+#define PONDER_VK_MAX_SPEC     4
+#define PONDER_VK_PUSH_MAX     128 /* the guaranteed maxPushConstantsSize */
+
+typedef struct
+{
+  const char     *name;
+  const uint32_t *spirv;
+  size_t          spirv_bytes;
+  uint32_t        n_buffers;  /* storage buffers at bindings 0..n-1 */
+  uint32_t        push_bytes; /* size of the shader's push-constant block */
+  uint32_t        n_spec;     /* specialization constants, constant_id 0..n-1 */
+} PonderVkKernelInfo;
+
+const PonderVkKernelInfo *ponder_vk_kernel_info (PonderVkKernel kernel);
+
+/* Push-constant blocks, mirrored field for field by the shaders. */
+typedef struct
+{
+  uint32_t n_in;
+  uint32_t n_out;
+  uint32_t n_tokens;
+  uint32_t row_bytes;
+} PonderVkMatmulPush;
+_Static_assert (sizeof (PonderVkMatmulPush) == 16, "matmul_head.glsl Push");
+
+typedef struct
+{
+  uint32_t n;
+  uint32_t n_rows;
+  float    eps;
+} PonderVkRmsnormPush;
+_Static_assert (sizeof (PonderVkRmsnormPush) == 12, "rmsnorm.comp Push");
+
+typedef struct
+{
+  uint32_t n_tokens;
+  uint32_t n_heads;
+  uint32_t head_dim;
+  uint32_t pos0;
+  uint32_t n_rot;
+  uint32_t neox;
+  float    mscale;
+} PonderVkRopePush;
+_Static_assert (sizeof (PonderVkRopePush) == 28, "rope.comp Push");
+
+typedef struct
+{
+  uint32_t n;
+} PonderVkElementwisePush;
+_Static_assert (sizeof (PonderVkElementwisePush) == 4, "swiglu/add/argmax.comp Push");
+
+/* Rows of a matmul workgroup's batch (NB in matmul_head.glsl). */
+#define PONDER_VK_MATMUL_BATCH 8
+
+typedef enum
+{
+  PONDER_VK_MEMORY_DEVICE, /* weights, scratch: device-local, uploaded through staging */
+  PONDER_VK_MEMORY_HOST,   /* read back or written by the host every step */
+} PonderVkMemory;
+
+typedef struct
+{
+  VkBuffer       buffer;
+  VkDeviceMemory memory;
+  VkDeviceSize   size;
+  void          *mapped; /* non-NULL when host-visible (always HOST_COHERENT) */
+} PonderVkBuffer;
+
+typedef struct PonderVkDevice PonderVkDevice;
+
+/* Creates a logical device on vk's device index (-1: the default). vk must
+ * outlive it. */
+PonderStatus ponder_vk_device_new  (PonderVulkan         *vk,
+                                    int                   index,
+                                    const PonderVkParams *params,
+                                    PonderVkDevice      **out_device,
+                                    PonderError          *error);
+/* Writes the pipeline cache back (when a cache_dir was given) and frees. */
+void         ponder_vk_device_free (PonderVkDevice       *device);
+const PonderVkPhysical *ponder_vk_device_physical (const PonderVkDevice *device);
+/* Pipelines created so far (the in-process table), for tests. */
+uint32_t     ponder_vk_device_n_pipelines (const PonderVkDevice *device);
+
+PonderStatus ponder_vk_buffer_new      (PonderVkDevice *device,
+                                        size_t          size_bytes,
+                                        PonderVkMemory  memory,
+                                        const char     *name,
+                                        PonderVkBuffer *out_buffer,
+                                        PonderError    *error);
+void         ponder_vk_buffer_free     (PonderVkDevice *device,
+                                        PonderVkBuffer *buffer);
+/* Copies host bytes in or out, through a staging buffer when the buffer is
+ * not host-visible. Not while recording. */
+PonderStatus ponder_vk_buffer_upload   (PonderVkDevice       *device,
+                                        const PonderVkBuffer *buffer,
+                                        size_t                offset,
+                                        const void           *data,
+                                        size_t                size_bytes,
+                                        PonderError          *error);
+PonderStatus ponder_vk_buffer_download (PonderVkDevice       *device,
+                                        const PonderVkBuffer *buffer,
+                                        size_t                offset,
+                                        void                 *data,
+                                        size_t                size_bytes,
+                                        PonderError          *error);
+
+PonderStatus ponder_vk_begin    (PonderVkDevice *device,
+                                 PonderError    *error);
+
+/* Records one dispatch after checking it: the group counts against the
+ * device limits, the buffer count and push size against the kernel, the
+ * number of specialization constants. spec[0] is the workgroup size (a
+ * power of two). */
+PonderStatus ponder_vk_dispatch (PonderVkDevice        *device,
+                                 PonderVkKernel         kernel,
+                                 const uint32_t        *spec,
+                                 uint32_t               n_spec,
+                                 const uint32_t         groups[3],
+                                 const PonderVkBuffer **buffers,
+                                 uint32_t               n_buffers,
+                                 const void            *push,
+                                 uint32_t               push_bytes,
+                                 PonderError           *error);
+PonderStatus ponder_vk_submit   (PonderVkDevice *device,
+                                 PonderError    *error);
+
+/* Splits n workgroups over x and y within the device's limits; the shaders
+ * flatten them back (shaders/grid.glsl) and ignore the excess. */
+PonderStatus ponder_vk_grid     (const PonderVkDevice *device,
+                                 uint64_t              n_groups,
+                                 uint32_t              groups[3],
+                                 PonderError          *error);
+
+/* Ops (vulkan-ops.c): each records one dispatch. Buffers hold float rows
+ * laid out as in backend.h unless said otherwise. */
+PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer *x,
+                                   const PonderVkBuffer *w, const PonderVkBuffer *out,
+                                   uint32_t n_rows, uint32_t n, float eps, PonderError *error);
+/* y (n_tokens, n_out) = x (n_tokens, n_in) times w transposed; w holds n_out
+ * rows of row_bytes in type (F32, F16, Q8_0, Q4_K, Q6_K). */
+PonderStatus ponder_vk_op_matmul  (PonderVkDevice *device, uint32_t type,
+                                   const PonderVkBuffer *w, size_t row_bytes,
+                                   uint32_t n_in, uint32_t n_out,
+                                   const PonderVkBuffer *x, uint32_t n_tokens,
+                                   const PonderVkBuffer *y, PonderError *error);
+/* x (n_tokens, n_heads, head_dim) rotated in place; freq (n_rot / 2). */
+PonderStatus ponder_vk_op_rope    (PonderVkDevice *device, const PonderVkBuffer *x,
+                                   const PonderVkBuffer *freq, uint32_t n_tokens,
+                                   uint32_t n_heads, uint32_t head_dim, uint32_t pos0,
+                                   uint32_t n_rot, bool neox, float mscale, PonderError *error);
+PonderStatus ponder_vk_op_swiglu  (PonderVkDevice *device, const PonderVkBuffer *gate,
+                                   const PonderVkBuffer *up, uint32_t n, PonderError *error);
+PonderStatus ponder_vk_op_add     (PonderVkDevice *device, const PonderVkBuffer *x,
+                                   const PonderVkBuffer *y, uint32_t n, PonderError *error);
+/* out[0] (uint32) = index of the largest of x (n). */
+PonderStatus ponder_vk_op_argmax  (PonderVkDevice *device, const PonderVkBuffer *x,
+                                   uint32_t n, const PonderVkBuffer *out, PonderError *error);

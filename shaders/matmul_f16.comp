@@ -1,0 +1,20 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+
+/* matmul_f16.comp: F16 weights (2 bytes per element).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "matmul_head.glsl"
+
+void
+dequant_unit (uint row_base, uint unit, out float v[32])
+{
+  uint base = row_base + unit * 64u;
+  uint kn = min (32u, p.n_in - unit * 32u);
+
+  for (uint i = 0u; i < 32u; i++)
+    v[i] = i < kn ? read_f16 (base + 2u * i) : 0.0;
+}
+
+#include "matmul_main.glsl"
