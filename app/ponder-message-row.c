@@ -33,6 +33,7 @@ struct _PonderMessageRow
   GtkWidget         *card_button;
   GtkWidget         *card_title;
   GtkWidget         *card_arrow;
+  GtkWidget         *answer_now;
   GtkWidget         *preview;
   GtkWidget         *revealer;
   GtkWidget         *trace;
@@ -96,6 +97,7 @@ update_card (PonderMessageRow *self)
           }
       gtk_label_set_text (GTK_LABEL (self->preview), start);
     }
+  gtk_widget_set_visible (self->answer_now, self->thinking);
   gtk_widget_set_visible (self->preview,
                           self->thinking
                           && !gtk_revealer_get_reveal_child (GTK_REVEALER (self->revealer)));
@@ -131,7 +133,8 @@ static void
 build_card (PonderMessageRow *self)
 {
   GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *icon = gtk_image_new_from_icon_name ("lightbulb-symbolic");
+  GtkWidget *icon = gtk_image_new_from_icon_name ("emoji-objects-symbolic");
+  GtkWidget *top;
 
   self->card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_add_css_class (self->card, "card");
@@ -162,7 +165,17 @@ build_card (PonderMessageRow *self)
   self->revealer = gtk_revealer_new ();
   gtk_revealer_set_child (GTK_REVEALER (self->revealer), self->trace);
 
-  gtk_box_append (GTK_BOX (self->card), self->card_button);
+  /* Ends the think block now; the model answers from what it has. */
+  self->answer_now = gtk_button_new_with_mnemonic (_("_Answer Now"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->answer_now), "win.end-reasoning");
+  gtk_widget_add_css_class (self->answer_now, "flat");
+  gtk_widget_set_valign (self->answer_now, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (self->answer_now, _("Stop thinking and answer from the reasoning so far"));
+  top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_hexpand (self->card_button, TRUE);
+  gtk_box_append (GTK_BOX (top), self->card_button);
+  gtk_box_append (GTK_BOX (top), self->answer_now);
+  gtk_box_append (GTK_BOX (self->card), top);
   gtk_box_append (GTK_BOX (self->card), self->preview);
   gtk_box_append (GTK_BOX (self->card), self->revealer);
   gtk_box_append (GTK_BOX (self->box), self->card);

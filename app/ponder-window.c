@@ -39,6 +39,7 @@ struct _PonderWindow
   GtkWidget             *transcript;
   GtkRevealer           *edit_revealer;
   GtkTextView           *composer;
+  GtkWidget             *composer_box;
   GtkWidget             *send_button;
   GtkWidget             *stop_button;
 
@@ -158,6 +159,7 @@ update_actions (PonderWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-model", !busy && !self->loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-edit", self->editing);
 
+  gtk_widget_set_visible (self->composer_box, self->session != NULL);
   gtk_widget_set_visible (self->send_button, !busy);
   gtk_widget_set_visible (self->stop_button, busy);
   gtk_revealer_set_reveal_child (self->edit_revealer, self->editing);
@@ -999,6 +1001,7 @@ ponder_window_class_init (PonderWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, transcript);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, edit_revealer);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer_box);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, send_button);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, stop_button);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);

@@ -328,6 +328,36 @@ test_chat_flow (void)
   settle (50);
 }
 
+/* A row while the model thinks: "Thinking…", the last lines, Answer Now. */
+static void
+test_thinking_row (void)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *row;
+
+  message = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT, "");
+  message->id = 7;
+  row = ponder_message_row_new (message, TRUE);
+  ponder_message_row_append (PONDER_MESSAGE_ROW (row),
+                             "Okay, the user asks for the sum.\nFirst line of work.\n"
+                             "Second line: 2 + 2 = 4.\nThird line <b>not bold</b> & fine.\n"
+                             "Fourth line, still going", NULL);
+  g_assert_true (g_str_has_prefix (ponder_message_row_get_reasoning_title (PONDER_MESSAGE_ROW (row)),
+                                   "Thinking…"));
+  gtk_widget_set_size_request (row, 600, -1);
+  gtk_window_set_child (GTK_WINDOW (window), row);
+  gtk_window_present (GTK_WINDOW (window));
+  screenshot (window, "00-thinking-row");
+
+  ponder_message_row_append (PONDER_MESSAGE_ROW (row), NULL, "\n\nThe sum is 4.");
+  g_assert_true (g_str_has_prefix (ponder_message_row_get_reasoning_title (PONDER_MESSAGE_ROW (row)),
+                                   "Thought for"));
+  g_assert_cmpstr (ponder_message_row_get_answer_text (PONDER_MESSAGE_ROW (row)), ==,
+                   "The sum is 4.");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_thought_for (void)
 {
@@ -372,6 +402,7 @@ main (int   argc,
 
   g_test_add_func ("/ponder/app/thought-for", test_thought_for);
   g_test_add_func ("/ponder/app/no-markup", test_no_markup);
+  g_test_add_func ("/ponder/app/thinking-row", test_thinking_row);
   g_test_add_func ("/ponder/app/chat-flow", test_chat_flow);
 
   return g_test_run ();
