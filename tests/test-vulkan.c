@@ -1,0 +1,621 @@
+/* test-vulkan.c: the Vulkan runtime and kernels against CPU references.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every kernel runs on random inputs of awkward sizes (not multiples of the
+ * workgroup size or of the matmul token batch) and is compared with an
+ * independent reference: ponder_dequantize_row plus a double-precision dot
+ * product for the matmuls, double loops written from spec 3.2 for rmsnorm,
+ * swiglu and add, the CPU backend for rope. Weights are random bytes with
+ * sane f16 scale fields, so no quantiser of ours is involved.
+ *
+ * Tolerances: every matmul weight type dequantises exactly (f16 -> f32 is
+ * exact), so the only error is float accumulation in the shader; the bound
+ * is 3e-5 * sum |w_i x_i| (a single wrong element moves the result by about
+ * 1/n_in of that sum, 30x more for n_in = 1024). rmsnorm: 1e-5 relative.
+ * rope: 2e-4 * (|x0| + |x1|), since the shader forms theta = p * freq in
+ * float (ulp 3e-5 at p = 300). swiglu and add: 1e-6 relative.
+ *
+ * With no Vulkan device the tests fail with the reason: CI installs
+ * mesa-vulkan-drivers, so lavapipe is always there.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+#include "quant.h"
+#include "threadpool.h"
+#include "vulkan-private.h"
+
+typedef struct
+{
+  PonderVulkan   *vk;
+  PonderVkDevice *dev;
+} Fixture;
+
+static bool validation_mode;
+
+static bool
+fixture_open (Fixture *f)
+{
+  PonderVkParams params = ponder_vk_params_default ();
+  PonderError error = { 0 };
+
+  memset (f, 0, sizeof *f);
+  params.validation = validation_mode;
+  if (ponder_vk_open (&params, &f->vk, &error) != PONDER_OK)
+    {
+      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
+      return false;
+    }
+  if (ponder_vk_device_new (f->vk, -1, &params, &f->dev, &error) != PONDER_OK)
+    {
+      g_test_fail_printf ("opening the default Vulkan device: %s", error.message);
+      ponder_vk_close (f->vk);
+      return false;
+    }
+  return true;
+}
+
+static void
+fixture_close (Fixture *f)
+{
+  unsigned n_messages = f->vk != NULL ? atomic_load (&f->vk->n_messages) : 0;
+
+  ponder_vk_device_free (f->dev);
+  if (f->vk != NULL && n_messages > 0)
+    g_test_fail_printf ("%u validation messages; the first: %s", n_messages,
+                        f->vk->first_message);
+  ponder_vk_close (f->vk);
+}
+
+#define CHECK_OK(call)                                                  \
+  G_STMT_START {                                                        \
+    PonderError check_error_ = { 0 };                                   \
+    PonderError *ck = &check_error_;                                    \
+    PonderStatus check_status_ = (call);                                \
+    if (check_status_ != PONDER_OK)                                     \
+      g_error ("%s: %s", #call, check_error_.message);                  \
+  } G_STMT_END
+
+static PonderVkBuffer
+upload_new (Fixture        *f,
+            const void     *data,
+            size_t          size,
+            PonderVkMemory  memory)
+{
+  PonderVkBuffer buf;
+
+  CHECK_OK (ponder_vk_buffer_new (f->dev, size, memory, "test", &buf, ck));
+  if (data != NULL)
+    CHECK_OK (ponder_vk_buffer_upload (f->dev, &buf, 0, data, size, ck));
+  return buf;
+}
+
+static float *
+random_floats (size_t n,
+               float  scale)
+{
+  float *v = g_new (float, n);
+
+  for (size_t i = 0; i < n; i++)
+    v[i] = (float) g_test_rand_double_range (-scale, scale);
+  return v;
+}
+
+static void
+put_f16 (uint8_t *p,
+         float    value)
+{
+  uint16_t h = ponder_fp32_to_fp16 (value);
+
+  memcpy (p, &h, 2);
+}
+
+/* n_out rows of n_in random weights of type, as raw bytes. */
+static uint8_t *
+random_weights (uint32_t type,
+                uint32_t n_in,
+                uint32_t n_out,
+                size_t  *out_row_bytes)
+{
+  const PonderTypeInfo *ti = ponder_type_info (type);
+  uint64_t row_bytes;
+  size_t n_blocks;
+  uint8_t *w;
+
+  g_assert_true (ponder_type_row_bytes (type, n_in, &row_bytes));
+  w = g_malloc ((size_t) row_bytes * n_out);
+  for (size_t i = 0; i < (size_t) row_bytes * n_out; i++)
+    w[i] = (uint8_t) g_test_rand_int_range (0, 256);
+  n_blocks = (size_t) n_in / ti->block_size * n_out;
+  for (size_t b = 0; b < n_blocks; b++)
+    {
+      uint8_t *blk = w + b * ti->block_bytes;
+
+      switch (type)
+        {
+        case PONDER_TYPE_F32:
+          {
+            float v = (float) g_test_rand_double_range (-1, 1);
+            memcpy (blk, &v, 4);
+          }
+          break;
+        case PONDER_TYPE_F16:
+          put_f16 (blk, (float) g_test_rand_double_range (-1, 1));
+          break;
+        case PONDER_TYPE_Q8_0:
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          break;
+        case PONDER_TYPE_Q4_K:
+          put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
+          break;
+        case PONDER_TYPE_Q6_K:
+          put_f16 (blk + 208, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  *out_row_bytes = (size_t) row_bytes;
+  return w;
+}
+
+static void
+check_matmul (uint32_t type,
+              uint32_t n_in,
+              uint32_t n_out,
+              uint32_t n_tokens)
+{
+  Fixture f;
+  size_t row_bytes;
+  uint8_t *w;
+  float *x, *y, *row;
+  PonderVkBuffer wb, xb, yb;
+  double worst = 0.0;
+
+  if (!fixture_open (&f))
+    return;
+  w = random_weights (type, n_in, n_out, &row_bytes);
+  x = random_floats ((size_t) n_tokens * n_in, 1.0f);
+  y = g_new (float, (size_t) n_tokens * n_out);
+  row = g_new (float, n_in);
+  wb = upload_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
+  xb = upload_new (&f, x, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
+  yb = upload_new (&f, NULL, (size_t) n_tokens * n_out * 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_matmul (f.dev, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb,
+                                 ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &yb, 0, y, (size_t) n_tokens * n_out * 4, ck));
+  for (uint32_t r = 0; r < n_out; r++)
+    {
+      ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes, row, n_in);
+      for (uint32_t t = 0; t < n_tokens; t++)
+        {
+          const float *xt = x + (size_t) t * n_in;
+          double dot = 0.0, mag = 0.0, err;
+
+          for (uint32_t i = 0; i < n_in; i++)
+            {
+              dot += (double) row[i] * xt[i];
+              mag += fabs ((double) row[i] * xt[i]);
+            }
+          err = fabs (y[(size_t) t * n_out + r] - dot);
+          if (err > 3e-5 * mag + 1e-7)
+            g_error ("%s %u -> %u, token %u of %u, row %u: gpu %.8g, reference %.8g",
+                     ponder_type_info (type)->name, n_in, n_out, t, n_tokens, r,
+                     y[(size_t) t * n_out + r], dot);
+          worst = MAX (worst, err / (mag + 1e-30));
+        }
+    }
+  g_test_message ("%s %u -> %u x %u tokens: worst error %.2g of sum |w x|",
+                  ponder_type_info (type)->name, n_in, n_out, n_tokens, worst);
+  ponder_vk_buffer_free (f.dev, &wb);
+  ponder_vk_buffer_free (f.dev, &xb);
+  ponder_vk_buffer_free (f.dev, &yb);
+  g_free (w);
+  g_free (x);
+  g_free (y);
+  g_free (row);
+  fixture_close (&f);
+}
+
+static void
+test_matmul_f32 (void)
+{
+  check_matmul (PONDER_TYPE_F32, 333, 67, 1);
+  check_matmul (PONDER_TYPE_F32, 1001, 45, 11);
+}
+
+static void
+test_matmul_f16 (void)
+{
+  check_matmul (PONDER_TYPE_F16, 333, 67, 1);
+  check_matmul (PONDER_TYPE_F16, 1001, 45, 9);
+}
+
+static void
+test_matmul_q8_0 (void)
+{
+  check_matmul (PONDER_TYPE_Q8_0, 32 * 37, 67, 1);
+  check_matmul (PONDER_TYPE_Q8_0, 32 * 5, 131, 13);
+}
+
+static void
+test_matmul_q4_k (void)
+{
+  check_matmul (PONDER_TYPE_Q4_K, 256 * 3, 67, 1);
+  check_matmul (PONDER_TYPE_Q4_K, 256 * 5, 45, 10);
+}
+
+static void
+test_matmul_q6_k (void)
+{
+  check_matmul (PONDER_TYPE_Q6_K, 256 * 3, 67, 1);
+  check_matmul (PONDER_TYPE_Q6_K, 256 * 5, 45, 10);
+}
+
+/* More rows than one grid axis allows (65535 on lavapipe): the y split. */
+static void
+test_matmul_tall (void)
+{
+  check_matmul (PONDER_TYPE_Q8_0, 32, 70001, 1);
+}
+
+static void
+test_rmsnorm (void)
+{
+  const uint32_t n = 1000, n_rows = 7;
+  const float eps = 1e-6f;
+  Fixture f;
+  float *x, *w, *y;
+  PonderVkBuffer xb, wb, yb;
+
+  if (!fixture_open (&f))
+    return;
+  x = random_floats ((size_t) n * n_rows, 3.0f);
+  w = random_floats (n, 2.0f);
+  y = g_new (float, (size_t) n * n_rows);
+  xb = upload_new (&f, x, (size_t) n * n_rows * 4, PONDER_VK_MEMORY_DEVICE);
+  wb = upload_new (&f, w, (size_t) n * 4, PONDER_VK_MEMORY_DEVICE);
+  yb = upload_new (&f, NULL, (size_t) n * n_rows * 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_rmsnorm (f.dev, &xb, &wb, &yb, n_rows, n, eps, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &yb, 0, y, (size_t) n * n_rows * 4, ck));
+  for (uint32_t r = 0; r < n_rows; r++)
+    {
+      double sum = 0.0, scale;
+
+      for (uint32_t i = 0; i < n; i++)
+        sum += (double) x[r * n + i] * x[r * n + i];
+      scale = 1.0 / sqrt (sum / n + eps);
+      for (uint32_t i = 0; i < n; i++)
+        {
+          double ref = w[i] * x[r * n + i] * scale;
+
+          if (fabs (y[r * n + i] - ref) > 1e-5 * fabs (ref) + 1e-6)
+            g_error ("rmsnorm row %u [%u]: gpu %.8g, reference %.8g", r, i, y[r * n + i], ref);
+        }
+    }
+  ponder_vk_buffer_free (f.dev, &xb);
+  ponder_vk_buffer_free (f.dev, &wb);
+  ponder_vk_buffer_free (f.dev, &yb);
+  g_free (x);
+  g_free (w);
+  g_free (y);
+  fixture_close (&f);
+}
+
+static void
+check_rope (PonderRopePairing pairing)
+{
+  const uint32_t n_tokens = 5, n_heads = 3, head_dim = 80, n_rot = 64, pos0 = 300;
+  const size_t n = (size_t) n_tokens * n_heads * head_dim;
+  PonderError error = { 0 };
+  PonderThreadpool *pool;
+  PonderBackend *cpu;
+  PonderRope rope;
+  Fixture f;
+  float *x, *ref, *freq;
+  PonderVkBuffer xb, fb;
+
+  if (!fixture_open (&f))
+    return;
+  x = random_floats (n, 2.0f);
+  ref = g_memdup2 (x, n * 4);
+  freq = g_new (float, n_rot / 2);
+  for (uint32_t i = 0; i < n_rot / 2; i++)
+    freq[i] = (float) pow (10000.0, -2.0 * i / n_rot);
+  rope.pairing = pairing;
+  rope.n_rot = n_rot;
+  rope.mscale = 1.25f;
+  rope.freq = freq;
+  g_assert_cmpint (ponder_threadpool_new (1, &pool, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_cpu_new (pool, n_tokens, head_dim * n_heads, &cpu, &error),
+                   ==, PONDER_OK);
+  cpu->rope (cpu, ref, n_tokens, n_heads, head_dim, pos0, &rope);
+  xb = upload_new (&f, x, n * 4, PONDER_VK_MEMORY_HOST);
+  fb = upload_new (&f, freq, n_rot / 2 * 4, PONDER_VK_MEMORY_DEVICE);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_rope (f.dev, &xb, &fb, n_tokens, n_heads, head_dim, pos0, n_rot,
+                               pairing == PONDER_ROPE_NEOX, rope.mscale, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &xb, 0, x, n * 4, ck));
+  for (size_t i = 0; i < n; i++)
+    if (fabs (x[i] - ref[i]) > 2e-4 * 2.0 * 2.0 * rope.mscale + 1e-6)
+      g_error ("rope %s [%zu]: gpu %.8g, cpu %.8g", pairing == PONDER_ROPE_NEOX ? "neox" : "norm",
+               i, x[i], ref[i]);
+  cpu->free (cpu);
+  ponder_threadpool_free (pool);
+  ponder_vk_buffer_free (f.dev, &xb);
+  ponder_vk_buffer_free (f.dev, &fb);
+  g_free (x);
+  g_free (ref);
+  g_free (freq);
+  fixture_close (&f);
+}
+
+static void
+test_rope_norm (void)
+{
+  check_rope (PONDER_ROPE_NORM);
+}
+
+static void
+test_rope_neox (void)
+{
+  check_rope (PONDER_ROPE_NEOX);
+}
+
+/* swiglu, add and argmax recorded into one command buffer, so the barriers
+ * between dependent dispatches are exercised too: argmax reads the sum. */
+static void
+test_elementwise_step (void)
+{
+  const uint32_t n = 70001;
+  Fixture f;
+  float *gate, *up, *acc, *out;
+  uint32_t best = 0, ref_best = 0;
+  PonderVkBuffer gb, ub, ab, bb;
+
+  if (!fixture_open (&f))
+    return;
+  gate = random_floats (n, 6.0f);
+  up = random_floats (n, 2.0f);
+  acc = random_floats (n, 1.0f);
+  out = g_new (float, n);
+  gb = upload_new (&f, gate, n * 4, PONDER_VK_MEMORY_DEVICE);
+  ub = upload_new (&f, up, n * 4, PONDER_VK_MEMORY_DEVICE);
+  ab = upload_new (&f, acc, n * 4, PONDER_VK_MEMORY_HOST);
+  bb = upload_new (&f, NULL, 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_swiglu (f.dev, &gb, &ub, n, ck));
+  CHECK_OK (ponder_vk_op_add (f.dev, &ab, &gb, n, ck));
+  CHECK_OK (ponder_vk_op_argmax (f.dev, &ab, n, &bb, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &ab, 0, out, n * 4, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &bb, 0, &best, 4, ck));
+  for (uint32_t i = 0; i < n; i++)
+    {
+      double g = gate[i];
+      double ref = acc[i] + g / (1.0 + exp (-g)) * up[i];
+
+      if (fabs (out[i] - ref) > 1e-6 * fabs (ref) + 1e-6)
+        g_error ("swiglu + add [%u]: gpu %.8g, reference %.8g", i, out[i], ref);
+      if (out[i] > out[ref_best])
+        ref_best = i;
+    }
+  g_assert_cmpuint (best, ==, ref_best);
+  ponder_vk_buffer_free (f.dev, &gb);
+  ponder_vk_buffer_free (f.dev, &ub);
+  ponder_vk_buffer_free (f.dev, &ab);
+  ponder_vk_buffer_free (f.dev, &bb);
+  g_free (gate);
+  g_free (up);
+  g_free (acc);
+  g_free (out);
+  fixture_close (&f);
+}
+
+/* A malformed dispatch is an error, never an abort, and leaves the device
+ * usable. */
+static void
+test_dispatch_checks (void)
+{
+  PonderVkElementwisePush push = { 4 };
+  PonderVkRmsnormPush wrong_push = { 0 };
+  const uint32_t wg = 256, bad_wg = 100;
+  uint32_t groups[3] = { 1, 1, 1 };
+  uint32_t huge[3] = { 1, 1, UINT32_MAX };
+  PonderError error = { 0 };
+  PonderVkBuffer a, b;
+  const PonderVkBuffer *bufs[2];
+  Fixture f;
+
+  if (!fixture_open (&f))
+    return;
+  a = upload_new (&f, NULL, 16, PONDER_VK_MEMORY_HOST);
+  b = upload_new (&f, NULL, 16, PONDER_VK_MEMORY_HOST);
+  bufs[0] = &a;
+  bufs[1] = &b;
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2,
+                                       &push, sizeof push, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "outside"));
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 1,
+                                       &push, sizeof push, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "1 buffers, the shader binds 2"));
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2,
+                                       &wrong_push, sizeof wrong_push, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "push-constant"));
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &bad_wg, 1, groups, bufs, 2,
+                                       &push, sizeof push, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 0, groups, bufs, 2,
+                                       &push, sizeof push, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, huge, bufs, 2,
+                                       &push, sizeof push, &error), ==,
+                   PONDER_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error.message, "workgroups on axis 2"));
+  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q4_K, &a, 144, 255, 1, &b, 1, &b,
+                                        &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q5_0, &a, 22, 32, 1, &b, 1, &b,
+                                        &error), ==, PONDER_ERROR_UNSUPPORTED);
+  /* The valid dispatch still runs after the refusals. */
+  CHECK_OK (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2, &push,
+                                sizeof push, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  ponder_vk_buffer_free (f.dev, &a);
+  ponder_vk_buffer_free (f.dev, &b);
+  fixture_close (&f);
+}
+
+/* The in-process table builds each variant once; the disk cache is written
+ * on free and accepted when the device is opened again. */
+static void
+test_pipeline_cache (void)
+{
+  PonderVkParams params = ponder_vk_params_default ();
+  g_autofree char *dir = g_dir_make_tmp ("ponder-vk-XXXXXX", NULL);
+  PonderError error = { 0 };
+  PonderVkDevice *dev;
+  PonderVkBuffer a, b;
+  GDir *listing;
+  const char *name;
+  int n_files = 0;
+  Fixture f;
+
+  if (!fixture_open (&f))
+    return;
+  params.cache_dir = dir;
+  g_assert_cmpint (ponder_vk_device_new (f.vk, -1, &params, &dev, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_vk_buffer_new (dev, 64, PONDER_VK_MEMORY_HOST, "a", &a, &error), ==,
+                   PONDER_OK);
+  g_assert_cmpint (ponder_vk_buffer_new (dev, 64, PONDER_VK_MEMORY_HOST, "b", &b, &error), ==,
+                   PONDER_OK);
+  for (int step = 0; step < 3; step++)
+    {
+      CHECK_OK (ponder_vk_begin (dev, ck));
+      CHECK_OK (ponder_vk_op_add (dev, &a, &b, 16, ck));
+      CHECK_OK (ponder_vk_op_swiglu (dev, &a, &b, 16, ck));
+      CHECK_OK (ponder_vk_op_add (dev, &b, &a, 16, ck));
+      CHECK_OK (ponder_vk_submit (dev, ck));
+    }
+  g_assert_cmpuint (ponder_vk_device_n_pipelines (dev), ==, 2);
+  ponder_vk_buffer_free (dev, &a);
+  ponder_vk_buffer_free (dev, &b);
+  ponder_vk_device_free (dev);
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_assert_true (g_str_has_prefix (name, "vk-pipelines-"));
+      n_files++;
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_dir_close (listing);
+  g_assert_cmpint (n_files, ==, 1);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  fixture_close (&f);
+}
+
+static void
+test_devices (void)
+{
+  PonderDeviceInfo infos[8];
+  PonderError error = { 0 };
+  size_t n = ponder_list_devices (infos, G_N_ELEMENTS (infos), &error);
+  int n_default = 0;
+
+  if (n == 0)
+    {
+      g_test_fail_printf ("no Vulkan device: %s", error.message);
+      return;
+    }
+  for (size_t i = 0; i < n && i < G_N_ELEMENTS (infos); i++)
+    {
+      g_test_message ("device %zu: %s, kind %d, %" G_GUINT64_FORMAT " bytes, subgroup %u", i,
+                      infos[i].name, infos[i].kind, infos[i].memory_bytes, infos[i].subgroup_size);
+      g_assert_cmpuint (strlen (infos[i].name), >, 0);
+      g_assert_cmpuint (infos[i].memory_bytes, >, 0);
+      n_default += infos[i].is_default;
+    }
+  g_assert_cmpint (n_default, ==, 1);
+}
+
+/* No loader: the reason is reported and the CPU backend still works. */
+static void
+test_no_loader (void)
+{
+  PonderVkParams params = ponder_vk_params_default ();
+  PonderError error = { 0 };
+  PonderVulkan *vk = (PonderVulkan *) 1;
+  PonderThreadpool *pool;
+  PonderBackend *cpu;
+  float x[3] = { 1, 2, 3 }, w[3] = { 1, 1, 2 }, y[3];
+  double scale = 1.0 / sqrt (14.0 / 3.0);
+
+  params.loader_path = "/nonexistent/libvulkan.so.1";
+  g_assert_cmpint (ponder_vk_open (&params, &vk, &error), ==, PONDER_ERROR_UNSUPPORTED);
+  g_assert_null (vk);
+  g_assert_nonnull (strstr (error.message, "no Vulkan loader found"));
+  g_assert_nonnull (strstr (error.message, "/nonexistent/libvulkan.so.1"));
+  g_assert_cmpint (ponder_threadpool_new (1, &pool, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_cpu_new (pool, 1, 3, &cpu, &error), ==, PONDER_OK);
+  cpu->rmsnorm (cpu, x, w, 1, 3, 0.0f, y);
+  g_assert_cmpfloat_with_epsilon (y[2], 6.0 * scale, 1e-6);
+  cpu->free (cpu);
+  ponder_threadpool_free (pool);
+}
+
+/* Every kernel once with the Khronos validation layer and a messenger that
+ * counts warnings and errors; fixture_close fails on any. */
+static void
+test_validation (void)
+{
+  validation_mode = true;
+  test_elementwise_step ();
+  test_rmsnorm ();
+  test_rope_neox ();
+  check_matmul (PONDER_TYPE_F32, 40, 5, 2);
+  check_matmul (PONDER_TYPE_F16, 40, 5, 2);
+  check_matmul (PONDER_TYPE_Q8_0, 64, 5, 9);
+  check_matmul (PONDER_TYPE_Q4_K, 256, 5, 2);
+  check_matmul (PONDER_TYPE_Q6_K, 256, 5, 2);
+  test_dispatch_checks ();
+  validation_mode = false;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/vulkan/devices", test_devices);
+  g_test_add_func ("/vulkan/no-loader", test_no_loader);
+  g_test_add_func ("/vulkan/matmul/f32", test_matmul_f32);
+  g_test_add_func ("/vulkan/matmul/f16", test_matmul_f16);
+  g_test_add_func ("/vulkan/matmul/q8_0", test_matmul_q8_0);
+  g_test_add_func ("/vulkan/matmul/q4_k", test_matmul_q4_k);
+  g_test_add_func ("/vulkan/matmul/q6_k", test_matmul_q6_k);
+  g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
+  g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
+  g_test_add_func ("/vulkan/rope/norm", test_rope_norm);
+  g_test_add_func ("/vulkan/rope/neox", test_rope_neox);
+  g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
+  g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
+  g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);
+  g_test_add_func ("/validation/all-kernels", test_validation);
+  return g_test_run ();
+}
