@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ponder-markdown.h"
 #include "ponder-message-row.h"
 
 /* Lines of the trace shown in the collapsed card while the model thinks. */
@@ -312,7 +313,15 @@ ponder_message_row_new (const PonderHistoryMessage *message,
 
       gtk_widget_add_css_class (GTK_WIDGET (self), "assistant");
       build_card (self);
-      self->text = plain_label (message->content, "answer");
+      /* Streaming text stays plain (re-parsing every frame would make the
+       * layout jump); a finished answer is rendered as markdown. */
+      if (streaming)
+        self->text = plain_label (message->content, "answer");
+      else
+        {
+          self->text = ponder_markdown_view_new (message->content);
+          gtk_widget_add_css_class (self->text, "answer");
+        }
       gtk_box_append (GTK_BOX (self->box), self->text);
       if (streaming)
         {
@@ -368,7 +377,8 @@ ponder_message_row_append (PonderMessageRow *self,
           self->thinking = FALSE;
           gtk_label_set_text (GTK_LABEL (self->card_title), title);
         }
-      gtk_label_set_text (GTK_LABEL (self->text), self->answer->str);
+      if (GTK_IS_LABEL (self->text))
+        gtk_label_set_text (GTK_LABEL (self->text), self->answer->str);
       gtk_widget_set_visible (self->text, self->answer->len > 0);
     }
   update_card (self);

@@ -64,6 +64,7 @@ struct _PonderWindow
   gint64                 last_save_us;
 
   gboolean               stick_to_bottom;
+  guint                  scroll_tick_id;
   gboolean               has_default_sampling;
   PonderHistorySampling  default_sampling;
 };
@@ -314,14 +315,29 @@ on_back_clicked (PonderWindow *self)
 
 /* ---- transcript ---------------------------------------------------------- */
 
-static void
-on_upper_changed (PonderWindow *self)
+static gboolean
+scroll_to_bottom_tick (GtkWidget     *widget,
+                       GdkFrameClock *clock,
+                       gpointer       user_data)
 {
+  PonderWindow *self = PONDER_WINDOW (user_data);
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
 
+  self->scroll_tick_id = 0;
   if (self->stick_to_bottom)
     gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj)
                                    - gtk_adjustment_get_page_size (adj));
+  return G_SOURCE_REMOVE;
+}
+
+/* Scrolling inside the allocation that grew the content is undone by the
+ * viewport, so the jump to the bottom waits for the next frame. */
+static void
+on_upper_changed (PonderWindow *self)
+{
+  if (self->stick_to_bottom && self->scroll_tick_id == 0)
+    self->scroll_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller),
+                                                         scroll_to_bottom_tick, self, NULL);
 }
 
 static void
@@ -953,6 +969,9 @@ ponder_window_dispose (GObject *object)
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->flush_id, g_source_remove);
+  if (self->scroll_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->scroll_tick_id);
+  self->scroll_tick_id = 0;
   g_clear_pointer (&self->generation, ponder_generation_free);
   self->generation_row = NULL;
 

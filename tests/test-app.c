@@ -13,10 +13,20 @@
 #include <json-glib/json-glib.h>
 
 #include "ponder-application.h"
+#include "ponder-markdown.h"
 #include "ponder-message-row.h"
 #include "ponder-window.h"
 
 #define WAIT_MS 60000
+
+static const char markdown_sample[] =
+  "# Solving it\n\n"
+  "We need **both** terms and *one* `x` here, not ~~three~~. A <span>tag</span> & more.\n\n"
+  "1. First step\n2. Second step\n   - nested point\n\n"
+  "> A quoted remark.\n\n"
+  "| n | square | cube |\n|---|---:|---:|\n| 2 | 4 | 8 |\n| 3 | 9 | 27 |\n\n"
+  "```python\ndef f(x):\n    return x * x\n```\n\n"
+  "---\n\nThe answer is \\(\\boxed{42}\\).\n";
 
 typedef gboolean (*Condition) (gpointer data);
 
@@ -318,6 +328,43 @@ test_chat_flow (void)
   settle (400);
   g_assert_cmpuint (n_children (list), ==, 0);
 
+  gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "");
+  settle (400);
+
+  /* A stored markdown answer renders as blocks. */
+  {
+    g_autoptr(PonderHistoryMessage) user = ponder_history_message_new (PONDER_HISTORY_ROLE_USER,
+                                                                       "Show me markdown");
+    g_autoptr(PonderHistoryMessage) answer = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT,
+                                                                         markdown_sample);
+    gint64 md_id = ponder_history_create_conversation (history2, "Markdown", NULL, &error);
+    gint64 user_id;
+
+    g_assert_no_error (error);
+    user_id = ponder_history_add_message (history2, md_id, 0, user, &error);
+    g_assert_no_error (error);
+    g_free (answer->reasoning);
+    answer->reasoning = g_strdup ("Let me lay it out with a table and code.");
+    answer->reasoning_s = 75.0;
+    answer->complete = TRUE;
+    ponder_history_add_message (history2, md_id, user_id, answer, &error);
+    g_assert_no_error (error);
+    ponder_window_open_conversation (window, md_id);
+    g_assert_cmpstr (ponder_message_row_get_reasoning_title (row_at (window, 1)), ==,
+                     "Thought for 1 min 15 s");
+    screenshot (GTK_WIDGET (window), "10-markdown");
+    {
+      /* A long conversation opens at its end. */
+      GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (
+        GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (ponder_window_get_transcript (window),
+                                                      GTK_TYPE_SCROLLED_WINDOW)));
+
+      g_assert_cmpfloat (gtk_adjustment_get_upper (adj), >, gtk_adjustment_get_page_size (adj));
+      g_assert_cmpfloat (gtk_adjustment_get_value (adj), >=,
+                         gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) - 1);
+    }
+  }
+
   /* 8. A narrow window folds the sidebar away. */
   gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "");
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 700);
@@ -356,6 +403,82 @@ test_thinking_row (void)
   g_assert_cmpstr (ponder_message_row_get_answer_text (PONDER_MESSAGE_ROW (row)), ==,
                    "The sum is 4.");
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+collect (GtkWidget  *widget,
+         GPtrArray  *out,
+         GType       type)
+{
+  GtkWidget *child;
+
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (out, widget);
+  for (child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, out, type);
+}
+
+static GtkWidget *
+find_label (GPtrArray  *labels,
+            const char *text)
+{
+  guint i;
+
+  for (i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (g_ptr_array_index (labels, i)), text) == 0)
+      return g_ptr_array_index (labels, i);
+  return NULL;
+}
+
+/* The block structure cmark-gfm gives (CommonMark spec) maps to widgets. */
+static void
+test_markdown (void)
+{
+  GtkWidget *view = g_object_ref_sink (ponder_markdown_view_new (markdown_sample));
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  g_autoptr(GPtrArray) grids = g_ptr_array_new ();
+  g_autoptr(GPtrArray) separators = g_ptr_array_new ();
+  g_autoptr(GString) huge = g_string_new (NULL);
+  GtkWidget *heading;
+  GtkWidget *para;
+  GtkWidget *big;
+  PangoAttrList *attrs;
+  gint64 start;
+
+  collect (view, labels, GTK_TYPE_LABEL);
+  collect (view, grids, GTK_TYPE_GRID);
+  collect (view, separators, GTK_TYPE_SEPARATOR);
+
+  heading = find_label (labels, "Solving it");
+  g_assert_nonnull (heading);
+  g_assert_true (gtk_widget_has_css_class (heading, "title-1"));
+  /* Emphasis is attributes on plain text; HTML stays literal. */
+  para = find_label (labels, "We need both terms and one x here, not three. A <span>tag</span> & more.");
+  g_assert_nonnull (para);
+  g_assert_false (gtk_label_get_use_markup (GTK_LABEL (para)));
+  attrs = gtk_label_get_attributes (GTK_LABEL (para));
+  g_assert_nonnull (attrs);
+  g_assert_nonnull (find_label (labels, "1."));
+  g_assert_nonnull (find_label (labels, "2."));
+  g_assert_nonnull (find_label (labels, "nested point"));
+  g_assert_nonnull (find_label (labels, "A quoted remark."));
+  g_assert_nonnull (find_label (labels, "def f(x):\n    return x * x"));
+  g_assert_nonnull (find_label (labels, "python"));
+  g_assert_cmpuint (grids->len, ==, 1);
+  g_assert_nonnull (gtk_grid_get_child_at (g_ptr_array_index (grids, 0), 2, 2));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gtk_grid_get_child_at (g_ptr_array_index (grids, 0), 2, 2))),
+                   ==, "27");
+  g_assert_cmpuint (separators->len, ==, 1);
+  g_object_unref (view);
+
+  /* 100 KB on one line, full of markup-like noise, renders quickly. */
+  while (huge->len < 100 * 1024)
+    g_string_append (huge, "<b>&amp; *x* [y](z) ");
+  start = g_get_monotonic_time ();
+  big = g_object_ref_sink (ponder_markdown_view_new (huge->str));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  g_object_unref (big);
 }
 
 static void
@@ -403,6 +526,7 @@ main (int   argc,
   g_test_add_func ("/ponder/app/thought-for", test_thought_for);
   g_test_add_func ("/ponder/app/no-markup", test_no_markup);
   g_test_add_func ("/ponder/app/thinking-row", test_thinking_row);
+  g_test_add_func ("/ponder/app/markdown", test_markdown);
   g_test_add_func ("/ponder/app/chat-flow", test_chat_flow);
 
   return g_test_run ();

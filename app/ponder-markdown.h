@@ -1,0 +1,14 @@
+/* ponder-markdown.h — markdown (cmark-gfm) to GTK widgets
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+GtkWidget *ponder_markdown_view_new (const char *markdown);
+
+G_END_DECLS
