@@ -15,59 +15,13 @@
 #include "ponder-engine.h"
 #include "ponder-generation.h"
 #include "ponder-message-row.h"
-#include "ponder-window.h"
+#include "ponder-window-private.h"
 
 #define FLUSH_INTERVAL_MS   33
 #define SAVE_INTERVAL_US    G_USEC_PER_SEC
 #define STICK_SLACK_PX      40.0
 #define TITLE_MAX_CHARS     60
 
-struct _PonderWindow
-{
-  AdwApplicationWindow   parent_instance;
-
-  /* Template children */
-  AdwToastOverlay       *toast_overlay;
-  AdwLeaflet            *leaflet;
-  GtkWidget             *content;
-  GtkSearchEntry        *search_entry;
-  GtkListBox            *conversation_list;
-  AdwWindowTitle        *window_title;
-  GtkStack              *main_stack;
-  GtkStack              *chat_stack;
-  GtkScrolledWindow     *scroller;
-  GtkWidget             *transcript;
-  GtkRevealer           *edit_revealer;
-  GtkTextView           *composer;
-  GtkWidget             *composer_box;
-  GtkWidget             *send_button;
-  GtkWidget             *stop_button;
-
-  PonderHistory         *history;
-  PonderModel           *model;
-  PonderSession         *session;
-  char                  *model_name;
-  GCancellable          *cancellable;   /* cancelled when the window goes */
-  gboolean               loading;
-  gboolean               disposed;
-
-  gint64                 conversation_id;  /* 0: a new chat not yet stored */
-  gboolean               editing;
-  gint64                 edit_parent_id;
-
-  PonderGeneration      *generation;
-  PonderMessageRow      *generation_row;
-  gint64                 generation_message_id;
-  GString               *generation_reasoning;
-  GString               *generation_answer;
-  guint                  flush_id;
-  gint64                 last_save_us;
-
-  gboolean               stick_to_bottom;
-  guint                  scroll_tick_id;
-  gboolean               has_default_sampling;
-  PonderHistorySampling  default_sampling;
-};
 
 G_DEFINE_FINAL_TYPE (PonderWindow, ponder_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -78,7 +32,6 @@ typedef struct
   char          *name;
 } LoadResult;
 
-static void rebuild_transcript (PonderWindow *self);
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -117,35 +70,35 @@ ponder_settings_set_model_path (const char *model_path)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void
-toast (PonderWindow *self,
+void
+_ponder_window_toast (PonderWindow *self,
        const char   *text)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
-static void
-report_error (PonderWindow *self,
+void
+_ponder_window_report_error (PonderWindow *self,
               const char   *what,
               GError       *error)
 {
   g_autofree char *text = g_strdup_printf ("%s: %s", what, error->message);
 
   g_debug ("%s", text);
-  toast (self, text);
+  _ponder_window_toast (self, text);
 }
 
-static gboolean
-is_busy (PonderWindow *self)
+gboolean
+_ponder_window_is_busy (PonderWindow *self)
 {
   return self->generation != NULL;
 }
 
-static void
-update_actions (PonderWindow *self)
+void
+_ponder_window_update_actions (PonderWindow *self)
 {
   gboolean ready = self->session != NULL && !self->loading;
-  gboolean busy = is_busy (self);
+  gboolean busy = _ponder_window_is_busy (self);
   gboolean has_conversation = self->conversation_id != 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", ready && !busy);
@@ -180,8 +133,8 @@ update_title (PonderWindow *self)
                                                           : _("No model loaded"));
 }
 
-static char *
-dup_composer_text (PonderWindow *self)
+char *
+_ponder_window_dup_composer_text (PonderWindow *self)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
   GtkTextIter start, end;
@@ -191,8 +144,8 @@ dup_composer_text (PonderWindow *self)
 }
 
 /* A title from the first line of the first message. */
-static char *
-make_title (const char *text)
+char *
+_ponder_window_make_title (const char *text)
 {
   g_autofree char *line = g_strndup (text, strcspn (text, "\n"));
   glong n = g_utf8_strlen (line, -1);
@@ -243,8 +196,8 @@ row_conversation_id (GtkListBoxRow *row)
   return id != NULL ? *id : 0;
 }
 
-static void
-refresh_sidebar (PonderWindow *self)
+void
+_ponder_window_refresh_sidebar (PonderWindow *self)
 {
   const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
   g_autoptr(GPtrArray) items = NULL;
@@ -262,7 +215,7 @@ refresh_sidebar (PonderWindow *self)
     items = ponder_history_search (self->history, query, 100, &error);
   if (items == NULL)
     {
-      report_error (self, _("Could not read the conversations"), error);
+      _ponder_window_report_error (self, _("Could not read the conversations"), error);
       return;
     }
 
@@ -296,7 +249,7 @@ refresh_sidebar (PonderWindow *self)
 static void
 on_search_changed (PonderWindow *self)
 {
-  refresh_sidebar (self);
+  _ponder_window_refresh_sidebar (self);
 }
 
 static void
@@ -350,8 +303,8 @@ on_value_changed (PonderWindow *self)
   self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - STICK_SLACK_PX;
 }
 
-static void
-rebuild_transcript (PonderWindow *self)
+void
+_ponder_window_rebuild_transcript (PonderWindow *self)
 {
   g_autoptr(GPtrArray) path = NULL;
   g_autoptr(GError) error = NULL;
@@ -366,13 +319,13 @@ rebuild_transcript (PonderWindow *self)
     {
       path = ponder_history_list_active_path (self->history, self->conversation_id, &error);
       if (path == NULL)
-        report_error (self, _("Could not read the conversation"), error);
+        _ponder_window_report_error (self, _("Could not read the conversation"), error);
     }
 
   for (i = 0; path != NULL && i < path->len; i++)
     {
       const PonderHistoryMessage *message = g_ptr_array_index (path, i);
-      gboolean streaming = is_busy (self) && message->id == self->generation_message_id;
+      gboolean streaming = _ponder_window_is_busy (self) && message->id == self->generation_message_id;
       GtkWidget *row;
 
       if (message->role == PONDER_HISTORY_ROLE_SYSTEM)
@@ -387,7 +340,7 @@ rebuild_transcript (PonderWindow *self)
                                     path != NULL && path->len > 0 ? "transcript" : "welcome");
   self->stick_to_bottom = TRUE;
   update_title (self);
-  update_actions (self);
+  _ponder_window_update_actions (self);
 }
 
 /* ---- generation ---------------------------------------------------------- */
@@ -441,22 +394,22 @@ finish_generation (PonderWindow      *self,
       if (self->generation_row != NULL)
         message->reasoning_expanded = ponder_message_row_get_expanded (self->generation_row);
       if (!ponder_history_finish_message (self->history, message, &local_error))
-        report_error (self, _("Could not save the answer"), local_error);
+        _ponder_window_report_error (self, _("Could not save the answer"), local_error);
     }
   else
-    report_error (self, _("Could not save the answer"), local_error);
+    _ponder_window_report_error (self, _("Could not save the answer"), local_error);
 
   if (error != NULL)
-    report_error (self, _("The model stopped"), error);
+    _ponder_window_report_error (self, _("The model stopped"), error);
   else if (stats->stop_reason == PONDER_STOP_CONTEXT_FULL)
-    toast (self, _("The conversation filled the model’s context"));
+    _ponder_window_toast (self, _("The conversation filled the model’s context"));
 
   g_clear_pointer (&self->generation, ponder_generation_free);
   self->generation_message_id = 0;
   g_string_truncate (self->generation_reasoning, 0);
   g_string_truncate (self->generation_answer, 0);
-  rebuild_transcript (self);
-  refresh_sidebar (self);
+  _ponder_window_rebuild_transcript (self);
+  _ponder_window_refresh_sidebar (self);
 }
 
 static gboolean
@@ -501,8 +454,8 @@ flush_generation (gpointer data)
 
 /* Answers @parent_id (a user message on the active path) with a new
  * assistant message, a sibling of any earlier answers. */
-static void
-start_generation (PonderWindow *self,
+void
+_ponder_window_start_generation (PonderWindow *self,
                   gint64        parent_id)
 {
   g_autoptr(PonderHistoryConversation) conversation = NULL;
@@ -513,14 +466,14 @@ start_generation (PonderWindow *self,
   PonderGenerateParams params;
   guint i;
 
-  g_assert (!is_busy (self));
+  g_assert (!_ponder_window_is_busy (self));
 
   conversation = ponder_history_get_conversation (self->history, self->conversation_id, &error);
   if (conversation != NULL)
     path = ponder_history_list_active_path (self->history, self->conversation_id, &error);
   if (path == NULL)
     {
-      report_error (self, _("Could not read the conversation"), error);
+      _ponder_window_report_error (self, _("Could not read the conversation"), error);
       return;
     }
 
@@ -553,7 +506,7 @@ start_generation (PonderWindow *self,
                                                             parent_id, assistant, &error);
   if (self->generation_message_id == 0)
     {
-      report_error (self, _("Could not save the conversation"), error);
+      _ponder_window_report_error (self, _("Could not save the conversation"), error);
       return;
     }
 
@@ -562,11 +515,11 @@ start_generation (PonderWindow *self,
                                               messages->len, &params);
   self->last_save_us = g_get_monotonic_time ();
   self->flush_id = g_timeout_add (FLUSH_INTERVAL_MS, flush_generation, self);
-  rebuild_transcript (self);
+  _ponder_window_rebuild_transcript (self);
 }
 
-static gint64
-last_message_id (PonderWindow      *self,
+gint64
+_ponder_window_last_message_id (PonderWindow      *self,
                  PonderHistoryRole  role,
                  gboolean           any_role)
 {
@@ -584,284 +537,6 @@ last_message_id (PonderWindow      *self,
         return m->id;
     }
   return 0;
-}
-
-/* ---- actions ------------------------------------------------------------- */
-
-static void
-send_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-  g_autofree char *raw = dup_composer_text (self);
-  g_autoptr(PonderHistoryMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *text = g_strstrip (raw);
-  gint64 parent_id;
-  gint64 id;
-
-  if (text[0] == '\0' || is_busy (self) || self->session == NULL)
-    return;
-
-  if (self->conversation_id == 0)
-    {
-      g_autofree char *title = make_title (text);
-
-      self->conversation_id = ponder_history_create_conversation (self->history, title,
-                                                                  self->model_name, &error);
-      if (self->conversation_id == 0)
-        {
-          report_error (self, _("Could not start a conversation"), error);
-          return;
-        }
-      if (self->has_default_sampling)
-        ponder_history_set_conversation_settings (self->history, self->conversation_id,
-                                                  self->model_name, NULL,
-                                                  &self->default_sampling, NULL);
-    }
-
-  parent_id = self->editing ? self->edit_parent_id
-                            : last_message_id (self, PONDER_HISTORY_ROLE_USER, TRUE);
-  message = ponder_history_message_new (PONDER_HISTORY_ROLE_USER, text);
-  id = ponder_history_add_message (self->history, self->conversation_id, parent_id,
-                                   message, &error);
-  if (id == 0)
-    {
-      report_error (self, _("Could not save the message"), error);
-      return;
-    }
-
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
-  self->editing = FALSE;
-  start_generation (self, id);
-  refresh_sidebar (self);
-}
-
-static void
-stop_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  if (self->generation != NULL)
-    ponder_generation_cancel (self->generation);
-}
-
-static void
-end_reasoning_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  if (self->generation != NULL)
-    ponder_generation_end_reasoning (self->generation);
-}
-
-static void
-regenerate_message (PonderWindow *self,
-                    gint64        message_id)
-{
-  g_autoptr(PonderHistoryMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (is_busy (self) || self->session == NULL || message_id == 0)
-    return;
-  message = ponder_history_get_message (self->history, message_id, &error);
-  if (message == NULL)
-    {
-      report_error (self, _("Could not regenerate"), error);
-      return;
-    }
-  if (message->role != PONDER_HISTORY_ROLE_ASSISTANT)
-    return;
-  start_generation (self, message->parent_id);
-}
-
-static void
-regenerate_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  regenerate_message (self, last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT, FALSE));
-}
-
-static void
-regenerate_message_action (GtkWidget  *widget,
-                           const char *action_name,
-                           GVariant   *parameter)
-{
-  regenerate_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
-}
-
-static void
-edit_message (PonderWindow *self,
-              gint64        message_id)
-{
-  g_autoptr(PonderHistoryMessage) message = NULL;
-
-  if (is_busy (self) || message_id == 0)
-    return;
-  message = ponder_history_get_message (self->history, message_id, NULL);
-  if (message == NULL || message->role != PONDER_HISTORY_ROLE_USER)
-    return;
-
-  /* Sending puts the new text beside the old one: nothing is overwritten. */
-  self->editing = TRUE;
-  self->edit_parent_id = message->parent_id;
-  ponder_window_set_composer_text (self, message->content);
-  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
-  update_actions (self);
-}
-
-static void
-edit_message_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  edit_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
-}
-
-static void
-edit_last_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  edit_message (self, last_message_id (self, PONDER_HISTORY_ROLE_USER, FALSE));
-}
-
-static void
-cancel_edit_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  self->editing = FALSE;
-  ponder_window_set_composer_text (self, "");
-  update_actions (self);
-}
-
-static void
-sibling_step_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-  g_autoptr(GPtrArray) siblings = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 message_id;
-  gint delta;
-  guint i;
-
-  g_variant_get (parameter, "(xi)", &message_id, &delta);
-  if (is_busy (self))
-    return;
-  siblings = ponder_history_list_siblings (self->history, message_id, &error);
-  if (siblings == NULL)
-    {
-      report_error (self, _("Could not switch versions"), error);
-      return;
-    }
-  for (i = 0; i < siblings->len; i++)
-    {
-      const PonderHistoryMessage *m = g_ptr_array_index (siblings, i);
-      gint target = (gint) i + delta;
-
-      if (m->id != message_id)
-        continue;
-      if (target < 0 || target >= (gint) siblings->len)
-        return;
-      m = g_ptr_array_index (siblings, target);
-      if (!ponder_history_select_message (self->history, m->id, &error))
-        report_error (self, _("Could not switch versions"), error);
-      break;
-    }
-  rebuild_transcript (self);
-}
-
-static void
-set_reasoning_expanded_action (GtkWidget  *widget,
-                               const char *action_name,
-                               GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-  g_autoptr(GError) error = NULL;
-  gint64 message_id;
-  gboolean expanded;
-
-  g_variant_get (parameter, "(xb)", &message_id, &expanded);
-  if (!ponder_history_set_reasoning_expanded (self->history, message_id, expanded, &error))
-    g_debug ("Could not store the card's state: %s", error->message);
-}
-
-static void
-new_chat_action (GtkWidget  *widget,
-                 const char *action_name,
-                 GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  if (is_busy (self))
-    ponder_generation_cancel (self->generation);
-  else
-    ponder_window_open_conversation (self, 0);
-  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
-}
-
-static void
-search_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-
-  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
-}
-
-static void
-on_file_chosen (PonderWindow         *self,
-                int                   response,
-                GtkFileChooserNative *chooser)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      path = file != NULL ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        ponder_window_load_model (self, path);
-    }
-  g_object_unref (chooser);
-}
-
-static void
-open_model_action (GtkWidget  *widget,
-                   const char *action_name,
-                   GVariant   *parameter)
-{
-  PonderWindow *self = PONDER_WINDOW (widget);
-  GtkFileChooserNative *chooser;
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-
-  chooser = gtk_file_chooser_native_new (_("Open a GGUF Model"), GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  gtk_file_filter_set_name (filter, _("GGUF models"));
-  gtk_file_filter_add_pattern (filter, "*.gguf");
-  gtk_file_filter_add_pattern (filter, "*.GGUF");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self,
-                           G_CONNECT_SWAPPED);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 /* ---- model loading ------------------------------------------------------- */
@@ -939,8 +614,8 @@ on_model_loaded (GObject      *object,
       gtk_stack_set_visible_child_name (self->main_stack,
                                         self->session != NULL ? "chat" : "no-model");
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        report_error (self, _("Could not open the model"), error);
-      update_actions (self);
+        _ponder_window_report_error (self, _("Could not open the model"), error);
+      _ponder_window_update_actions (self);
       return;
     }
 
@@ -955,7 +630,7 @@ on_model_loaded (GObject      *object,
 
   gtk_stack_set_visible_child_name (self->main_stack, "chat");
   update_title (self);
-  update_actions (self);
+  _ponder_window_update_actions (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
@@ -1027,21 +702,7 @@ ponder_window_class_init (PonderWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_conversation_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
 
-  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
-  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
-  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
-  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
-  gtk_widget_class_install_action (widget_class, "win.end-reasoning", NULL, end_reasoning_action);
-  gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
-  gtk_widget_class_install_action (widget_class, "win.regenerate-message", "x",
-                                   regenerate_message_action);
-  gtk_widget_class_install_action (widget_class, "win.edit-message", "x", edit_message_action);
-  gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
-  gtk_widget_class_install_action (widget_class, "win.cancel-edit", NULL, cancel_edit_action);
-  gtk_widget_class_install_action (widget_class, "win.sibling-step", "(xi)", sibling_step_action);
-  gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
-                                   set_reasoning_expanded_action);
-  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  _ponder_window_class_actions_init (widget_class);
 }
 
 static void
@@ -1100,8 +761,8 @@ ponder_window_new (GtkApplication *application,
   else
     gtk_stack_set_visible_child_name (self->main_stack, "no-model");
 
-  refresh_sidebar (self);
-  rebuild_transcript (self);
+  _ponder_window_refresh_sidebar (self);
+  _ponder_window_rebuild_transcript (self);
 
   return self;
 }
@@ -1116,12 +777,12 @@ ponder_window_load_model (PonderWindow *self,
   g_return_if_fail (PONDER_IS_WINDOW (self));
   g_return_if_fail (path != NULL);
 
-  if (self->loading || is_busy (self))
+  if (self->loading || _ponder_window_is_busy (self))
     return;
 
   self->loading = TRUE;
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
-  update_actions (self);
+  _ponder_window_update_actions (self);
 
   task = g_task_new (self, self->cancellable, on_model_loaded, NULL);
   g_task_set_source_tag (task, ponder_window_load_model);
@@ -1143,7 +804,7 @@ ponder_window_get_busy (PonderWindow *self)
 {
   g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
 
-  return is_busy (self) || self->loading;
+  return _ponder_window_is_busy (self) || self->loading;
 }
 
 gint64
@@ -1161,14 +822,14 @@ ponder_window_open_conversation (PonderWindow *self,
 {
   g_return_if_fail (PONDER_IS_WINDOW (self));
 
-  if (is_busy (self))
+  if (_ponder_window_is_busy (self))
     {
-      toast (self, _("Stop the answer before switching conversations"));
+      _ponder_window_toast (self, _("Stop the answer before switching conversations"));
       return;
     }
   self->conversation_id = conversation_id;
   self->editing = FALSE;
-  rebuild_transcript (self);
+  _ponder_window_rebuild_transcript (self);
   if (conversation_id == 0)
     gtk_list_box_unselect_all (self->conversation_list);
 }

@@ -1,0 +1,309 @@
+/* ponder-window-actions.c — the window's commands, each a GAction
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Menus, shortcuts, the message rows' buttons and the tests all go through
+ * these actions (style.md 2.5).
+ */
+
+#define G_LOG_DOMAIN "ponder-window"
+
+#include <glib/gi18n.h>
+
+#include "ponder-window-private.h"
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autofree char *raw = _ponder_window_dup_composer_text (self);
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *text = g_strstrip (raw);
+  gint64 parent_id;
+  gint64 id;
+
+  if (text[0] == '\0' || _ponder_window_is_busy (self) || self->session == NULL)
+    return;
+
+  if (self->conversation_id == 0)
+    {
+      g_autofree char *title = _ponder_window_make_title (text);
+
+      self->conversation_id = ponder_history_create_conversation (self->history, title,
+                                                                  self->model_name, &error);
+      if (self->conversation_id == 0)
+        {
+          _ponder_window_report_error (self, _("Could not start a conversation"), error);
+          return;
+        }
+      if (self->has_default_sampling)
+        ponder_history_set_conversation_settings (self->history, self->conversation_id,
+                                                  self->model_name, NULL,
+                                                  &self->default_sampling, NULL);
+    }
+
+  parent_id = self->editing ? self->edit_parent_id
+                            : _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_USER, TRUE);
+  message = ponder_history_message_new (PONDER_HISTORY_ROLE_USER, text);
+  id = ponder_history_add_message (self->history, self->conversation_id, parent_id,
+                                   message, &error);
+  if (id == 0)
+    {
+      _ponder_window_report_error (self, _("Could not save the message"), error);
+      return;
+    }
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
+  self->editing = FALSE;
+  _ponder_window_start_generation (self, id);
+  _ponder_window_refresh_sidebar (self);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->generation != NULL)
+    ponder_generation_cancel (self->generation);
+}
+
+static void
+end_reasoning_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->generation != NULL)
+    ponder_generation_end_reasoning (self->generation);
+}
+
+static void
+regenerate_message (PonderWindow *self,
+                    gint64        message_id)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (_ponder_window_is_busy (self) || self->session == NULL || message_id == 0)
+    return;
+  message = ponder_history_get_message (self->history, message_id, &error);
+  if (message == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not regenerate"), error);
+      return;
+    }
+  if (message->role != PONDER_HISTORY_ROLE_ASSISTANT)
+    return;
+  _ponder_window_start_generation (self, message->parent_id);
+}
+
+static void
+regenerate_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  regenerate_message (self, _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT, FALSE));
+}
+
+static void
+regenerate_message_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  regenerate_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
+}
+
+static void
+edit_message (PonderWindow *self,
+              gint64        message_id)
+{
+  g_autoptr(PonderHistoryMessage) message = NULL;
+
+  if (_ponder_window_is_busy (self) || message_id == 0)
+    return;
+  message = ponder_history_get_message (self->history, message_id, NULL);
+  if (message == NULL || message->role != PONDER_HISTORY_ROLE_USER)
+    return;
+
+  /* Sending puts the new text beside the old one: nothing is overwritten. */
+  self->editing = TRUE;
+  self->edit_parent_id = message->parent_id;
+  ponder_window_set_composer_text (self, message->content);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+  _ponder_window_update_actions (self);
+}
+
+static void
+edit_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  edit_message (PONDER_WINDOW (widget), g_variant_get_int64 (parameter));
+}
+
+static void
+edit_last_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  edit_message (self, _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_USER, FALSE));
+}
+
+static void
+cancel_edit_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  self->editing = FALSE;
+  ponder_window_set_composer_text (self, "");
+  _ponder_window_update_actions (self);
+}
+
+static void
+sibling_step_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GPtrArray) siblings = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 message_id;
+  gint delta;
+  guint i;
+
+  g_variant_get (parameter, "(xi)", &message_id, &delta);
+  if (_ponder_window_is_busy (self))
+    return;
+  siblings = ponder_history_list_siblings (self->history, message_id, &error);
+  if (siblings == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not switch versions"), error);
+      return;
+    }
+  for (i = 0; i < siblings->len; i++)
+    {
+      const PonderHistoryMessage *m = g_ptr_array_index (siblings, i);
+      gint target = (gint) i + delta;
+
+      if (m->id != message_id)
+        continue;
+      if (target < 0 || target >= (gint) siblings->len)
+        return;
+      m = g_ptr_array_index (siblings, target);
+      if (!ponder_history_select_message (self->history, m->id, &error))
+        _ponder_window_report_error (self, _("Could not switch versions"), error);
+      break;
+    }
+  _ponder_window_rebuild_transcript (self);
+}
+
+static void
+set_reasoning_expanded_action (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  gint64 message_id;
+  gboolean expanded;
+
+  g_variant_get (parameter, "(xb)", &message_id, &expanded);
+  if (!ponder_history_set_reasoning_expanded (self->history, message_id, expanded, &error))
+    g_debug ("Could not store the card's state: %s", error->message);
+}
+
+static void
+new_chat_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (_ponder_window_is_busy (self))
+    ponder_generation_cancel (self->generation);
+  else
+    ponder_window_open_conversation (self, 0);
+  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+on_file_chosen (PonderWindow         *self,
+                int                   response,
+                GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        ponder_window_load_model (self, path);
+    }
+  g_object_unref (chooser);
+}
+
+static void
+open_model_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Open a GGUF Model"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("GGUF models"));
+  gtk_file_filter_add_pattern (filter, "*.gguf");
+  gtk_file_filter_add_pattern (filter, "*.GGUF");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+_ponder_window_class_actions_init (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.new-chat", NULL, new_chat_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.end-reasoning", NULL, end_reasoning_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate", NULL, regenerate_action);
+  gtk_widget_class_install_action (widget_class, "win.regenerate-message", "x",
+                                   regenerate_message_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-message", "x", edit_message_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-last", NULL, edit_last_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-edit", NULL, cancel_edit_action);
+  gtk_widget_class_install_action (widget_class, "win.sibling-step", "(xi)", sibling_step_action);
+  gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
+                                   set_reasoning_expanded_action);
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+}

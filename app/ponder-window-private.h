@@ -1,0 +1,80 @@
+/* ponder-window-private.h — what ponder-window.c shares with its actions
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "ponder-engine.h"
+#include "ponder-generation.h"
+#include "ponder-message-row.h"
+#include "ponder-window.h"
+
+G_BEGIN_DECLS
+
+struct _PonderWindow
+{
+  AdwApplicationWindow   parent_instance;
+
+  /* Template children */
+  AdwToastOverlay       *toast_overlay;
+  AdwLeaflet            *leaflet;
+  GtkWidget             *content;
+  GtkSearchEntry        *search_entry;
+  GtkListBox            *conversation_list;
+  AdwWindowTitle        *window_title;
+  GtkStack              *main_stack;
+  GtkStack              *chat_stack;
+  GtkScrolledWindow     *scroller;
+  GtkWidget             *transcript;
+  GtkRevealer           *edit_revealer;
+  GtkTextView           *composer;
+  GtkWidget             *composer_box;
+  GtkWidget             *send_button;
+  GtkWidget             *stop_button;
+
+  PonderHistory         *history;
+  PonderModel           *model;
+  PonderSession         *session;
+  char                  *model_name;
+  GCancellable          *cancellable;   /* cancelled when the window goes */
+  gboolean               loading;
+  gboolean               disposed;
+
+  gint64                 conversation_id;  /* 0: a new chat not yet stored */
+  gboolean               editing;
+  gint64                 edit_parent_id;
+
+  PonderGeneration      *generation;
+  PonderMessageRow      *generation_row;
+  gint64                 generation_message_id;
+  GString               *generation_reasoning;
+  GString               *generation_answer;
+  guint                  flush_id;
+  gint64                 last_save_us;
+
+  gboolean               stick_to_bottom;
+  guint                  scroll_tick_id;
+  gboolean               has_default_sampling;
+  PonderHistorySampling  default_sampling;
+};
+
+void      _ponder_window_class_actions_init (GtkWidgetClass    *widget_class);
+void      _ponder_window_toast              (PonderWindow      *self,
+                                             const char        *text);
+void      _ponder_window_report_error       (PonderWindow      *self,
+                                             const char        *what,
+                                             GError            *error);
+gboolean  _ponder_window_is_busy            (PonderWindow      *self);
+void      _ponder_window_update_actions     (PonderWindow      *self);
+char     *_ponder_window_dup_composer_text  (PonderWindow      *self);
+char     *_ponder_window_make_title         (const char        *text);
+void      _ponder_window_refresh_sidebar    (PonderWindow      *self);
+void      _ponder_window_rebuild_transcript (PonderWindow      *self);
+void      _ponder_window_start_generation   (PonderWindow      *self,
+                                             gint64             parent_id);
+gint64    _ponder_window_last_message_id    (PonderWindow      *self,
+                                             PonderHistoryRole  role,
+                                             gboolean           any_role);
+
+G_END_DECLS
