@@ -63,7 +63,7 @@ cli_devices (int    argc,
   n = ponder_list_devices (NULL, 0, &error);
   if (n == 0)
     {
-      fprintf (stderr, "ponder-cli: no Vulkan device: %s (the CPU backend is used)\n",
+      fprintf (stderr, "ponder-cli: devices: %s (the CPU backend is used)\n",
                error.message);
       return 1;
     }

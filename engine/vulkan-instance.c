@@ -145,6 +145,7 @@ create_instance (PonderVulkan         *vk,
   bool debug_utils;
   uint32_t api = VK_API_VERSION_1_0;
   PonderStatus status;
+  VkResult result;
 
   if (create == NULL || exts == NULL || layers == NULL)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
@@ -172,7 +173,13 @@ create_instance (PonderVulkan         *vk,
       info.enabledLayerCount = 1;
       info.ppEnabledLayerNames = layer_names;
     }
-  status = ponder_vk_check (create (&info, NULL, &vk->instance), "vkCreateInstance", error);
+  result = create (&info, NULL, &vk->instance);
+  /* The loader answers INCOMPATIBLE_DRIVER when it finds no driver at all. */
+  if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
+    return ponder_error_set (error, PONDER_ERROR_DEVICE,
+                             "no Vulkan device (the loader found no driver for Vulkan 1.2; "
+                             "on Debian, mesa-vulkan-drivers provides one for the CPU)");
+  status = ponder_vk_check (result, "vkCreateInstance", error);
   if (status != PONDER_OK)
     return status;
 

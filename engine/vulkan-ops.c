@@ -14,6 +14,7 @@
 
 #include "add.h"
 #include "argmax.h"
+#include "attention.h"
 #include "matmul_f16.h"
 #include "matmul_f32.h"
 #include "matmul_q4_k.h"
@@ -37,6 +38,7 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush),
   KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush),
   KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -222,4 +224,49 @@ ponder_vk_op_argmax (PonderVkDevice       *device,
                      PonderError          *error)
 {
   return elementwise (device, PONDER_VK_KERNEL_ARGMAX, x, out, n, 1, error);
+}
+
+PonderStatus
+ponder_vk_op_attention (PonderVkDevice       *device,
+                        const PonderVkBuffer *q,
+                        const PonderVkBuffer *k,
+                        const PonderVkBuffer *v,
+                        const PonderVkBuffer *out,
+                        uint32_t              n_tokens,
+                        uint32_t              pos0,
+                        uint32_t              n_head,
+                        uint32_t              n_head_kv,
+                        uint32_t              hd_k,
+                        uint32_t              hd_v,
+                        uint32_t              k_row,
+                        uint32_t              v_row,
+                        float                 scale,
+                        PonderError          *error)
+{
+  PonderVkAttentionPush push = { n_tokens, n_head, n_head_kv, hd_k, hd_v, pos0, k_row, v_row,
+                                 scale };
+  const PonderVkBuffer *buffers[4] = { q, k, v, out };
+  uint64_t n_ctx = (uint64_t) pos0 + n_tokens;
+  uint32_t groups[3];
+  PonderStatus status;
+
+  if (n_head_kv == 0 || n_head % n_head_kv != 0 || hd_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM
+      || hd_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM || (uint64_t) n_head_kv * hd_k > k_row
+      || (uint64_t) n_head_kv * hd_v > v_row)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "attention: %u query heads over %u KV heads of %u/%u dims "
+                             "(rows %u/%u) is not supported (at most %d dims)",
+                             n_head, n_head_kv, hd_k, hd_v, k_row, v_row,
+                             PONDER_VK_ATTENTION_MAX_HEAD_DIM);
+  if (n_ctx * k_row * 4 > k->size || n_ctx * v_row * 4 > v->size
+      || (uint64_t) n_tokens * n_head * hd_k * 4 > q->size
+      || (uint64_t) n_tokens * n_head * hd_v * 4 > out->size)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "attention at positions %u..%llu: a buffer is too small", pos0,
+                             (unsigned long long) n_ctx);
+  status = ponder_vk_grid (device, (uint64_t) n_tokens * n_head, groups, error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION, &WG_ROWS, 1, groups, buffers, 4,
+                             &push, sizeof push, error);
 }

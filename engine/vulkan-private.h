@@ -180,6 +180,7 @@ typedef enum
   PONDER_VK_KERNEL_SWIGLU,
   PONDER_VK_KERNEL_ADD,
   PONDER_VK_KERNEL_ARGMAX,
+  PONDER_VK_KERNEL_ATTENTION,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -234,6 +235,23 @@ typedef struct
   uint32_t n;
 } PonderVkElementwisePush;
 _Static_assert (sizeof (PonderVkElementwisePush) == 4, "swiglu/add/argmax.comp Push");
+
+typedef struct
+{
+  uint32_t n_tokens;
+  uint32_t n_head;
+  uint32_t n_head_kv;
+  uint32_t hd_k;
+  uint32_t hd_v;
+  uint32_t pos0;
+  uint32_t k_row;
+  uint32_t v_row;
+  float    scale;
+} PonderVkAttentionPush;
+_Static_assert (sizeof (PonderVkAttentionPush) == 36, "attention.comp Push");
+
+/* Largest head dimension attention.comp keeps in shared memory. */
+#define PONDER_VK_ATTENTION_MAX_HEAD_DIM 256
 
 /* Rows of a matmul workgroup's batch (NB in matmul_head.glsl). */
 #define PONDER_VK_MATMUL_BATCH 8
@@ -338,6 +356,15 @@ PonderStatus ponder_vk_op_swiglu  (PonderVkDevice *device, const PonderVkBuffer 
                                    const PonderVkBuffer *up, uint32_t n, PonderError *error);
 PonderStatus ponder_vk_op_add     (PonderVkDevice *device, const PonderVkBuffer *x,
                                    const PonderVkBuffer *y, uint32_t n, PonderError *error);
+/* Causal GQA attention: out (n_tokens, n_head * hd_v) from q (n_tokens,
+ * n_head * hd_k) over positions [0, pos0 + t] of k (n_ctx, k_row) and v
+ * (n_ctx, v_row), the F32 cache layout of kv-cache.h. */
+PonderStatus ponder_vk_op_attention (PonderVkDevice *device, const PonderVkBuffer *q,
+                                     const PonderVkBuffer *k, const PonderVkBuffer *v,
+                                     const PonderVkBuffer *out, uint32_t n_tokens,
+                                     uint32_t pos0, uint32_t n_head, uint32_t n_head_kv,
+                                     uint32_t hd_k, uint32_t hd_v, uint32_t k_row,
+                                     uint32_t v_row, float scale, PonderError *error);
 /* out[0] (uint32) = index of the largest of x (n). */
 PonderStatus ponder_vk_op_argmax  (PonderVkDevice *device, const PonderVkBuffer *x,
                                    uint32_t n, const PonderVkBuffer *out, PonderError *error);

@@ -6,7 +6,7 @@
  * workgroup size or of the matmul token batch) and is compared with an
  * independent reference: ponder_dequantize_row plus a double-precision dot
  * product for the matmuls, double loops written from spec 3.2 for rmsnorm,
- * swiglu and add, the CPU backend for rope. Weights are random bytes with
+ * swiglu and add, the CPU backend for rope and attention. Weights are random bytes with
  * sane f16 scale fields, so no quantiser of ours is involved.
  *
  * Tolerances: every matmul weight type dequantises exactly (f16 -> f32 is
@@ -14,7 +14,8 @@
  * is 3e-5 * sum |w_i x_i| (a single wrong element moves the result by about
  * 1/n_in of that sum, 30x more for n_in = 1024). rmsnorm: 1e-5 relative.
  * rope: 2e-4 * (|x0| + |x1|), since the shader forms theta = p * freq in
- * float (ulp 3e-5 at p = 300). swiglu and add: 1e-6 relative.
+ * float (ulp 3e-5 at p = 300). swiglu and add: 1e-6 relative. attention:
+ * 2e-5 absolute (outputs are convex combinations of values in [-1, 1]).
  *
  * With no Vulkan device the tests fail with the reason: CI installs
  * mesa-vulkan-drivers, so lavapipe is always there.
@@ -372,6 +373,78 @@ test_rope_neox (void)
   check_rope (PONDER_ROPE_NEOX);
 }
 
+static void
+check_attention (uint32_t n_tokens,
+                 uint32_t pos0,
+                 uint32_t n_head,
+                 uint32_t n_head_kv,
+                 uint32_t hd)
+{
+  const uint32_t n_ctx = pos0 + n_tokens, k_row = n_head_kv * hd, v_row = n_head_kv * hd;
+  const size_t n_q = (size_t) n_tokens * n_head * hd;
+  const float scale = 1.0f / sqrtf ((float) hd);
+  PonderError error = { 0 };
+  PonderThreadpool *pool;
+  PonderBackend *cpu;
+  PonderKvLayer layer;
+  PonderKvCache cache = { 0 };
+  Fixture f;
+  float *q, *ref, *out;
+  PonderVkBuffer qb, kb, vb, ob;
+
+  if (!fixture_open (&f))
+    return;
+  q = random_floats (n_q, 2.0f);
+  layer.k = random_floats ((size_t) n_ctx * k_row, 2.0f);
+  layer.v = random_floats ((size_t) n_ctx * v_row, 1.0f);
+  cache.n_layers = 1;
+  cache.n_ctx = n_ctx;
+  cache.k_row = k_row;
+  cache.v_row = v_row;
+  cache.layers = &layer;
+  cache.n_tokens = pos0;
+  ref = g_new (float, n_q);
+  out = g_new (float, n_q);
+  g_assert_cmpint (ponder_threadpool_new (1, &pool, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_cpu_new (pool, n_tokens, n_head * hd, &cpu, &error), ==,
+                   PONDER_OK);
+  cpu->attention (cpu, q, &cache, &layer, pos0, n_tokens, n_head, n_head_kv, hd, hd, scale, ref);
+  qb = upload_new (&f, q, n_q * 4, PONDER_VK_MEMORY_DEVICE);
+  kb = upload_new (&f, layer.k, (size_t) n_ctx * k_row * 4, PONDER_VK_MEMORY_DEVICE);
+  vb = upload_new (&f, layer.v, (size_t) n_ctx * v_row * 4, PONDER_VK_MEMORY_DEVICE);
+  ob = upload_new (&f, NULL, n_q * 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, n_tokens, pos0, n_head, n_head_kv,
+                                    hd, hd, k_row, v_row, scale, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &ob, 0, out, n_q * 4, ck));
+  for (size_t i = 0; i < n_q; i++)
+    if (fabs (out[i] - ref[i]) > 2e-5)
+      g_error ("attention %u tokens at %u, %u/%u heads of %u [%zu]: gpu %.8g, cpu %.8g",
+               n_tokens, pos0, n_head, n_head_kv, hd, i, out[i], ref[i]);
+  cpu->free (cpu);
+  ponder_threadpool_free (pool);
+  ponder_vk_buffer_free (f.dev, &qb);
+  ponder_vk_buffer_free (f.dev, &kb);
+  ponder_vk_buffer_free (f.dev, &vb);
+  ponder_vk_buffer_free (f.dev, &ob);
+  g_free (q);
+  g_free (layer.k);
+  g_free (layer.v);
+  g_free (ref);
+  g_free (out);
+  fixture_close (&f);
+}
+
+/* Prefill across two key tiles, decode deep into the cache, plain MHA. */
+static void
+test_attention (void)
+{
+  check_attention (3, 70, 6, 2, 40);
+  check_attention (1, 150, 4, 1, 72);
+  check_attention (5, 0, 3, 3, 24);
+}
+
 /* swiglu, add and argmax recorded into one command buffer, so the barriers
  * between dependent dispatches are exercised too: argmax reads the sum. */
 static void
@@ -588,6 +661,7 @@ test_validation (void)
   test_elementwise_step ();
   test_rmsnorm ();
   test_rope_neox ();
+  check_attention (2, 65, 4, 2, 16);
   check_matmul (PONDER_TYPE_F32, 40, 5, 2);
   check_matmul (PONDER_TYPE_F16, 40, 5, 2);
   check_matmul (PONDER_TYPE_Q8_0, 64, 5, 9);
@@ -613,6 +687,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
   g_test_add_func ("/vulkan/rope/norm", test_rope_norm);
   g_test_add_func ("/vulkan/rope/neox", test_rope_neox);
+  g_test_add_func ("/vulkan/attention", test_attention);
   g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
   g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
   g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);
