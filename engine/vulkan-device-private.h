@@ -1,0 +1,57 @@
+/* vulkan-device-private.h: the PonderVkDevice struct, shared by
+ * vulkan-device.c (device, buffers) and vulkan-dispatch.c (pipelines,
+ * descriptors, recording).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "vulkan-private.h"
+
+#define PONDER_VK_SETS_PER_POOL 256
+#define PONDER_VK_MAX_POOLS     64
+#define PONDER_VK_MAX_PIPELINES 64
+
+typedef struct
+{
+  PonderVkKernel kernel;
+  uint32_t       spec[PONDER_VK_MAX_SPEC];
+  uint32_t       n_spec;
+  VkPipeline     pipeline;
+} PonderVkPipelineEntry;
+
+struct PonderVkDevice
+{
+  PonderVulkan           *vk;
+  const PonderVkPhysical *phys;
+  VkDevice                device;
+  PonderVkDeviceFns       fn;
+  VkQueue                 queue;
+  VkPipelineCache         cache;
+  char                   *cache_path;     /* NULL: not saved */
+  VkDescriptorSetLayout   set_layout;
+  VkPipelineLayout        pipeline_layout;
+  PonderVkPipelineEntry           pipelines[PONDER_VK_MAX_PIPELINES];
+  uint32_t                n_pipelines;
+  VkShaderModule          modules[PONDER_VK_N_KERNELS];
+  VkDescriptorPool        pools[PONDER_VK_MAX_POOLS];
+  uint32_t                n_pools;        /* created */
+  uint32_t                pool_in_use;    /* index sets are taken from */
+  VkCommandPool           command_pool;
+  VkCommandBuffer         cmd;
+  VkFence                 fence;
+  bool                    recording;
+  uint32_t                n_recorded;     /* dispatches in this step */
+  bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
+};
+
+/* ponder_vk_check that also marks the device lost on VK_ERROR_DEVICE_LOST. */
+PonderStatus ponder_vk_device_check (PonderVkDevice *device,
+                                     VkResult        result,
+                                     const char     *what,
+                                     PonderError    *error);
+/* Names an object for validation messages and debuggers (VK_EXT_debug_utils). */
+void         ponder_vk_device_name  (PonderVkDevice *device,
+                                     VkObjectType    type,
+                                     uint64_t        handle,
+                                     const char     *name);

@@ -1,0 +1,393 @@
+/* vulkan-dispatch.c: pipelines, descriptor sets and step recording.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Pipelines are built lazily per (kernel, specialization constants) into
+ * the device's in-process table, through its VkPipelineCache. Every
+ * dispatch is checked before it is recorded (style.md 4.4): a malformed one
+ * is an error, never an abort.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "vulkan-device-private.h"
+
+/* Pipelines ---------------------------------------------------------------- */
+
+static PonderStatus
+get_module (PonderVkDevice *device,
+            PonderVkKernel  kernel,
+            VkShaderModule *out_module,
+            PonderError    *error)
+{
+  const PonderVkKernelInfo *info = ponder_vk_kernel_info (kernel);
+  VkShaderModuleCreateInfo create = { VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO };
+  PonderStatus status;
+
+  if (device->modules[kernel] == VK_NULL_HANDLE)
+    {
+      create.codeSize = info->spirv_bytes;
+      create.pCode = info->spirv;
+      status = ponder_vk_device_check (device, device->fn.vkCreateShaderModule (device->device, &create, NULL,
+                                                               &device->modules[kernel]),
+                      "vkCreateShaderModule", error);
+      if (status != PONDER_OK)
+        {
+          ponder_error_prefix (error, "kernel %s: ", info->name);
+          return status;
+        }
+    }
+  *out_module = device->modules[kernel];
+  return PONDER_OK;
+}
+
+/* Returns the pipeline of (kernel, spec), building it on first use. */
+static PonderStatus
+get_pipeline (PonderVkDevice  *device,
+              PonderVkKernel   kernel,
+              const uint32_t  *spec,
+              uint32_t         n_spec,
+              VkPipeline      *out_pipeline,
+              PonderError     *error)
+{
+  const PonderVkKernelInfo *info = ponder_vk_kernel_info (kernel);
+  VkSpecializationMapEntry entries[PONDER_VK_MAX_SPEC];
+  VkSpecializationInfo spec_info = { 0 };
+  VkComputePipelineCreateInfo create = { VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO };
+  PonderVkPipelineEntry *entry;
+  VkShaderModule module;
+  PonderStatus status;
+  char name[96];
+
+  for (uint32_t i = 0; i < device->n_pipelines; i++)
+    {
+      entry = &device->pipelines[i];
+      if (entry->kernel == kernel && entry->n_spec == n_spec
+          && memcmp (entry->spec, spec, n_spec * sizeof *spec) == 0)
+        {
+          *out_pipeline = entry->pipeline;
+          return PONDER_OK;
+        }
+    }
+  if (device->n_pipelines == PONDER_VK_MAX_PIPELINES)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "kernel %s: more than %d pipeline variants", info->name,
+                             PONDER_VK_MAX_PIPELINES);
+  status = get_module (device, kernel, &module, error);
+  if (status != PONDER_OK)
+    return status;
+  for (uint32_t i = 0; i < n_spec; i++)
+    {
+      entries[i].constantID = i;
+      entries[i].offset = i * sizeof (uint32_t);
+      entries[i].size = sizeof (uint32_t);
+    }
+  spec_info.mapEntryCount = n_spec;
+  spec_info.pMapEntries = entries;
+  spec_info.dataSize = n_spec * sizeof (uint32_t);
+  spec_info.pData = spec;
+  create.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  create.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  create.stage.module = module;
+  create.stage.pName = "main";
+  create.stage.pSpecializationInfo = &spec_info;
+  create.layout = device->pipeline_layout;
+  entry = &device->pipelines[device->n_pipelines];
+  status = ponder_vk_device_check (device, device->fn.vkCreateComputePipelines (device->device, device->cache, 1,
+                                                               &create, NULL, &entry->pipeline),
+                  "vkCreateComputePipelines", error);
+  if (status != PONDER_OK)
+    {
+      ponder_error_prefix (error, "kernel %s: ", info->name);
+      return status;
+    }
+  entry->kernel = kernel;
+  entry->n_spec = n_spec;
+  memcpy (entry->spec, spec, n_spec * sizeof *spec);
+  device->n_pipelines++;
+  snprintf (name, sizeof name, "%s/wg%u", info->name, n_spec > 0 ? spec[0] : 0);
+  ponder_vk_device_name (device, VK_OBJECT_TYPE_PIPELINE, (uint64_t) entry->pipeline, name);
+  *out_pipeline = entry->pipeline;
+  return PONDER_OK;
+}
+
+/* Descriptors -------------------------------------------------------------- */
+
+static PonderStatus
+add_pool (PonderVkDevice *device,
+          PonderError    *error)
+{
+  VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                PONDER_VK_SETS_PER_POOL * PONDER_VK_MAX_BINDINGS };
+  VkDescriptorPoolCreateInfo info = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO };
+
+  if (device->n_pools == PONDER_VK_MAX_POOLS)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "a step needs more than %d descriptor sets",
+                             PONDER_VK_MAX_POOLS * PONDER_VK_SETS_PER_POOL);
+  info.maxSets = PONDER_VK_SETS_PER_POOL;
+  info.poolSizeCount = 1;
+  info.pPoolSizes = &size;
+  return ponder_vk_device_check (device, device->fn.vkCreateDescriptorPool (device->device, &info, NULL,
+                                                           &device->pools[device->n_pools++]),
+                "vkCreateDescriptorPool", error);
+}
+
+/* Takes a set from the pools of this step, chaining a new pool when the
+ * current one is spent; all are reset once the step has run. */
+static PonderStatus
+take_set (PonderVkDevice  *device,
+          VkDescriptorSet *out_set,
+          PonderError     *error)
+{
+  VkDescriptorSetAllocateInfo alloc = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO };
+  PonderStatus status;
+  VkResult result;
+
+  alloc.descriptorSetCount = 1;
+  alloc.pSetLayouts = &device->set_layout;
+  for (;;)
+    {
+      if (device->pool_in_use == device->n_pools)
+        {
+          status = add_pool (device, error);
+          if (status != PONDER_OK)
+            return status;
+        }
+      alloc.descriptorPool = device->pools[device->pool_in_use];
+      result = device->fn.vkAllocateDescriptorSets (device->device, &alloc, out_set);
+      if (result != VK_ERROR_OUT_OF_POOL_MEMORY && result != VK_ERROR_FRAGMENTED_POOL)
+        return ponder_vk_device_check (device, result, "vkAllocateDescriptorSets", error);
+      device->pool_in_use++;
+    }
+}
+
+static void
+reset_pools (PonderVkDevice *device)
+{
+  for (uint32_t i = 0; i < device->n_pools; i++)
+    device->fn.vkResetDescriptorPool (device->device, device->pools[i], 0);
+  device->pool_in_use = 0;
+}
+
+/* Recording ---------------------------------------------------------------- */
+
+PonderStatus
+ponder_vk_begin (PonderVkDevice *device,
+                 PonderError    *error)
+{
+  VkCommandBufferBeginInfo begin = { VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+  PonderStatus status;
+
+  if (device->lost)
+    return ponder_error_set (error, PONDER_ERROR_DEVICE, "the Vulkan device was lost");
+  if (device->recording)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_vk_begin while already recording");
+  device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  status = ponder_vk_device_check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
+                  "vkBeginCommandBuffer", error);
+  if (status != PONDER_OK)
+    return status;
+  device->recording = true;
+  device->n_recorded = 0;
+  return PONDER_OK;
+}
+
+static PonderStatus
+check_dispatch (const PonderVkDevice      *device,
+                const PonderVkKernelInfo  *info,
+                const uint32_t            *spec,
+                uint32_t                   n_spec,
+                const uint32_t             groups[3],
+                const PonderVkBuffer     **buffers,
+                uint32_t                   n_buffers,
+                uint32_t                   push_bytes,
+                PonderError               *error)
+{
+  const VkPhysicalDeviceLimits *limits = &device->phys->props.limits;
+
+  if (!device->recording)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "kernel %s: dispatch outside ponder_vk_begin/submit", info->name);
+  if (n_spec != info->n_spec || n_spec > PONDER_VK_MAX_SPEC)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "kernel %s: %u specialization constants, the shader has %u",
+                             info->name, n_spec, info->n_spec);
+  if (n_spec > 0 && (spec[0] == 0 || (spec[0] & (spec[0] - 1)) != 0
+                     || spec[0] > limits->maxComputeWorkGroupSize[0]
+                     || spec[0] > limits->maxComputeWorkGroupInvocations))
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "kernel %s: workgroup size %u is not a power of two within %u",
+                             info->name, spec[0], limits->maxComputeWorkGroupSize[0]);
+  if (n_buffers != info->n_buffers)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "kernel %s: %u buffers, the shader binds %u", info->name,
+                             n_buffers, info->n_buffers);
+  for (uint32_t i = 0; i < n_buffers; i++)
+    if (buffers[i] == NULL || buffers[i]->buffer == VK_NULL_HANDLE)
+      return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                               "kernel %s: buffer %u is not allocated", info->name, i);
+  if (push_bytes != info->push_bytes)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "kernel %s: %u push-constant bytes, the shader declares %u",
+                             info->name, push_bytes, info->push_bytes);
+  for (int d = 0; d < 3; d++)
+    if (groups[d] == 0 || groups[d] > limits->maxComputeWorkGroupCount[d])
+      return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                               "kernel %s: %u workgroups on axis %d, the device allows 1..%u",
+                               info->name, groups[d], d, limits->maxComputeWorkGroupCount[d]);
+  return PONDER_OK;
+}
+
+static void
+write_set (PonderVkDevice        *device,
+           VkDescriptorSet        set,
+           const PonderVkBuffer **buffers,
+           uint32_t               n_buffers)
+{
+  VkDescriptorBufferInfo infos[PONDER_VK_MAX_BINDINGS];
+  VkWriteDescriptorSet writes[PONDER_VK_MAX_BINDINGS];
+
+  /* Every binding of the shared layout gets a buffer (bindings a kernel
+   * does not use repeat its first), so no descriptor is left undefined. */
+  for (uint32_t i = 0; i < PONDER_VK_MAX_BINDINGS; i++)
+    {
+      const PonderVkBuffer *b = buffers[i < n_buffers ? i : 0];
+
+      infos[i].buffer = b->buffer;
+      infos[i].offset = 0;
+      infos[i].range = VK_WHOLE_SIZE;
+      memset (&writes[i], 0, sizeof writes[i]);
+      writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+      writes[i].dstSet = set;
+      writes[i].dstBinding = i;
+      writes[i].descriptorCount = 1;
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
+  device->fn.vkUpdateDescriptorSets (device->device, PONDER_VK_MAX_BINDINGS, writes, 0, NULL);
+}
+
+static void
+record_barrier (PonderVkDevice *device)
+{
+  VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
+
+  /* Each op reads what the one before wrote; a global barrier is the
+   * simplest correct order and costs little next to the dispatches. */
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  device->fn.vkCmdPipelineBarrier (device->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier,
+                                   0, NULL, 0, NULL);
+}
+
+PonderStatus
+ponder_vk_dispatch (PonderVkDevice        *device,
+                    PonderVkKernel         kernel,
+                    const uint32_t        *spec,
+                    uint32_t               n_spec,
+                    const uint32_t         groups[3],
+                    const PonderVkBuffer **buffers,
+                    uint32_t               n_buffers,
+                    const void            *push,
+                    uint32_t               push_bytes,
+                    PonderError           *error)
+{
+  const PonderVkKernelInfo *info;
+  VkPipeline pipeline;
+  VkDescriptorSet set;
+  PonderStatus status;
+
+  if ((unsigned) kernel >= PONDER_VK_N_KERNELS)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT, "unknown kernel %d",
+                             (int) kernel);
+  info = ponder_vk_kernel_info (kernel);
+  status = check_dispatch (device, info, spec, n_spec, groups, buffers, n_buffers, push_bytes,
+                           error);
+  if (status == PONDER_OK)
+    status = get_pipeline (device, kernel, spec, n_spec, &pipeline, error);
+  if (status == PONDER_OK)
+    status = take_set (device, &set, error);
+  if (status != PONDER_OK)
+    return status;
+  write_set (device, set, buffers, n_buffers);
+  if (device->n_recorded > 0)
+    record_barrier (device);
+  device->fn.vkCmdBindPipeline (device->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+  device->fn.vkCmdBindDescriptorSets (device->cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                      device->pipeline_layout, 0, 1, &set, 0, NULL);
+  if (push_bytes > 0)
+    device->fn.vkCmdPushConstants (device->cmd, device->pipeline_layout,
+                                   VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+  device->fn.vkCmdDispatch (device->cmd, groups[0], groups[1], groups[2]);
+  device->n_recorded++;
+  return PONDER_OK;
+}
+
+PonderStatus
+ponder_vk_submit (PonderVkDevice *device,
+                  PonderError    *error)
+{
+  VkSubmitInfo submit = { VK_STRUCTURE_TYPE_SUBMIT_INFO };
+  VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
+  PonderStatus status;
+
+  if (!device->recording)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_vk_submit without ponder_vk_begin");
+  device->recording = false;
+  /* Make the last writes visible to the host's reads of mapped memory. */
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  device->fn.vkCmdPipelineBarrier (device->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                   | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                   VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+  status = ponder_vk_device_check (device, device->fn.vkEndCommandBuffer (device->cmd), "vkEndCommandBuffer",
+                  error);
+  if (status == PONDER_OK)
+    status = ponder_vk_device_check (device, device->fn.vkResetFences (device->device, 1, &device->fence),
+                    "vkResetFences", error);
+  if (status == PONDER_OK)
+    {
+      submit.commandBufferCount = 1;
+      submit.pCommandBuffers = &device->cmd;
+      status = ponder_vk_device_check (device, device->fn.vkQueueSubmit (device->queue, 1, &submit,
+                                                        device->fence),
+                      "vkQueueSubmit", error);
+    }
+  if (status == PONDER_OK)
+    status = ponder_vk_device_check (device, device->fn.vkWaitForFences (device->device, 1, &device->fence,
+                                                        VK_TRUE, UINT64_MAX),
+                    "vkWaitForFences", error);
+  reset_pools (device);
+  return status;
+}
+
+PonderStatus
+ponder_vk_grid (const PonderVkDevice *device,
+                uint64_t              n_groups,
+                uint32_t              groups[3],
+                PonderError          *error)
+{
+  const uint32_t *max = device->phys->props.limits.maxComputeWorkGroupCount;
+  uint64_t x = n_groups < max[0] ? n_groups : max[0];
+  uint64_t y;
+
+  if (x == 0)
+    x = 1;
+  y = (n_groups + x - 1) / x;
+  if (y == 0)
+    y = 1;
+  if (y > max[1])
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "%llu workgroups exceed the device's %u x %u grid",
+                             (unsigned long long) n_groups, max[0], max[1]);
+  groups[0] = (uint32_t) x;
+  groups[1] = (uint32_t) y;
+  groups[2] = 1;
+  return PONDER_OK;
+}
