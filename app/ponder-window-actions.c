@@ -288,6 +288,120 @@ open_model_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+static void
+delete_conversation_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  gint64 conversation_id = g_variant_get_int64 (parameter);
+  g_autoptr(GError) error = NULL;
+  AdwToast *toast;
+
+  if (conversation_id == self->conversation_id && _ponder_window_is_busy (self))
+    {
+      _ponder_window_toast (self, _("Stop the answer before deleting this conversation"));
+      return;
+    }
+  if (!ponder_history_delete_conversation (self->history, conversation_id, &error))
+    {
+      _ponder_window_report_error (self, _("Could not delete the conversation"), error);
+      return;
+    }
+  if (conversation_id == self->conversation_id)
+    ponder_window_open_conversation (self, 0);
+  _ponder_window_refresh_sidebar (self);
+
+  /* Deletes are soft in the store until a purge, so undo is cheap. */
+  toast = adw_toast_new (_("Conversation deleted"));
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undelete-conversation");
+  adw_toast_set_action_target_value (toast, g_variant_new_int64 (conversation_id));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+undelete_conversation_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!ponder_history_undelete_conversation (self->history, g_variant_get_int64 (parameter),
+                                             &error))
+    _ponder_window_report_error (self, _("Could not restore the conversation"), error);
+  _ponder_window_refresh_sidebar (self);
+}
+
+static void
+rename_conversation_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = NULL;
+  gint64 conversation_id;
+
+  g_variant_get (parameter, "(xs)", &conversation_id, &title);
+  g_strstrip (title);
+  if (title[0] == '\0')
+    return;
+  if (!ponder_history_rename_conversation (self->history, conversation_id, title, &error))
+    _ponder_window_report_error (self, _("Could not rename the conversation"), error);
+  _ponder_window_refresh_sidebar (self);
+  _ponder_window_rebuild_transcript (self);
+}
+
+static void
+on_rename_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    PonderWindow     *self)
+{
+  GtkWidget *entry = adw_message_dialog_get_extra_child (dialog);
+  gint64 *conversation_id = g_object_get_data (G_OBJECT (dialog), "conversation-id");
+
+  if (g_strcmp0 (response, "rename") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.rename-conversation", "(xs)",
+                                *conversation_id,
+                                gtk_editable_get_text (GTK_EDITABLE (entry)));
+}
+
+static void
+rename_conversation_dialog_action (GtkWidget  *widget,
+                                   const char *action_name,
+                                   GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  gint64 conversation_id = g_variant_get_int64 (parameter);
+  g_autoptr(PonderHistoryConversation) conversation = NULL;
+  GtkWidget *dialog;
+  GtkWidget *entry;
+
+  conversation = ponder_history_get_conversation (self->history, conversation_id, NULL);
+  if (conversation == NULL)
+    return;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Rename Conversation"), NULL);
+  entry = gtk_entry_new ();
+  gtk_editable_set_text (GTK_EDITABLE (entry), conversation->title);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "rename", _("_Rename"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "conversation-id",
+                          g_memdup2 (&conversation_id, sizeof conversation_id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_rename_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 void
 _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
 {
@@ -306,4 +420,12 @@ _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
                                    set_reasoning_expanded_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x",
+                                   delete_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.undelete-conversation", "x",
+                                   undelete_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.rename-conversation", "(xs)",
+                                   rename_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.rename-conversation-dialog", "x",
+                                   rename_conversation_dialog_action);
 }

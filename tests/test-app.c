@@ -365,6 +365,25 @@ test_chat_flow (void)
     }
   }
 
+  /* Rename, delete and undo from the sidebar's row actions. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.rename-conversation",
+                                             "(xs)", conversation_id, "Renamed <chat> & co"));
+  {
+    g_autoptr(PonderHistoryConversation) c = ponder_history_get_conversation (history2,
+                                                                              conversation_id,
+                                                                              &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (c->title, ==, "Renamed <chat> & co");
+  }
+  g_assert_cmpuint (n_children (list), ==, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.delete-conversation",
+                                             "x", conversation_id));
+  g_assert_cmpuint (n_children (list), ==, 1);
+  screenshot (GTK_WIDGET (window), "11-deleted-undo-toast");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undelete-conversation",
+                                             "x", conversation_id));
+  g_assert_cmpuint (n_children (list), ==, 2);
+
   /* 8. A narrow window folds the sidebar away. */
   gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "");
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 700);
