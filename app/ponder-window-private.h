@@ -30,6 +30,7 @@ struct _PonderWindow
   GtkRevealer           *edit_revealer;
   GtkTextView           *composer;
   GtkWidget             *composer_box;
+  GtkWidget             *composer_placeholder;
   GtkWidget             *send_button;
   GtkWidget             *stop_button;
 

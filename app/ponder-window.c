@@ -657,6 +657,14 @@ on_model_loaded (GObject      *object,
   gtk_widget_grab_focus (GTK_WIDGET (self->composer));
 }
 
+static void
+on_composer_changed (PonderWindow  *self,
+                     GtkTextBuffer *buffer)
+{
+  gtk_widget_set_visible (self->composer_placeholder,
+                          gtk_text_buffer_get_char_count (buffer) == 0);
+}
+
 /* ---- GObject ------------------------------------------------------------- */
 
 static void
@@ -719,6 +727,7 @@ ponder_window_class_init (PonderWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, edit_revealer);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer_box);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, composer_placeholder);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, send_button);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, stop_button);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
@@ -751,6 +760,10 @@ ponder_window_init (PonderWindow *self)
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_KP_Enter, 0),
                                                           gtk_named_action_new ("win.send")));
   gtk_widget_add_controller (GTK_WIDGET (self->composer), shortcuts);
+
+  /* GtkTextView has no placeholder in GTK 4.8: an overlaid label. */
+  g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
+                           G_CALLBACK (on_composer_changed), self, G_CONNECT_SWAPPED);
 
   adj = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adj, "notify::upper", G_CALLBACK (on_upper_changed), self,

@@ -251,6 +251,18 @@ test_chat_flow (void)
   g_assert_true (wait_for (model_loaded, window, WAIT_MS));
   screenshot (GTK_WIDGET (window), "02-model-loaded");
 
+  /* The shortcuts window comes from the resources (gtk/help-overlay.ui). */
+  {
+    GtkWindow *help;
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+    help = GTK_WINDOW (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+    g_assert_nonnull (help);
+    screenshot (GTK_WIDGET (help), "02b-shortcuts");
+    gtk_window_close (help);
+    settle (100);
+  }
+
   /* 3. Send a message; the answer streams into a reasoning card. */
   send (window, "What do you always say?");
   conversation_id = ponder_window_get_conversation_id (window);
@@ -300,6 +312,14 @@ test_chat_flow (void)
   g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 4);
   check_stored_answer (history, ponder_message_row_get_message_id (row_at (window, 3)));
 
+  /* Stop right away: the window comes back idle with the answer kept,
+   * whether the cancel or the end of the script came first. */
+  ponder_window_set_composer_text (window, "Stop me");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  g_assert_true (wait_for (idle_window, window, WAIT_MS));
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 6);
+
   /* 6. Restart: a new store on the same file and a new window find it all. */
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
@@ -314,7 +334,7 @@ test_chat_flow (void)
   first = gtk_widget_get_first_child (list);
   g_signal_emit_by_name (list, "row-activated", first);
   g_assert_cmpint (ponder_window_get_conversation_id (window), ==, conversation_id);
-  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 4);
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 6);
   g_assert_cmpstr (ponder_message_row_get_branch_label (row_at (window, 0)), ==, "2/2");
   g_assert_cmpstr (ponder_message_row_get_answer_text (row_at (window, 3)), ==, expected_answer);
   screenshot (GTK_WIDGET (window), "07-restored");
