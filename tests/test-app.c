@@ -520,6 +520,42 @@ test_markdown (void)
   g_object_unref (big);
 }
 
+/* Manual check with a slow model (PONDER_STREAM_MODEL): screenshots while
+ * the answer streams, then Stop. Skipped in CI. */
+static void
+test_streaming_model (void)
+{
+  const char *model_path = g_getenv ("PONDER_STREAM_MODEL");
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  PonderWindow *window;
+
+  if (model_path == NULL)
+    {
+      g_test_skip ("PONDER_STREAM_MODEL is not set");
+      return;
+    }
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  window = new_window (app, ponder_application_get_history (app));
+  ponder_window_load_model (window, model_path);
+  g_assert_true (wait_for (model_loaded, window, WAIT_MS));
+  ponder_window_set_composer_text (window, "Why is the sky blue?");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+  settle (4000);
+  g_assert_true (ponder_window_get_busy (window));
+  screenshot (GTK_WIDGET (window), "20-streaming");
+  ponder_message_row_set_expanded (row_at (window, 1), TRUE);
+  settle (3000);
+  screenshot (GTK_WIDGET (window), "21-streaming-expanded");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  g_assert_true (wait_for (idle_window, window, WAIT_MS));
+  screenshot (GTK_WIDGET (window), "22-stopped");
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+}
+
 static void
 test_thought_for (void)
 {
@@ -567,6 +603,7 @@ main (int   argc,
   g_test_add_func ("/ponder/app/thinking-row", test_thinking_row);
   g_test_add_func ("/ponder/app/markdown", test_markdown);
   g_test_add_func ("/ponder/app/chat-flow", test_chat_flow);
+  g_test_add_func ("/ponder/app/streaming-model", test_streaming_model);
 
   return g_test_run ();
 }
