@@ -18,26 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend-cpu-private.h"
 #include "error.h"
 #include "quant.h"
 #include "threadpool.h"
 
-typedef struct
-{
-  PonderBackend     base;
-  PonderThreadpool *pool;
-  uint8_t          *prepared;       /* (prepared_bytes) kernel input rows */
-  size_t            prepared_bytes;
-  float            *rope_cs;        /* (max_tokens, n_rot / 2, 2) cos and sin */
-  const PonderRope *rope_cs_rope;   /* what rope_cs holds: these parameters, */
-  uint32_t          rope_cs_pos0;   /* at these positions */
-  uint32_t          rope_cs_n;
-  uint32_t          max_tokens;
-  bool              have_avx2;      /* AVX2 and FMA, for attention */
-  size_t            max_n_in;
-  void            **allocations;    /* (n_allocations) activation buffers */
-  size_t            n_allocations;
-} CpuBackend;
 
 /* ---- Matrix product ---------------------------------------------------- */
 
@@ -627,6 +612,7 @@ cpu_free (PonderBackend *be)
   for (size_t i = 0; i < cpu->n_allocations; i++)
     free (cpu->allocations[i]);
   free (cpu->allocations);
+  ponder_cpu_moe_free (cpu);
   free (cpu->prepared);
   free (cpu->rope_cs);
   free (cpu);
@@ -657,6 +643,8 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->base.attention = cpu_attention;
   cpu->base.swiglu = cpu_swiglu;
   cpu->base.add = cpu_add;
+  cpu->base.matmul_slices = ponder_cpu_matmul_slices;
+  cpu->base.moe = ponder_cpu_moe;
   cpu->pool = pool;
   cpu->max_n_in = max_n_in;
   /* The widest input format is F32 (4 bytes per element); block formats

@@ -97,6 +97,21 @@ struct PonderBackend
 
   /* x (n) += y. */
   void   (*add)      (PonderBackend *be, float *x, const float *y, size_t n);
+
+  /* ---- deepseek2 (NULL in backends that cannot run it) ---- */
+
+  /* Per-slice products of a 3-D weight (w: one slice's n_in, n_out; slice s
+   * at w->data + s * n_out * row_bytes): y (n_tokens, n_slices, n_out) row
+   * (t, s) = matrix s times x (n_tokens, n_slices, n_in) row (t, s). */
+  void   (*matmul_slices) (PonderBackend *be, const PonderWeight *w, uint32_t n_slices,
+                           const float *x, uint32_t n_tokens, float *y);
+
+  /* Routed experts plus the shared expert of one MoE layer: out (n_tokens,
+   * n_embd) = sum_k weights[t, k] Expert_ids[t, k] (x_t) + Shared (x_t), each
+   * expert a SwiGLU FFN. ids, weights: (n_tokens, n_used). */
+  void   (*moe)      (PonderBackend *be, const PonderLayer *l, const float *x,
+                      uint32_t n_tokens, uint32_t n_used, const int32_t *ids,
+                      const float *weights, float *out);
 };
 
 typedef struct PonderThreadpool PonderThreadpool;

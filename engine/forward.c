@@ -119,6 +119,13 @@ ponder_forward_init (PonderForward            *fw,
     }
   for (uint32_t il = 0; il < hp->n_layers; il++)
     fw->layer_backend[il] = backend;
+  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+    {
+      status = ponder_forward_deepseek2_init (fw, error);
+      if (status != PONDER_OK)
+        ponder_forward_clear (fw);
+      return status;
+    }
   return PONDER_OK;
 }
 
@@ -127,6 +134,7 @@ ponder_forward_clear (PonderForward *fw)
 {
   /* The activation buffers belong to the backend. */
   ponder_rope_clear (&fw->rope);
+  ponder_forward_deepseek2_clear (fw);
   free (fw->layer_backend);
   memset (fw, 0, sizeof *fw);
 }
@@ -213,6 +221,11 @@ ponder_forward_run (PonderForward     *fw,
       if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
         return false;
       /* h = x + Attn (RMSNorm_attn (x)); x' = h + FFN (RMSNorm_ffn (h)) */
+      if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+        {
+          ponder_forward_deepseek2_layer (fw, fw->layer_backend[il], il, cache, n_tokens, pos0);
+          continue;
+        }
       attention_block (fw, fw->layer_backend[il], &w->layers[il], cache, &cache->layers[il],
                        n_tokens, pos0);
       ffn_block (fw, fw->layer_backend[il], &w->layers[il], n_tokens);

@@ -35,7 +35,30 @@ typedef struct
   float                    *proj;           /* (max_tokens, n_embd) attn / ffn output */
   float                    *gate;           /* (max_tokens, n_ff) */
   float                    *up;             /* (max_tokens, n_ff) */
+  /* deepseek2 only (forward-deepseek2.c), else NULL */
+  float                    *cq;             /* (max_tokens, q_lora) query latent */
+  float                    *kva;            /* (max_tokens, kv_lora + qk_rope) */
+  float                    *qn;             /* (max_tokens, n_head, qk_nope) */
+  float                    *qa;             /* (max_tokens, n_head, kv_lora) */
+  float                    *qmla;           /* (max_tokens, n_head, kv_lora + qk_rope) */
+  float                    *olat;           /* (max_tokens, n_head, kv_lora) */
+  float                    *router;         /* (max_tokens, n_expert) */
+  int32_t                  *moe_ids;        /* (max_tokens, n_expert_used) */
+  float                    *moe_w;          /* (max_tokens, n_expert_used) */
+  float                    *route_tmp;      /* (3 n_expert + n_expert_groups) */
 } PonderForward;
+
+/* forward-deepseek2.c */
+PonderStatus ponder_forward_deepseek2_init  (PonderForward *fw, PonderError *error);
+void         ponder_forward_deepseek2_clear (PonderForward *fw);
+void         ponder_forward_deepseek2_layer (PonderForward *fw, PonderBackend *be,
+                                             uint32_t il, PonderKvCache *cache,
+                                             uint32_t n, uint32_t pos0);
+/* Routing of one token (spec 4.3): ids and weights (n_used) from the router
+ * logits (n_expert); tmp holds 3 n_expert + n_groups floats. */
+void         ponder_deepseek2_route (const PonderHparams *hp, const float *logits,
+                                     const float *bias, float *tmp, int32_t *ids,
+                                     float *weights);
 
 /* All layers on backend (borrowed; it must outlive the forward). */
 PonderStatus ponder_forward_init  (PonderForward            *fw,

@@ -421,15 +421,15 @@ ponder_model_bind (const PonderGgufFile *file,
   snprintf (arch_buf, sizeof arch_buf, "%.*s", (int) (arch.len < 48 ? arch.len : 48), arch.data);
   if (entry == NULL)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "unsupported architecture \"%s\" (supported: qwen2, llama, qwen3)",
+                             "unsupported architecture \"%s\" (supported: qwen2, llama, qwen3, deepseek2)",
                              arch_buf);
-  if (entry->arch == PONDER_ARCH_DEEPSEEK2)
-    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "architecture \"deepseek2\" (DeepSeek-V3/R1 MoE) is not "
-                             "supported yet");
   status = read_hparams (file, entry, &out_weights->hp, error);
+  if (status == PONDER_OK && entry->arch == PONDER_ARCH_DEEPSEEK2)
+    status = ponder_model_deepseek2_hparams (file, &out_weights->hp, error);
   if (status == PONDER_OK)
-    status = bind_all (file, out_weights, error);
+    status = entry->arch == PONDER_ARCH_DEEPSEEK2
+             ? ponder_model_deepseek2_bind (file, out_weights, error)
+             : bind_all (file, out_weights, error);
   if (status != PONDER_OK)
     ponder_model_weights_clear (out_weights);
   return status;
@@ -438,6 +438,9 @@ ponder_model_bind (const PonderGgufFile *file,
 void
 ponder_model_weights_clear (PonderModelWeights *weights)
 {
+  for (size_t i = 0; i < weights->n_owned; i++)
+    free (weights->owned[i]);
+  free (weights->owned);
   free (weights->layers);
   memset (weights, 0, sizeof *weights);
 }
@@ -492,11 +495,23 @@ ponder_model_guess_file_type (const PonderGgufFile *file,
   return ponder_type_name (best, buf, buf_size);
 }
 
-uint64_t
-ponder_model_bytes_per_token (const PonderGgufFile     *file,
-                              const PonderModelWeights *weights)
+/* A routed expert tensor: 3-D with one slice per expert. */
+static bool
+is_routed_expert (const PonderGgufTensor *t)
 {
-  uint64_t total = 0;
+  const char *dot = strrchr (t->name, '.');
+  size_t n = dot != NULL ? (size_t) (dot - t->name) : strlen (t->name);
+
+  return t->n_dims == 3 && n >= 5 && strncmp (t->name + n - 5, "_exps", 5) == 0;
+}
+
+uint64_t
+ponder_model_bytes_per_token_split (const PonderGgufFile     *file,
+                                    const PonderModelWeights *weights,
+                                    uint64_t                 *out_routed)
+{
+  const PonderHparams *hp = &weights->hp;
+  uint64_t total = 0, routed = 0;
 
   for (size_t i = 0; i < ponder_gguf_n_tensors (file); i++)
     {
@@ -505,7 +520,99 @@ ponder_model_bytes_per_token (const PonderGgufFile     *file,
        * read whole (as the output projection). */
       if (strcmp (t->name, "token_embd.weight") == 0 && !weights->tied_output)
         continue;
+      /* A token reads n_expert_used of the n_expert slices of a routed
+       * expert tensor (benchmarks.md: only the used share). */
+      if (is_routed_expert (t) && hp->n_expert > 0)
+        {
+          uint64_t share = t->n_bytes / hp->n_expert * hp->n_expert_used;
+          routed += share;
+          total += share;
+          continue;
+        }
       total += t->n_bytes;
     }
+  if (out_routed != NULL)
+    *out_routed = routed;
   return total;
+}
+
+uint64_t
+ponder_model_bytes_per_token (const PonderGgufFile     *file,
+                              const PonderModelWeights *weights)
+{
+  return ponder_model_bytes_per_token_split (file, weights, NULL);
+}
+
+void
+ponder_model_kv_rows (const PonderHparams *hp,
+                      uint32_t            *k_row,
+                      uint32_t            *v_row)
+{
+  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+    {
+      /* spec 4.4: only [c_kv (kv_lora) | k_pe (qk_rope)] per token; the
+       * values are the c_kv prefix of the same row. */
+      *k_row = hp->kv_lora_rank + hp->qk_rope;
+      *v_row = 0;
+      return;
+    }
+  *k_row = hp->n_head_kv * hp->head_dim_k;
+  *v_row = hp->n_head_kv * hp->head_dim_v;
+}
+
+size_t
+ponder_model_max_n_in (const PonderHparams *hp)
+{
+  size_t m = hp->n_embd;
+
+  if (hp->n_ff > m)
+    m = hp->n_ff;
+  if ((size_t) hp->n_head * hp->head_dim_v > m)
+    m = (size_t) hp->n_head * hp->head_dim_v;
+  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+    {
+      /* per-head products take every head's input in one prepared batch */
+      size_t per_head = (size_t) hp->n_head * (hp->kv_lora_rank > hp->qk_nope
+                                               ? hp->kv_lora_rank : hp->qk_nope);
+      size_t shared = (size_t) hp->n_ff_expert * (hp->n_expert_shared ? hp->n_expert_shared : 1);
+
+      if (per_head > m)
+        m = per_head;
+      if (shared > m)
+        m = shared;
+      if (hp->q_lora_rank > m)
+        m = hp->q_lora_rank;
+    }
+  return m;
+}
+
+/* ---- Shared with model-deepseek2.c ---------------------------------------- */
+
+PonderStatus
+ponder_model_read_u32 (const PonderGgufFile *file, const char *arch, const char *suffix,
+                       bool required, uint32_t fallback, uint32_t *out, PonderError *error)
+{
+  return read_u32 (file, arch, suffix, required, fallback, out, error);
+}
+
+PonderStatus
+ponder_model_read_f32 (const PonderGgufFile *file, const char *arch, const char *suffix,
+                       bool required, float fallback, float *out, PonderError *error)
+{
+  return read_f32 (file, arch, suffix, required, fallback, out, error);
+}
+
+PonderStatus
+ponder_model_bind_weight (const PonderGgufFile *file, const char *name, uint64_t n_in,
+                          uint64_t n_out, bool need_kernel, PonderWeight *w,
+                          PonderError *error)
+{
+  return bind_weight (file, name, n_in, n_out, need_kernel, w, error);
+}
+
+PonderStatus
+ponder_model_bind_vector (const PonderGgufFile *file, const char *name, uint64_t n,
+                          const float **out, PonderError *error)
+{
+  return bind_vector (file, name, n, out, error);
 }

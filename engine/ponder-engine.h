@@ -92,6 +92,11 @@ typedef struct
   uint32_t    n_vocab;
   uint32_t    n_ctx_train;
   uint64_t    kv_bytes_per_token; /* KV cache bytes per context position */
+  /* Mixture of experts (0 for dense models). bytes_per_token includes the
+   * routed share; always-on bytes = bytes_per_token - routed_bytes_per_token. */
+  uint64_t    routed_bytes_per_token; /* the n_expert_used of n_expert routed experts */
+  uint32_t    n_expert;
+  uint32_t    n_expert_used;
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */

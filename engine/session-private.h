@@ -32,6 +32,7 @@ struct PonderModel
   uint64_t            n_params;
   uint64_t            weight_bytes;
   uint64_t            bytes_per_token;
+  uint64_t            routed_bytes_per_token;
   /* Special tokens resolved by their text (spec 5.4); -1 when absent. */
   int32_t             id_bos;
   int32_t             id_eos;

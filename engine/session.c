@@ -117,7 +117,8 @@ describe_model (PonderModel *model,
       model->n_params += t->n_elements;
       model->weight_bytes += t->n_bytes;
     }
-  model->bytes_per_token = ponder_model_bytes_per_token (model->file, &model->weights);
+  model->bytes_per_token = ponder_model_bytes_per_token_split (model->file, &model->weights,
+                                                               &model->routed_bytes_per_token);
   model->file_type = ponder_model_guess_file_type (model->file, model->file_type_buf,
                                                    sizeof model->file_type_buf);
   if (ponder_gguf_get_string (model->file, "general.name", &name) && name.len > 0)
@@ -207,6 +208,7 @@ ponder_model_get_info (const PonderModel *model,
                        PonderModelInfo   *out_info)
 {
   const PonderHparams *hp = &model->weights.hp;
+  uint32_t k_row, v_row;
 
   memset (out_info, 0, sizeof *out_info);
   out_info->architecture = hp->arch_name;
@@ -225,9 +227,11 @@ ponder_model_get_info (const PonderModel *model,
   out_info->n_ff = hp->n_ff;
   out_info->n_vocab = hp->n_vocab;
   out_info->n_ctx_train = hp->n_ctx_train;
-  out_info->kv_bytes_per_token =
-    ponder_kv_cache_bytes_per_token (hp->n_layers, hp->n_head_kv * hp->head_dim_k,
-                                     hp->n_head_kv * hp->head_dim_v);
+  ponder_model_kv_rows (hp, &k_row, &v_row);
+  out_info->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (hp->n_layers, k_row, v_row);
+  out_info->routed_bytes_per_token = model->routed_bytes_per_token;
+  out_info->n_expert = hp->n_expert;
+  out_info->n_expert_used = hp->n_expert_used;
 }
 
 size_t
@@ -356,6 +360,7 @@ ponder_session_new (PonderModel               *model,
   PonderSession *session;
   PonderStatus status;
   size_t max_n_in;
+  uint32_t k_row, v_row;
   int n_threads;
 
   if (out_session != NULL)
@@ -376,11 +381,8 @@ ponder_session_new (PonderModel               *model,
   session->n_ctx = params->n_ctx;
   if (session->n_ctx == 0)
     session->n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192;
-  max_n_in = hp->n_embd;
-  if (hp->n_ff > max_n_in)
-    max_n_in = hp->n_ff;
-  if ((size_t) hp->n_head * hp->head_dim_v > max_n_in)
-    max_n_in = (size_t) hp->n_head * hp->head_dim_v;
+  max_n_in = ponder_model_max_n_in (hp);
+  ponder_model_kv_rows (hp, &k_row, &v_row);
 
   status = ponder_threadpool_new (n_threads, &session->pool, error);
   if (status == PONDER_OK)
@@ -390,9 +392,8 @@ ponder_session_new (PonderModel               *model,
     status = ponder_forward_init (&session->fw, &model->weights, session->backend,
                                   PONDER_BATCH_TOKENS, error);
   if (status == PONDER_OK)
-    status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx,
-                                   hp->n_head_kv * hp->head_dim_k,
-                                   hp->n_head_kv * hp->head_dim_v, error);
+    status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx, k_row,
+                                   v_row, error);
   if (status == PONDER_OK)
     {
       session->logits = calloc (hp->n_vocab, sizeof (float));

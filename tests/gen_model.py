@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # gen_model.py: GGUF test models with random weights and the exact tensor
 # names, shapes, types and metadata of the real dense architectures
-# (engine-spec.md section 3: qwen2, llama, qwen3; tied or untied output).
+# (engine-spec.md section 3: qwen2, llama, qwen3; tied or untied output;
+# deepseek2 MoE with MLA in both weight layouts, DS2_PRESETS).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -74,18 +75,50 @@ PRESETS = {
 }
 TINY_QWEN3 = {'tiny': dict(head_dim=32), 'tiny256': dict(head_dim=128)}
 
+# deepseek2 (engine-spec 3.6, 4). The tiny presets keep every MoE feature in
+# play: a leading dense layer, several expert groups of which some are kept,
+# sigmoid scores with a selection bias, normalised and scaled weights, YaRN
+# with a small original context so that the blend matters at test positions.
+# 'layout' is 'mla' (attn_k_b / attn_v_b) or 'legacy' (attn_kv_b).
+_DS2_TINY = dict(arch='deepseek2', n_embd=64, n_layer=3, n_head=4, n_ff=96, q_lora=32,
+                 kv_lora=32, qk_nope=16, qk_rope=8, v_head=16, n_expert=8, n_expert_used=3,
+                 n_expert_shared=1, n_ff_exp=32, n_group=4, n_group_used=2, gating=2,
+                 exp_bias=True, w_scale=2.5, w_norm=True, n_dense=1, layout='mla')
+DS2_PRESETS = {
+    'tiny': dict(_DS2_TINY),
+    'tiny-legacy': dict(_DS2_TINY, layout='legacy'),
+    'tiny-noqlora': dict(_DS2_TINY, q_lora=0, layout='legacy', n_group=2, n_group_used=1),
+    'tiny-noqlora-mla': dict(_DS2_TINY, q_lora=0),
+    # V2-style: softmax scores, no bias, no groups, no weight normalisation
+    'tiny-softmax': dict(_DS2_TINY, gating=1, exp_bias=False, n_group=0, n_group_used=0,
+                         w_norm=False, w_scale=1.0, layout='legacy'),
+    # rows of 256 where the real model has them, so K-quants are really used
+    'tiny256': dict(_DS2_TINY, n_embd=256, n_ff=512, q_lora=256, kv_lora=256, qk_nope=32,
+                    qk_rope=16, v_head=32, n_ff_exp=256, n_expert=16, n_expert_used=4,
+                    n_group=4, n_group_used=2),
+    'deepseek2-small': dict(arch='deepseek2', n_embd=1024, n_layer=6, n_head=16, n_ff=2816,
+                            q_lora=384, kv_lora=128, qk_nope=64, qk_rope=32, v_head=64,
+                            n_expert=64, n_expert_used=6, n_expert_shared=1, n_ff_exp=256,
+                            n_group=8, n_group_used=4, gating=2, exp_bias=True, w_scale=2.5,
+                            w_norm=True, n_dense=1, layout='mla', n_vocab=32000,
+                            ctx=163840, yarn=dict(factor=40.0, orig=4096, log_mul=0.1)),
+}
+
 ARCH_DEFAULTS = {
     'qwen2': dict(rope_base=1e4, eps=1e-6, ctx=4096),
     'llama': dict(rope_base=5e5, eps=1e-5, ctx=4096),
     'qwen3': dict(rope_base=1e6, eps=1e-6, ctx=131072,
                   yarn=dict(factor=4.0, orig=32768)),
+    'deepseek2': dict(rope_base=1e4, eps=1e-6, ctx=4096,
+                      yarn=dict(factor=40.0, orig=64, log_mul=0.1)),
 }
 
 VOCAB_FILE = {'qwen2': 'vocab-deepseek-r1-qwen.gguf', 'qwen3': 'vocab-deepseek-r1-qwen.gguf',
-              'llama': 'vocab-llama3.gguf'}
+              'llama': 'vocab-llama3.gguf', 'deepseek2': 'vocab-deepseek-v3.gguf'}
 TEMPLATE_FILE = {'qwen2': 'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja',
                  'qwen3': 'deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja',
-                 'llama': 'deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja'}
+                 'llama': 'deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja',
+                 'deepseek2': 'llama-cpp-deepseek-r1.jinja'}
 
 BOS = '<｜begin▁of▁sentence｜>'
 EOS = '<｜end▁of▁sentence｜>'
@@ -98,7 +131,7 @@ EOT = '<|EOT|>'
 
 def make_config(arch='qwen2', preset='tiny', tied=None):
     """The hyper-parameters of a preset as a dict."""
-    p = dict(PRESETS[preset])
+    p = dict(DS2_PRESETS[preset] if arch == 'deepseek2' else PRESETS[preset])
     if p.get('arch', arch) != arch:
         raise ValueError('preset %s is %s, not %s' % (preset, p['arch'], arch))
     cfg = dict(ARCH_DEFAULTS[arch])
@@ -132,15 +165,20 @@ def _fit_type(t, row_len):
 
 def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
     """The ggml type a llama.cpp-made file of type wtype gives tensor name."""
-    if n_dims == 1:
+    if n_dims == 1 or name.endswith('ffn_gate_inp.weight'):
         return 'F32'
     if wtype in PURE_TYPES:
         return _fit_type(wtype, row_len)
     if wtype != 'Q4_K_M':
         raise ValueError('unknown weight type %s' % wtype)
     t = 'Q4_K'
+    if name.endswith('ffn_gate_inp.weight'):
+        return 'F32'  # routers stay F32 in llama.cpp's files (spec 3.6)
     if name == 'output.weight' or (tied and name == 'token_embd.weight'):
         t = 'Q6_K'
+    elif '.ffn_down_' in name:
+        if _use_more_bits(layer, n_layer):
+            t = 'Q6_K'
     elif name.endswith('attn_v.weight') or name.endswith('ffn_down.weight'):
         if _use_more_bits(layer, n_layer):
             t = 'Q6_K'
@@ -149,8 +187,60 @@ def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
 
 # ---- tensors -----------------------------------------------------------------
 
+def deepseek2_specs(cfg):
+    """deepseek2 tensors (spec 3.6); 3-D expert tensors are numpy shape
+    (n_expert, rows, row_len), i.e. GGUF [row_len, rows, n_expert]."""
+    E, V, H = cfg['n_embd'], cfg['n_vocab'], cfg['n_head']
+    ql, kl, nope, rope, dv = (cfg['q_lora'], cfg['kv_lora'], cfg['qk_nope'], cfg['qk_rope'],
+                              cfg['v_head'])
+    dk = nope + rope
+    X, FX = cfg['n_expert'], cfg['n_ff_exp']
+    FS = FX * cfg['n_expert_shared']
+    specs = [('token_embd.weight', (V, E), 1.0, -1)]
+    for il in range(cfg['n_layer']):
+        p = 'blk.%d.' % il
+        specs.append((p + 'attn_norm.weight', (E,), 'norm', il))
+        if ql:
+            specs.append((p + 'attn_q_a.weight', (ql, E), 1 / math.sqrt(E), il))
+            specs.append((p + 'attn_q_a_norm.weight', (ql,), 'norm', il))
+            specs.append((p + 'attn_q_b.weight', (H * dk, ql), 1 / math.sqrt(ql), il))
+        else:
+            specs.append((p + 'attn_q.weight', (H * dk, E), 1 / math.sqrt(E), il))
+        specs.append((p + 'attn_kv_a_mqa.weight', (kl + rope, E), 1 / math.sqrt(E), il))
+        specs.append((p + 'attn_kv_a_norm.weight', (kl,), 'norm', il))
+        if cfg['layout'] == 'mla':
+            specs.append((p + 'attn_k_b.weight', (H, kl, nope), 1 / math.sqrt(kl), il))
+            specs.append((p + 'attn_v_b.weight', (H, dv, kl), 1 / math.sqrt(kl), il))
+        else:
+            specs.append((p + 'attn_kv_b.weight', (H * (nope + dv), kl), 1 / math.sqrt(kl), il))
+        specs.append((p + 'attn_output.weight', (E, H * dv), 0.5 / math.sqrt(H * dv), il))
+        specs.append((p + 'ffn_norm.weight', (E,), 'norm', il))
+        if il < cfg['n_dense']:
+            F = cfg['n_ff']
+            specs.append((p + 'ffn_gate.weight', (F, E), 1 / math.sqrt(E), il))
+            specs.append((p + 'ffn_up.weight', (F, E), 1 / math.sqrt(E), il))
+            specs.append((p + 'ffn_down.weight', (E, F), 0.5 / math.sqrt(F), il))
+            continue
+        # a wide router spread so that the routing decisions are clear-cut
+        specs.append((p + 'ffn_gate_inp.weight', (X, E), 2.0 / math.sqrt(E), il))
+        if cfg['exp_bias']:
+            specs.append((p + 'exp_probs_b.bias', (X,), 0.3, il))
+        specs.append((p + 'ffn_gate_exps.weight', (X, FX, E), 1 / math.sqrt(E), il))
+        specs.append((p + 'ffn_up_exps.weight', (X, FX, E), 1 / math.sqrt(E), il))
+        specs.append((p + 'ffn_down_exps.weight', (X, E, FX), 0.3 / math.sqrt(FX), il))
+        if cfg['n_expert_shared']:
+            specs.append((p + 'ffn_gate_shexp.weight', (FS, E), 1 / math.sqrt(E), il))
+            specs.append((p + 'ffn_up_shexp.weight', (FS, E), 1 / math.sqrt(E), il))
+            specs.append((p + 'ffn_down_shexp.weight', (E, FS), 0.5 / math.sqrt(FS), il))
+    specs.append(('output_norm.weight', (E,), 'norm', -1))
+    specs.append(('output.weight', (V, E), 1.5 / math.sqrt(E), -1))
+    return specs
+
+
 def tensor_specs(cfg):
     """[(name, numpy shape (rows, row_len) or (n,), std, layer)] in file order."""
+    if cfg['arch'] == 'deepseek2':
+        return deepseek2_specs(cfg)
     E, F, V = cfg['n_embd'], cfg['n_ff'], cfg['n_vocab']
     hd, nh, nkv = cfg['head_dim'], cfg['n_head'], cfg['n_head_kv']
     arch = cfg['arch']
@@ -272,7 +362,7 @@ def _fast_blocks(rng, t, rows, row_len, std):
 def _encode(rng, name, t, shape, values, std, fast):
     """(bytes, float weights actually stored or None)."""
     if fast and t not in ('F32', 'F16', 'BF16'):
-        rows, row_len = shape
+        rows, row_len = int(np.prod(shape[:-1])), shape[-1]
         return _fast_blocks(rng, t, rows, row_len, std), None
     x = values if values is not None else _random_float(rng, shape, std)
     x2 = x.reshape(-1, shape[-1])
@@ -382,6 +472,41 @@ def _add_vocab(w, cfg):
 
 # ---- the model file --------------------------------------------------------------
 
+def _add_deepseek2_hparams(w, cfg):
+    a = 'deepseek2'
+    H, kl, rope = cfg['n_head'], cfg['kv_lora'], cfg['qk_rope']
+    dk, dv = cfg['qk_nope'] + rope, cfg['v_head']
+    # spec 3.6: the MLA layout describes the latent cache as one KV head
+    if cfg['layout'] == 'mla':
+        w.add_uint32(a + '.attention.head_count_kv', 1)
+        w.add_uint32(a + '.attention.key_length', kl + rope)
+        w.add_uint32(a + '.attention.value_length', kl)
+        w.add_uint32(a + '.attention.key_length_mla', dk)
+        w.add_uint32(a + '.attention.value_length_mla', dv)
+    else:
+        w.add_uint32(a + '.attention.head_count_kv', H)
+        w.add_uint32(a + '.attention.key_length', dk)
+        w.add_uint32(a + '.attention.value_length', dv)
+    w.add_uint32(a + '.rope.dimension_count', rope)
+    w.add_uint32(a + '.vocab_size', cfg['n_vocab'])
+    w.add_uint32(a + '.leading_dense_block_count', cfg['n_dense'])
+    w.add_uint32(a + '.expert_count', cfg['n_expert'])
+    w.add_uint32(a + '.expert_used_count', cfg['n_expert_used'])
+    w.add_uint32(a + '.expert_shared_count', cfg['n_expert_shared'])
+    w.add_uint32(a + '.expert_feed_forward_length', cfg['n_ff_exp'])
+    if cfg['n_group']:
+        w.add_uint32(a + '.expert_group_count', cfg['n_group'])
+        w.add_uint32(a + '.expert_group_used_count', cfg['n_group_used'])
+    w.add_float32(a + '.expert_weights_scale', cfg['w_scale'])
+    w.add_bool(a + '.expert_weights_norm', cfg['w_norm'])
+    w.add_uint32(a + '.expert_gating_func', cfg['gating'])
+    if cfg['q_lora']:
+        w.add_uint32(a + '.attention.q_lora_rank', cfg['q_lora'])
+    w.add_uint32(a + '.attention.kv_lora_rank', kl)
+    if cfg.get('yarn'):
+        w.add_float32(a + '.rope.scaling.yarn_log_multiplier', cfg['yarn']['log_mul'])
+
+
 def _add_hparams(w, cfg, wtype, name):
     a = cfg['arch']
     w.add_string('general.architecture', a)
@@ -394,10 +519,15 @@ def _add_hparams(w, cfg, wtype, name):
     w.add_uint32(a + '.block_count', cfg['n_layer'])
     w.add_uint32(a + '.feed_forward_length', cfg['n_ff'])
     w.add_uint32(a + '.attention.head_count', cfg['n_head'])
-    w.add_uint32(a + '.attention.head_count_kv', cfg['n_head_kv'])
+    if a == 'deepseek2':
+        _add_deepseek2_hparams(w, cfg)
+    else:
+        w.add_uint32(a + '.attention.head_count_kv', cfg['n_head_kv'])
     w.add_float32(a + '.rope.freq_base', cfg['rope_base'])
     w.add_float32(a + '.attention.layer_norm_rms_epsilon', cfg['eps'])
-    if a in ('llama', 'qwen3') or cfg['head_dim'] * cfg['n_head'] != cfg['n_embd']:
+    if a == 'deepseek2':
+        pass
+    elif a in ('llama', 'qwen3') or cfg['head_dim'] * cfg['n_head'] != cfg['n_embd']:
         w.add_uint32(a + '.attention.key_length', cfg['head_dim'])
         w.add_uint32(a + '.attention.value_length', cfg['head_dim'])
     if a == 'llama':
@@ -441,9 +571,16 @@ def generate(path, arch='qwen2', preset='tiny', wtype='F32', vocab=None, tied=No
         if x is not None:
             floats[name] = x
         if name != 'token_embd.weight' or cfg['tied']:
-            read_bytes += len(data)
+            read_bytes += _read_share(cfg, name, len(data))
     w.write()
     return dict(config=cfg, types=types, floats=floats, bytes_read_per_token=read_bytes)
+
+
+def _read_share(cfg, name, n_bytes):
+    """A decoded token reads only its experts' slices of a routed tensor."""
+    if '_exps.' in name:
+        return n_bytes // cfg['n_expert'] * cfg['n_expert_used']
+    return n_bytes
 
 
 def weights_read_bytes(cfg, wtype):
@@ -454,8 +591,8 @@ def weights_read_bytes(cfg, wtype):
         if name == 'token_embd.weight' and not cfg['tied']:
             continue
         t = tensor_type(name, wtype, shape[-1], len(shape), layer, cfg['n_layer'], cfg['tied'])
-        rows = shape[0] if len(shape) == 2 else 1
-        total += rows * quants.row_bytes(t, shape[-1])
+        rows = int(np.prod(shape[:-1])) if len(shape) >= 2 else 1
+        total += _read_share(cfg, name, rows * quants.row_bytes(t, shape[-1]))
     return total
 
 
@@ -538,7 +675,7 @@ def main(argv=None):
     sub = ap.add_subparsers(dest='cmd', required=True)
     m = sub.add_parser('model', help='a random model of a preset and weight type')
     m.add_argument('--arch', default='qwen2', choices=sorted(ARCH_DEFAULTS))
-    m.add_argument('--preset', default='tiny', choices=sorted(PRESETS))
+    m.add_argument('--preset', default='tiny', choices=sorted(set(PRESETS) | set(DS2_PRESETS)))
     m.add_argument('--type', default='F32', choices=ALL_TYPES)
     m.add_argument('--vocab', choices=('synthetic', 'real'))
     m.add_argument('--tied', action='store_true', default=None,
@@ -565,6 +702,8 @@ def main(argv=None):
     else:
         for name, p in PRESETS.items():
             print(name, json.dumps(p))
+        for name, p in DS2_PRESETS.items():
+            print('deepseek2', name, json.dumps(p))
         print('types:', ' '.join(ALL_TYPES))
     return 0
 

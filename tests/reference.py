@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-# reference.py: an independent float64 numpy forward pass for the dense
-# architectures of engine-spec.md sections 3.2-3.5 (qwen2, llama, qwen3).
+# reference.py: an independent float64 numpy forward pass for the
+# architectures of engine-spec.md sections 3.2-3.6 and 4 (qwen2, llama,
+# qwen3; deepseek2 in the naive, non-absorbed MLA form).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -33,7 +34,7 @@ class Config:
 
     def __init__(self, kv):
         a = kv['general.architecture']
-        if a not in ('qwen2', 'llama', 'qwen3'):
+        if a not in ('qwen2', 'llama', 'qwen3', 'deepseek2'):
             raise ValueError('reference: unsupported architecture %r' % a)
 
         def get(key, default=None):
@@ -68,6 +69,32 @@ class Config:
         self.rope_neox = a in ('qwen2', 'qwen3')
         self.yarn_beta_fast = 32.0
         self.yarn_beta_slow = 1.0
+        if a == 'deepseek2':
+            self._deepseek2(get, kv)
+
+    def _deepseek2(self, get, kv):
+        """MLA and MoE hyper-parameters (spec 3.1, 3.6, 4.1)."""
+        a = self.arch
+        self.mla_layout = ('%s.attention.key_length_mla' % a) in kv
+        if self.mla_layout:
+            self.head_dim = int(get('attention.key_length_mla'))
+            self.v_head_dim = int(get('attention.value_length_mla'))
+        self.n_rot = int(get('rope.dimension_count'))
+        self.qk_rope = self.n_rot
+        self.qk_nope = self.head_dim - self.n_rot
+        self.q_lora = int(get('attention.q_lora_rank', 0))
+        self.kv_lora = int(get('attention.kv_lora_rank'))
+        self.n_expert = int(get('expert_count', 0))
+        self.n_expert_used = int(get('expert_used_count', 0))
+        self.n_dense = int(get('leading_dense_block_count', 0))
+        self.n_group = int(get('expert_group_count', 0))
+        self.n_group_used = int(get('expert_group_used_count', 0))
+        self.w_scale = float(get('expert_weights_scale', 0.0)) or 1.0
+        self.w_norm = bool(get('expert_weights_norm', False))
+        self.gating = int(get('expert_gating_func', 1))
+        if self.n_group == 0 and self.n_expert == 256 and self.gating == 2:
+            self.n_group, self.n_group_used = 8, 4  # spec 4.3 (a)
+        self.yarn_log_mul = float(get('rope.scaling.yarn_log_multiplier', 0.0))
 
 
 def _dequant(name, info):
@@ -79,8 +106,8 @@ def _dequant(name, info):
     x = np.asarray(x, dtype=np.float64)
     if len(shape) == 1:
         return x.reshape(shape[0])
-    # ggml shape [ne0, ne1]: ne1 rows of ne0 elements (spec 0)
-    return x.reshape(shape[1], shape[0])
+    # ggml shape [ne0, ne1, ne2]: ne2 matrices of ne1 rows of ne0 elements (spec 0)
+    return x.reshape(list(reversed(shape)))
 
 
 def load_model(path):
@@ -194,10 +221,12 @@ def _round_activations(x, wtype):
     return x
 
 
-def forward(cfg, W, tokens, types=None, simulate_activations=False):
+def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None):
     """Logits (T, n_vocab) float64 for every position of tokens (no cache).
     simulate_activations: True, or a predicate on tensor names, to round the
-    inputs of those matmuls as the engine's integer kernels do."""
+    inputs of those matmuls as the engine's integer kernels do. stats (a
+    dict, deepseek2): receives 'route_margin', the smallest gap of a routing
+    decision."""
     tokens = np.asarray(tokens, dtype=np.int64)
     T = len(tokens)
     hd, hv = cfg.head_dim, cfg.v_head_dim
@@ -215,6 +244,8 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False):
             y = y + W[b]
         return y
 
+    if cfg.arch == 'deepseek2':
+        return deepseek2_forward(cfg, W, tokens, linear, stats)
     x = W['token_embd.weight'][tokens]  # (T, n_embd)
     cos, sin = rope_angles(cfg, np.arange(T), W.get('rope_freqs.weight'))
     mask = np.triu(np.full((T, T), -np.inf), k=1)  # causal: key s > query t masked
@@ -246,6 +277,126 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False):
     x = rms_norm(x, W['output_norm.weight'], cfg.eps)
     out_name = 'output.weight' if 'output.weight' in W else 'token_embd.weight'
     return linear(out_name, x)
+
+
+# ---- deepseek2 (spec 3.6, 4): the NAIVE multi-head form ---------------------
+
+def deepseek2_kv_b(cfg, W, p):
+    """W_UK (H, nope, kv_lora) and W_UV (H, dv, kv_lora) of a layer, from
+    either layout (spec 4.6)."""
+    H, nope, dv = cfg.n_head, cfg.qk_nope, cfg.v_head_dim
+    if p + 'attn_kv_b.weight' in W:
+        kvb = W[p + 'attn_kv_b.weight'].reshape(H, nope + dv, cfg.kv_lora)
+        return kvb[:, :nope, :], kvb[:, nope:, :]
+    # attn_k_b: per head kv_lora rows of nope (W_UK_h transposed)
+    return (np.transpose(W[p + 'attn_k_b.weight'], (0, 2, 1)), W[p + 'attn_v_b.weight'])
+
+
+def deepseek2_route(cfg, logits, bias):
+    """(ids, weights, margin) for one token's router logits (spec 4.3).
+    margin: how far the closest selection decision was from flipping."""
+    n = len(logits)
+    if cfg.gating == 1:
+        e = np.exp(logits - logits.max())
+        s = e / e.sum()
+    elif cfg.gating == 2:
+        s = 1.0 / (1.0 + np.exp(-logits))
+    else:
+        s = np.sqrt(np.log1p(np.exp(logits)))
+    sel = s + (bias if bias is not None else 0.0)
+    margin = np.inf
+    if cfg.n_group > 1 and cfg.n_group_used < cfg.n_group:
+        per = n // cfg.n_group
+        grp = sel.reshape(cfg.n_group, per)
+        top2 = np.sort(grp, axis=1)[:, ::-1][:, :min(2, per)].sum(axis=1)
+        order = np.argsort(-top2, kind='stable')
+        keep = order[:cfg.n_group_used]
+        margin = top2[keep].min() - top2[order[cfg.n_group_used:]].max()
+        mask = np.full(cfg.n_group, -np.inf)
+        mask[keep] = 0.0
+        sel = sel + np.repeat(mask, per)
+    order = np.argsort(-sel, kind='stable')
+    ids = order[:cfg.n_expert_used]
+    if cfg.n_expert_used < n and np.isfinite(sel[order[cfg.n_expert_used]]):
+        margin = min(margin, sel[ids[-1]] - sel[order[cfg.n_expert_used]])
+    w = s[ids]
+    if cfg.w_norm:
+        w = w / max(w.sum(), 6.103515625e-5)
+    return ids, w * cfg.w_scale, margin
+
+
+def deepseek2_forward(cfg, W, tokens, linear, stats=None):
+    """Logits (T, n_vocab): MLA written in the naive (decompressed) form of
+    spec 4.4 so that it checks the engine's absorbed form independently."""
+    T = len(tokens)
+    H, nope, rope, dv = cfg.n_head, cfg.qk_nope, cfg.qk_rope, cfg.v_head_dim
+    dk = nope + rope
+    kl = cfg.kv_lora
+    x = W['token_embd.weight'][tokens]
+    cos, sin = rope_angles(cfg, np.arange(T))
+    # spec 4.5: rotation magnitude 1, the whole mscale squared in the scale
+    mag = 1.0
+    if cfg.rope_scaling == 'yarn' and cfg.rope_factor != 1.0:
+        mag = 1.0 + 0.1 * math.log(cfg.rope_factor)
+    cos, sin = cos / mag, sin / mag
+    mscale = 1.0
+    if cfg.rope_scaling == 'yarn' and cfg.rope_factor > 1.0:
+        mscale = 1.0 + cfg.yarn_log_mul * math.log(cfg.rope_factor)
+    scale = mscale * mscale / math.sqrt(dk)
+    mask = np.triu(np.full((T, T), -np.inf), k=1)
+    margin = np.inf
+    for il in range(cfg.n_layer):
+        p = 'blk.%d.' % il
+        h = rms_norm(x, W[p + 'attn_norm.weight'], cfg.eps)
+        if cfg.q_lora:
+            cq = rms_norm(linear(p + 'attn_q_a.weight', h), W[p + 'attn_q_a_norm.weight'],
+                          cfg.eps)
+            q = linear(p + 'attn_q_b.weight', cq)
+        else:
+            q = linear(p + 'attn_q.weight', h)
+        q = q.reshape(T, H, dk)
+        kva = linear(p + 'attn_kv_a_mqa.weight', h)
+        ckv = rms_norm(kva[:, :kl], W[p + 'attn_kv_a_norm.weight'], cfg.eps)
+        k_pe = apply_rope(cfg, kva[:, None, kl:], cos, sin)  # (T, 1, rope)
+        q_pe = apply_rope(cfg, q[:, :, nope:], cos, sin)
+        w_uk, w_uv = deepseek2_kv_b(cfg, W, p)
+        k_nope = np.einsum('tc,hdc->thd', ckv, w_uk)  # (T, H, nope)
+        v = np.einsum('tc,hec->the', ckv, w_uv)        # (T, H, dv)
+        k = np.concatenate([k_nope, np.repeat(k_pe, H, axis=1)], axis=2)
+        qf = np.concatenate([q[:, :, :nope], q_pe], axis=2)
+        out = np.empty((T, H, dv))
+        for hh in range(H):
+            sc = (qf[:, hh, :] @ k[:, hh, :].T) * scale + mask
+            sc = sc - sc.max(axis=1, keepdims=True)
+            pr = np.exp(sc)
+            pr /= pr.sum(axis=1, keepdims=True)
+            out[:, hh, :] = pr @ v[:, hh, :]
+        x = x + linear(p + 'attn_output.weight', out.reshape(T, H * dv))
+        h = rms_norm(x, W[p + 'ffn_norm.weight'], cfg.eps)
+        if il < cfg.n_dense:
+            g = linear(p + 'ffn_gate.weight', h)
+            u = linear(p + 'ffn_up.weight', h)
+            x = x + linear(p + 'ffn_down.weight', silu(g) * u)
+            continue
+        logits = h @ W[p + 'ffn_gate_inp.weight'].T
+        bias = W.get(p + 'exp_probs_b.bias')
+        y = np.zeros_like(h)
+        for t in range(T):
+            ids, wts, m = deepseek2_route(cfg, logits[t], bias)
+            margin = min(margin, m)
+            for e, we in zip(ids, wts):
+                g = W[p + 'ffn_gate_exps.weight'][e] @ h[t]
+                u = W[p + 'ffn_up_exps.weight'][e] @ h[t]
+                y[t] += we * (W[p + 'ffn_down_exps.weight'][e] @ (silu(g) * u))
+        if p + 'ffn_gate_shexp.weight' in W:
+            g = linear(p + 'ffn_gate_shexp.weight', h)
+            u = linear(p + 'ffn_up_shexp.weight', h)
+            y = y + linear(p + 'ffn_down_shexp.weight', silu(g) * u)
+        x = x + y
+    if stats is not None:
+        stats['route_margin'] = margin
+    x = rms_norm(x, W['output_norm.weight'], cfg.eps)
+    return linear('output.weight', x)
 
 
 def main(argv):
