@@ -40,6 +40,7 @@ struct _PonderMessageRow
   GtkWidget         *trace;
   GtkWidget         *text;
   GtkWidget         *branch_label;
+  GtkWidget         *stopped_label;  /* NULL unless cut off */
 };
 
 G_DEFINE_FINAL_TYPE (PonderMessageRow, ponder_message_row, GTK_TYPE_WIDGET)
@@ -330,8 +331,21 @@ ponder_message_row_new (const PonderHistoryMessage *message,
         }
       if (!self->thinking)
         {
-          title = ponder_format_thought_for (message->reasoning_s);
+          if (!streaming && !message->complete && message->content[0] == '\0')
+            title = g_strdup (_("Stopped while thinking"));
+          else
+            title = ponder_format_thought_for (message->reasoning_s);
           gtk_label_set_text (GTK_LABEL (self->card_title), title);
+        }
+      if (!streaming && !message->complete)
+        {
+          GtkWidget *stopped = gtk_label_new (_("Stopped before the end"));
+
+          gtk_label_set_xalign (GTK_LABEL (stopped), 0.0);
+          gtk_widget_add_css_class (stopped, "dim-label");
+          gtk_widget_add_css_class (stopped, "caption");
+          self->stopped_label = stopped;
+          gtk_box_append (GTK_BOX (self->box), stopped);
         }
       ponder_message_row_set_expanded (self, message->reasoning_expanded);
     }

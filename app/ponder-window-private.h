@@ -40,6 +40,7 @@ struct _PonderWindow
   char                  *model_name;
   GCancellable          *cancellable;   /* cancelled when the window goes */
   gboolean               loading;
+  GCancellable          *load_cancellable; /* the load in progress */
   gboolean               disposed;
 
   gint64                 conversation_id;  /* 0: a new chat not yet stored */

@@ -416,7 +416,9 @@ finish_generation (PonderWindow      *self,
       message->complete = error == NULL && stats->stop_reason == PONDER_STOP_END_OF_TURN;
       if (self->generation_row != NULL)
         message->reasoning_expanded = ponder_message_row_get_expanded (self->generation_row);
-      if (!ponder_history_finish_message (self->history, message, &local_error))
+      if (!ponder_history_finish_message (self->history, message, &local_error)
+          || !ponder_history_set_reasoning_expanded (self->history, message->id,
+                                                     message->reasoning_expanded, &local_error))
         _ponder_window_report_error (self, _("Could not save the answer"), local_error);
     }
   else
@@ -626,12 +628,14 @@ on_model_loaded (GObject      *object,
   g_autofree char *path = g_strdup (g_task_get_task_data (G_TASK (async_result)));
 
   result = g_task_propagate_pointer (G_TASK (async_result), &error);
-  self->loading = FALSE;
-  if (self->disposed)
+  /* A newer load replaced this one, or the window is going. */
+  if (self->disposed || g_task_get_cancellable (G_TASK (async_result)) != self->load_cancellable)
     {
       g_clear_pointer (&result, load_result_free);
       return;
     }
+  self->loading = FALSE;
+  g_clear_object (&self->load_cancellable);
   if (result == NULL)
     {
       gtk_stack_set_visible_child_name (self->main_stack,
@@ -674,6 +678,8 @@ ponder_window_dispose (GObject *object)
 
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->scroll_tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->scroll_tick_id);
@@ -696,6 +702,7 @@ ponder_window_finalize (GObject *object)
   PonderWindow *self = PONDER_WINDOW (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->load_cancellable);
   g_free (self->model_name);
   g_string_free (self->generation_reasoning, TRUE);
   g_string_free (self->generation_answer, TRUE);
@@ -813,14 +820,19 @@ ponder_window_load_model (PonderWindow *self,
   g_return_if_fail (PONDER_IS_WINDOW (self));
   g_return_if_fail (path != NULL);
 
-  if (self->loading || _ponder_window_is_busy (self))
+  if (_ponder_window_is_busy (self))
     return;
+  /* The newest choice wins: a load still running is cancelled. */
+  if (self->load_cancellable != NULL)
+    g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
 
   self->loading = TRUE;
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
   _ponder_window_update_actions (self);
 
-  task = g_task_new (self, self->cancellable, on_model_loaded, NULL);
+  task = g_task_new (self, self->load_cancellable, on_model_loaded, NULL);
   g_task_set_source_tag (task, ponder_window_load_model);
   g_task_set_name (task, "[ponder-load-model]");
   g_task_set_task_data (task, g_strdup (path), g_free);
