@@ -558,9 +558,27 @@ test_streaming_model (void)
   ponder_message_row_set_expanded (row_at (window, 1), TRUE);
   settle (3000);
   screenshot (GTK_WIDGET (window), "21-streaming-expanded");
+  {
+    /* The partial answer reached the store (saved about once a second). */
+    g_autoptr(PonderHistoryMessage) partial = NULL;
+
+    partial = ponder_history_get_message (ponder_application_get_history (app),
+                                          ponder_message_row_get_message_id (row_at (window, 1)),
+                                          &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (strlen (partial->reasoning), >, 0);
+    g_assert_false (partial->complete);
+  }
+  /* Answer Now closes the think block; the card turns into "Thought for". */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.end-reasoning", NULL));
+  settle (3000);
+  if (ponder_window_get_busy (window))
+    g_assert_true (g_str_has_prefix (ponder_message_row_get_reasoning_title (row_at (window, 1)),
+                                     "Thought for"));
+  screenshot (GTK_WIDGET (window), "22-answer-now");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
   g_assert_true (wait_for (idle_window, window, WAIT_MS));
-  screenshot (GTK_WIDGET (window), "22-stopped");
+  screenshot (GTK_WIDGET (window), "23-stopped");
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
 }
