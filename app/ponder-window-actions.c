@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ponder-conversation-settings.h"
 #include "ponder-window-private.h"
 
 static void
@@ -39,10 +40,17 @@ send_action (GtkWidget  *widget,
           _ponder_window_report_error (self, _("Could not start a conversation"), error);
           return;
         }
-      if (self->has_default_sampling)
-        ponder_history_set_conversation_settings (self->history, self->conversation_id,
-                                                  self->model_name, NULL,
-                                                  &self->default_sampling, NULL);
+      if (self->has_default_sampling || self->default_system_prompt != NULL)
+        {
+          PonderHistorySampling sampling;
+
+          ponder_history_sampling_init_default (&sampling);
+          if (self->has_default_sampling)
+            sampling = self->default_sampling;
+          ponder_history_set_conversation_settings (self->history, self->conversation_id,
+                                                    self->model_name, self->default_system_prompt,
+                                                    &sampling, NULL);
+        }
     }
 
   parent_id = self->editing ? self->edit_parent_id
@@ -402,6 +410,68 @@ rename_conversation_dialog_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static gboolean
+on_settings_close (PonderConversationSettings *dialog,
+                   PonderWindow               *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *system_prompt = ponder_conversation_settings_dup_system_prompt (dialog);
+  gint64 *conversation_id = g_object_get_data (G_OBJECT (dialog), "conversation-id");
+  PonderHistorySampling sampling;
+
+  ponder_conversation_settings_get_sampling (dialog, &sampling);
+  if (*conversation_id == 0)
+    {
+      /* A chat not stored yet: the settings wait for its first message. */
+      self->has_default_sampling = TRUE;
+      self->default_sampling = sampling;
+      g_free (self->default_system_prompt);
+      self->default_system_prompt = g_steal_pointer (&system_prompt);
+    }
+  else
+    {
+      g_autoptr(PonderHistoryConversation) conversation = NULL;
+
+      conversation = ponder_history_get_conversation (self->history, *conversation_id, &error);
+      if (conversation == NULL
+          || !ponder_history_set_conversation_settings (self->history, *conversation_id,
+                                                        conversation->model, system_prompt,
+                                                        &sampling, &error))
+        _ponder_window_report_error (self, _("Could not save the settings"), error);
+    }
+  return FALSE;
+}
+
+static void
+conversation_settings_action (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(PonderHistoryConversation) conversation = NULL;
+  PonderConversationSettings *dialog;
+  PonderHistorySampling sampling;
+  const char *system_prompt = self->default_system_prompt;
+
+  ponder_history_sampling_init_default (&sampling);
+  if (self->has_default_sampling)
+    sampling = self->default_sampling;
+  if (self->conversation_id != 0)
+    conversation = ponder_history_get_conversation (self->history, self->conversation_id, NULL);
+  if (conversation != NULL)
+    {
+      sampling = conversation->sampling;
+      system_prompt = conversation->system_prompt;
+    }
+
+  dialog = ponder_conversation_settings_new (system_prompt, &sampling);
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  g_object_set_data_full (G_OBJECT (dialog), "conversation-id",
+                          g_memdup2 (&self->conversation_id, sizeof (gint64)), g_free);
+  g_signal_connect_object (dialog, "close-request", G_CALLBACK (on_settings_close), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 void
 _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
 {
@@ -420,6 +490,8 @@ _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
                                    set_reasoning_expanded_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.conversation-settings", NULL,
+                                   conversation_settings_action);
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x",
                                    delete_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.undelete-conversation", "x",

@@ -58,6 +58,7 @@ struct _PonderWindow
   gboolean               stick_to_bottom;
   guint                  scroll_tick_id;
   gboolean               has_default_sampling;
+  char                  *default_system_prompt;  /* for chats not yet stored */
   PonderHistorySampling  default_sampling;
 };
 

@@ -704,6 +704,7 @@ ponder_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->load_cancellable);
   g_free (self->model_name);
+  g_free (self->default_system_prompt);
   g_string_free (self->generation_reasoning, TRUE);
   g_string_free (self->generation_answer, TRUE);
 

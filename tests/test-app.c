@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ponder-application.h"
+#include "ponder-conversation-settings.h"
 #include "ponder-markdown.h"
 #include "ponder-message-row.h"
 #include "ponder-window.h"
@@ -328,6 +329,31 @@ test_chat_flow (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
   g_assert_true (wait_for (idle_window, window, WAIT_MS));
   g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 6);
+
+  /* Per-conversation settings: the window's values reach the store. */
+  {
+    g_autoptr(PonderHistoryConversation) c = NULL;
+    GList *toplevels;
+    GList *l;
+    PonderConversationSettings *dialog = NULL;
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.conversation-settings",
+                                               NULL));
+    toplevels = gtk_window_list_toplevels ();
+    for (l = toplevels; l != NULL; l = l->next)
+      if (PONDER_IS_CONVERSATION_SETTINGS (l->data))
+        dialog = l->data;
+    g_list_free (toplevels);
+    g_assert_nonnull (dialog);
+    screenshot (GTK_WIDGET (dialog), "06b-conversation-settings");
+    ponder_conversation_settings_set_temperature (dialog, 0.3);
+    gtk_window_close (GTK_WINDOW (dialog));
+    settle (50);
+    c = ponder_history_get_conversation (history, conversation_id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat_with_epsilon (c->sampling.temperature, 0.3, 1e-9);
+    g_assert_cmpint (c->sampling.seed, ==, 1);
+  }
 
   /* 6. Restart: a new store on the same file and a new window find it all. */
   gtk_window_destroy (GTK_WINDOW (window));
