@@ -24,27 +24,31 @@
 #include "rope.h"
 #include "swiglu.h"
 
-#define KERNEL(id, sym, n_buffers, push_type) \
-  [id] = { #sym, ponder_spv_##sym, sizeof ponder_spv_##sym, n_buffers, sizeof (push_type), 1 }
+#define KERNEL(id, sym, n_buffers, push_type, n_spec) \
+  [id] = { #sym, ponder_spv_##sym, sizeof ponder_spv_##sym, n_buffers, sizeof (push_type), n_spec }
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
-  KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush),
-  KERNEL (PONDER_VK_KERNEL_MATMUL_F32, matmul_f32, 3, PonderVkMatmulPush),
-  KERNEL (PONDER_VK_KERNEL_MATMUL_F16, matmul_f16, 3, PonderVkMatmulPush),
-  KERNEL (PONDER_VK_KERNEL_MATMUL_Q8_0, matmul_q8_0, 3, PonderVkMatmulPush),
-  KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_K, matmul_q4_k, 3, PonderVkMatmulPush),
-  KERNEL (PONDER_VK_KERNEL_MATMUL_Q6_K, matmul_q6_k, 3, PonderVkMatmulPush),
-  KERNEL (PONDER_VK_KERNEL_ROPE, rope, 2, PonderVkRopePush),
-  KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush),
-  KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush),
-  KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush),
-  KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush),
+  KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush, 1),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_F32, matmul_f32, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_F16, matmul_f16, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q8_0, matmul_q8_0, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_K, matmul_q4_k, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q6_K, matmul_q6_k, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_ROPE, rope, 2, PonderVkRopePush, 1),
+  KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush, 1),
+  KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush, 1),
+  KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
  * minimum limits (128 invocations) and a lavapipe thread's SIMD width. */
 static const uint32_t WG_ROWS = 64;
 static const uint32_t WG_ELEMENTWISE = 256;
+
+#ifndef MATMUL_CPU_WG
+#define MATMUL_CPU_WG 8
+#endif
 
 const PonderVkKernelInfo *
 ponder_vk_kernel_info (PonderVkKernel kernel)
@@ -99,6 +103,26 @@ matmul_kernel (uint32_t        type,
     }
 }
 
+/* spec[0] = workgroup size, spec[1] = threads per row (a power of two
+ * dividing it). CPU implementations run one row per invocation, since
+ * their barriers are expensive (measured on lavapipe: bench-vulkan-matmul);
+ * GPUs split a row over 32 lanes so that loads coalesce. */
+static void
+matmul_shape (const PonderVkDevice *device,
+              uint32_t              spec[2])
+{
+  if (ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU)
+    {
+      spec[0] = MATMUL_CPU_WG;
+      spec[1] = 1;
+    }
+  else
+    {
+      spec[0] = 64;
+      spec[1] = 32;
+    }
+}
+
 PonderStatus
 ponder_vk_op_matmul (PonderVkDevice       *device,
                      uint32_t              type,
@@ -111,10 +135,32 @@ ponder_vk_op_matmul (PonderVkDevice       *device,
                      const PonderVkBuffer *y,
                      PonderError          *error)
 {
+  uint32_t shape[2];
+
+  matmul_shape (device, shape);
+  return ponder_vk_op_matmul_shaped (device, shape[0], shape[1], type, w, row_bytes, n_in, n_out,
+                                     x, n_tokens, y, error);
+}
+
+PonderStatus
+ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
+                            uint32_t              wg_size,
+                            uint32_t              threads_per_row,
+                            uint32_t              type,
+                            const PonderVkBuffer *w,
+                            size_t                row_bytes,
+                            uint32_t              n_in,
+                            uint32_t              n_out,
+                            const PonderVkBuffer *x,
+                            uint32_t              n_tokens,
+                            const PonderVkBuffer *y,
+                            PonderError          *error)
+{
   const PonderTypeInfo *ti = ponder_type_info (type);
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
   const PonderVkBuffer *buffers[3] = { w, x, y };
   PonderVkKernel kernel;
+  uint32_t spec[2] = { wg_size, threads_per_row };
   uint64_t expect_row;
   uint32_t groups[3];
   PonderStatus status;
@@ -135,12 +181,18 @@ ponder_vk_op_matmul (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "matmul %s (%u -> %u, %u tokens): a buffer is too small",
                              ponder_type_name (type, name, sizeof name), n_in, n_out, n_tokens);
-  status = ponder_vk_grid (device, n_out, groups, error);
+  if (threads_per_row == 0 || (threads_per_row & (threads_per_row - 1)) != 0
+      || wg_size % threads_per_row != 0)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "matmul: %u threads per row must be a power of two dividing the "
+                             "workgroup size %u", threads_per_row, wg_size);
+  status = ponder_vk_grid (device, (n_out + spec[0] / spec[1] - 1) / (spec[0] / spec[1]), groups,
+                           error);
   if (status != PONDER_OK)
     return status;
   groups[2] = (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
-  return ponder_vk_dispatch (device, kernel, &WG_ROWS, 1, groups, buffers, 3, &push,
-                             sizeof push, error);
+  return ponder_vk_dispatch (device, kernel, spec, 2, groups, buffers, 3, &push, sizeof push,
+                             error);
 }
 
 PonderStatus

@@ -347,6 +347,14 @@ PonderStatus ponder_vk_op_matmul  (PonderVkDevice *device, uint32_t type,
                                    uint32_t n_in, uint32_t n_out,
                                    const PonderVkBuffer *x, uint32_t n_tokens,
                                    const PonderVkBuffer *y, PonderError *error);
+/* The same with the workgroup shape chosen by the caller (tests, tuning):
+ * wg_size invocations, threads_per_row of them per output row. */
+PonderStatus ponder_vk_op_matmul_shaped (PonderVkDevice *device, uint32_t wg_size,
+                                         uint32_t threads_per_row, uint32_t type,
+                                         const PonderVkBuffer *w, size_t row_bytes,
+                                         uint32_t n_in, uint32_t n_out,
+                                         const PonderVkBuffer *x, uint32_t n_tokens,
+                                         const PonderVkBuffer *y, PonderError *error);
 /* x (n_tokens, n_heads, head_dim) rotated in place; freq (n_rot / 2). */
 PonderStatus ponder_vk_op_rope    (PonderVkDevice *device, const PonderVkBuffer *x,
                                    const PonderVkBuffer *freq, uint32_t n_tokens,

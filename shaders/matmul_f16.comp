@@ -13,7 +13,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   uint base = row_base + unit * 64u;
   uint kn = min (32u, p.n_in - unit * 32u);
 
-  for (uint i = 0u; i < 32u; i++)
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
     v[i] = i < kn ? read_f16 (base + 2u * i) : 0.0;
 }
 

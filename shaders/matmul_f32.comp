@@ -13,7 +13,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   uint base = row_base / 4u + unit * 32u;
   uint kn = min (32u, p.n_in - unit * 32u);
 
-  for (uint i = 0u; i < 32u; i++)
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
     v[i] = i < kn ? uintBitsToFloat (wdata[base + i]) : 0.0;
 }
 

@@ -7,13 +7,23 @@
  * row is walked in units of 32 elements (a Q8_0 block, a Q4_K sub-block,
  * two Q6_K sub-blocks); the including shader defines
  * `void dequant_unit (uint row_base, uint unit, out float v[32])`, which
- * never expands the weights in memory. Threads split the units and reduce
- * through shared memory, which works without subgroup operations (lavapipe).
+ * never expands the weights in memory.
+ *
+ * THREADS_PER_ROW (specialization constant 1) invocations share a row and
+ * reduce through shared memory (no subgroup operations needed); a workgroup
+ * holds gl_WorkGroupSize.x / THREADS_PER_ROW rows. GPUs want many threads
+ * per row so that neighbouring lanes read neighbouring blocks; CPU
+ * implementations (lavapipe) want one, because a barrier there is a
+ * coroutine switch: with THREADS_PER_ROW = 1 the reduction and its
+ * barriers are compiled out.
  */
+
+#extension GL_EXT_control_flow_attributes : require
 
 #define NB 8u
 
 layout (local_size_x_id = 0) in;
+layout (constant_id = 1) const uint THREADS_PER_ROW = 64;
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_out, row_bytes) */
 layout (binding = 1) readonly buffer Input { float x[]; };       /* (n_tokens, n_in) */

@@ -34,11 +34,11 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   a = d * float (sc);
   b = dmin * float (m);
   /* 32 bytes of qs, 4-aligned because 144 and 16 are multiples of 4. */
-  for (uint w = 0u; w < 8u; w++)
+  [[unroll]] for (uint w = 0u; w < 8u; w++)
     {
       uint word = wdata[(base + 16u + 32u * g) / 4u + w];
 
-      for (uint j = 0u; j < 4u; j++)
+      [[unroll]] for (uint j = 0u; j < 4u; j++)
         v[4u * w + j] = a * float ((word >> (8u * j + shift)) & 15u) - b;
     }
 }

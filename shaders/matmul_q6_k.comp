@@ -23,7 +23,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   float scale0 = d * float (read_i8 (base + 192u + 8u * h + 2u * k));
   float scale1 = d * float (read_i8 (base + 192u + 8u * h + 2u * k + 1u));
 
-  for (uint l = 0u; l < 32u; l++)
+  [[unroll]] for (uint l = 0u; l < 32u; l++)
     {
       uint lo = (read_u8 (ql_base + l) >> ql_shift) & 15u;
       uint hi = (read_u8 (qh_base + l) >> (2u * k)) & 3u;

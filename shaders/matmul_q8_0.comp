@@ -14,7 +14,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   uint base = row_base + unit * 34u;
   float d = read_f16 (base);
 
-  for (uint i = 0u; i < 32u; i++)
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
     v[i] = d * float (read_i8 (base + 2u + i));
 }
 

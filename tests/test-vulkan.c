@@ -187,30 +187,44 @@ check_matmul (uint32_t type,
   wb = upload_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
   xb = upload_new (&f, x, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
   yb = upload_new (&f, NULL, (size_t) n_tokens * n_out * 4, PONDER_VK_MEMORY_HOST);
-  CHECK_OK (ponder_vk_begin (f.dev, ck));
-  CHECK_OK (ponder_vk_op_matmul (f.dev, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb,
-                                 ck));
-  CHECK_OK (ponder_vk_submit (f.dev, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &yb, 0, y, (size_t) n_tokens * n_out * 4, ck));
-  for (uint32_t r = 0; r < n_out; r++)
+  /* Every shape: the device's default, one row per invocation (lavapipe's),
+   * a row split over 32 lanes (GPUs') and over a whole workgroup. */
+  for (int shape = 0; shape < 4; shape++)
     {
-      ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes, row, n_in);
-      for (uint32_t t = 0; t < n_tokens; t++)
-        {
-          const float *xt = x + (size_t) t * n_in;
-          double dot = 0.0, mag = 0.0, err;
+      static const uint32_t shapes[4][2] = { { 0, 0 }, { 8, 1 }, { 64, 32 }, { 64, 64 } };
 
-          for (uint32_t i = 0; i < n_in; i++)
+      memset (y, 0xff, (size_t) n_tokens * n_out * 4);
+      CHECK_OK (ponder_vk_buffer_upload (f.dev, &yb, 0, y, (size_t) n_tokens * n_out * 4, ck));
+      CHECK_OK (ponder_vk_begin (f.dev, ck));
+      if (shape == 0)
+        CHECK_OK (ponder_vk_op_matmul (f.dev, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens,
+                                       &yb, ck));
+      else
+        CHECK_OK (ponder_vk_op_matmul_shaped (f.dev, shapes[shape][0], shapes[shape][1], type,
+                                              &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb,
+                                              ck));
+      CHECK_OK (ponder_vk_submit (f.dev, ck));
+      CHECK_OK (ponder_vk_buffer_download (f.dev, &yb, 0, y, (size_t) n_tokens * n_out * 4, ck));
+      for (uint32_t r = 0; r < n_out; r++)
+        {
+          ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes, row, n_in);
+          for (uint32_t t = 0; t < n_tokens; t++)
             {
-              dot += (double) row[i] * xt[i];
-              mag += fabs ((double) row[i] * xt[i]);
+              const float *xt = x + (size_t) t * n_in;
+              double dot = 0.0, mag = 0.0, err;
+
+              for (uint32_t i = 0; i < n_in; i++)
+                {
+                  dot += (double) row[i] * xt[i];
+                  mag += fabs ((double) row[i] * xt[i]);
+                }
+              err = fabs (y[(size_t) t * n_out + r] - dot);
+              if (!(err <= 3e-5 * mag + 1e-7))
+                g_error ("%s %u -> %u, shape %d, token %u of %u, row %u: gpu %.8g, ref %.8g",
+                         ponder_type_info (type)->name, n_in, n_out, shape, t, n_tokens, r,
+                         y[(size_t) t * n_out + r], dot);
+              worst = MAX (worst, err / (mag + 1e-30));
             }
-          err = fabs (y[(size_t) t * n_out + r] - dot);
-          if (err > 3e-5 * mag + 1e-7)
-            g_error ("%s %u -> %u, token %u of %u, row %u: gpu %.8g, reference %.8g",
-                     ponder_type_info (type)->name, n_in, n_out, t, n_tokens, r,
-                     y[(size_t) t * n_out + r], dot);
-          worst = MAX (worst, err / (mag + 1e-30));
         }
     }
   g_test_message ("%s %u -> %u x %u tokens: worst error %.2g of sum |w x|",

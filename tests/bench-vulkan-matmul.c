@@ -1,0 +1,147 @@
+/* bench-vulkan-matmul.c: weight-read bandwidth of the Vulkan matmuls.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Usage: bench-vulkan-matmul [SECONDS]. For each weight type, a 1.5B-shaped
+ * FFN matrix (1536 -> 8960) is multiplied by 1 and by 8 tokens; 16
+ * dispatches are recorded per command buffer (with the barrier between
+ * each, as a forward step has), and the weight bytes read per second are
+ * reported. Registered as a meson benchmark (`meson test --benchmark`).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "quant.h"
+#include "vulkan-private.h"
+
+#define N_IN     1536
+#define N_OUT    8960
+#define PER_STEP 16
+
+static double
+now_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int
+fail (const char *what, const PonderError *error)
+{
+  fprintf (stderr, "bench-vulkan-matmul: %s: %s\n", what, error->message);
+  return 1;
+}
+
+static void
+fill_weights (uint32_t type, uint8_t *w, size_t size)
+{
+  const PonderTypeInfo *ti = ponder_type_info (type);
+  uint16_t scale = ponder_fp32_to_fp16 (0.001f);
+
+  for (size_t i = 0; i < size; i++)
+    w[i] = (uint8_t) (rand () & 0xff);
+  /* Keep every f16 scale finite; where it sits does not matter for speed. */
+  for (size_t b = 0; b + ti->block_bytes <= size; b += ti->block_bytes)
+    if (ti->block_size > 1)
+      {
+        memcpy (w + b, &scale, 2);
+        memcpy (w + b + ti->block_bytes - 2, &scale, 2);
+      }
+    else if (type == PONDER_TYPE_F16)
+      memcpy (w + b, &scale, 2);
+}
+
+static int
+bench_type (PonderVkDevice *dev,
+            uint32_t        type,
+            double          seconds)
+{
+  PonderError error = { 0 };
+  PonderVkBuffer wb, xb, yb;
+  uint64_t row_bytes;
+  uint8_t *w;
+  float *x;
+  int rc = 0;
+
+  ponder_type_row_bytes (type, N_IN, &row_bytes);
+  w = malloc (row_bytes * N_OUT);
+  x = calloc (8 * N_IN, sizeof *x);
+  fill_weights (type, w, row_bytes * N_OUT);
+  for (int i = 0; i < 8 * N_IN; i++)
+    x[i] = (float) (i % 7) * 0.1f;
+  if (ponder_vk_buffer_new (dev, row_bytes * N_OUT, PONDER_VK_MEMORY_DEVICE, "w", &wb, &error)
+      || ponder_vk_buffer_upload (dev, &wb, 0, w, row_bytes * N_OUT, &error)
+      || ponder_vk_buffer_new (dev, 8 * N_IN * 4, PONDER_VK_MEMORY_DEVICE, "x", &xb, &error)
+      || ponder_vk_buffer_upload (dev, &xb, 0, x, 8 * N_IN * 4, &error)
+      || ponder_vk_buffer_new (dev, 8 * N_OUT * 4, PONDER_VK_MEMORY_HOST, "y", &yb, &error))
+    return fail ("buffers", &error);
+  for (uint32_t n_tokens = 1; n_tokens <= 8 && rc == 0; n_tokens += 7)
+    {
+      double t0, elapsed = 0.0;
+      long steps = 0;
+
+      for (int warm = 1; warm >= 0 && rc == 0; warm--)
+        {
+          t0 = now_s ();
+          steps = 0;
+          do
+            {
+              if (ponder_vk_begin (dev, &error) != PONDER_OK)
+                rc = fail ("begin", &error);
+              for (int i = 0; i < PER_STEP && rc == 0; i++)
+                if (ponder_vk_op_matmul (dev, type, &wb, row_bytes, N_IN, N_OUT, &xb, n_tokens,
+                                         &yb, &error) != PONDER_OK)
+                  rc = fail ("matmul", &error);
+              if (rc == 0 && ponder_vk_submit (dev, &error) != PONDER_OK)
+                rc = fail ("submit", &error);
+              steps++;
+              elapsed = now_s () - t0;
+            }
+          while (rc == 0 && !warm && elapsed < seconds);
+        }
+      if (rc == 0)
+        printf ("%-5s %d -> %d x %u tokens: %7.2f GB/s of weights, %.3f ms per matmul\n",
+                ponder_type_info (type)->name, N_IN, N_OUT, n_tokens,
+                (double) row_bytes * N_OUT * PER_STEP * steps / elapsed / 1e9,
+                elapsed * 1e3 / (PER_STEP * steps));
+    }
+  ponder_vk_buffer_free (dev, &wb);
+  ponder_vk_buffer_free (dev, &xb);
+  ponder_vk_buffer_free (dev, &yb);
+  free (w);
+  free (x);
+  return rc;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const uint32_t types[] = { PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0,
+                                    PONDER_TYPE_F16 };
+  double seconds = argc > 1 ? atof (argv[1]) : 1.0;
+  PonderError error = { 0 };
+  PonderVulkan *vk;
+  PonderVkDevice *dev;
+  PonderDeviceInfo info;
+  int rc = 0;
+
+  if (ponder_vk_open (NULL, &vk, &error) != PONDER_OK)
+    return fail ("open", &error);
+  if (ponder_vk_device_new (vk, -1, NULL, &dev, &error) != PONDER_OK)
+    {
+      ponder_vk_close (vk);
+      return fail ("device", &error);
+    }
+  ponder_vk_describe (vk, vk->default_device, &info);
+  printf ("device: %s\n", info.name);
+  for (size_t i = 0; i < sizeof types / sizeof types[0] && rc == 0; i++)
+    rc = bench_type (dev, types[i], seconds);
+  ponder_vk_device_free (dev);
+  ponder_vk_close (vk);
+  return rc;
+}
