@@ -49,6 +49,15 @@ print_info (const PonderModel *model, uint32_t n_ctx)
   print_bytes ("file size", info.file_size_bytes);
   print_bytes ("weights", info.weight_bytes);
   print_bytes ("read per token", info.bytes_per_token);
+  if (info.n_expert > 0)
+    {
+      /* MoE: a token reads the always-on weights and n_expert_used experts */
+      print_bytes ("  always-on", info.bytes_per_token - info.routed_bytes_per_token);
+      printf ("%-22s %.2f GiB (%llu bytes; %u of %u experts)\n", "  routed experts",
+              info.routed_bytes_per_token / (1024.0 * 1024.0 * 1024.0),
+              (unsigned long long) info.routed_bytes_per_token, info.n_expert_used,
+              info.n_expert);
+    }
 
   n_stats = ponder_model_get_type_stats (model, stats, MAX_TYPE_STATS);
   printf ("weight types:\n");
@@ -300,7 +309,7 @@ cli_detokenize (int argc, char **argv)
 /* ---- logits ------------------------------------------------------------ */
 
 static int
-print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threads)
+print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threads, bool step)
 {
   PonderSessionParams params = ponder_session_params_default ();
   PonderSession *session = NULL;
@@ -321,7 +330,25 @@ print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threa
       fprintf (stderr, "ponder-cli: out of memory for %zu x %u logits\n", n_ids, info.n_vocab);
       return 1;
     }
-  if (ponder_session_eval_logits (session, ids, n_ids, logits, &error) != PONDER_OK)
+  /* --step: one token per evaluation, the rest from the KV cache (the decode
+   * path); each call's last row is that position's logits. */
+  for (size_t n = step ? 1 : n_ids; n <= n_ids && step; n++)
+    {
+      float *tmp = malloc (n * (size_t) info.n_vocab * sizeof *tmp);
+
+      if (tmp == NULL
+          || ponder_session_eval_logits (session, ids, n, tmp, &error) != PONDER_OK)
+        {
+          free (tmp);
+          free (logits);
+          ponder_session_free (session);
+          return cli_fail ("logits", &error);
+        }
+      memcpy (logits + (n - 1) * (size_t) info.n_vocab, tmp + (n - 1) * (size_t) info.n_vocab,
+              info.n_vocab * sizeof *tmp);
+      free (tmp);
+    }
+  if (!step && ponder_session_eval_logits (session, ids, n_ids, logits, &error) != PONDER_OK)
     {
       free (logits);
       ponder_session_free (session);
@@ -349,9 +376,11 @@ cli_logits (int argc, char **argv)
     { "tokens", required_argument, NULL, 't' },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "threads", required_argument, NULL, OPT_THREADS },
+    { "step", no_argument, NULL, 's' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
+  bool step = false;
   const char *model_path = NULL, *tokens_text = NULL;
   PonderBackendKind backend = PONDER_BACKEND_AUTO;
   PonderModel *model = NULL;
@@ -378,12 +407,16 @@ cli_logits (int argc, char **argv)
           if (!cli_parse_int (optarg, 0, 1024, &n_threads))
             return cli_usage_error ("bad --threads '%s'", optarg);
           break;
+        case 's':
+          step = true;
+          break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
-                "                         [--threads N]\n"
+                "                         [--threads N] [--step]\n"
                 "\n"
                 "Evaluates the tokens (no BOS added) and prints one line per position,\n"
-                "each a JSON array of that position's logits over the vocabulary.");
+                "each a JSON array of that position's logits over the vocabulary.\n"
+                "--step evaluates one token at a time (the decode path).");
           return 0;
         default:
           return 2;
@@ -403,7 +436,7 @@ cli_logits (int argc, char **argv)
       free (ids);
       return rc;
     }
-  rc = print_logits (model, ids, n_ids, n_threads);
+  rc = print_logits (model, ids, n_ids, n_threads, step);
   free (ids);
   ponder_model_free (model);
   return rc;

@@ -226,7 +226,7 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None):
     simulate_activations: True, or a predicate on tensor names, to round the
     inputs of those matmuls as the engine's integer kernels do. stats (a
     dict, deepseek2): receives 'route_margin', the smallest gap of a routing
-    decision."""
+    decision, and 'routes', the experts chosen per (layer, token)."""
     tokens = np.asarray(tokens, dtype=np.int64)
     T = len(tokens)
     hd, hv = cfg.head_dim, cfg.v_head_dim
@@ -345,6 +345,7 @@ def deepseek2_forward(cfg, W, tokens, linear, stats=None):
     scale = mscale * mscale / math.sqrt(dk)
     mask = np.triu(np.full((T, T), -np.inf), k=1)
     margin = np.inf
+    routes = []
     for il in range(cfg.n_layer):
         p = 'blk.%d.' % il
         h = rms_norm(x, W[p + 'attn_norm.weight'], cfg.eps)
@@ -384,6 +385,7 @@ def deepseek2_forward(cfg, W, tokens, linear, stats=None):
         for t in range(T):
             ids, wts, m = deepseek2_route(cfg, logits[t], bias)
             margin = min(margin, m)
+            routes.append(tuple(int(i) for i in ids))
             for e, we in zip(ids, wts):
                 g = W[p + 'ffn_gate_exps.weight'][e] @ h[t]
                 u = W[p + 'ffn_up_exps.weight'][e] @ h[t]
@@ -395,6 +397,7 @@ def deepseek2_forward(cfg, W, tokens, linear, stats=None):
         x = x + y
     if stats is not None:
         stats['route_margin'] = margin
+        stats['routes'] = routes
     x = rms_norm(x, W['output_norm.weight'], cfg.eps)
     return linear('output.weight', x)
 
