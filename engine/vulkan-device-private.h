@@ -42,6 +42,7 @@ struct PonderVkDevice
   VkFence                 fence;
   bool                    recording;
   uint32_t                n_recorded;     /* dispatches in this step */
+  bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
 };
 

@@ -286,6 +286,7 @@ ponder_vk_device_new (PonderVulkan         *vk,
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory opening a device");
   device->vk = vk;
   device->phys = &vk->devices[index];
+  device->force_staging = params->force_staging;
   status = create_logical_device (device, error);
   if (status == PONDER_OK)
     status = create_pipeline_cache (device, params, error);
@@ -435,7 +436,8 @@ ponder_vk_buffer_new (PonderVkDevice *device,
                                                            buf.memory, 0),
                     "vkBindBufferMemory", error);
   if (status == PONDER_OK
-      && (device->phys->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      && (device->phys->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+      && !(device->force_staging && memory == PONDER_VK_MEMORY_DEVICE))
     status = ponder_vk_device_check (device, device->fn.vkMapMemory (device->device, buf.memory, 0, VK_WHOLE_SIZE,
                                                     0, &buf.mapped),
                     "vkMapMemory", error);

@@ -128,6 +128,7 @@ typedef struct
   bool        validation;     /* enable VK_LAYER_KHRONOS_validation and count its messages */
   int         device_index;   /* -1: discrete > integrated > virtual > cpu */
   const char *cache_dir;      /* where the pipeline cache lives; NULL: memory only */
+  bool        force_staging;  /* never map device buffers (tests the discrete-GPU path on UMA) */
 } PonderVkParams;
 
 PonderVkParams ponder_vk_params_default (void);

@@ -37,6 +37,7 @@ typedef struct
 } Fixture;
 
 static bool validation_mode;
+static bool staging_mode;
 
 static bool
 fixture_open (Fixture *f)
@@ -46,6 +47,7 @@ fixture_open (Fixture *f)
 
   memset (f, 0, sizeof *f);
   params.validation = validation_mode;
+  params.force_staging = staging_mode;
   if (ponder_vk_open (&params, &f->vk, &error) != PONDER_OK)
     {
       g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
@@ -666,6 +668,42 @@ test_no_loader (void)
   ponder_threadpool_free (pool);
 }
 
+/* Device buffers not mapped: uploads and downloads go through staging
+ * buffers and copy commands, the path of a discrete GPU. */
+static void
+test_staging (void)
+{
+  staging_mode = true;
+  test_rmsnorm ();
+  check_matmul (PONDER_TYPE_Q4_K, 512, 33, 3);
+  staging_mode = false;
+}
+
+/* Device index override: every listed device opens by index, and an index
+ * past the list is an error. */
+static void
+test_device_index (void)
+{
+  PonderError error = { 0 };
+  PonderVkDevice *dev = NULL;
+  Fixture f;
+
+  if (!fixture_open (&f))
+    return;
+  for (uint32_t i = 0; i < f.vk->n_devices; i++)
+    if (f.vk->devices[i].has_compute_queue)
+      {
+        g_assert_cmpint (ponder_vk_device_new (f.vk, (int) i, NULL, &dev, &error), ==, PONDER_OK);
+        g_assert_true (ponder_vk_device_physical (dev) == &f.vk->devices[i]);
+        ponder_vk_device_free (dev);
+      }
+  g_assert_cmpint (ponder_vk_device_new (f.vk, (int) f.vk->n_devices, NULL, &dev, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_null (dev);
+  g_assert_nonnull (strstr (error.message, "out of range"));
+  fixture_close (&f);
+}
+
 /* Every kernel once with the Khronos validation layer and a messenger that
  * counts warnings and errors; fixture_close fails on any. */
 static void
@@ -682,6 +720,7 @@ test_validation (void)
   check_matmul (PONDER_TYPE_Q4_K, 256, 5, 2);
   check_matmul (PONDER_TYPE_Q6_K, 256, 5, 2);
   test_dispatch_checks ();
+  test_staging ();
   validation_mode = false;
 }
 
@@ -705,6 +744,8 @@ main (int    argc,
   g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
   g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
   g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);
+  g_test_add_func ("/vulkan/staging", test_staging);
+  g_test_add_func ("/vulkan/device-index", test_device_index);
   g_test_add_func ("/validation/all-kernels", test_validation);
   return g_test_run ();
 }
