@@ -6,6 +6,7 @@
  * time, see shaders/meson.build); each op fills its push-constant struct,
  * picks the grid and records one checked dispatch.
  */
+#include <math.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -195,21 +196,37 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
                              error);
 }
 
+void
+ponder_vk_rope_table (const PonderVkRopeParams *rope,
+                      uint32_t                  pos0,
+                      uint32_t                  n_tokens,
+                      float                    *table)
+{
+  uint32_t half = rope->n_rot / 2;
+
+  for (uint32_t t = 0; t < n_tokens; t++)
+    for (uint32_t i = 0; i < half; i++)
+      {
+        double theta = (double) (pos0 + t) * rope->freq[i];
+
+        table[((size_t) t * half + i) * 2] = (float) (cos (theta) * rope->mscale);
+        table[((size_t) t * half + i) * 2 + 1] = (float) (sin (theta) * rope->mscale);
+      }
+}
+
 PonderStatus
 ponder_vk_op_rope (PonderVkDevice       *device,
                    const PonderVkBuffer *x,
-                   const PonderVkBuffer *freq,
+                   const PonderVkBuffer *table,
                    uint32_t              n_tokens,
                    uint32_t              n_heads,
                    uint32_t              head_dim,
-                   uint32_t              pos0,
                    uint32_t              n_rot,
                    bool                  neox,
-                   float                 mscale,
                    PonderError          *error)
 {
-  PonderVkRopePush push = { n_tokens, n_heads, head_dim, pos0, n_rot, neox ? 1 : 0, mscale };
-  const PonderVkBuffer *buffers[2] = { x, freq };
+  PonderVkRopePush push = { n_tokens, n_heads, head_dim, n_rot, neox ? 1 : 0 };
+  const PonderVkBuffer *buffers[2] = { x, table };
   uint64_t n_items = (uint64_t) n_tokens * n_heads * (n_rot / 2);
   uint32_t groups[3];
   PonderStatus status;
@@ -218,6 +235,11 @@ ponder_vk_op_rope (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "rope: n_rot %u must be even and at most head_dim %u", n_rot,
                              head_dim);
+  if ((uint64_t) n_tokens * n_rot * 4 > table->size
+      || (uint64_t) n_tokens * n_heads * head_dim * 4 > x->size)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "rope over %u tokens x %u heads: a buffer is too small",
+                             n_tokens, n_heads);
   status = ponder_vk_grid (device, (n_items + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, groups,
                            error);
   if (status != PONDER_OK)

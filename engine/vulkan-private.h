@@ -224,12 +224,10 @@ typedef struct
   uint32_t n_tokens;
   uint32_t n_heads;
   uint32_t head_dim;
-  uint32_t pos0;
   uint32_t n_rot;
   uint32_t neox;
-  float    mscale;
 } PonderVkRopePush;
-_Static_assert (sizeof (PonderVkRopePush) == 28, "rope.comp Push");
+_Static_assert (sizeof (PonderVkRopePush) == 20, "rope.comp Push");
 
 typedef struct
 {
@@ -256,6 +254,15 @@ _Static_assert (sizeof (PonderVkAttentionPush) == 36, "attention.comp Push");
 
 /* Rows of a matmul workgroup's batch (NB in matmul_head.glsl). */
 #define PONDER_VK_MATMUL_BATCH 8
+
+/* The parts of backend.h's PonderRope the table needs (kept here so this
+ * header does not pull in the model headers). */
+typedef struct
+{
+  uint32_t     n_rot;
+  float        mscale;
+  const float *freq; /* (n_rot / 2) */
+} PonderVkRopeParams;
 
 typedef enum
 {
@@ -356,11 +363,17 @@ PonderStatus ponder_vk_op_matmul_shaped (PonderVkDevice *device, uint32_t wg_siz
                                          uint32_t n_in, uint32_t n_out,
                                          const PonderVkBuffer *x, uint32_t n_tokens,
                                          const PonderVkBuffer *y, PonderError *error);
-/* x (n_tokens, n_heads, head_dim) rotated in place; freq (n_rot / 2). */
+/* Writes the cos/sin table of rope for positions [pos0, pos0 + n_tokens) to
+ * table (n_tokens, n_rot / 2, 2), computed in double and scaled by mscale,
+ * exactly as the CPU backend does. */
+void         ponder_vk_rope_table (const PonderVkRopeParams *rope, uint32_t pos0,
+                                   uint32_t n_tokens, float *table);
+/* x (n_tokens, n_heads, head_dim) rotated in place with table (n_tokens,
+ * n_rot / 2, 2) from ponder_vk_rope_table. */
 PonderStatus ponder_vk_op_rope    (PonderVkDevice *device, const PonderVkBuffer *x,
-                                   const PonderVkBuffer *freq, uint32_t n_tokens,
-                                   uint32_t n_heads, uint32_t head_dim, uint32_t pos0,
-                                   uint32_t n_rot, bool neox, float mscale, PonderError *error);
+                                   const PonderVkBuffer *table, uint32_t n_tokens,
+                                   uint32_t n_heads, uint32_t head_dim, uint32_t n_rot,
+                                   bool neox, PonderError *error);
 PonderStatus ponder_vk_op_swiglu  (PonderVkDevice *device, const PonderVkBuffer *gate,
                                    const PonderVkBuffer *up, uint32_t n, PonderError *error);
 PonderStatus ponder_vk_op_add     (PonderVkDevice *device, const PonderVkBuffer *x,
