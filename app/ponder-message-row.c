@@ -226,6 +226,9 @@ build_footer (PonderMessageRow           *self,
                                    "win.sibling-step",
                                    g_variant_new ("(xi)", self->message_id, 1)));
     }
+  gtk_box_append (GTK_BOX (footer),
+                  tool_button ("edit-copy-symbolic", _("Copy as Markdown"), "win.copy-message",
+                               g_variant_new_int64 (self->message_id)));
   if (self->role == PONDER_HISTORY_ROLE_USER)
     gtk_box_append (GTK_BOX (footer),
                     tool_button ("document-edit-symbolic", _("Edit"), "win.edit-message",

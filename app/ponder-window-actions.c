@@ -472,6 +472,26 @@ conversation_settings_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Copies a message's answer as the markdown the model wrote (no reasoning). */
+static void
+copy_message_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(PonderHistoryMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = ponder_history_get_message (self->history, g_variant_get_int64 (parameter), &error);
+  if (message == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not copy the message"), error);
+      return;
+    }
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), message->content);
+  _ponder_window_toast (self, _("Copied"));
+}
+
 void
 _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
 {
@@ -490,6 +510,7 @@ _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.set-reasoning-expanded", "(xb)",
                                    set_reasoning_expanded_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-message", "x", copy_message_action);
   gtk_widget_class_install_action (widget_class, "win.conversation-settings", NULL,
                                    conversation_settings_action);
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x",

@@ -285,6 +285,20 @@ test_chat_flow (void)
   check_stored_answer (history, ponder_message_row_get_message_id (row));
   screenshot (GTK_WIDGET (window), "03-answered");
 
+  /* Copy gives the answer's markdown, not the reasoning. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.copy-message", "x",
+                                             ponder_message_row_get_message_id (row)));
+  {
+    GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (GTK_WIDGET (window)));
+    GValue value = G_VALUE_INIT;
+
+    g_value_init (&value, G_TYPE_STRING);
+    g_assert_nonnull (content);
+    g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+    g_assert_cmpstr (g_value_get_string (&value), ==, expected_answer);
+    g_value_unset (&value);
+  }
+
   /* The card opens on click and remembers it. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.set-reasoning-expanded", "(xb)",
                               ponder_message_row_get_message_id (row), TRUE);
