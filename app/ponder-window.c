@@ -669,6 +669,22 @@ on_composer_changed (PonderWindow  *self,
                           gtk_text_buffer_get_char_count (buffer) == 0);
 }
 
+static gboolean
+on_drop (PonderWindow  *self,
+         const GValue  *value,
+         double         x,
+         double         y)
+{
+  GFile *file = g_value_get_object (value);
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+  g_autofree char *lower = path != NULL ? g_ascii_strdown (path, -1) : NULL;
+
+  if (lower == NULL || !g_str_has_suffix (lower, ".gguf") || _ponder_window_is_busy (self))
+    return FALSE;
+  ponder_window_load_model (self, path);
+  return TRUE;
+}
+
 /* ---- GObject ------------------------------------------------------------- */
 
 static void
@@ -750,6 +766,7 @@ ponder_window_init (PonderWindow *self)
 {
   GtkAdjustment *adj;
   GtkEventController *shortcuts;
+  GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -768,6 +785,11 @@ ponder_window_init (PonderWindow *self)
                                         gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_KP_Enter, 0),
                                                           gtk_named_action_new ("win.send")));
   gtk_widget_add_controller (GTK_WIDGET (self->composer), shortcuts);
+
+  /* A GGUF file dropped anywhere on the window is opened. */
+  drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect_object (drop, "drop", G_CALLBACK (on_drop), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
   /* GtkTextView has no placeholder in GTK 4.8: an overlaid label. */
   g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
