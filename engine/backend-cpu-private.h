@@ -37,3 +37,8 @@ void ponder_cpu_moe           (PonderBackend *be, const PonderLayer *l, const fl
                                uint32_t n_tokens, uint32_t n_used, const int32_t *ids,
                                const float *weights, float *out);
 void ponder_cpu_moe_free      (CpuBackend *cpu);
+void ponder_cpu_mla_attention (PonderBackend *be, const PonderLayer *l,
+                               const PonderHparams *hp, const float *q,
+                               const PonderKvCache *cache, const PonderKvLayer *kv,
+                               uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
+                               float *out);

@@ -645,6 +645,7 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->base.add = cpu_add;
   cpu->base.matmul_slices = ponder_cpu_matmul_slices;
   cpu->base.moe = ponder_cpu_moe;
+  cpu->base.mla_attention = ponder_cpu_mla_attention;
   cpu->pool = pool;
   cpu->max_n_in = max_n_in;
   /* The widest input format is F32 (4 bytes per element); block formats

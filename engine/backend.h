@@ -112,6 +112,17 @@ struct PonderBackend
   void   (*moe)      (PonderBackend *be, const PonderLayer *l, const float *x,
                       uint32_t n_tokens, uint32_t n_used, const int32_t *ids,
                       const float *weights, float *out);
+
+  /* Absorbed MLA (spec 4.4) after RoPE and the cache store, all in one:
+   * per head q_abs = W_UK_h^T q_nope, softmax over the latent rows
+   * [c_kv | k_pe] of kv at positions [0, pos0 + t], o = W_UV_h (sum p c_kv).
+   * q (n_tokens, n_head, dk); out (n_tokens, n_head, dv); qa and olat are
+   * scratch of (n_tokens, n_head, kv_lora) each. May be NULL: the forward
+   * then uses matmul_slices and attention. */
+  void   (*mla_attention) (PonderBackend *be, const PonderLayer *l, const PonderHparams *hp,
+                           const float *q, const PonderKvCache *cache, const PonderKvLayer *kv,
+                           uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
+                           float *out);
 };
 
 typedef struct PonderThreadpool PonderThreadpool;

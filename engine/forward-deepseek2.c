@@ -201,6 +201,14 @@ mla_block (PonderForward     *fw,
   be->rope (be, fw->q + nope, n, H, dk, pos0, &fw->rope);
   memcpy (kv->k + (size_t) pos0 * cache->k_row, fw->kva, (size_t) n * row * sizeof (float));
 
+  if (be->mla_attention != NULL)
+    {
+      be->mla_attention (be, l, hp, fw->q, cache, kv, pos0, n, fw->qa, fw->olat,
+                         fw->xn);                             /* (n, H, dv) */
+      be->matmul (be, &l->wo, fw->xn, n, fw->proj);
+      be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);
+      return;
+    }
   /* q_abs_h = W_UK_h^T q_nope_h, then Q'_h = [q_abs_h | q_pe_h] */
   for (size_t th = 0; th < (size_t) n * H; th++)
     memcpy (fw->qn + th * nope, fw->q + th * dk, nope * sizeof (float));

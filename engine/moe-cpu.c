@@ -1,4 +1,5 @@
-/* moe-cpu.c: the CPU's deepseek2 ops: per-head products and the MoE FFN.
+/* moe-cpu.c: the CPU's deepseek2 ops: per-head products, the fused latent
+ * attention and the MoE FFN.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -470,7 +471,8 @@ ponder_cpu_moe (PonderBackend     *be,
     }
   atomic_store (&task.next, 0);
   ponder_threadpool_run (cpu->pool, gate_up_task, &task);
-  if (n_slots >= 2 && nth > 1)
+  /* in decode (a few slots) a pool job costs more than the work */
+  if ((size_t) n_slots * task.ff_max >= 8192 && nth > 1)
     ponder_threadpool_run (cpu->pool, swiglu_prepare_task, &task);
   else
     swiglu_prepare_task (&task, 0, 1);
@@ -494,5 +496,164 @@ ponder_cpu_moe (PonderBackend     *be,
           for (uint32_t i = 0; i < E; i++)
             o[i] += wk * y[i];
         }
+    }
+}
+
+/* ---- Fused latent attention --------------------------------------------- */
+
+typedef struct
+{
+  const PonderLayer   *l;
+  const float         *q;        /* (n, H, dk) nope then rope per head */
+  const PonderKvCache *cache;
+  const PonderKvLayer *kv;       /* rows [c_kv | k_pe] */
+  uint32_t             pos0, n, H, nope, rope, c, dv;
+  float                scale;
+  float               *qa;       /* (n, H, c) */
+  float               *olat;     /* (n, H, c) */
+  float               *out;      /* (n, H, dv) */
+  uint8_t             *prep_k;   /* (H, n, in_row_k) */
+  uint8_t             *prep_v;   /* (H, n, in_row_v) */
+  size_t               in_row_k, in_row_v;
+  atomic_uint          next;
+} MlaTask;
+
+static inline float
+dot8 (const float *a,
+      const float *b,
+      uint32_t     n)
+{
+  float acc[8] = { 0 };
+  float sum = 0.0f;
+  uint32_t i = 0;
+
+  /* eight independent sums vectorise without -ffast-math */
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++)
+      acc[j] += a[i + j] * b[i + j];
+  for (; i < n; i++)
+    sum += a[i] * b[i];
+  for (int j = 0; j < 8; j++)
+    sum += acc[j];
+  return sum;
+}
+
+/* One work item is one head for all tokens of the batch: absorb W_UK_h into
+ * its queries, attend over the latent rows with an online softmax, expand
+ * the latent output with W_UV_h. Heads are independent, so the three steps
+ * need no barrier between them. */
+static void
+mla_task (void *data,
+          int   ith,
+          int   nth)
+{
+  MlaTask *task = data;
+  const PonderWeight *kb = &task->l->wk_b, *vb = &task->l->wv_b;
+  uint32_t H = task->H, c = task->c;
+  size_t dk = (size_t) task->nope + task->rope;
+  unsigned h;
+
+  (void) ith;
+  (void) nth;
+  while ((h = atomic_fetch_add_explicit (&task->next, 1, memory_order_relaxed)) < H)
+    {
+      uint8_t *pk = task->prep_k + (size_t) h * task->n * task->in_row_k;
+      uint8_t *pv = task->prep_v + (size_t) h * task->n * task->in_row_v;
+
+      /* q_abs (n, c) = W_UK_h^T q_nope_h */
+      ponder_matmul_prepare_input (kb->kernel, task->q + (size_t) h * dk, (size_t) H * dk,
+                                   task->nope, task->n, pk);
+      ponder_matmul_rows (kb->kernel, kb->data + (size_t) h * kb->n_out * kb->row_bytes,
+                          kb->n_in, 0, kb->n_out, pk, task->n, task->qa + (size_t) h * c,
+                          (size_t) H * c);
+      for (uint32_t t = 0; t < task->n; t++)
+        {
+          const float *qa = task->qa + ((size_t) t * H + h) * c;
+          const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
+          float *o = task->olat + ((size_t) t * H + h) * c;
+          uint32_t n_pos = task->pos0 + t + 1;
+          float m = -INFINITY, lsum = 0.0f;
+
+          memset (o, 0, c * sizeof (float));
+          for (uint32_t s = 0; s < n_pos; s++)
+            {
+              const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
+              float score = (dot8 (qa, ks, c) + dot8 (qr, ks + c, task->rope)) * task->scale;
+              float w;
+
+              if (score > m)
+                {
+                  float corr = expf (m - score);
+
+                  lsum *= corr;
+                  for (uint32_t i = 0; i < c; i++)
+                    o[i] *= corr;
+                  m = score;
+                }
+              w = expf (score - m);
+              lsum += w;
+              for (uint32_t i = 0; i < c; i++)
+                o[i] += w * ks[i];
+            }
+          for (uint32_t i = 0; i < c; i++)
+            o[i] /= lsum;
+        }
+      /* o_h (n, dv) = W_UV_h o_lat_h */
+      ponder_matmul_prepare_input (vb->kernel, task->olat + (size_t) h * c, (size_t) H * c, c,
+                                   task->n, pv);
+      ponder_matmul_rows (vb->kernel, vb->data + (size_t) h * vb->n_out * vb->row_bytes,
+                          vb->n_in, 0, vb->n_out, pv, task->n,
+                          task->out + (size_t) h * task->dv, (size_t) H * task->dv);
+    }
+}
+
+void
+ponder_cpu_mla_attention (PonderBackend       *be,
+                          const PonderLayer   *l,
+                          const PonderHparams *hp,
+                          const float         *q,
+                          const PonderKvCache *cache,
+                          const PonderKvLayer *kv,
+                          uint32_t             pos0,
+                          uint32_t             n_tokens,
+                          float               *qa,
+                          float               *olat,
+                          float               *out)
+{
+  CpuBackend *cpu = (CpuBackend *) be;
+  MlaTask task;
+  size_t in_k = ponder_matmul_input_row_bytes (l->wk_b.kernel, hp->qk_nope);
+  size_t in_v = ponder_matmul_input_row_bytes (l->wv_b.kernel, hp->kv_lora_rank);
+  uint32_t chunk = n_tokens;
+
+  /* both prepared inputs of every head must fit the scratch */
+  while (chunk > 1 && (size_t) chunk * hp->n_head * (in_k + in_v) > cpu->prepared_bytes)
+    chunk = (chunk + 1) / 2;
+  for (uint32_t t0 = 0; t0 < n_tokens; t0 += chunk)
+    {
+      uint32_t n = n_tokens - t0 < chunk ? n_tokens - t0 : chunk;
+
+      memset (&task, 0, sizeof task);
+      task.l = l;
+      task.q = q + (size_t) t0 * hp->n_head * hp->head_dim_k;
+      task.cache = cache;
+      task.kv = kv;
+      task.pos0 = pos0 + t0;
+      task.n = n;
+      task.H = hp->n_head;
+      task.nope = hp->qk_nope;
+      task.rope = hp->qk_rope;
+      task.c = hp->kv_lora_rank;
+      task.dv = hp->head_dim_v;
+      task.scale = hp->attn_scale;
+      task.qa = qa + (size_t) t0 * hp->n_head * hp->kv_lora_rank;
+      task.olat = olat + (size_t) t0 * hp->n_head * hp->kv_lora_rank;
+      task.out = out + (size_t) t0 * hp->n_head * hp->head_dim_v;
+      task.prep_k = cpu->prepared;
+      task.prep_v = cpu->prepared + (size_t) n * hp->n_head * in_k;
+      task.in_row_k = in_k;
+      task.in_row_v = in_v;
+      atomic_store (&task.next, 0);
+      ponder_threadpool_run (cpu->pool, mla_task, &task);
     }
 }

@@ -31,7 +31,13 @@ MODELS = {
     'qwen2-0.5b Q8_0': ('qwen2-0.5b', 'Q8_0', (525, 67, 188, 42.0)),
     'qwen2-0.5b Q4_K_M': ('qwen2-0.5b', 'Q4_K_M', (392, 89, 221, 46.1)),
     'qwen2-1.5b Q4_K_M': ('qwen2-1.5b', 'Q4_K_M', (980, 36, 84, 24.8)),
+    # MoE: bytes per token = always-on weights + 6 of the 64 experts' slices
+    'deepseek2-small Q4_K_M': ('deepseek2-small', 'Q4_K_M', (58.5, 598, 1216, 214.7)),
 }
+
+
+def arch_of(preset):
+    return 'deepseek2' if preset in gen_model.DS2_PRESETS else 'qwen2'
 PEER_BANDWIDTH_GBPS = 35.0
 GENERATOR_VERSION = 1  # bump when gen_model's output for these presets changes
 
@@ -53,7 +59,7 @@ def cached_model(cache, preset, wtype):
     sys.stderr.flush()
     t0 = time.monotonic()
     tmp = path + '.part'
-    gen_model.generate(tmp, 'qwen2', preset, wtype, seed=1, fast=True)
+    gen_model.generate(tmp, arch_of(preset), preset, wtype, seed=1, fast=True)
     os.replace(tmp, path)
     with open(stamp, 'w') as f:
         f.write(want)
@@ -128,16 +134,17 @@ def main():
     results = {'bandwidth': bws, 'bandwidth_gbps': gbps, 'models': {}}
     for name in names:
         preset, wtype, peer = MODELS[name]
-        cfg = gen_model.make_config('qwen2', preset)
-        cfg['n_vocab'] = 151936
+        cfg = gen_model.make_config(arch_of(preset), preset)
+        if arch_of(preset) == 'qwen2':
+            cfg['n_vocab'] = 151936
         read = gen_model.weights_read_bytes(cfg, wtype)
         bound = gbps * 1e9 / read
         r = runs[name]
         if isinstance(r, str):
-            print('| %s | %.0f MB | %.0f | error: %s |' % (name, read / 1e6, bound, r))
+            print('| %s | %.1f MB | %.0f | error: %s |' % (name, read / 1e6, bound, r))
             continue
         pp, tg = float(r['prefill_tps']), float(r['decode_tps'])
-        print('| %s | %.0f MB | %.0f | %.1f | %.1f | %.0f%% | %.0f / %.1f / %.0f%% |'
+        print('| %s | %.1f MB | %.0f | %.1f | %.1f | %.0f%% | %.0f / %.1f / %.0f%% |'
               % (name, read / 1e6, bound, pp, tg, 100 * tg / bound, peer[2], peer[3],
                  100 * peer[3] / peer[1]))
         results['models'][name] = dict(weights_read_bytes=read, bound_tps=bound,
