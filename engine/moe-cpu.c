@@ -515,6 +515,9 @@ typedef struct
   uint8_t             *prep_k;   /* (H, n, in_row_k) */
   uint8_t             *prep_v;   /* (H, n, in_row_v) */
   size_t               in_row_k, in_row_v;
+  uint32_t             block;     /* heads per work item */
+  uint32_t             n_blocks;
+  bool                 use_avx2;
   atomic_uint          next;
 } MlaTask;
 
@@ -538,10 +541,153 @@ dot8 (const float *a,
   return sum;
 }
 
-/* One work item is one head for all tokens of the batch: absorb W_UK_h into
- * its queries, attend over the latent rows with an online softmax, expand
- * the latent output with W_UV_h. Heads are independent, so the three steps
- * need no barrier between them. */
+#define MLA_MAX_BLOCK 16
+
+/* The online softmax (Milakov & Gimelshein 2018) of the heads [h0, h1) of
+ * token t over its positions: a running maximum and denominator per head,
+ * the output rescaled when the maximum grows. Positions are the outer loop
+ * so that each latent row is read once for the whole block of heads. */
+static void
+attend_latent (const MlaTask *task,
+               uint32_t       t,
+               uint32_t       h0,
+               uint32_t       h1)
+{
+  uint32_t c = task->c, H = task->H, n_pos = task->pos0 + t + 1;
+  size_t dk = (size_t) task->nope + task->rope;
+  float m[MLA_MAX_BLOCK], lsum[MLA_MAX_BLOCK];
+
+  for (uint32_t h = h0; h < h1; h++)
+    {
+      m[h - h0] = -INFINITY;
+      lsum[h - h0] = 0.0f;
+      memset (task->olat + ((size_t) t * H + h) * c, 0, c * sizeof (float));
+    }
+  for (uint32_t s = 0; s < n_pos; s++)
+    {
+      const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
+
+      for (uint32_t h = h0; h < h1; h++)
+        {
+          const float *qa = task->qa + ((size_t) t * H + h) * c;
+          const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
+          float *o = task->olat + ((size_t) t * H + h) * c;
+          float score = (dot8 (qa, ks, c) + dot8 (qr, ks + c, task->rope)) * task->scale;
+          float w;
+
+          if (score > m[h - h0])
+            {
+              float corr = expf (m[h - h0] - score);
+
+              lsum[h - h0] *= corr;
+              for (uint32_t i = 0; i < c; i++)
+                o[i] *= corr;
+              m[h - h0] = score;
+            }
+          w = expf (score - m[h - h0]);
+          lsum[h - h0] += w;
+          for (uint32_t i = 0; i < c; i++)
+            o[i] += w * ks[i];
+        }
+    }
+  for (uint32_t h = h0; h < h1; h++)
+    {
+      float *o = task->olat + ((size_t) t * H + h) * c;
+
+      for (uint32_t i = 0; i < c; i++)
+        o[i] /= lsum[h - h0];
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define AVX2_FN __attribute__ ((target ("avx2,fma")))
+
+AVX2_FN static inline float
+hsum_avx2 (__m256 v)
+{
+  __m128 x = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+
+  x = _mm_add_ps (x, _mm_movehl_ps (x, x));
+  x = _mm_add_ss (x, _mm_movehdup_ps (x));
+  return _mm_cvtss_f32 (x);
+}
+
+/* The same with 8-wide FMA; c and rope are multiples of 8 (checked). */
+AVX2_FN static void
+attend_latent_avx2 (const MlaTask *task,
+                    uint32_t       t,
+                    uint32_t       h0,
+                    uint32_t       h1)
+{
+  uint32_t c = task->c, H = task->H, n_pos = task->pos0 + t + 1, rope = task->rope;
+  size_t dk = (size_t) task->nope + rope;
+  float m[MLA_MAX_BLOCK], lsum[MLA_MAX_BLOCK];
+
+  for (uint32_t h = h0; h < h1; h++)
+    {
+      m[h - h0] = -INFINITY;
+      lsum[h - h0] = 0.0f;
+      memset (task->olat + ((size_t) t * H + h) * c, 0, c * sizeof (float));
+    }
+  for (uint32_t s = 0; s < n_pos; s++)
+    {
+      const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
+
+      for (uint32_t h = h0; h < h1; h++)
+        {
+          const float *qa = task->qa + ((size_t) t * H + h) * c;
+          const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
+          float *o = task->olat + ((size_t) t * H + h) * c;
+          __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
+          __m256 wv;
+          float score;
+          uint32_t i;
+
+          for (i = 0; i + 16 <= c; i += 16)
+            {
+              acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), _mm256_loadu_ps (ks + i), acc0);
+              acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i + 8), _mm256_loadu_ps (ks + i + 8),
+                                      acc1);
+            }
+          for (; i < c; i += 8)
+            acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), _mm256_loadu_ps (ks + i), acc0);
+          for (i = 0; i < rope; i += 8)
+            acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qr + i), _mm256_loadu_ps (ks + c + i),
+                                    acc1);
+          score = hsum_avx2 (_mm256_add_ps (acc0, acc1)) * task->scale;
+          if (score > m[h - h0])
+            {
+              __m256 corr = _mm256_set1_ps (expf (m[h - h0] - score));
+
+              lsum[h - h0] *= _mm256_cvtss_f32 (corr);
+              for (i = 0; i < c; i += 8)
+                _mm256_storeu_ps (o + i, _mm256_mul_ps (_mm256_loadu_ps (o + i), corr));
+              m[h - h0] = score;
+            }
+          wv = _mm256_set1_ps (expf (score - m[h - h0]));
+          lsum[h - h0] += _mm256_cvtss_f32 (wv);
+          for (i = 0; i < c; i += 8)
+            _mm256_storeu_ps (o + i, _mm256_fmadd_ps (wv, _mm256_loadu_ps (ks + i),
+                                                      _mm256_loadu_ps (o + i)));
+        }
+    }
+  for (uint32_t h = h0; h < h1; h++)
+    {
+      float *o = task->olat + ((size_t) t * H + h) * c;
+      __m256 inv = _mm256_set1_ps (1.0f / lsum[h - h0]);
+
+      for (uint32_t i = 0; i < c; i += 8)
+        _mm256_storeu_ps (o + i, _mm256_mul_ps (_mm256_loadu_ps (o + i), inv));
+    }
+}
+#endif
+
+/* One work item is a block of heads for all tokens of the batch: absorb
+ * W_UK_h into their queries, attend over the latent rows, expand the latent
+ * outputs with W_UV_h. Heads are independent, so the three steps need no
+ * barrier between them. */
 static void
 mla_task (void *data,
           int   ith,
@@ -551,59 +697,48 @@ mla_task (void *data,
   const PonderWeight *kb = &task->l->wk_b, *vb = &task->l->wv_b;
   uint32_t H = task->H, c = task->c;
   size_t dk = (size_t) task->nope + task->rope;
-  unsigned h;
+  unsigned blk;
 
   (void) ith;
   (void) nth;
-  while ((h = atomic_fetch_add_explicit (&task->next, 1, memory_order_relaxed)) < H)
+  while ((blk = atomic_fetch_add_explicit (&task->next, 1, memory_order_relaxed))
+         < task->n_blocks)
     {
-      uint8_t *pk = task->prep_k + (size_t) h * task->n * task->in_row_k;
-      uint8_t *pv = task->prep_v + (size_t) h * task->n * task->in_row_v;
+      uint32_t h0 = blk * task->block, h1 = h0 + task->block < H ? h0 + task->block : H;
 
-      /* q_abs (n, c) = W_UK_h^T q_nope_h */
-      ponder_matmul_prepare_input (kb->kernel, task->q + (size_t) h * dk, (size_t) H * dk,
-                                   task->nope, task->n, pk);
-      ponder_matmul_rows (kb->kernel, kb->data + (size_t) h * kb->n_out * kb->row_bytes,
-                          kb->n_in, 0, kb->n_out, pk, task->n, task->qa + (size_t) h * c,
-                          (size_t) H * c);
+      for (uint32_t h = h0; h < h1; h++)
+        {
+          uint8_t *pk = task->prep_k + (size_t) h * task->n * task->in_row_k;
+
+          /* q_abs (n, c) = W_UK_h^T q_nope_h */
+          ponder_matmul_prepare_input (kb->kernel, task->q + (size_t) h * dk, (size_t) H * dk,
+                                       task->nope, task->n, pk);
+          ponder_matmul_rows (kb->kernel, kb->data + (size_t) h * kb->n_out * kb->row_bytes,
+                              kb->n_in, 0, kb->n_out, pk, task->n, task->qa + (size_t) h * c,
+                              (size_t) H * c);
+        }
       for (uint32_t t = 0; t < task->n; t++)
         {
-          const float *qa = task->qa + ((size_t) t * H + h) * c;
-          const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
-          float *o = task->olat + ((size_t) t * H + h) * c;
-          uint32_t n_pos = task->pos0 + t + 1;
-          float m = -INFINITY, lsum = 0.0f;
-
-          memset (o, 0, c * sizeof (float));
-          for (uint32_t s = 0; s < n_pos; s++)
+#if defined(__x86_64__) || defined(__i386__)
+          if (task->use_avx2)
             {
-              const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
-              float score = (dot8 (qa, ks, c) + dot8 (qr, ks + c, task->rope)) * task->scale;
-              float w;
-
-              if (score > m)
-                {
-                  float corr = expf (m - score);
-
-                  lsum *= corr;
-                  for (uint32_t i = 0; i < c; i++)
-                    o[i] *= corr;
-                  m = score;
-                }
-              w = expf (score - m);
-              lsum += w;
-              for (uint32_t i = 0; i < c; i++)
-                o[i] += w * ks[i];
+              attend_latent_avx2 (task, t, h0, h1);
+              continue;
             }
-          for (uint32_t i = 0; i < c; i++)
-            o[i] /= lsum;
+#endif
+          attend_latent (task, t, h0, h1);
         }
-      /* o_h (n, dv) = W_UV_h o_lat_h */
-      ponder_matmul_prepare_input (vb->kernel, task->olat + (size_t) h * c, (size_t) H * c, c,
-                                   task->n, pv);
-      ponder_matmul_rows (vb->kernel, vb->data + (size_t) h * vb->n_out * vb->row_bytes,
-                          vb->n_in, 0, vb->n_out, pv, task->n,
-                          task->out + (size_t) h * task->dv, (size_t) H * task->dv);
+      for (uint32_t h = h0; h < h1; h++)
+        {
+          uint8_t *pv = task->prep_v + (size_t) h * task->n * task->in_row_v;
+
+          /* o_h (n, dv) = W_UV_h o_lat_h */
+          ponder_matmul_prepare_input (vb->kernel, task->olat + (size_t) h * c, (size_t) H * c,
+                                       c, task->n, pv);
+          ponder_matmul_rows (vb->kernel, vb->data + (size_t) h * vb->n_out * vb->row_bytes,
+                              vb->n_in, 0, vb->n_out, pv, task->n,
+                              task->out + (size_t) h * task->dv, (size_t) H * task->dv);
+        }
     }
 }
 
@@ -621,6 +756,7 @@ ponder_cpu_mla_attention (PonderBackend       *be,
                           float               *out)
 {
   CpuBackend *cpu = (CpuBackend *) be;
+  int nth = ponder_threadpool_size (cpu->pool);
   MlaTask task;
   size_t in_k = ponder_matmul_input_row_bytes (l->wk_b.kernel, hp->qk_nope);
   size_t in_v = ponder_matmul_input_row_bytes (l->wv_b.kernel, hp->kv_lora_rank);
@@ -653,6 +789,15 @@ ponder_cpu_mla_attention (PonderBackend       *be,
       task.prep_v = cpu->prepared + (size_t) n * hp->n_head * in_k;
       task.in_row_k = in_k;
       task.in_row_v = in_v;
+      /* blocks of heads share each latent row read; about two blocks per
+       * thread keep the threads balanced */
+      task.block = (task.H + 2 * (uint32_t) nth - 1) / (2 * (uint32_t) nth);
+      if (task.block > MLA_MAX_BLOCK)
+        task.block = MLA_MAX_BLOCK;
+      if (task.block == 0)
+        task.block = 1;
+      task.n_blocks = (task.H + task.block - 1) / task.block;
+      task.use_avx2 = cpu->have_avx2 && task.c % 8 == 0 && task.rope % 8 == 0;
       atomic_store (&task.next, 0);
       ponder_threadpool_run (cpu->pool, mla_task, &task);
     }
