@@ -28,6 +28,16 @@ ponder_vk_device_check (PonderVkDevice *device,
   return ponder_vk_check (result, what, error);
 }
 
+/* Short name for the call sites below (keeps them under 100 columns). */
+static inline PonderStatus
+check (PonderVkDevice *device,
+       VkResult        result,
+       const char     *what,
+       PonderError    *error)
+{
+  return ponder_vk_device_check (device, result, what, error);
+}
+
 void
 ponder_vk_device_name (PonderVkDevice *device,
                        VkObjectType    type,
@@ -60,8 +70,8 @@ create_logical_device (PonderVkDevice *device,
   queue.pQueuePriorities = &priority;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;
-  status = ponder_vk_device_check (device, device->vk->fn.vkCreateDevice (phys->handle, &info, NULL,
-                                                         &device->device),
+  status = check (device, device->vk->fn.vkCreateDevice (phys->handle, &info, NULL,
+                                        &device->device),
                   "vkCreateDevice", error);
   if (status != PONDER_OK)
     return status;
@@ -151,7 +161,7 @@ create_pipeline_cache (PonderVkDevice       *device,
       result = device->fn.vkCreatePipelineCache (device->device, &info, NULL, &device->cache);
     }
   free (data);
-  return ponder_vk_device_check (device, result, "vkCreatePipelineCache", error);
+  return check (device, result, "vkCreatePipelineCache", error);
 }
 
 static void
@@ -213,8 +223,8 @@ create_layouts (PonderVkDevice *device,
     }
   set_info.bindingCount = PONDER_VK_MAX_BINDINGS;
   set_info.pBindings = bindings;
-  status = ponder_vk_device_check (device, device->fn.vkCreateDescriptorSetLayout (device->device, &set_info,
-                                                                  NULL, &device->set_layout),
+  status = check (device, device->fn.vkCreateDescriptorSetLayout (device->device, &set_info,
+                                                 NULL, &device->set_layout),
                   "vkCreateDescriptorSetLayout", error);
   if (status != PONDER_OK)
     return status;
@@ -222,8 +232,8 @@ create_layouts (PonderVkDevice *device,
   layout_info.pSetLayouts = &device->set_layout;
   layout_info.pushConstantRangeCount = 1;
   layout_info.pPushConstantRanges = &push;
-  return ponder_vk_device_check (device, device->fn.vkCreatePipelineLayout (device->device, &layout_info, NULL,
-                                                           &device->pipeline_layout),
+  return check (device, device->fn.vkCreatePipelineLayout (device->device, &layout_info, NULL,
+                                          &device->pipeline_layout),
                 "vkCreatePipelineLayout", error);
 }
 
@@ -238,21 +248,21 @@ create_commands (PonderVkDevice *device,
 
   pool_info.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
   pool_info.queueFamilyIndex = device->phys->queue_family;
-  status = ponder_vk_device_check (device, device->fn.vkCreateCommandPool (device->device, &pool_info, NULL,
-                                                          &device->command_pool),
+  status = check (device, device->fn.vkCreateCommandPool (device->device, &pool_info, NULL,
+                                         &device->command_pool),
                   "vkCreateCommandPool", error);
   if (status != PONDER_OK)
     return status;
   alloc.commandPool = device->command_pool;
   alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   alloc.commandBufferCount = 1;
-  status = ponder_vk_device_check (device, device->fn.vkAllocateCommandBuffers (device->device, &alloc,
-                                                               &device->cmd),
+  status = check (device, device->fn.vkAllocateCommandBuffers (device->device, &alloc,
+                                              &device->cmd),
                   "vkAllocateCommandBuffers", error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_device_check (device, device->fn.vkCreateFence (device->device, &fence_info, NULL,
-                                                  &device->fence),
+  return check (device, device->fn.vkCreateFence (device->device, &fence_info, NULL,
+                                 &device->fence),
                 "vkCreateFence", error);
 }
 
@@ -413,10 +423,14 @@ ponder_vk_buffer_new (PonderVkDevice *device,
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT
                | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-  status = ponder_vk_device_check (device, device->fn.vkCreateBuffer (device->device, &info, NULL, &buf.buffer),
+  status = check (device, device->fn.vkCreateBuffer (device->device, &info, NULL, &buf.buffer),
                   "vkCreateBuffer", error);
   if (status != PONDER_OK)
-    return status;
+    {
+      ponder_error_prefix (error, "buffer %s (%zu bytes): ", name != NULL ? name : "?",
+                           size_bytes);
+      return status;
+    }
   buf.size = info.size;
   device->fn.vkGetBufferMemoryRequirements (device->device, buf.buffer, &req);
   type = choose_memory_type (device->phys, req.memoryTypeBits, memory);
@@ -429,17 +443,17 @@ ponder_vk_buffer_new (PonderVkDevice *device,
     }
   alloc.allocationSize = req.size;
   alloc.memoryTypeIndex = (uint32_t) type;
-  status = ponder_vk_device_check (device, device->fn.vkAllocateMemory (device->device, &alloc, NULL, &buf.memory),
+  status = check (device, device->fn.vkAllocateMemory (device->device, &alloc, NULL, &buf.memory),
                   "vkAllocateMemory", error);
   if (status == PONDER_OK)
-    status = ponder_vk_device_check (device, device->fn.vkBindBufferMemory (device->device, buf.buffer,
-                                                           buf.memory, 0),
+    status = check (device, device->fn.vkBindBufferMemory (device->device, buf.buffer,
+                                          buf.memory, 0),
                     "vkBindBufferMemory", error);
   if (status == PONDER_OK
       && (device->phys->mem.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
       && !(device->force_staging && memory == PONDER_VK_MEMORY_DEVICE))
-    status = ponder_vk_device_check (device, device->fn.vkMapMemory (device->device, buf.memory, 0, VK_WHOLE_SIZE,
-                                                    0, &buf.mapped),
+    status = check (device, device->fn.vkMapMemory (device->device, buf.memory, 0, VK_WHOLE_SIZE,
+                                   0, &buf.mapped),
                     "vkMapMemory", error);
   if (status != PONDER_OK)
     {
@@ -493,7 +507,7 @@ staged_copy (PonderVkDevice       *device,
   region.size = size_bytes;
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
-  status = ponder_vk_device_check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
+  status = check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
                   "vkBeginCommandBuffer", error);
   if (status == PONDER_OK)
     {

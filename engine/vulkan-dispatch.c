@@ -13,6 +13,16 @@
 #include "error.h"
 #include "vulkan-device-private.h"
 
+/* Short name for the call sites below (keeps them under 100 columns). */
+static inline PonderStatus
+check (PonderVkDevice *device,
+       VkResult        result,
+       const char     *what,
+       PonderError    *error)
+{
+  return ponder_vk_device_check (device, result, what, error);
+}
+
 /* Pipelines ---------------------------------------------------------------- */
 
 static PonderStatus
@@ -29,8 +39,8 @@ get_module (PonderVkDevice *device,
     {
       create.codeSize = info->spirv_bytes;
       create.pCode = info->spirv;
-      status = ponder_vk_device_check (device, device->fn.vkCreateShaderModule (device->device, &create, NULL,
-                                                               &device->modules[kernel]),
+      status = check (device, device->fn.vkCreateShaderModule (device->device, &create, NULL,
+                                              &device->modules[kernel]),
                       "vkCreateShaderModule", error);
       if (status != PONDER_OK)
         {
@@ -94,8 +104,8 @@ get_pipeline (PonderVkDevice  *device,
   create.stage.pSpecializationInfo = &spec_info;
   create.layout = device->pipeline_layout;
   entry = &device->pipelines[device->n_pipelines];
-  status = ponder_vk_device_check (device, device->fn.vkCreateComputePipelines (device->device, device->cache, 1,
-                                                               &create, NULL, &entry->pipeline),
+  status = check (device, device->fn.vkCreateComputePipelines (device->device, device->cache, 1,
+                                              &create, NULL, &entry->pipeline),
                   "vkCreateComputePipelines", error);
   if (status != PONDER_OK)
     {
@@ -129,8 +139,8 @@ add_pool (PonderVkDevice *device,
   info.maxSets = PONDER_VK_SETS_PER_POOL;
   info.poolSizeCount = 1;
   info.pPoolSizes = &size;
-  return ponder_vk_device_check (device, device->fn.vkCreateDescriptorPool (device->device, &info, NULL,
-                                                           &device->pools[device->n_pools++]),
+  return check (device, device->fn.vkCreateDescriptorPool (device->device, &info, NULL,
+                                          &device->pools[device->n_pools++]),
                 "vkCreateDescriptorPool", error);
 }
 
@@ -158,7 +168,7 @@ take_set (PonderVkDevice  *device,
       alloc.descriptorPool = device->pools[device->pool_in_use];
       result = device->fn.vkAllocateDescriptorSets (device->device, &alloc, out_set);
       if (result != VK_ERROR_OUT_OF_POOL_MEMORY && result != VK_ERROR_FRAGMENTED_POOL)
-        return ponder_vk_device_check (device, result, "vkAllocateDescriptorSets", error);
+        return check (device, result, "vkAllocateDescriptorSets", error);
       device->pool_in_use++;
     }
 }
@@ -187,7 +197,7 @@ ponder_vk_begin (PonderVkDevice *device,
                              "ponder_vk_begin while already recording");
   device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  status = ponder_vk_device_check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
+  status = check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
                   "vkBeginCommandBuffer", error);
   if (status != PONDER_OK)
     return status;
@@ -346,22 +356,22 @@ ponder_vk_submit (PonderVkDevice *device,
   device->fn.vkCmdPipelineBarrier (device->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
                                    | VK_PIPELINE_STAGE_TRANSFER_BIT,
                                    VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
-  status = ponder_vk_device_check (device, device->fn.vkEndCommandBuffer (device->cmd), "vkEndCommandBuffer",
+  status = check (device, device->fn.vkEndCommandBuffer (device->cmd), "vkEndCommandBuffer",
                   error);
   if (status == PONDER_OK)
-    status = ponder_vk_device_check (device, device->fn.vkResetFences (device->device, 1, &device->fence),
+    status = check (device, device->fn.vkResetFences (device->device, 1, &device->fence),
                     "vkResetFences", error);
   if (status == PONDER_OK)
     {
       submit.commandBufferCount = 1;
       submit.pCommandBuffers = &device->cmd;
-      status = ponder_vk_device_check (device, device->fn.vkQueueSubmit (device->queue, 1, &submit,
-                                                        device->fence),
+      status = check (device, device->fn.vkQueueSubmit (device->queue, 1, &submit,
+                                       device->fence),
                       "vkQueueSubmit", error);
     }
   if (status == PONDER_OK)
-    status = ponder_vk_device_check (device, device->fn.vkWaitForFences (device->device, 1, &device->fence,
-                                                        VK_TRUE, UINT64_MAX),
+    status = check (device, device->fn.vkWaitForFences (device->device, 1, &device->fence,
+                                       VK_TRUE, UINT64_MAX),
                     "vkWaitForFences", error);
   reset_pools (device);
   return status;

@@ -38,8 +38,8 @@ ponder_vk_check (VkResult     result,
       return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "%s: out of device memory", what);
     case VK_ERROR_DEVICE_LOST:
       return ponder_error_set (error, PONDER_ERROR_DEVICE,
-                               "%s: the Vulkan device was lost; reload on the CPU or another device",
-                               what);
+                               "%s: the Vulkan device was lost; reload on the CPU or "
+                               "another device", what);
     default:
       return ponder_error_set (error, PONDER_ERROR_DEVICE, "%s failed (VkResult %d)",
                                what, (int) result);
@@ -136,8 +136,8 @@ create_instance (PonderVulkan         *vk,
     (PFN_vkEnumerateInstanceVersion) gipa (NULL, "vkEnumerateInstanceVersion");
   PFN_vkEnumerateInstanceLayerProperties layers =
     (PFN_vkEnumerateInstanceLayerProperties) gipa (NULL, "vkEnumerateInstanceLayerProperties");
-  PFN_vkEnumerateInstanceExtensionProperties exts =
-    (PFN_vkEnumerateInstanceExtensionProperties) gipa (NULL, "vkEnumerateInstanceExtensionProperties");
+  PFN_vkEnumerateInstanceExtensionProperties exts = (PFN_vkEnumerateInstanceExtensionProperties)
+    gipa (NULL, "vkEnumerateInstanceExtensionProperties");
   const char *layer_names[1] = { "VK_LAYER_KHRONOS_validation" };
   const char *ext_names[1] = { VK_EXT_DEBUG_UTILS_EXTENSION_NAME };
   VkApplicationInfo app = { VK_STRUCTURE_TYPE_APPLICATION_INFO };

@@ -6,16 +6,18 @@
  * workgroup size or of the matmul token batch) and is compared with an
  * independent reference: ponder_dequantize_row plus a double-precision dot
  * product for the matmuls, double loops written from spec 3.2 for rmsnorm,
- * swiglu and add, the CPU backend for rope and attention. Weights are random bytes with
- * sane f16 scale fields, so no quantiser of ours is involved.
+ * swiglu and add, the CPU backend for rope and attention. Weights are
+ * random bytes with sane f16 scale fields, so no quantiser of ours is
+ * involved.
  *
  * Tolerances: every matmul weight type dequantises exactly (f16 -> f32 is
  * exact), so the only error is float accumulation in the shader; the bound
  * is 3e-5 * sum |w_i x_i| (a single wrong element moves the result by about
  * 1/n_in of that sum, 30x more for n_in = 1024). rmsnorm: 1e-5 relative.
  * rope: 1e-6 * (|x0| + |x1|) bound (cos and sin come from the same
- * double-precision table as the CPU's, at positions past 8192). swiglu and add: 1e-6 relative. attention:
- * 2e-5 absolute (outputs are convex combinations of values in [-1, 1]).
+ * double-precision table as the CPU's, at positions past 8192). swiglu
+ * and add: 1e-6 relative. attention: 2e-5 absolute (outputs are convex
+ * combinations of values in [-1, 1]).
  *
  * With no Vulkan device the tests fail with the reason: CI installs
  * mesa-vulkan-drivers, so lavapipe is always there.
@@ -686,6 +688,27 @@ test_staging (void)
   staging_mode = false;
 }
 
+/* An allocation the device cannot satisfy is PONDER_ERROR_NO_MEMORY, not a
+ * crash, and the device keeps working. */
+static void
+test_out_of_memory (void)
+{
+  PonderError error = { 0 };
+  PonderVkBuffer huge, small;
+  Fixture f;
+
+  if (!fixture_open (&f))
+    return;
+  g_assert_cmpint (ponder_vk_buffer_new (f.dev, (size_t) 1 << 46, PONDER_VK_MEMORY_DEVICE,
+                                         "huge", &huge, &error), ==, PONDER_ERROR_NO_MEMORY);
+  g_test_message ("%s", error.message);
+  g_assert_nonnull (strstr (error.message, "huge"));
+  g_assert_true (huge.buffer == VK_NULL_HANDLE);
+  small = upload_new (&f, NULL, 64, PONDER_VK_MEMORY_HOST);
+  ponder_vk_buffer_free (f.dev, &small);
+  fixture_close (&f);
+}
+
 /* Device index override: every listed device opens by index, and an index
  * past the list is an error. */
 static void
@@ -752,6 +775,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
   g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);
   g_test_add_func ("/vulkan/staging", test_staging);
+  g_test_add_func ("/vulkan/out-of-memory", test_out_of_memory);
   g_test_add_func ("/vulkan/device-index", test_device_index);
   g_test_add_func ("/validation/all-kernels", test_validation);
   return g_test_run ();
