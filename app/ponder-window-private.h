@@ -56,6 +56,7 @@ struct _PonderWindow
   gint64                 last_save_us;
 
   gboolean               stick_to_bottom;
+  gboolean               drop_oldest;   /* once: the user chose to trim */
   guint                  scroll_tick_id;
   gboolean               has_default_sampling;
   char                  *default_system_prompt;  /* for chats not yet stored */

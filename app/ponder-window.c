@@ -477,6 +477,112 @@ flush_generation (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Tokens of the rendered prompt; -1 when it cannot be measured. */
+static gint
+count_prompt_tokens (PonderWindow *self,
+                     GArray       *messages)
+{
+  PonderError error = { 0 };
+  char *text = NULL;
+  int32_t *ids = NULL;
+  size_t n_ids = 0;
+  PonderStatus status;
+
+  status = ponder_model_render_chat (self->model, (PonderMessage *) messages->data,
+                                     messages->len, TRUE, &text, &error);
+  if (status == PONDER_OK)
+    status = ponder_model_tokenize (self->model, text, strlen (text), TRUE, &ids, &n_ids, &error);
+  ponder_free (text);
+  ponder_free (ids);
+  return status == PONDER_OK ? (gint) MIN (n_ids, G_MAXINT) : -1;
+}
+
+static void
+on_context_response (AdwMessageDialog *dialog,
+                     const char       *response,
+                     PonderWindow     *self)
+{
+  gint64 *parent_id = g_object_get_data (G_OBJECT (dialog), "parent-id");
+
+  if (g_strcmp0 (response, "drop") == 0 && !_ponder_window_is_busy (self))
+    {
+      self->drop_oldest = TRUE;
+      _ponder_window_start_generation (self, *parent_id);
+    }
+}
+
+/* Never a silent truncation: the user stops or lets the oldest turns go. */
+static void
+ask_about_context (PonderWindow *self,
+                   gint64        parent_id,
+                   guint         n_ctx)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("The Conversation Is Too Long"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("It no longer fits in the model’s context of %u tokens. "
+                                    "Ponder can leave out the oldest turns (the first message "
+                                    "is kept), or you can stop here and start a new chat."),
+                                  n_ctx);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Stop"),
+                                    "drop", _("_Leave Out Oldest Turns"),
+                                    NULL);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "parent-id",
+                          g_memdup2 (&parent_id, sizeof parent_id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_context_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Checks the prompt fits with room for an answer; trims whole turns after
+ * the first message when the user allowed it. FALSE: do not generate. */
+static gboolean
+fit_context (PonderWindow                *self,
+             GArray                      *messages,
+             guint                        first,
+             const PonderHistorySampling *sampling,
+             gint64                       parent_id)
+{
+  guint n_ctx = ponder_session_n_ctx (self->session);
+  gint reserve = sampling->max_tokens > 0 ? sampling->max_tokens : (gint) MIN (1024, n_ctx / 4);
+  gboolean drop = self->drop_oldest;
+  gsize bytes = 0;
+  gint n;
+  guint i;
+
+  /* A token is at least one byte: a short prompt needs no tokenizing,
+   * which on the main thread costs time on long conversations. */
+  for (i = 0; i < messages->len; i++)
+    bytes += strlen (g_array_index (messages, PonderMessage, i).content) + 16;
+  if (bytes + 32 + reserve <= n_ctx)
+    {
+      self->drop_oldest = FALSE;
+      return TRUE;
+    }
+
+  n = count_prompt_tokens (self, messages);
+  self->drop_oldest = FALSE;
+  if (n < 0 || n + reserve <= (gint) n_ctx)
+    return TRUE;
+  if (!drop)
+    {
+      ask_about_context (self, parent_id, n_ctx);
+      return FALSE;
+    }
+  /* Keep the first exchange and the newest message; drop pairs between. */
+  while (n >= 0 && n + reserve > (gint) n_ctx && messages->len > first + 3)
+    {
+      g_array_remove_range (messages, first + 2, MIN (2, messages->len - first - 3));
+      n = count_prompt_tokens (self, messages);
+    }
+  if (n < 0 || n + reserve <= (gint) n_ctx)
+    return TRUE;
+  _ponder_window_toast (self, _("The newest message alone is too long for the model’s context"));
+  return FALSE;
+}
+
 /* Answers @parent_id (a user message on the active path) with a new
  * assistant message, a sibling of any earlier answers. */
 void
@@ -489,6 +595,7 @@ _ponder_window_start_generation (PonderWindow *self,
   g_autoptr(GArray) messages = g_array_new (FALSE, TRUE, sizeof (PonderMessage));
   g_autoptr(GError) error = NULL;
   PonderGenerateParams params;
+  guint first;
   guint i;
 
   g_assert (!_ponder_window_is_busy (self));
@@ -508,6 +615,7 @@ _ponder_window_start_generation (PonderWindow *self,
 
       g_array_append_val (messages, system);
     }
+  first = messages->len;
   /* Reasoning stays out: R1 must not see its earlier thoughts. */
   for (i = 0; i < path->len; i++)
     {
@@ -520,6 +628,12 @@ _ponder_window_start_generation (PonderWindow *self,
       g_array_append_val (messages, item);
       if (m->id == parent_id)
         break;
+    }
+
+  if (!fit_context (self, messages, first, &conversation->sampling, parent_id))
+    {
+      _ponder_window_rebuild_transcript (self);
+      return;
     }
 
   assistant = ponder_history_message_new (PONDER_HISTORY_ROLE_ASSISTANT, "");

@@ -369,6 +369,40 @@ test_chat_flow (void)
     g_assert_cmpint (c->sampling.seed, ==, 1);
   }
 
+  /* A message too long for the context asks first; Stop leaves it unanswered. */
+  {
+    g_autoptr(GString) huge = g_string_new (NULL);
+    AdwMessageDialog *dialog = NULL;
+    GList *toplevels;
+    GList *l;
+    guint before = n_children (ponder_window_get_transcript (window));
+
+    while (huge->len < 60000)
+      g_string_append (huge, "words and more words ");
+    ponder_window_set_composer_text (window, huge->str);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL));
+    g_assert_false (ponder_window_get_busy (window));
+    toplevels = gtk_window_list_toplevels ();
+    for (l = toplevels; l != NULL; l = l->next)
+      if (ADW_IS_MESSAGE_DIALOG (l->data))
+        dialog = l->data;
+    g_list_free (toplevels);
+    g_assert_nonnull (dialog);
+    screenshot (GTK_WIDGET (dialog), "06c-context-full");
+    adw_message_dialog_response (dialog, "cancel");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    settle (50);
+    g_assert_false (ponder_window_get_busy (window));
+    g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, before + 1);
+    /* Take it back out (a soft delete) so the rest sees the short branch. */
+    g_assert_true (ponder_history_delete_message (history,
+                                                  ponder_message_row_get_message_id (row_at (window, before)),
+                                                  &error));
+    g_assert_no_error (error);
+    ponder_window_open_conversation (window, conversation_id);
+    g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, before);
+  }
+
   /* 6. Restart: a new store on the same file and a new window find it all. */
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
