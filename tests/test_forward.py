@@ -258,6 +258,27 @@ def check_reference_self(tmp):
     return fails
 
 
+def check_deepseek2_errors(tmp):
+    """A broken deepseek2 file is refused with a message naming the tensor
+    and, for a wrong shape, the expected and the found shape."""
+    src = os.path.join(tmp, 'ds2-errors.gguf')
+    gen_model.generate(src, 'deepseek2', 'tiny', 'F32', seed=5)
+    fails = []
+    mutate = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mutate_model.py')
+    for mutation, want in (('drop=blk.1.ffn_up_exps.weight', 'blk.1.ffn_up_exps.weight'),
+                           ('drop=blk.2.attn_v_b.weight', 'blk.2.attn_v_b.weight'),
+                           ('swap=blk.1.ffn_down_exps.weight', '[32, 64, 8]'),
+                           ('drop=blk.1.ffn_gate_inp.weight', 'blk.1.ffn_gate_inp.weight')):
+        out = os.path.join(tmp, 'ds2-bad.gguf')
+        subprocess.run([sys.executable, mutate, src, out, mutation], check=True)
+        p, _ = run_cli(['info', '-m', out])
+        err = p.stderr.decode(errors='replace')
+        if p.returncode == 0 or want not in err:
+            fails.append('deepseek2 %s: exit %d, stderr %r lacks %r'
+                         % (mutation, p.returncode, err.strip(), want))
+    return fails
+
+
 def check_scripted(tmp):
     """Greedy chat with the scripted model reproduces its script: reasoning
     on stderr, the answer (without the leading blank line) on stdout."""
@@ -314,7 +335,7 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     n_fail = 0
     try:
-        fails = check_reference_self(tmp) + check_generator()
+        fails = check_reference_self(tmp) + check_generator() + check_deepseek2_errors(tmp)
         print('%s reference and generator self-checks' % ('FAIL' if fails else 'ok  '))
         for f in fails:
             print('     ' + f)
