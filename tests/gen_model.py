@@ -92,6 +92,9 @@ DS2_PRESETS = {
     # V2-style: softmax scores, no bias, no groups, no weight normalisation
     'tiny-softmax': dict(_DS2_TINY, gating=1, exp_bias=False, n_group=0, n_group_used=0,
                          w_norm=False, w_scale=1.0, layout='legacy'),
+    # latent and rope sizes that are not multiples of 8: the CPU's generic
+    # (non-SIMD) attention loop
+    'tiny-odd': dict(_DS2_TINY, kv_lora=20, qk_nope=10, qk_rope=6, v_head=12),
     # rows of 256 where the real model has them, so K-quants are really used
     'tiny256': dict(_DS2_TINY, n_embd=256, n_ff=512, q_lora=256, kv_lora=256, qk_nope=32,
                     qk_rope=16, v_head=32, n_ff_exp=256, n_expert=16, n_expert_used=4,

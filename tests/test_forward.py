@@ -63,7 +63,8 @@ CASES = (
     # deepseek2 (spec 3.6, 4): MLA layout and legacy attn_kv_b (converted at
     # load), with and without q_lora, expert groups, softmax (V2) gating
     + [('deepseek2', p, 'F32', False) for p in ('tiny', 'tiny-legacy', 'tiny-noqlora',
-                                                'tiny-noqlora-mla', 'tiny-softmax')]
+                                                'tiny-noqlora-mla', 'tiny-softmax',
+                                                'tiny-odd')]
     + [('deepseek2', 'tiny', t, False) for t in ('F16', 'Q8_0')]
     + [('deepseek2', 'tiny-legacy', 'Q8_0', False)]
     + [('deepseek2', 'tiny256', t, False) for t in ('F32', 'Q4_K_M', 'Q6_K')]
