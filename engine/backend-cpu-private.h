@@ -38,7 +38,7 @@ void ponder_cpu_moe           (PonderBackend *be, const PonderLayer *l, const fl
                                const float *weights, float *out);
 void ponder_cpu_moe_free      (CpuBackend *cpu);
 void ponder_cpu_mla_attention (PonderBackend *be, const PonderLayer *l,
-                               const PonderHparams *hp, const float *q,
+                               const PonderHparams *hp, const float *cq, float *q,
                                const PonderKvCache *cache, const PonderKvLayer *kv,
                                uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
                                float *out);

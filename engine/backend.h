@@ -113,14 +113,17 @@ struct PonderBackend
                       uint32_t n_tokens, uint32_t n_used, const int32_t *ids,
                       const float *weights, float *out);
 
-  /* Absorbed MLA (spec 4.4) after RoPE and the cache store, all in one:
-   * per head q_abs = W_UK_h^T q_nope, softmax over the latent rows
-   * [c_kv | k_pe] of kv at positions [0, pos0 + t], o = W_UV_h (sum p c_kv).
-   * q (n_tokens, n_head, dk); out (n_tokens, n_head, dv); qa and olat are
-   * scratch of (n_tokens, n_head, kv_lora) each. May be NULL: the forward
-   * then uses matmul_slices and attention. */
+  /* Absorbed MLA (spec 4.4) after the cache store, all in one: per head
+   * q_abs = W_UK_h^T q_nope, softmax over the latent rows [c_kv | k_pe] of
+   * kv at positions [0, pos0 + t], o = W_UV_h (sum p c_kv). q (n_tokens,
+   * n_head, dk) holds the RoPE'd queries, or, when cq (n_tokens, q_lora,
+   * normalised) is given, receives them: q = W_q_b c_q and RoPE at the
+   * positions of the last rope call (the one on k_pe). out (n_tokens,
+   * n_head, dv); qa and olat are scratch of (n_tokens, n_head, kv_lora)
+   * each. May be NULL: the forward then uses matmul_slices and attention. */
   void   (*mla_attention) (PonderBackend *be, const PonderLayer *l, const PonderHparams *hp,
-                           const float *q, const PonderKvCache *cache, const PonderKvLayer *kv,
+                           const float *cq, float *q, const PonderKvCache *cache,
+                           const PonderKvLayer *kv,
                            uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
                            float *out);
 };

@@ -186,7 +186,9 @@ mla_block (PonderForward     *fw,
       be->matmul_multi (be, 2, (const PonderWeight *[]) { &l->wq_a, &l->wkv_a }, fw->xn, n,
                         (float *[]) { fw->cq, fw->kva });
       be->rmsnorm (be, fw->cq, l->q_a_norm, n, hp->q_lora_rank, hp->norm_eps, fw->cq);
-      be->matmul (be, &l->wq_b, fw->cq, n, fw->q);           /* (n, H, dk) */
+      /* the fused op makes q from c_q per head block: one pool job less */
+      if (be->mla_attention == NULL)
+        be->matmul (be, &l->wq_b, fw->cq, n, fw->q);         /* (n, H, dk) */
     }
   else
     be->matmul_multi (be, 2, (const PonderWeight *[]) { &l->wq, &l->wkv_a }, fw->xn, n,
@@ -198,17 +200,21 @@ mla_block (PonderForward     *fw,
   /* The rope dims sit after c_kv in each row and after q_nope in each
    * head: rotate "heads" of width row / dk starting at those offsets. */
   be->rope (be, fw->kva + c, n, 1, row, pos0, &fw->rope);
-  be->rope (be, fw->q + nope, n, H, dk, pos0, &fw->rope);
   memcpy (kv->k + (size_t) pos0 * cache->k_row, fw->kva, (size_t) n * row * sizeof (float));
 
   if (be->mla_attention != NULL)
     {
-      be->mla_attention (be, l, hp, fw->q, cache, kv, pos0, n, fw->qa, fw->olat,
+      const float *cq = hp->q_lora_rank > 0 ? fw->cq : NULL;
+
+      if (cq == NULL)
+        be->rope (be, fw->q + nope, n, H, dk, pos0, &fw->rope);
+      be->mla_attention (be, l, hp, cq, fw->q, cache, kv, pos0, n, fw->qa, fw->olat,
                          fw->xn);                             /* (n, H, dv) */
       be->matmul (be, &l->wo, fw->xn, n, fw->proj);
       be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);
       return;
     }
+  be->rope (be, fw->q + nope, n, H, dk, pos0, &fw->rope);
   /* q_abs_h = W_UK_h^T q_nope_h, then Q'_h = [q_abs_h | q_pe_h] */
   for (size_t th = 0; th < (size_t) n * H; th++)
     memcpy (fw->qn + th * nope, fw->q + th * dk, nope * sizeof (float));

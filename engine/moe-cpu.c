@@ -504,7 +504,10 @@ ponder_cpu_moe (PonderBackend     *be,
 typedef struct
 {
   const PonderLayer   *l;
-  const float         *q;        /* (n, H, dk) nope then rope per head */
+  const CpuBackend    *cpu;
+  float               *q;        /* (n, H, dk) nope then rope per head */
+  const uint8_t       *prep_q;   /* (n, in_row) c_q prepared for W_q_b, or NULL */
+  uint32_t             t0;       /* first token of this chunk in the batch */
   const PonderKvCache *cache;
   const PonderKvLayer *kv;       /* rows [c_kv | k_pe] */
   uint32_t             pos0, n, H, nope, rope, c, dv;
@@ -684,6 +687,39 @@ attend_latent_avx2 (const MlaTask *task,
 }
 #endif
 
+/* The query rows of heads [h0, h1) from the query latent (W_q_b's rows
+ * h dk ... (h + 1) dk - 1 are head h), then NORM RoPE on their rope dims
+ * with the angles the backend's rope op tabulated for this batch (it ran on
+ * k_pe at the same positions just before). */
+static void
+q_heads (const MlaTask *task,
+         uint32_t       h0,
+         uint32_t       h1)
+{
+  const PonderWeight *wq = &task->l->wq_b;
+  size_t dk = (size_t) task->nope + task->rope, half = task->rope / 2;
+
+  ponder_matmul_rows (wq->kernel, wq->data, wq->n_in, h0 * dk, h1 * dk, task->prep_q, task->n,
+                      task->q, (size_t) task->H * dk);
+  for (uint32_t t = 0; t < task->n; t++)
+    {
+      const float *cs = task->cpu->rope_cs + (size_t) (task->t0 + t) * half * 2;
+
+      for (uint32_t h = h0; h < h1; h++)
+        {
+          float *v = task->q + ((size_t) t * task->H + h) * dk + task->nope;
+
+          for (size_t i = 0; i < half; i++)
+            {
+              float x0 = v[2 * i], x1 = v[2 * i + 1];
+
+              v[2 * i] = x0 * cs[2 * i] - x1 * cs[2 * i + 1];
+              v[2 * i + 1] = x0 * cs[2 * i + 1] + x1 * cs[2 * i];
+            }
+        }
+    }
+}
+
 /* One work item is a block of heads for all tokens of the batch: absorb
  * W_UK_h into their queries, attend over the latent rows, expand the latent
  * outputs with W_UV_h. Heads are independent, so the three steps need no
@@ -706,6 +742,8 @@ mla_task (void *data,
     {
       uint32_t h0 = blk * task->block, h1 = h0 + task->block < H ? h0 + task->block : H;
 
+      if (task->prep_q != NULL)
+        q_heads (task, h0, h1);
       for (uint32_t h = h0; h < h1; h++)
         {
           uint8_t *pk = task->prep_k + (size_t) h * task->n * task->in_row_k;
@@ -746,7 +784,8 @@ void
 ponder_cpu_mla_attention (PonderBackend       *be,
                           const PonderLayer   *l,
                           const PonderHparams *hp,
-                          const float         *q,
+                          const float         *cq,
+                          float               *q,
                           const PonderKvCache *cache,
                           const PonderKvLayer *kv,
                           uint32_t             pos0,
@@ -760,10 +799,12 @@ ponder_cpu_mla_attention (PonderBackend       *be,
   MlaTask task;
   size_t in_k = ponder_matmul_input_row_bytes (l->wk_b.kernel, hp->qk_nope);
   size_t in_v = ponder_matmul_input_row_bytes (l->wv_b.kernel, hp->kv_lora_rank);
+  size_t in_q = cq != NULL ? ponder_matmul_input_row_bytes (l->wq_b.kernel, hp->q_lora_rank) : 0;
   uint32_t chunk = n_tokens;
 
-  /* both prepared inputs of every head must fit the scratch */
-  while (chunk > 1 && (size_t) chunk * hp->n_head * (in_k + in_v) > cpu->prepared_bytes)
+  /* the prepared inputs of every head (and c_q) must fit the scratch */
+  while (chunk > 1
+         && (size_t) chunk * (hp->n_head * (in_k + in_v) + in_q) > cpu->prepared_bytes)
     chunk = (chunk + 1) / 2;
   for (uint32_t t0 = 0; t0 < n_tokens; t0 += chunk)
     {
@@ -789,6 +830,16 @@ ponder_cpu_mla_attention (PonderBackend       *be,
       task.prep_v = cpu->prepared + (size_t) n * hp->n_head * in_k;
       task.in_row_k = in_k;
       task.in_row_v = in_v;
+      task.cpu = cpu;
+      task.t0 = t0;
+      if (cq != NULL)
+        {
+          uint8_t *pq = task.prep_v + (size_t) n * hp->n_head * in_v;
+
+          ponder_matmul_prepare_input (l->wq_b.kernel, cq + (size_t) t0 * hp->q_lora_rank,
+                                       hp->q_lora_rank, hp->q_lora_rank, n, pq);
+          task.prep_q = pq;
+        }
       /* blocks of heads share each latent row read; about two blocks per
        * thread keep the threads balanced */
       task.block = (task.H + 2 * (uint32_t) nth - 1) / (2 * (uint32_t) nth);
