@@ -10,9 +10,11 @@
  * memory. Rows are tokens: a buffer of shape (n_tokens, n) has token t's
  * vector at t * n. Every op acts on a batch of n_tokens rows.
  *
- * Later additions for deepseek2 go at the end of the table: expert routing
- * (top-k over router logits), matmul_expert (one expert slice of a 3-D
- * weight), and the MLA attention over a latent KV cache.
+ * The deepseek2 ops are at the end of the table (per-slice products of a
+ * 3-D weight, the MoE FFN driven by a routing result, the fused latent
+ * attention); a backend without them leaves them NULL and cannot run that
+ * architecture. Routing itself (top-k over router logits) is plain C in
+ * forward-deepseek2.c.
  */
 #pragma once
 

@@ -1,4 +1,5 @@
-/* forward.c: the forward pass of qwen2, llama and qwen3 (spec 3.2-3.5).
+/* forward.c: the forward pass of qwen2, llama and qwen3 (spec 3.2-3.5);
+ * deepseek2 layers are in forward-deepseek2.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
