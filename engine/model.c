@@ -421,8 +421,8 @@ ponder_model_bind (const PonderGgufFile *file,
   snprintf (arch_buf, sizeof arch_buf, "%.*s", (int) (arch.len < 48 ? arch.len : 48), arch.data);
   if (entry == NULL)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "unsupported architecture \"%s\" (supported: qwen2, llama, qwen3, deepseek2)",
-                             arch_buf);
+                             "unsupported architecture \"%s\" (supported: qwen2, llama, "
+                             "qwen3, deepseek2)", arch_buf);
   status = read_hparams (file, entry, &out_weights->hp, error);
   if (status == PONDER_OK && entry->arch == PONDER_ARCH_DEEPSEEK2)
     status = ponder_model_deepseek2_hparams (file, &out_weights->hp, error);
