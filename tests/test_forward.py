@@ -77,7 +77,7 @@ LONG = [('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
 # --real-vocab: the real tokenizer vocabularies (151936 / 128256 entries;
 # suite slow because of the size of the logits)
 REAL_VOCAB = [('qwen2', 'tiny', 'Q8_0', False), ('llama', 'tiny', 'Q4_K_M', False),
-              ('qwen3', 'tiny', 'F16', False)]
+              ('qwen3', 'tiny', 'F16', False), ('deepseek2', 'tiny', 'Q8_0', False)]
 QUICK = {('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
          ('llama', 'tiny', 'F32', False), ('qwen3', 'tiny', 'F32', False),
          ('qwen2', 'tiny', 'F32', True), ('deepseek2', 'tiny', 'F32', False)}
