@@ -520,6 +520,9 @@ ponder_model_bytes_per_token_split (const PonderGgufFile     *file,
        * read whole (as the output projection). */
       if (strcmp (t->name, "token_embd.weight") == 0 && !weights->tied_output)
         continue;
+      /* deepseek2's MTP layers (blk.N for N >= the layers run) are not run */
+      if (strncmp (t->name, "blk.", 4) == 0 && strtoul (t->name + 4, NULL, 10) >= hp->n_layers)
+        continue;
       /* A token reads n_expert_used of the n_expert slices of a routed
        * expert tensor (benchmarks.md: only the used share). */
       if (is_routed_expert (t) && hp->n_expert > 0)

@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gen_model  # noqa: E402
+import quants  # noqa: E402
 import reference  # noqa: E402
 
 N_TOKENS = 16
@@ -280,6 +281,37 @@ def check_deepseek2_errors(tmp):
     return fails
 
 
+def check_deepseek2_info(tmp):
+    """`ponder-cli info` counts per token the always-on weights and only the
+    used share of the routed experts (benchmarks.md), as the generator
+    computes it from the shapes and types."""
+    path = os.path.join(tmp, 'ds2-info.gguf')
+    info = gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=6)
+    p, _ = run_cli(['info', '-m', path])
+    out = p.stdout.decode(errors='replace')
+    m = re.search(r'read per token .*\((\d+) bytes\)', out)
+    r = re.search(r'routed experts .*\((\d+) bytes; (\d+) of (\d+) experts\)', out)
+    if p.returncode != 0 or m is None or r is None:
+        return ['deepseek2 info: exit %d, output %r' % (p.returncode, out)]
+    cfg = info['config']
+    routed = 0
+    for name, shape, _, layer in gen_model.tensor_specs(cfg):
+        if '_exps.' in name:
+            t = info['types'][name]
+            routed += shape[0] * shape[1] * quants.row_bytes(t, shape[-1])
+    routed = routed // cfg['n_expert'] * cfg['n_expert_used']
+    fails = []
+    if int(m.group(1)) != info['bytes_read_per_token']:
+        fails.append('deepseek2 info: %s bytes per token, expected %d'
+                     % (m.group(1), info['bytes_read_per_token']))
+    if (int(r.group(1)), int(r.group(2)), int(r.group(3))) != (
+            routed, cfg['n_expert_used'], cfg['n_expert']):
+        fails.append('deepseek2 info: routed %s bytes (%s of %s), expected %d (%d of %d)'
+                     % (r.group(1), r.group(2), r.group(3), routed, cfg['n_expert_used'],
+                        cfg['n_expert']))
+    return fails
+
+
 def check_scripted(tmp):
     """Greedy chat with the scripted model reproduces its script: reasoning
     on stderr, the answer (without the leading blank line) on stdout."""
@@ -336,7 +368,8 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     n_fail = 0
     try:
-        fails = check_reference_self(tmp) + check_generator() + check_deepseek2_errors(tmp)
+        fails = (check_reference_self(tmp) + check_generator() + check_deepseek2_errors(tmp)
+                 + check_deepseek2_info(tmp))
         print('%s reference and generator self-checks' % ('FAIL' if fails else 'ok  '))
         for f in fails:
             print('     ' + f)
