@@ -38,8 +38,9 @@ ponder_kv_cache_init (PonderKvCache *cache,
     {
       /* calloc, not malloc: untouched pages of a large context stay unbacked. */
       cache->layers[il].k = calloc ((size_t) n_ctx * k_row, sizeof (float));
-      cache->layers[il].v = calloc ((size_t) n_ctx * v_row, sizeof (float));
-      if (cache->layers[il].k == NULL || cache->layers[il].v == NULL)
+      /* deepseek2's latent cache has no separate values (v_row 0) */
+      cache->layers[il].v = v_row > 0 ? calloc ((size_t) n_ctx * v_row, sizeof (float)) : NULL;
+      if (cache->layers[il].k == NULL || (v_row > 0 && cache->layers[il].v == NULL))
         goto no_memory;
     }
   return PONDER_OK;

@@ -17,7 +17,7 @@
 typedef struct
 {
   float *k; /* (n_ctx, k_row) */
-  float *v; /* (n_ctx, v_row) */
+  float *v; /* (n_ctx, v_row); NULL when v_row is 0 (deepseek2) */
 } PonderKvLayer;
 
 typedef struct
