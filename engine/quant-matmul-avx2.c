@@ -15,14 +15,23 @@
  */
 #include "quant-matmul-private.h"
 
+/* quant-matmul-avx512.c includes this file with X86_VNNI defined: the same
+ * kernels, 256 bits wide, with the VNNI dot products (vpdpbusd, vpdpwssd)
+ * fusing maddubs/madd/add, under its own target and entry point names. */
+#ifndef X86_TARGET
+#define X86_TARGET     "avx2,fma,f16c"
+#define X86_ROWS_FN    ponder_matmul_avx2_rows
+#define X86_PREPARE_FN ponder_matmul_avx2_prepare
+#define MAX_TILE       4
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <immintrin.h>
 #include <string.h>
 
-#define AVX2_FN     __attribute__ ((target ("avx2,fma,f16c")))
-#define AVX2_INLINE static inline __attribute__ ((target ("avx2,fma,f16c"), always_inline))
-#define MAX_TILE    4
+#define AVX2_FN     __attribute__ ((target (X86_TARGET)))
+#define AVX2_INLINE static inline __attribute__ ((target (X86_TARGET), always_inline))
 
 /* How far ahead (bytes) to prefetch the weight stream. */
 #define PREFETCH_AHEAD 768
@@ -63,16 +72,36 @@ loadu128 (const void *p)
 AVX2_INLINE __m256i
 dot_s8 (__m256i w, __m256i a)
 {
+#ifdef X86_VNNI
+  return _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), _mm256_sign_epi8 (w, w),
+                              _mm256_sign_epi8 (a, w));
+#else
   __m256i p = _mm256_maddubs_epi16 (_mm256_sign_epi8 (w, w), _mm256_sign_epi8 (a, w));
 
   return _mm256_madd_epi16 (p, _mm256_set1_epi16 (1));
+#endif
 }
 
 /* Unsigned (0..127) x signed dot as 8 int32 partial sums. */
 AVX2_INLINE __m256i
 dot_u8 (__m256i w, __m256i a)
 {
+#ifdef X86_VNNI
+  return _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), w, a);
+#else
   return _mm256_madd_epi16 (_mm256_maddubs_epi16 (w, a), _mm256_set1_epi16 (1));
+#endif
+}
+
+/* acc + the int16 pair products of p and s, as int32. */
+AVX2_INLINE __m256i
+madd_add (__m256i acc, __m256i p, __m256i s)
+{
+#ifdef X86_VNNI
+  return _mm256_dpwssd_epi32 (acc, p, s);
+#else
+  return _mm256_add_epi32 (acc, _mm256_madd_epi16 (p, s));
+#endif
 }
 
 /* int16 vector whose low 8 lanes are byte lo of bytes (zero-extended) and
@@ -240,11 +269,10 @@ q45k_block (bool           five,
       for (int t = 0; t < nt; t++)
         {
           const PonderActQ8K *a = (const PonderActQ8K *) (act + t * act_row_bytes);
-          __m256i pl = _mm256_madd_epi16 (_mm256_maddubs_epi16 (ql, loadu (a->qs + 64 * j)), scl);
-          __m256i ph = _mm256_madd_epi16 (_mm256_maddubs_epi16 (qh, loadu (a->qs + 64 * j + 32)),
-                                          sch);
+          __m256i pl = _mm256_maddubs_epi16 (ql, loadu (a->qs + 64 * j));
+          __m256i ph = _mm256_maddubs_epi16 (qh, loadu (a->qs + 64 * j + 32));
 
-          sumi[t] = _mm256_add_epi32 (sumi[t], _mm256_add_epi32 (pl, ph));
+          sumi[t] = madd_add (madd_add (sumi[t], pl, scl), ph, sch);
         }
     }
   for (int t = 0; t < nt; t++)
@@ -297,7 +325,7 @@ k16_accumulate (const __m256i  q[2][4],
           {
             __m256i p = _mm256_maddubs_epi16 (q[h][k], loadu (a->qs + 128 * h + 32 * k));
 
-            sumi = _mm256_add_epi32 (sumi, _mm256_madd_epi16 (p, scv[h][k]));
+            sumi = madd_add (sumi, p, scv[h][k]);
           }
       if (bias)
         sumi = _mm256_sub_epi32 (sumi, _mm256_mullo_epi32 (_mm256_madd_epi16 (sc16, bsums),
@@ -733,7 +761,7 @@ avx2_prepare_q8k (const float *x, size_t n, void *dst)
 }
 
 PonderPrepareFn
-ponder_matmul_avx2_prepare (PonderActFormat act)
+X86_PREPARE_FN (PonderActFormat act)
 {
   switch (act)
     {
@@ -745,7 +773,7 @@ ponder_matmul_avx2_prepare (PonderActFormat act)
 }
 
 PonderRowsFn
-ponder_matmul_avx2_rows (PonderType type)
+X86_ROWS_FN (PonderType type)
 {
   switch (type)
     {
@@ -769,13 +797,13 @@ ponder_matmul_avx2_rows (PonderType type)
 #else /* not x86 */
 
 PonderRowsFn
-ponder_matmul_avx2_rows (PonderType type)
+X86_ROWS_FN (PonderType type)
 {
   return NULL;
 }
 
 PonderPrepareFn
-ponder_matmul_avx2_prepare (PonderActFormat act)
+X86_PREPARE_FN (PonderActFormat act)
 {
   return NULL;
 }

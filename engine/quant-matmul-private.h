@@ -69,6 +69,12 @@ void ponder_matmul_prepare_f32         (const float *x, size_t n, void *dst);
 PonderRowsFn    ponder_matmul_avx2_rows    (PonderType      type);
 PonderPrepareFn ponder_matmul_avx2_prepare (PonderActFormat act);
 
+/* The same kernels with AVX-512 VL + VNNI dot products, or NULL; only call
+ * where the CPU also has avx512f, avx512bw, avx512vl, avx512dq and
+ * avx512vnni. */
+PonderRowsFn    ponder_matmul_avx512_rows    (PonderType      type);
+PonderPrepareFn ponder_matmul_avx512_prepare (PonderActFormat act);
+
 static inline float
 ponder_load_f16 (const uint8_t *p)
 {

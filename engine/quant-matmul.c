@@ -429,9 +429,11 @@ static const struct
   { PONDER_TYPE_Q6_K, PONDER_ACT_Q8K, rows_q6_k },
 };
 
-/* Filled once by init_kernels (under pthread_once): [0] generic, [1] avx2. */
-static PonderMatmulKernel kernels[2][N_KERNELS];
+/* Filled once by init_kernels (under pthread_once): [0] generic, [1] avx2,
+ * [2] avx512 (VNNI); a NULL rows marks a variant this CPU lacks. */
+static PonderMatmulKernel kernels[3][N_KERNELS];
 static bool have_avx2;
+static bool have_avx512;
 
 static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
 
@@ -454,11 +456,16 @@ init_kernels (void)
   __builtin_cpu_init ();
   have_avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
               && __builtin_cpu_supports ("f16c");
+  have_avx512 = have_avx2 && __builtin_cpu_supports ("avx512f")
+                && __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl")
+                && __builtin_cpu_supports ("avx512dq")
+                && __builtin_cpu_supports ("avx512vnni");
 #endif
   for (int i = 0; i < N_KERNELS; i++)
     {
       PonderMatmulKernel *g = &kernels[0][i];
       PonderMatmulKernel *v = &kernels[1][i];
+      PonderMatmulKernel *z = &kernels[2][i];
 
       g->type = generic_table[i].type;
       g->variant = "generic";
@@ -474,6 +481,17 @@ init_kernels (void)
           v->rows = ponder_matmul_avx2_rows (g->type);
           if (ponder_matmul_avx2_prepare (g->act) != NULL)
             v->prepare = ponder_matmul_avx2_prepare (g->act);
+        }
+#endif
+      *z = *g;
+      z->rows = NULL;
+#if defined(__x86_64__) || defined(__i386__)
+      if (have_avx512)
+        {
+          z->variant = "avx512";
+          z->rows = ponder_matmul_avx512_rows (g->type);
+          if (ponder_matmul_avx512_prepare (g->act) != NULL)
+            z->prepare = ponder_matmul_avx512_prepare (g->act);
         }
 #endif
     }
@@ -501,6 +519,8 @@ ponder_matmul_kernel_variant_get (PonderType  type,
     return &kernels[0][i];
   if (strcmp (variant, "avx2") == 0 && kernels[1][i].rows != NULL)
     return &kernels[1][i];
+  if (strcmp (variant, "avx512") == 0 && kernels[2][i].rows != NULL)
+    return &kernels[2][i];
   return NULL;
 }
 
@@ -512,6 +532,8 @@ ponder_matmul_kernel (PonderType type)
   pthread_once (&kernels_once, init_kernels);
   if (i < 0)
     return NULL;
+  if (kernels[2][i].rows != NULL)
+    return &kernels[2][i];
   return kernels[1][i].rows != NULL ? &kernels[1][i] : &kernels[0][i];
 }
 

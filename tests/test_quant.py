@@ -220,7 +220,7 @@ def test_matmul():
             exact = x.astype(np.float64) @ wd.T
             bound = 0.5 * 1.0001 * (step @ np.abs(wd).T) + slack + 1e-5 * (
                 np.abs(x.astype(np.float64)) @ np.abs(wd).T)
-            for variant in ("generic", "avx2"):
+            for variant in ("generic", "avx2", "avx512"):
                 y, name = run_matmul(t, variant, wdata, n, rows, x, chunk)
                 what = "matmul %s %s rows %d n %d tokens %d chunk %d" % (
                     t, variant, rows, n, ntok, chunk)
