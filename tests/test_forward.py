@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 import numpy as np
 
@@ -381,7 +382,10 @@ def main():
                 continue
             if args.only and args.only not in name:
                 continue
-            fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=i,
+            # deepseek2 seeds do not move when cases are added before them:
+            # a case's token draws are screened for routing near-ties
+            seed = i if arch != 'deepseek2' else zlib.crc32(name.encode()) % 1000
+            fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=seed,
                                         n_tokens=150 if args.long else N_TOKENS,
                                         vocab='real' if args.real_vocab else None)
             print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
