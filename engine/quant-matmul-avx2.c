@@ -497,25 +497,26 @@ rows_quant (int            kind,
           const uint8_t *at = act + t0 * act_row_bytes;
           float *yt = y + t0 * y_stride + r;
 
+#define ROW_TILE(nt)                                                                 \
+          row_tile (kind, block_bytes, act_block_bytes, wr, n_blocks, at, act_row_bytes, \
+                    nt, yt, y_stride)
           switch (n_tokens - t0)
             {
-            case 1:
-              row_tile (kind, block_bytes, act_block_bytes, wr, n_blocks, at, act_row_bytes, 1,
-                        yt, y_stride);
-              break;
-            case 2:
-              row_tile (kind, block_bytes, act_block_bytes, wr, n_blocks, at, act_row_bytes, 2,
-                        yt, y_stride);
-              break;
-            case 3:
-              row_tile (kind, block_bytes, act_block_bytes, wr, n_blocks, at, act_row_bytes, 3,
-                        yt, y_stride);
-              break;
-            default:
-              row_tile (kind, block_bytes, act_block_bytes, wr, n_blocks, at, act_row_bytes, 4,
-                        yt, y_stride);
-              break;
+            case 1:  ROW_TILE (1); break;
+            case 2:  ROW_TILE (2); break;
+            case 3:  ROW_TILE (3); break;
+#if MAX_TILE > 8
+#error "row drivers handle tiles of at most 8 tokens"
+#endif
+#if MAX_TILE > 4
+            case 4:  ROW_TILE (4); break;
+            case 5:  ROW_TILE (5); break;
+            case 6:  ROW_TILE (6); break;
+            case 7:  ROW_TILE (7); break;
+#endif
+            default: ROW_TILE (MAX_TILE); break;
             }
+#undef ROW_TILE
         }
     }
 }
@@ -631,7 +632,7 @@ rows_float (int            kind,
             size_t         y_stride)
 {
   for (size_t r = row_begin; r < row_end; r++)
-    for (size_t t0 = 0; t0 < n_tokens; t0 += MAX_TILE)
+    for (size_t t0 = 0; t0 < n_tokens; t0 += 4)
       {
         const uint8_t *wr = weight + r * row_bytes;
         const uint8_t *at = act + t0 * act_row_bytes;

@@ -14,6 +14,6 @@
 #define X86_TARGET     "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni"
 #define X86_ROWS_FN    ponder_matmul_avx512_rows
 #define X86_PREPARE_FN ponder_matmul_avx512_prepare
-#define MAX_TILE       4
+#define MAX_TILE       8
 
 #include "quant-matmul-avx2.c"
