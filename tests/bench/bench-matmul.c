@@ -6,8 +6,10 @@
  * For Q4_K, Q6_K, Q8_0 and Q5_0 weights of 8960 x 1536 (ffn up/gate of
  * R1-Distill-Qwen-1.5B) and 1536 x 8960 (ffn down), with 1 and 2 threads
  * (rows split in halves, a barrier per product), prints GB/s of weight bytes
- * read (GB = 1e9) for 1 token and the time per token for 8 tokens (best
- * product of those run in SECONDS_PER_CASE). The
+ * read (GB = 1e9) for 1 token and the time per token for 8 and 64 tokens
+ * (prefill; best product of those run in SECONDS_PER_CASE). VARIANT (generic,
+ * avx2, avx512) forces a kernel variant so that two can be compared side by
+ * side on this noisy machine. The
  * weights are many copies cycled through, together far larger than the last
  * level cache, so the numbers are DRAM reads, as in decoding. Weight bytes
  * are random with the f16 block scales set to 1/64.
@@ -22,6 +24,7 @@
 
 #define TOTAL_BYTES (512u << 20)  /* weights cycled through */
 #define MAX_THREADS 2
+#define MAX_TOKENS  64        /* token counts 1, 8, 64: decode and prefill tiles */
 
 typedef struct
 {
@@ -122,7 +125,7 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   uint8_t *weights;
   float *x, *y;
   void *prepared;
-  char line[256];
+  char line[384];
   int len = 0;
 
   if (kernel == NULL)
@@ -135,17 +138,17 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   for (size_t i = 0; i < matrix_bytes * n_copies; i++)
     weights[i] = (uint8_t) (rand () >> 7);
   fix_scales (type, weights, matrix_bytes * n_copies, info->block_bytes);
-  x = malloc (8 * n * sizeof (float));
-  for (size_t i = 0; i < 8 * n; i++)
+  x = malloc (MAX_TOKENS * n * sizeof (float));
+  for (size_t i = 0; i < MAX_TOKENS * n; i++)
     x[i] = (float) (rand () % 2001 - 1000) / 1000.0f;
-  y = malloc (8 * rows * sizeof (float));
-  prepared = malloc (ponder_matmul_input_row_bytes (kernel, n) * 8);
+  y = malloc (MAX_TOKENS * rows * sizeof (float));
+  prepared = malloc (ponder_matmul_input_row_bytes (kernel, n) * MAX_TOKENS);
 
   len += snprintf (line + len, sizeof line - len, "%-5s %-7s %5zu x %5zu (%5.1f MB):",
                    info->name, ponder_matmul_kernel_variant (kernel), rows, n,
                    matrix_bytes / 1e6);
   for (int threads = 1; threads <= MAX_THREADS; threads++)
-    for (size_t n_tokens = 1; n_tokens <= 8; n_tokens += 7)
+    for (size_t n_tokens = 1; n_tokens <= MAX_TOKENS; n_tokens *= 8)
       {
         size_t iters = 0;
         double t0, t1, elapsed, t_prep, best = 1e30;
@@ -179,8 +182,8 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
           len += snprintf (line + len, sizeof line - len, "  %dT %5.1f GB/s (prep %4.1f us)",
                            threads, matrix_bytes / best / 1e9, t_prep * 1e6);
         else
-          len += snprintf (line + len, sizeof line - len, "  %dT x8 %5.1f us/tok", threads,
-                           best / n_tokens * 1e6);
+          len += snprintf (line + len, sizeof line - len, "  %dT x%zu %5.1f us/tok", threads,
+                           n_tokens, best / n_tokens * 1e6);
       }
   printf ("%s\n", line);
   fflush (stdout);
