@@ -32,6 +32,7 @@ ponder_error_prefix (PonderError *error,
 {
   char prefix[PONDER_ERROR_MESSAGE_MAX];
   char joined[PONDER_ERROR_MESSAGE_MAX];
+  size_t n_prefix, n_rest;
   va_list args;
 
   if (error == NULL)
@@ -39,7 +40,12 @@ ponder_error_prefix (PonderError *error,
   va_start (args, format);
   vsnprintf (prefix, sizeof prefix, format, args);
   va_end (args);
-  snprintf (joined, sizeof joined, "%s%s", prefix, error->message);
+  /* Truncation is fine here: the message is cut at the buffer's end. */
+  n_prefix = strlen (prefix);
+  memcpy (joined, prefix, n_prefix);
+  n_rest = strnlen (error->message, sizeof joined - 1 - n_prefix);
+  memcpy (joined + n_prefix, error->message, n_rest);
+  joined[n_prefix + n_rest] = '\0';
   memcpy (error->message, joined, sizeof joined);
 }
 

@@ -42,6 +42,40 @@ list_push (TokenList *list,
   return true;
 }
 
+/* A sampler that never picks padding rows: with real weights they score
+ * far below everything else, but a fine-tune or a broken file can make one
+ * win, and it would stream nothing visible. */
+static PonderSampler *
+new_sampler (const PonderModel          *model,
+             const PonderSamplerParams  *sampling)
+{
+  uint32_t n_logits = model->weights.hp.n_vocab;
+  PonderSampler *sampler = ponder_sampler_new (sampling, n_logits);
+  size_t n_masked;
+  int32_t *masked;
+  bool ok;
+
+  if (sampler == NULL)
+    return NULL;
+  n_masked = ponder_tokenizer_unsampleable (model->tokenizer, n_logits, NULL);
+  if (n_masked == 0)
+    return sampler;
+  masked = malloc (n_masked * sizeof *masked);
+  ok = masked != NULL;
+  if (ok)
+    {
+      ponder_tokenizer_unsampleable (model->tokenizer, n_logits, masked);
+      ok = ponder_sampler_mask (sampler, masked, n_masked);
+    }
+  free (masked);
+  if (!ok)
+    {
+      ponder_sampler_free (sampler);
+      return NULL;
+    }
+  return sampler;
+}
+
 static PonderStatus
 list_push_text (TokenList         *list,
                 const PonderModel *model,
@@ -421,7 +455,7 @@ generate (PonderSession              *session,
   gen.t_start = ponder_now_s ();
   gen.reasoning_open = start_in_reasoning;
   ponder_reasoning_splitter_init (&gen.splitter, start_in_reasoning);
-  gen.sampler = ponder_sampler_new (&params->sampling, session->model->weights.hp.n_vocab);
+  gen.sampler = new_sampler (session->model, &params->sampling);
   if (gen.sampler == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the sampler");
   for (size_t i = 0; i < n_prompt; i++)

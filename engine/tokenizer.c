@@ -669,6 +669,23 @@ ponder_tokenizer_n_vocab (const PonderTokenizer *tokenizer)
   return tokenizer->n_vocab;
 }
 
+size_t
+ponder_tokenizer_unsampleable (const PonderTokenizer *tokenizer,
+                               uint32_t               n_logits,
+                               int32_t               *out_ids)
+{
+  size_t n = 0;
+
+  for (uint32_t id = 0; id < n_logits; id++)
+    if (id >= tokenizer->n_vocab || tokenizer->types[id] == PONDER_TOKEN_TYPE_UNUSED)
+      {
+        if (out_ids != NULL)
+          out_ids[n] = (int32_t) id;
+        n++;
+      }
+  return n;
+}
+
 int32_t
 ponder_tokenizer_bos (const PonderTokenizer *tokenizer)
 {

@@ -41,6 +41,13 @@ const char  *ponder_tokenizer_token_bytes (const PonderTokenizer *tokenizer,
                                            size_t                *out_len);
 
 uint32_t     ponder_tokenizer_n_vocab (const PonderTokenizer *tokenizer);
+/* Ids below n_logits that must never be sampled: tokens typed UNUSED (the
+ * [PAD...] rows that pad Qwen's and DeepSeek's output matrices) and rows of
+ * the output beyond the vocabulary, which have no text. Writes them to
+ * out_ids when it is not NULL and returns how many there are. */
+size_t       ponder_tokenizer_unsampleable (const PonderTokenizer *tokenizer,
+                                            uint32_t               n_logits,
+                                            int32_t               *out_ids);
 int32_t      ponder_tokenizer_bos     (const PonderTokenizer *tokenizer); /* -1 if none */
 int32_t      ponder_tokenizer_eos     (const PonderTokenizer *tokenizer); /* -1 if none */
 bool         ponder_tokenizer_add_bos (const PonderTokenizer *tokenizer);

@@ -614,16 +614,19 @@ def _token_text(tok):
     return bytes(inv[c] for c in tok).decode('utf-8')
 
 
-def generate_scripted(path, sidecar=None, seed=7):
+def generate_scripted(path, sidecar=None, seed=7, pad_bait=False):
     """A tiny qwen2 model with the real R1-Distill-Qwen vocabulary whose greedy
     continuation of any R1 prompt (ending "<｜Assistant｜><think>\\n") is a
     fixed script. How: attn_output and ffn_down are zero, so the final hidden
     state is the last token's embedding; the script's tokens get orthogonal
     (one-hot) embeddings, and the output row of each script token's successor
     points along its predecessor's axis, so it wins by a wide margin (the
-    script's tokens are all distinct). Returns the script dict, also written
-    to sidecar (default path + '.json')."""
-    tokens = read_vocab('qwen2')['tokenizer.ggml.tokens'][1]
+    script's tokens are all distinct). With pad_bait, every padding token
+    (typed UNUSED) outscores the script at every step, so only an engine that
+    never samples padding follows the script. Returns the script dict, also
+    written to sidecar (default path + '.json')."""
+    vocab = read_vocab('qwen2')
+    tokens = vocab['tokenizer.ggml.tokens'][1]
     index = {s: i for i, s in enumerate(tokens)}
     newline = index['Ċ']
     reasoning = [index[s] for s in SCRIPT_REASONING]
@@ -647,6 +650,9 @@ def generate_scripted(path, sidecar=None, seed=7):
         # chain[k+1] is 2 * sqrt(E) = 16, everything else about N(0, 0.16)
         out[chain[k + 1]] = 0.0
         out[chain[k + 1], k] = 2.0
+    if pad_bait:
+        unused = [i for i, t in enumerate(vocab['tokenizer.ggml.token_type'][1]) if t == 5]
+        out[unused] = 4.0  # logit 4 * sqrt(E) against the script's 2 * sqrt(E)
     overrides = {'token_embd.weight': embd, 'output.weight': out,
                  'output_norm.weight': np.ones(E, np.float32)}
     for il in range(cfg['n_layer']):

@@ -349,7 +349,26 @@ def check_scripted(tmp):
             fails.append('scripted: reasoning %r not in stderr %r' % (script['reasoning'], err))
         if script['answer'] in err or '</think>' in out or script['reasoning'] in out:
             fails.append('scripted: reasoning and answer not separated (stdout %r)' % out)
+    fails += check_padding_never_sampled(tmp, script)
     return fails
+
+
+def check_padding_never_sampled(tmp, script):
+    """The scripted model with its padding rows made the argmax everywhere:
+    greedy chat must still follow the script, because padding ids (typed
+    UNUSED) are masked out of sampling."""
+    path = os.path.join(tmp, 'scripted-pad-bait.gguf')
+    gen_model.generate_scripted(path, pad_bait=True)
+    cfg, W, types = reference.load_model(path)
+    if int(reference.forward(cfg, W, [3838], types)[-1].argmax()) < 151665:
+        return ['pad bait: the bait does not win on the reference, so the check proves nothing']
+    p, _ = run_cli(['chat', '-m', path, '-p', 'What is 1+1?', '--temperature', '0',
+                    '--max-tokens', '64', '--threads', str(THREADS)])
+    out = p.stdout.decode('utf-8', errors='replace').strip()
+    if p.returncode != 0 or out != script['answer']:
+        return ['pad bait: exit %d, answer %r, expected %r (padding sampled?)'
+                % (p.returncode, out, script['answer'])]
+    return []
 
 
 def main():
