@@ -13,8 +13,15 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(PonderApplication) app = NULL;
+  const char *locale_dir;
 
   setlocale (LC_ALL, "");
+  /* PONDER_LOCALEDIR points an uninstalled build (tests, destdir installs)
+   * at its own catalogues; installed copies use the configured prefix. */
+  locale_dir = g_getenv ("PONDER_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir != NULL ? locale_dir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   g_set_application_name (_("Ponder"));
 
   app = ponder_application_new (G_APPLICATION_DEFAULT_FLAGS);

@@ -410,7 +410,7 @@ check_header (JsonParser  *parser,
     {
       g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_TOO_NEW,
                    _("This conversation was exported by a newer version of Ponder "
-                     "(format %" G_GINT64_FORMAT "). Update Ponder to import it."), version);
+                     "(format %lld). Update Ponder to import it."), (long long) version);
       return NULL;
     }
 

@@ -264,8 +264,8 @@ ponder_history_add_message (PonderHistory               *self,
       if (parent_conversation != conversation_id)
         {
           g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_INVALID,
-                       _("Message %" G_GINT64_FORMAT " belongs to another conversation."),
-                       parent_id);
+                       _("Message %lld belongs to another conversation."),
+                       (long long) parent_id);
           goto failed;
         }
     }

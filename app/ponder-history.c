@@ -112,7 +112,7 @@ _ponder_history_set_not_found (GError     **error,
                                gint64       id)
 {
   g_set_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_NOT_FOUND,
-               _("There is no %s with id %" G_GINT64_FORMAT " in the history."), what, id);
+               _("There is no %s with id %lld in the history."), what, (long long) id);
 }
 
 sqlite3 *
