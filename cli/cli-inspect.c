@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 
 #define MAX_TYPE_STATS 40
 
-enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS };
+enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY };
 
 /* ---- info -------------------------------------------------------------- */
 
@@ -70,18 +71,42 @@ print_info (const PonderModel *model, uint32_t n_ctx)
   print_bytes ("  weights + KV cache", info.weight_bytes + info.kv_bytes_per_token * ctx);
 }
 
+static void
+print_plan (const PonderModelPlan *plan)
+{
+  printf ("memory plan at context %u on %s:\n", plan->n_ctx, plan->device_name);
+  print_bytes ("  plan weights", plan->weight_bytes);
+  printf ("%-22s %llu bytes\n", "  plan KV per token", (unsigned long long) plan->kv_bytes_per_token);
+  print_bytes ("  plan KV cache", plan->kv_bytes);
+  print_bytes ("  plan scratch", plan->scratch_bytes);
+  print_bytes ("  plan total", plan->total_bytes);
+  if (plan->available_bytes > 0)
+    print_bytes ("  available", plan->available_bytes);
+  else
+    printf ("%-22s unknown\n", "  available");
+  printf ("%-22s %s\n", "  fits", plan->fits ? "yes" : "no");
+  printf ("%-22s %u\n", "  longest context", plan->max_fit_ctx);
+}
+
 int
 cli_info (int argc, char **argv)
 {
   static const struct option options[] = {
     { "model", required_argument, NULL, 'm' },
     { "ctx", required_argument, NULL, OPT_CTX },
+    { "backend", required_argument, NULL, OPT_BACKEND },
+    { "available", required_argument, NULL, OPT_AVAILABLE },
+    { "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   const char *model_path = NULL;
   PonderModel *model = NULL;
-  long n_ctx = 0;
+  PonderPlanParams plan_params = ponder_plan_params_default ();
+  PonderModelPlan plan;
+  PonderError error = { 0 };
+  bool plan_only = false;
+  long n_ctx = 0, available = 0;
   int opt, rc;
 
   while ((opt = getopt_long (argc, argv, "m:h", options, NULL)) != -1)
@@ -95,19 +120,52 @@ cli_info (int argc, char **argv)
           if (!cli_parse_int (optarg, 1, UINT32_MAX, &n_ctx))
             return cli_usage_error ("bad --ctx '%s'", optarg);
           break;
+        case OPT_BACKEND:
+          if (!cli_parse_backend (optarg, &plan_params.backend))
+            return cli_usage_error ("bad --backend '%s' (auto, cpu or vulkan)", optarg);
+          break;
+        case OPT_AVAILABLE:
+          if (!cli_parse_int (optarg, 1, LONG_MAX, &available))
+            return cli_usage_error ("bad --available '%s'", optarg);
+          break;
+        case OPT_PLAN_ONLY:
+          plan_only = true;
+          break;
         case 'h':
-          puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N]\n"
+          puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N] [--backend B]\n"
+                "                       [--available BYTES] [--plan-only]\n"
                 "\n"
                 "Prints the architecture, sizes, weight types and the memory the model\n"
-                "needs with a context of N tokens (default: the session default).");
+                "needs with a context of N tokens (default: the session default), and\n"
+                "the memory plan: what a load would take from the metadata alone,\n"
+                "against the memory available now (or BYTES). --plan-only prints just\n"
+                "the plan without loading the weights.");
           return 0;
         default:
           return 2;
         }
     }
+  if (model_path == NULL)
+    return cli_usage_error ("%s", "missing -m MODEL.gguf");
+  plan_params.n_ctx = (uint32_t) n_ctx;
+  plan_params.available_bytes = (uint64_t) available;
+  if (ponder_model_plan (model_path, &plan_params, &plan, &error) != PONDER_OK)
+    return cli_fail ("cannot plan the model", &error);
+  if (plan_only)
+    {
+      printf ("%-22s %s\n", "name", plan.name);
+      printf ("%-22s %s\n", "architecture", plan.architecture);
+      printf ("%-22s %s\n", "file type", plan.file_type);
+      printf ("%-22s %llu\n", "parameters", (unsigned long long) plan.n_params);
+      printf ("%-22s %u\n", "training context", plan.n_ctx_train);
+      print_bytes ("file size", plan.file_size_bytes);
+      print_plan (&plan);
+      return 0;
+    }
   if ((rc = cli_load_model (model_path, PONDER_BACKEND_CPU, false, &model)) != 0)
     return rc;
   print_info (model, (uint32_t) n_ctx);
+  print_plan (&plan);
   ponder_model_free (model);
   return 0;
 }

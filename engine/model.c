@@ -402,16 +402,16 @@ bind_all (const PonderGgufFile *file,
 }
 
 PonderStatus
-ponder_model_bind (const PonderGgufFile *file,
-                   PonderModelWeights   *out_weights,
-                   PonderError          *error)
+ponder_model_read_hparams (const PonderGgufFile *file,
+                           PonderHparams        *out_hp,
+                           PonderError          *error)
 {
   PonderGgufString arch = { NULL, 0 };
   const ArchEntry *entry = NULL;
   char arch_buf[64];
   PonderStatus status;
 
-  memset (out_weights, 0, sizeof *out_weights);
+  memset (out_hp, 0, sizeof *out_hp);
   if (!ponder_gguf_get_string (file, "general.architecture", &arch))
     return ponder_error_set (error, PONDER_ERROR_FORMAT,
                              "missing metadata key general.architecture");
@@ -423,11 +423,23 @@ ponder_model_bind (const PonderGgufFile *file,
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "unsupported architecture \"%s\" (supported: qwen2, llama, "
                              "qwen3, deepseek2)", arch_buf);
-  status = read_hparams (file, entry, &out_weights->hp, error);
+  status = read_hparams (file, entry, out_hp, error);
   if (status == PONDER_OK && entry->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_model_deepseek2_hparams (file, &out_weights->hp, error);
+    status = ponder_model_deepseek2_hparams (file, out_hp, error);
+  return status;
+}
+
+PonderStatus
+ponder_model_bind (const PonderGgufFile *file,
+                   PonderModelWeights   *out_weights,
+                   PonderError          *error)
+{
+  PonderStatus status;
+
+  memset (out_weights, 0, sizeof *out_weights);
+  status = ponder_model_read_hparams (file, &out_weights->hp, error);
   if (status == PONDER_OK)
-    status = entry->arch == PONDER_ARCH_DEEPSEEK2
+    status = out_weights->hp.arch == PONDER_ARCH_DEEPSEEK2
              ? ponder_model_deepseek2_bind (file, out_weights, error)
              : bind_all (file, out_weights, error);
   if (status != PONDER_OK)

@@ -139,6 +139,12 @@ typedef struct
   size_t         n_owned;
 } PonderModelWeights;
 
+/* Reads the architecture's hyperparameters from the metadata alone (no
+ * tensors are looked at; n_vocab stays 0). */
+PonderStatus ponder_model_read_hparams (const PonderGgufFile *file,
+                                        PonderHparams        *out_hp,
+                                        PonderError          *error);
+
 /* Reads the hyperparameters and binds every tensor with shape and type
  * checks. The weights point into file, which must outlive them. */
 PonderStatus ponder_model_bind (const PonderGgufFile *file,

@@ -318,6 +318,53 @@ size_t            ponder_list_devices (PonderDeviceInfo *out,
                                        size_t            max,
                                        PonderError      *error);
 
+/* ---- Memory plan ---------------------------------------------------------- */
+
+typedef struct
+{
+  uint32_t          n_ctx;           /* 0 = the session default: min (training context, 8192) */
+  PonderBackendKind backend;         /* AUTO: where ponder_model_load() would run it */
+  uint64_t          available_bytes; /* memory to plan against; 0 = what the system has
+                                        available now (or the Vulkan device's memory) */
+} PonderPlanParams;
+
+PonderPlanParams ponder_plan_params_default (void);
+
+typedef struct
+{
+  /* What the file is (from its metadata; no weights are read). */
+  char              name[256];            /* general.name, or the file name */
+  char              architecture[32];
+  char              file_type[32];        /* "Q4_K_M", ... best guess */
+  uint64_t          n_params;
+  uint64_t          file_size_bytes;      /* all split parts */
+  uint32_t          n_ctx_train;
+  /* Where and how much, for a session of n_ctx positions. */
+  PonderBackendKind backend;              /* CPU or VULKAN, never AUTO */
+  char              device_name[256];     /* "CPU (system memory)" or the Vulkan device */
+  uint32_t          n_ctx;
+  uint64_t          weight_bytes;         /* tensors mapped from the file, plus weights
+                                             converted at load (deepseek2 attn_kv_b) */
+  uint64_t          kv_bytes_per_token;   /* the F32 cache (deepseek2: the latent) */
+  uint64_t          kv_bytes;             /* n_ctx positions, with their token ids */
+  uint64_t          scratch_bytes;        /* activations of one batch, matmul scratch,
+                                             logits: what the session allocates up front */
+  uint64_t          total_bytes;          /* weight_bytes + kv_bytes + scratch_bytes */
+  uint64_t          available_bytes;      /* what it was planned against; 0 = unknown */
+  bool              fits;                 /* total_bytes <= available_bytes (true if unknown) */
+  uint32_t          max_fit_ctx;          /* the longest context that fits, a multiple of 256
+                                             up to n_ctx_train; 0 if not even 256 fits */
+} PonderModelPlan;
+
+/* Plans a load of path from the GGUF metadata alone: opens the file (all
+ * split parts) and checks its hyperparameters, but reads no weights. Any
+ * thread. Errors are those ponder_model_load() would give for the same
+ * metadata (IO, FORMAT, UNSUPPORTED). */
+PonderStatus      ponder_model_plan           (const char              *path,
+                                               const PonderPlanParams  *params,
+                                               PonderModelPlan         *out_plan,
+                                               PonderError             *error);
+
 #ifdef __cplusplus
 }
 #endif

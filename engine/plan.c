@@ -1,0 +1,273 @@
+/* plan.c: how much memory a load would take, from the GGUF metadata alone.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The app asks before it loads, so that a model that cannot fit is refused
+ * with the numbers instead of thrashing the machine. The sizes follow what
+ * ponder_model_load() and ponder_session_new() allocate: the mapped tensors
+ * (all of them are touched at load), the weights deepseek2's legacy layout
+ * converts, the F32 KV cache of n_ctx positions, and the session's up-front
+ * buffers for one batch of PONDER_BATCH_TOKENS. Small per-call buffers (the
+ * MoE arena, rope tables) are left out; they are kilobytes to a few MiB.
+ */
+#include "session-private.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "quant.h"
+
+#define PLAN_CTX_STEP 256u
+
+PonderPlanParams
+ponder_plan_params_default (void)
+{
+  PonderPlanParams params = { 0, PONDER_BACKEND_AUTO, 0 };
+
+  return params;
+}
+
+/* MemAvailable counts reclaimable page cache, which is where the mapped
+ * weights will live; MemFree would refuse loads that work. */
+static uint64_t
+system_available_bytes (void)
+{
+  FILE *f = fopen ("/proc/meminfo", "r");
+  char line[256];
+  uint64_t kib = 0;
+  long pages, page_size;
+
+  if (f != NULL)
+    {
+      while (fgets (line, sizeof line, f) != NULL)
+        if (sscanf (line, "MemAvailable: %" SCNu64 " kB", &kib) == 1)
+          break;
+      fclose (f);
+      if (kib > 0)
+        return kib * 1024;
+    }
+  pages = sysconf (_SC_AVPHYS_PAGES);
+  page_size = sysconf (_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : 0;
+}
+
+/* deepseek2 files without attn_k_b/attn_v_b carry attn_kv_b, which the
+ * loader re-lays out into two new buffers of the same element count (F32
+ * stays F32, anything else becomes F16). */
+static uint64_t
+converted_bytes (const PonderGgufFile *file,
+                 const PonderHparams  *hp)
+{
+  uint64_t total = 0;
+  char name[64];
+
+  if (hp->arch != PONDER_ARCH_DEEPSEEK2)
+    return 0;
+  for (uint32_t il = 0; il < hp->n_layers; il++)
+    {
+      const PonderGgufTensor *t;
+      uint64_t esz;
+
+      snprintf (name, sizeof name, "blk.%u.attn_k_b.weight", il);
+      if (ponder_gguf_find_tensor (file, name) != NULL)
+        continue;
+      snprintf (name, sizeof name, "blk.%u.attn_kv_b.weight", il);
+      t = ponder_gguf_find_tensor (file, name);
+      if (t == NULL)
+        continue;
+      esz = t->type == PONDER_TYPE_F32 ? 4 : 2;
+      total += (uint64_t) hp->n_head * hp->kv_lora_rank * (hp->qk_nope + hp->head_dim_v) * esz;
+    }
+  return total;
+}
+
+/* The floats ponder_forward_init() and its deepseek2 part allocate, the CPU
+ * backend's prepared inputs and RoPE table, and the logits. */
+static uint64_t
+scratch_bytes (const PonderHparams *hp)
+{
+  const uint64_t T = PONDER_BATCH_TOKENS;
+  uint64_t n_q = (uint64_t) hp->n_head * hp->head_dim_k;
+  uint64_t n_k = (uint64_t) hp->n_head_kv * hp->head_dim_k;
+  uint64_t n_v = (uint64_t) hp->n_head_kv * hp->head_dim_v;
+  uint64_t n_o = (uint64_t) hp->n_head * hp->head_dim_v;
+  uint64_t n_xn = n_o > hp->n_embd ? n_o : hp->n_embd;
+  uint64_t max_n_in = ponder_model_max_n_in (hp);
+  uint64_t floats = T * (2 * (uint64_t) hp->n_embd + n_xn + n_q + n_k + n_v + 2 * (uint64_t) hp->n_ff);
+  uint64_t bytes;
+
+  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+    {
+      uint64_t H = hp->n_head, c = hp->kv_lora_rank, r = hp->qk_rope;
+      uint64_t n_used = hp->n_expert_used ? hp->n_expert_used : 1;
+
+      floats += T * ((hp->q_lora_rank ? hp->q_lora_rank : 1) + (c + r) + H * hp->qk_nope
+                     + H * c + H * (c + r) + H * c + (hp->n_expert ? hp->n_expert : 1) + n_used);
+      floats += T * n_used;                                    /* expert ids (int32) */
+      floats += 3 * (uint64_t) hp->n_expert + hp->n_expert_groups + 1;  /* routing */
+    }
+  bytes = floats * sizeof (float);
+  bytes += PONDER_MATMUL_MAX_MULTI * T * (max_n_in * sizeof (float) + 256);
+  bytes += (T * max_n_in + 2) * sizeof (float);
+  bytes += (uint64_t) hp->n_vocab * sizeof (float);
+  return bytes;
+}
+
+static void
+copy_string (char       *dst,
+             size_t      size,
+             const char *src,
+             size_t      len)
+{
+  if (len >= size)
+    len = size - 1;
+  memcpy (dst, src, len);
+  dst[len] = '\0';
+}
+
+static PonderStatus
+describe (const char           *path,
+          const PonderGgufFile *file,
+          const PonderHparams  *hp,
+          PonderModelPlan      *plan)
+{
+  PonderGgufString name = { NULL, 0 };
+  char type_buf[32];
+  const char *base = strrchr (path, '/');
+  const char *file_type = ponder_model_guess_file_type (file, type_buf, sizeof type_buf);
+
+  if (ponder_gguf_get_string (file, "general.name", &name) && name.len > 0)
+    copy_string (plan->name, sizeof plan->name, name.data, name.len);
+  else
+    copy_string (plan->name, sizeof plan->name, base ? base + 1 : path,
+                 strlen (base ? base + 1 : path));
+  copy_string (plan->architecture, sizeof plan->architecture, hp->arch_name,
+               strlen (hp->arch_name));
+  copy_string (plan->file_type, sizeof plan->file_type, file_type, strlen (file_type));
+  plan->file_size_bytes = ponder_gguf_total_bytes (file);
+  plan->n_ctx_train = hp->n_ctx_train;
+  for (size_t i = 0; i < ponder_gguf_n_tensors (file); i++)
+    {
+      const PonderGgufTensor *t = ponder_gguf_tensor (file, i);
+
+      plan->n_params += t->n_elements;
+      plan->weight_bytes += t->n_bytes;
+    }
+  return PONDER_OK;
+}
+
+static PonderStatus
+choose_device (const PonderPlanParams *params,
+               PonderModelPlan        *plan,
+               uint64_t               *out_available,
+               PonderError            *error)
+{
+  PonderDeviceInfo devices[16];
+  size_t n;
+
+  if (params->backend != PONDER_BACKEND_VULKAN)
+    {
+      /* AUTO runs on the CPU until sessions can use a Vulkan device. */
+      plan->backend = PONDER_BACKEND_CPU;
+      copy_string (plan->device_name, sizeof plan->device_name, "CPU (system memory)",
+                   strlen ("CPU (system memory)"));
+      *out_available = params->available_bytes ? params->available_bytes
+                                               : system_available_bytes ();
+      return PONDER_OK;
+    }
+  n = ponder_list_devices (devices, 16, error);
+  if (n == 0)
+    return error != NULL && error->code != PONDER_OK
+           ? error->code : ponder_error_set (error, PONDER_ERROR_DEVICE, "no Vulkan device");
+  if (n > 16)
+    n = 16;
+  plan->backend = PONDER_BACKEND_VULKAN;
+  for (size_t i = 0; i < n; i++)
+    if (devices[i].is_default || i == 0)
+      {
+        copy_string (plan->device_name, sizeof plan->device_name, devices[i].name,
+                     strlen (devices[i].name));
+        *out_available = devices[i].memory_bytes;
+      }
+  if (params->available_bytes)
+    *out_available = params->available_bytes;
+  return PONDER_OK;
+}
+
+PonderStatus
+ponder_model_plan (const char             *path,
+                   const PonderPlanParams *params,
+                   PonderModelPlan        *out_plan,
+                   PonderError            *error)
+{
+  PonderPlanParams defaults = ponder_plan_params_default ();
+  PonderGgufFile *file = NULL;
+  const PonderGgufTensor *embd;
+  PonderHparams hp;
+  PonderStatus status;
+  uint32_t k_row, v_row;
+  uint64_t available = 0, fixed, per_pos;
+
+  if (path == NULL || out_plan == NULL)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_model_plan: path and out_plan must be set");
+  if (params == NULL)
+    params = &defaults;
+  memset (out_plan, 0, sizeof *out_plan);
+
+  status = ponder_gguf_open (path, &file, error);
+  if (status != PONDER_OK)
+    return status;
+  status = ponder_model_read_hparams (file, &hp, error);
+  if (status != PONDER_OK)
+    {
+      ponder_error_prefix (error, "%s: ", path);
+      ponder_gguf_close (file);
+      return status;
+    }
+  embd = ponder_gguf_find_tensor (file, "token_embd.weight");
+  if (embd == NULL || embd->n_dims != 2 || embd->ne[1] > UINT32_MAX)
+    {
+      ponder_gguf_close (file);
+      return ponder_error_set (error, PONDER_ERROR_FORMAT,
+                               "%s: token_embd.weight is missing or not a matrix", path);
+    }
+  hp.n_vocab = (uint32_t) embd->ne[1];
+
+  describe (path, file, &hp, out_plan);
+  out_plan->weight_bytes += converted_bytes (file, &hp);
+  ponder_gguf_close (file);
+
+  status = choose_device (params, out_plan, &available, error);
+  if (status != PONDER_OK)
+    return status;
+
+  out_plan->n_ctx = params->n_ctx;
+  if (out_plan->n_ctx == 0)
+    out_plan->n_ctx = hp.n_ctx_train < 8192 ? hp.n_ctx_train : 8192;
+  ponder_model_kv_rows (&hp, &k_row, &v_row);
+  out_plan->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (hp.n_layers, k_row, v_row);
+  /* Each cached position also keeps its token id for prefix reuse. */
+  per_pos = out_plan->kv_bytes_per_token + sizeof (int32_t);
+  out_plan->kv_bytes = per_pos * out_plan->n_ctx;
+  out_plan->scratch_bytes = scratch_bytes (&hp);
+  fixed = out_plan->weight_bytes + out_plan->scratch_bytes;
+  out_plan->total_bytes = fixed + out_plan->kv_bytes;
+  out_plan->available_bytes = available;
+  out_plan->fits = available == 0 || out_plan->total_bytes <= available;
+
+  if (available == 0)
+    out_plan->max_fit_ctx = hp.n_ctx_train;
+  else if (fixed < available)
+    {
+      uint64_t n = (available - fixed) / per_pos;
+
+      if (n > hp.n_ctx_train)
+        n = hp.n_ctx_train;
+      out_plan->max_fit_ctx = (uint32_t) (n / PLAN_CTX_STEP * PLAN_CTX_STEP);
+    }
+  return PONDER_OK;
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+# test_plan.py: the memory plan (ponder_model_plan through `ponder-cli info
+# --plan-only`) against sizes worked out here from the generator's shapes
+# and hyperparameters, for dense and deepseek2 models of several weight
+# types, and the fit decision against a given amount of memory.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# The expected numbers follow the formulas, not the engine's output:
+#   weights  = sum of every tensor's bytes (rows * row_bytes of its type),
+#              plus, for deepseek2's legacy attn_kv_b, the two re-laid-out
+#              copies (n_head * kv_lora * (qk_nope + v_head) elements, F32
+#              stays 4 bytes, anything else becomes F16)
+#   KV/token = n_layer * n_head_kv * (head_dim_k + head_dim_v) * 4 (F32)
+#              deepseek2: n_layer * (kv_lora + qk_rope) * 4 (the latent)
+#   KV cache = n_ctx * (KV/token + 4)   (each position keeps its token id)
+#   scratch  = one batch of 128 tokens of activations, 3 prepared matmul
+#              inputs of the widest row (4 bytes + 256 each), the RoPE
+#              table, and the logits
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import gen_model  # noqa: E402
+import quants  # noqa: E402
+
+BATCH = 128
+MAX_MULTI = 3
+
+CASES = [
+    ('qwen2', 'tiny', 'F32'),
+    ('qwen2', 'tiny', 'Q4_K_M'),
+    ('qwen2', 'tiny256', 'Q8_0'),
+    ('qwen3', 'tiny', 'F16'),
+    ('llama', 'tiny', 'Q6_K'),
+    ('deepseek2', 'tiny', 'F32'),
+    ('deepseek2', 'tiny-legacy', 'F32'),
+    ('deepseek2', 'tiny-legacy', 'Q8_0'),
+    ('deepseek2', 'tiny-odd', 'Q4_K_M'),
+]
+
+
+def cli_path():
+    root = os.environ.get('PONDER_BUILD_ROOT', os.path.join(os.path.dirname(__file__), '..', 'build'))
+    return os.path.join(root, 'cli', 'ponder-cli')
+
+
+def expected(info, path, n_ctx):
+    cfg, types = info['config'], info['types']
+    weights, n_params = 0, 0
+    for name, shape, _, _ in gen_model.tensor_specs(cfg):
+        rows = int(np.prod(shape[:-1])) if len(shape) >= 2 else 1
+        weights += rows * quants.row_bytes(types[name], shape[-1])
+        n_params += int(np.prod(shape))
+    L, E, H, V = cfg['n_layer'], cfg['n_embd'], cfg['n_head'], cfg['n_vocab']
+    if cfg['arch'] == 'deepseek2':
+        c, r, nope, dv = cfg['kv_lora'], cfg['qk_rope'], cfg['qk_nope'], cfg['v_head']
+        if cfg['layout'] == 'legacy':
+            for il in range(L):
+                esz = 4 if types['blk.%d.attn_kv_b.weight' % il] == 'F32' else 2
+                weights += H * c * (nope + dv) * esz
+        kv_token = L * (c + r) * 4
+        hkv, dk = 1, nope + r
+    else:
+        hkv, dk, dv = cfg['n_head_kv'], cfg['head_dim'], cfg['head_dim']
+        kv_token = L * hkv * (dk + dv) * 4
+    n_ff = cfg['n_ff']
+    n_q, n_k, n_v, n_o = H * dk, hkv * dk, hkv * dv, H * dv
+    floats = BATCH * (2 * E + max(n_o, E) + n_q + n_k + n_v + 2 * n_ff)
+    widest = max(E, n_ff, H * dv)
+    if cfg['arch'] == 'deepseek2':
+        used, ne = cfg['n_expert_used'], cfg['n_expert']
+        floats += BATCH * ((cfg['q_lora'] or 1) + (c + r) + H * nope + H * c + H * (c + r)
+                           + H * c + ne + used)
+        floats += BATCH * used + 3 * ne + cfg['n_group'] + 1
+        widest = max(widest, H * max(c, nope), cfg['n_ff_exp'] * max(cfg['n_expert_shared'], 1),
+                     cfg['q_lora'])
+    scratch = (floats * 4 + MAX_MULTI * BATCH * (widest * 4 + 256)
+               + (BATCH * widest + 2) * 4 + V * 4)
+    return dict(weights=weights, n_params=n_params, kv_token=kv_token,
+                kv=n_ctx * (kv_token + 4), scratch=scratch,
+                file_size=os.path.getsize(path), ctx_train=cfg['ctx'])
+
+
+def run_plan(path, n_ctx, available):
+    p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--ctx', str(n_ctx),
+                        '--available', str(available)], capture_output=True, timeout=60)
+    out = p.stdout.decode(errors='replace')
+    if p.returncode != 0:
+        raise RuntimeError('ponder-cli info failed (%d): %s'
+                           % (p.returncode, p.stderr.decode(errors='replace')))
+
+    def num(label):
+        m = re.search(r'^\s*%s\s+.*?\((\d+) bytes\)' % re.escape(label), out, re.M)
+        if m is None:
+            m = re.search(r'^\s*%s\s+(\d+)' % re.escape(label), out, re.M)
+        if m is None:
+            raise RuntimeError('no %r in %r' % (label, out))
+        return int(m.group(1))
+
+    fits = re.search(r'^\s*fits\s+(yes|no)', out, re.M).group(1) == 'yes'
+    return dict(weights=num('plan weights'), kv_token=num('plan KV per token'),
+                kv=num('plan KV cache'), scratch=num('plan scratch'),
+                total=num('plan total'), n_params=num('parameters'),
+                file_size=num('file size'), ctx_train=num('training context'),
+                max_fit=num('longest context'), fits=fits), out
+
+
+def check_case(tmp, arch, preset, wtype):
+    path = os.path.join(tmp, '%s-%s-%s.gguf' % (arch, preset, wtype))
+    info = gen_model.generate(path, arch, preset, wtype, seed=3)
+    n_ctx = 1000
+    want = expected(info, path, n_ctx)
+    per_pos = want['kv_token'] + 4
+    fixed = want['weights'] + want['scratch']
+    fails = []
+    # Room for exactly 1000 positions: fits at 1000, the longest that fits
+    # is 768 (multiples of 256); one byte less and 1000 does not fit.
+    for available, fits, max_fit in ((fixed + 1000 * per_pos, True, 768),
+                                     (fixed + 1000 * per_pos - 1, False, 768),
+                                     (fixed + 256 * per_pos - 1, False, 0),
+                                     (fixed + 10 ** 12, True, want['ctx_train'])):
+        got, out = run_plan(path, n_ctx, available)
+        label = '%s/%s/%s available %d' % (arch, preset, wtype, available)
+        for key in ('weights', 'kv_token', 'kv', 'scratch', 'n_params', 'file_size',
+                    'ctx_train'):
+            if got[key] != want[key]:
+                fails.append('%s: %s = %d, expected %d' % (label, key, got[key], want[key]))
+        if got['total'] != want['weights'] + want['kv'] + want['scratch']:
+            fails.append('%s: total %d is not the sum of the parts' % (label, got['total']))
+        if got['fits'] != fits or got['max_fit'] != max_fit:
+            fails.append('%s: fits %s, longest %d; expected %s, %d'
+                         % (label, got['fits'], got['max_fit'], fits, max_fit))
+    return fails
+
+
+def check_errors(tmp):
+    """A file that is not a GGUF, and one that is missing, give a reason."""
+    fails = []
+    junk = os.path.join(tmp, 'junk.gguf')
+    with open(junk, 'wb') as f:
+        f.write(b'not a model at all' * 10)
+    for path in (junk, os.path.join(tmp, 'missing.gguf')):
+        p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only'],
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode(errors='replace')
+        if p.returncode == 0 or 'cannot plan' not in err or os.path.basename(path) not in err:
+            fails.append('%s: exit %d, stderr %r' % (path, p.returncode, err))
+    return fails
+
+
+def main():
+    fails = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for arch, preset, wtype in CASES:
+            fails += check_case(tmp, arch, preset, wtype)
+        fails += check_errors(tmp)
+    for f in fails:
+        print('FAIL', f)
+    print('%d cases, %d failures' % (len(CASES), len(fails)))
+    return 1 if fails else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
