@@ -23,6 +23,7 @@ G_DEFINE_FINAL_TYPE (PonderHistory, ponder_history, G_TYPE_OBJECT)
 static const char * const schema_files[] = {
   "/org/ponder/Ponder/schema/001-initial.sql",
   "/org/ponder/Ponder/schema/002-search.sql",
+  "/org/ponder/Ponder/schema/003-models.sql",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_files) == PONDER_HISTORY_SCHEMA_VERSION);

@@ -23,7 +23,7 @@
 G_BEGIN_DECLS
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define PONDER_HISTORY_SCHEMA_VERSION 2
+#define PONDER_HISTORY_SCHEMA_VERSION 3
 
 /* Default busy timeout: how long a write waits for another connection to
  * release the database before failing with PONDER_HISTORY_ERROR_BUSY. */
@@ -247,5 +247,48 @@ gint64     ponder_history_import_json     (PonderHistory  *self,
                                            const char     *json,
                                            gssize          length,
                                            GError        **error);
+
+/* The model library (ponder-history-models.c) */
+
+typedef struct
+{
+  gint64   id;
+  char    *path;            /* the GGUF file (for split models, any part) */
+  char    *name;            /* never NULL */
+  char    *architecture;    /* never NULL */
+  guint64  n_params;
+  char    *file_type;       /* "Q4_K_M", ...; never NULL */
+  guint64  file_size_bytes;
+  guint    n_ctx_train;
+  guint    n_ctx;           /* the chosen context length; 0 = the default */
+  gint64   added_us;
+  gint64   last_used_us;    /* 0 = never loaded */
+} PonderHistoryModel;
+
+PonderHistoryModel *ponder_history_model_new           (const char                *path);
+void                ponder_history_model_free          (PonderHistoryModel        *model);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PonderHistoryModel, ponder_history_model_free)
+
+gint64              ponder_history_add_model           (PonderHistory             *self,
+                                                        const PonderHistoryModel  *model,
+                                                        GError                   **error);
+PonderHistoryModel *ponder_history_get_model           (PonderHistory             *self,
+                                                        gint64                     model_id,
+                                                        GError                   **error);
+PonderHistoryModel *ponder_history_find_model          (PonderHistory             *self,
+                                                        const char                *path,
+                                                        GError                   **error);
+GPtrArray          *ponder_history_list_models         (PonderHistory             *self,
+                                                        GError                   **error);
+gboolean            ponder_history_touch_model         (PonderHistory             *self,
+                                                        gint64                     model_id,
+                                                        GError                   **error);
+gboolean            ponder_history_set_model_context   (PonderHistory             *self,
+                                                        gint64                     model_id,
+                                                        guint                      n_ctx,
+                                                        GError                   **error);
+gboolean            ponder_history_remove_model        (PonderHistory             *self,
+                                                        gint64                     model_id,
+                                                        GError                   **error);
 
 G_END_DECLS
