@@ -33,41 +33,6 @@ typedef struct
 } LoadResult;
 
 
-/* ---- settings ------------------------------------------------------------ */
-
-static char *
-settings_path (void)
-{
-  return g_build_filename (g_get_user_config_dir (), "ponder", "settings.ini", NULL);
-}
-
-char *
-ponder_settings_dup_model_path (void)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autofree char *path = settings_path ();
-
-  if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, NULL))
-    return NULL;
-  return g_key_file_get_string (key_file, "model", "path", NULL);
-}
-
-void
-ponder_settings_set_model_path (const char *model_path)
-{
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
-  g_autofree char *path = settings_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_key_file_load_from_file (key_file, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
-  g_key_file_set_string (key_file, "model", "path", model_path);
-  if (g_mkdir_with_parents (dir, 0700) != 0
-      || !g_key_file_save_to_file (key_file, path, &error))
-    g_warning ("Could not remember the model in %s: %s", path,
-               error != NULL ? error->message : g_strerror (errno));
-}
-
 /* ---- helpers ------------------------------------------------------------- */
 
 void
@@ -354,6 +319,8 @@ _ponder_window_rebuild_transcript (PonderWindow *self)
       if (message->role == PONDER_HISTORY_ROLE_SYSTEM)
         continue;
       row = ponder_message_row_new (message, streaming);
+      if (!streaming && ponder_settings_get_reasoning_display () == PONDER_REASONING_EXPANDED)
+        ponder_message_row_set_expanded (PONDER_MESSAGE_ROW (row), TRUE);
       gtk_box_append (GTK_BOX (self->transcript), row);
       if (streaming)
         self->generation_row = PONDER_MESSAGE_ROW (row);
@@ -883,6 +850,9 @@ ponder_window_init (PonderWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  ponder_settings_bind_window (GTK_WINDOW (self));
+  ponder_settings_get_default_sampling (&self->default_sampling);
+  self->has_default_sampling = TRUE;
 
   self->cancellable = g_cancellable_new ();
   self->generation_reasoning = g_string_new (NULL);

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "ponder-history.h"
+#include "ponder-settings.h"
 
 G_BEGIN_DECLS
 
@@ -31,9 +32,5 @@ void          ponder_window_set_default_sampling (PonderWindow                *s
 GtkWidget    *ponder_window_get_transcript       (PonderWindow                *self);
 GtkWidget    *ponder_window_get_conversation_list (PonderWindow               *self);
 GtkWidget    *ponder_window_get_search_entry     (PonderWindow                *self);
-
-/* The remembered model path (a key file in the user's config folder). */
-char         *ponder_settings_dup_model_path     (void);
-void          ponder_settings_set_model_path     (const char                  *path);
 
 G_END_DECLS
