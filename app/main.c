@@ -24,6 +24,6 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name (_("Ponder"));
 
-  app = ponder_application_new (G_APPLICATION_DEFAULT_FLAGS);
+  app = ponder_application_new (G_APPLICATION_HANDLES_OPEN);
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

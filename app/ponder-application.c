@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "ponder-application.h"
+#include "ponder-history-recovery.h"
 #include "ponder-resources.h"
 #include "ponder-window.h"
 
@@ -16,6 +17,8 @@ struct _PonderApplication
   AdwApplication  parent_instance;
 
   PonderHistory  *history;
+  GError         *history_error; /* why history is NULL */
+  char           *pending_model; /* from the command line, until a window exists */
   gboolean        exit_after_startup;
 };
 
@@ -132,7 +135,10 @@ ponder_application_startup (GApplication *application)
   path = ponder_history_dup_default_path ();
   self->history = ponder_history_new (path, PONDER_HISTORY_DEFAULT_BUSY_TIMEOUT_MS, &error);
   if (self->history == NULL)
-    g_warning ("Could not open the history %s: %s", path, error->message);
+    {
+      g_message ("Could not open the history %s: %s", path, error->message);
+      self->history_error = g_steal_pointer (&error);
+    }
 }
 
 static gboolean
@@ -143,22 +149,78 @@ quit_idle (gpointer data)
 }
 
 static void
+present_main_window (PonderApplication *self)
+{
+  GtkWindow *window = NULL;
+  GList *l;
+
+  for (l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (PONDER_IS_WINDOW (l->data))
+      window = l->data;
+  if (window == NULL)
+    window = GTK_WINDOW (ponder_window_new (GTK_APPLICATION (self), self->history));
+  gtk_window_present (window);
+
+  if (self->pending_model != NULL)
+    {
+      g_autofree char *model = g_steal_pointer (&self->pending_model);
+
+      ponder_window_load_model (PONDER_WINDOW (window), model);
+    }
+  if (self->exit_after_startup)
+    g_idle_add_full (G_PRIORITY_LOW, quit_idle, g_object_ref (self), g_object_unref);
+}
+
+static void
+history_recovered (GtkApplication *application,
+                   PonderHistory  *history,
+                   gpointer        user_data)
+{
+  PonderApplication *self = PONDER_APPLICATION (application);
+
+  g_set_object (&self->history, history);
+  g_clear_error (&self->history_error);
+  present_main_window (self);
+}
+
+static void
 ponder_application_activate (GApplication *application)
 {
   PonderApplication *self = PONDER_APPLICATION (application);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  g_autofree char *path = NULL;
 
-  if (window == NULL && self->history != NULL)
-    window = GTK_WINDOW (ponder_window_new (GTK_APPLICATION (self), self->history));
-  if (window == NULL)
+  if (self->history != NULL)
     {
-      g_printerr ("%s\n", _("Ponder cannot start without its history database."));
+      present_main_window (self);
       return;
     }
-  gtk_window_present (window);
+  if (self->history_error == NULL)
+    return; /* the recovery dialog is already up */
 
-  if (self->exit_after_startup)
-    g_idle_add_full (G_PRIORITY_LOW, quit_idle, g_object_ref (self), g_object_unref);
+  path = ponder_history_dup_default_path ();
+  ponder_history_recovery_present (GTK_APPLICATION (self), path,
+                                   PONDER_HISTORY_DEFAULT_BUSY_TIMEOUT_MS,
+                                   self->history_error, history_recovered, NULL);
+  g_clear_error (&self->history_error);
+}
+
+/* `ponder MODEL.gguf` opens the model in the window. */
+static void
+ponder_application_open (GApplication  *application,
+                         GFile        **files,
+                         gint           n_files,
+                         const gchar   *hint)
+{
+  PonderApplication *self = PONDER_APPLICATION (application);
+
+  if (n_files > 0)
+    {
+      g_free (self->pending_model);
+      self->pending_model = g_file_get_path (files[0]);
+    }
+  if (n_files > 1)
+    g_warning ("Ponder opens one model at a time; using %s", self->pending_model);
+  g_application_activate (application);
 }
 
 static gint
@@ -178,6 +240,8 @@ ponder_application_dispose (GObject *object)
   PonderApplication *self = PONDER_APPLICATION (object);
 
   g_clear_object (&self->history);
+  g_clear_error (&self->history_error);
+  g_clear_pointer (&self->pending_model, g_free);
 
   G_OBJECT_CLASS (ponder_application_parent_class)->dispose (object);
 }
@@ -191,6 +255,7 @@ ponder_application_class_init (PonderApplicationClass *klass)
   object_class->dispose = ponder_application_dispose;
   app_class->startup = ponder_application_startup;
   app_class->activate = ponder_application_activate;
+  app_class->open = ponder_application_open;
   app_class->handle_local_options = ponder_application_handle_local_options;
 }
 

@@ -15,6 +15,7 @@
 #include "ponder-engine.h"
 #include "ponder-generation.h"
 #include "ponder-message-row.h"
+#include "ponder-window-export.h"
 #include "ponder-window-private.h"
 
 #define FLUSH_INTERVAL_MS   33
