@@ -75,6 +75,19 @@ PonderPrepareFn ponder_matmul_avx2_prepare (PonderActFormat act);
 PonderRowsFn    ponder_matmul_avx512_rows    (PonderType      type);
 PonderPrepareFn ponder_matmul_avx512_prepare (PonderActFormat act);
 
+/* Generic block dot products of the IQ formats (quant-iq.c): one weight
+ * block with one activation block (PonderActQ8 for IQ4_NL, PonderActQ8K for
+ * the rest). */
+float ponder_dot_iq2_xxs (const uint8_t *w, const void *act);
+float ponder_dot_iq2_xs  (const uint8_t *w, const void *act);
+float ponder_dot_iq2_s   (const uint8_t *w, const void *act);
+float ponder_dot_iq3_xxs (const uint8_t *w, const void *act);
+float ponder_dot_iq3_s   (const uint8_t *w, const void *act);
+float ponder_dot_iq1_s   (const uint8_t *w, const void *act);
+float ponder_dot_iq1_m   (const uint8_t *w, const void *act);
+float ponder_dot_iq4_nl  (const uint8_t *w, const void *act);
+float ponder_dot_iq4_xs  (const uint8_t *w, const void *act);
+
 static inline float
 ponder_load_f16 (const uint8_t *p)
 {

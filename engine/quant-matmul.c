@@ -351,6 +351,15 @@ DEFINE_GENERIC_ROWS (rows_q3_k, dot_q3_k, 256, 110, PonderActQ8K)
 DEFINE_GENERIC_ROWS (rows_q4_k, dot_q4_k, 256, 144, PonderActQ8K)
 DEFINE_GENERIC_ROWS (rows_q5_k, dot_q5_k, 256, 176, PonderActQ8K)
 DEFINE_GENERIC_ROWS (rows_q6_k, dot_q6_k, 256, 210, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq2_xxs, ponder_dot_iq2_xxs, 256, 66, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq2_xs, ponder_dot_iq2_xs, 256, 74, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq2_s, ponder_dot_iq2_s, 256, 82, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq3_xxs, ponder_dot_iq3_xxs, 256, 98, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq3_s, ponder_dot_iq3_s, 256, 110, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq1_s, ponder_dot_iq1_s, 256, 50, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq1_m, ponder_dot_iq1_m, 256, 56, PonderActQ8K)
+DEFINE_GENERIC_ROWS (rows_iq4_nl, ponder_dot_iq4_nl, 32, 18, PonderActQ8)
+DEFINE_GENERIC_ROWS (rows_iq4_xs, ponder_dot_iq4_xs, 256, 136, PonderActQ8K)
 
 /* Float weights: 8 partial sums, combined pairwise, so the result does not
  * depend on one long serial chain. */
@@ -406,7 +415,7 @@ DEFINE_FLOAT_ROWS (rows_bf16, PONDER_TYPE_BF16)
 
 /* ---- kernel tables and dispatch ------------------------------------------ */
 
-#define N_KERNELS 13
+#define N_KERNELS 22
 
 static const struct
 {
@@ -427,6 +436,15 @@ static const struct
   { PONDER_TYPE_Q4_K, PONDER_ACT_Q8K, rows_q4_k },
   { PONDER_TYPE_Q5_K, PONDER_ACT_Q8K, rows_q5_k },
   { PONDER_TYPE_Q6_K, PONDER_ACT_Q8K, rows_q6_k },
+  { PONDER_TYPE_IQ2_XXS, PONDER_ACT_Q8K, rows_iq2_xxs },
+  { PONDER_TYPE_IQ2_XS,  PONDER_ACT_Q8K, rows_iq2_xs  },
+  { PONDER_TYPE_IQ2_S,   PONDER_ACT_Q8K, rows_iq2_s   },
+  { PONDER_TYPE_IQ3_XXS, PONDER_ACT_Q8K, rows_iq3_xxs },
+  { PONDER_TYPE_IQ3_S,   PONDER_ACT_Q8K, rows_iq3_s   },
+  { PONDER_TYPE_IQ1_S,   PONDER_ACT_Q8K, rows_iq1_s   },
+  { PONDER_TYPE_IQ1_M,   PONDER_ACT_Q8K, rows_iq1_m   },
+  { PONDER_TYPE_IQ4_NL,  PONDER_ACT_Q8,  rows_iq4_nl  },
+  { PONDER_TYPE_IQ4_XS,  PONDER_ACT_Q8K, rows_iq4_xs  },
 };
 
 /* Filled once by init_kernels (under pthread_once): [0] generic, [1] avx2,

@@ -31,20 +31,20 @@ static const PonderTypeInfo type_table[N_TYPE_IDS] = {
   [PONDER_TYPE_Q5_K]    = { "Q5_K",    256, 176, true  },
   [PONDER_TYPE_Q6_K]    = { "Q6_K",    256, 210, true  },
   [PONDER_TYPE_Q8_K]    = { "Q8_K",    256, 292, false },
-  [PONDER_TYPE_IQ2_XXS] = { "IQ2_XXS", 256,  66, false },
-  [PONDER_TYPE_IQ2_XS]  = { "IQ2_XS",  256,  74, false },
-  [PONDER_TYPE_IQ3_XXS] = { "IQ3_XXS", 256,  98, false },
-  [PONDER_TYPE_IQ1_S]   = { "IQ1_S",   256,  50, false },
-  [PONDER_TYPE_IQ4_NL]  = { "IQ4_NL",   32,  18, false },
-  [PONDER_TYPE_IQ3_S]   = { "IQ3_S",   256, 110, false },
-  [PONDER_TYPE_IQ2_S]   = { "IQ2_S",   256,  82, false },
-  [PONDER_TYPE_IQ4_XS]  = { "IQ4_XS",  256, 136, false },
+  [PONDER_TYPE_IQ2_XXS] = { "IQ2_XXS", 256,  66, true  },
+  [PONDER_TYPE_IQ2_XS]  = { "IQ2_XS",  256,  74, true  },
+  [PONDER_TYPE_IQ3_XXS] = { "IQ3_XXS", 256,  98, true  },
+  [PONDER_TYPE_IQ1_S]   = { "IQ1_S",   256,  50, true  },
+  [PONDER_TYPE_IQ4_NL]  = { "IQ4_NL",   32,  18, true  },
+  [PONDER_TYPE_IQ3_S]   = { "IQ3_S",   256, 110, true  },
+  [PONDER_TYPE_IQ2_S]   = { "IQ2_S",   256,  82, true  },
+  [PONDER_TYPE_IQ4_XS]  = { "IQ4_XS",  256, 136, true  },
   [PONDER_TYPE_I8]      = { "I8",        1,   1, false },
   [PONDER_TYPE_I16]     = { "I16",       1,   2, false },
   [PONDER_TYPE_I32]     = { "I32",       1,   4, false },
   [PONDER_TYPE_I64]     = { "I64",       1,   8, false },
   [PONDER_TYPE_F64]     = { "F64",       1,   8, false },
-  [PONDER_TYPE_IQ1_M]   = { "IQ1_M",   256,  56, false },
+  [PONDER_TYPE_IQ1_M]   = { "IQ1_M",   256,  56, true  },
   [PONDER_TYPE_BF16]    = { "BF16",      1,   2, true  },
   [PONDER_TYPE_TQ1_0]   = { "TQ1_0",   256,  54, false },
   [PONDER_TYPE_TQ2_0]   = { "TQ2_0",   256,  66, false },
@@ -438,6 +438,9 @@ ponder_dequantize_row (PonderType  type,
     case PONDER_TYPE_Q5_K: block_fn = dequant_q5_k; break;
     case PONDER_TYPE_Q6_K: block_fn = dequant_q6_k; break;
     default:
+      block_fn = ponder_quant_iq_dequant_fn (type);
+      if (block_fn != NULL)
+        break;
       /* Callers check can_compute first; leave dst untouched otherwise. */
       return;
     }

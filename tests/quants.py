@@ -12,7 +12,13 @@
 # then a*q, then minus dmin*m), so the C reference must match them exactly.
 # The quantisers are simple (per-sub-block min/max), not llama.cpp's search.
 
+import os
+import sys
+
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import quants_iq  # noqa: E402
 
 TYPE_IDS = {
     "F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8,
@@ -31,6 +37,7 @@ BLOCK = {
     "Q2_K": (256, 84), "Q3_K": (256, 110), "Q4_K": (256, 144),
     "Q5_K": (256, 176), "Q6_K": (256, 210),
 }
+BLOCK.update(quants_iq.BLOCK)           # the IQ types live in quants_iq.py
 
 # Types both quantize() and dequantize() handle.
 SUPPORTED = tuple(BLOCK)
@@ -280,6 +287,8 @@ def quantize(type_name, x):
         out = _quant_q45_k(x, True)
     elif type_name == "Q6_K":
         out = _quant_q6_k(x)
+    elif type_name in quants_iq.BLOCK:
+        out = quants_iq.quantize_blocks(type_name, x)
     else:
         raise ValueError("quantize: unsupported type %s" % type_name)
     assert out.shape[1] == BLOCK[type_name][1], (type_name, out.shape)
@@ -424,6 +433,8 @@ def dequantize(type_name, data, n_elements):
         y = _deq_q45_k(b, True)
     elif type_name == "Q6_K":
         y = _deq_q6_k(b)
+    elif type_name in quants_iq.BLOCK:
+        y = quants_iq.dequantize_blocks(type_name, b)
     else:
         raise ValueError("dequantize: unsupported type %s" % type_name)
     return np.ascontiguousarray(y, dtype=F32).reshape(-1)

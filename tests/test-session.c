@@ -534,8 +534,8 @@ test_binding_errors (void)
                      (const char *[]) { "blk.1.attn_k.weight", "[64, 32]", "[32, 64]", NULL });
   expect_load_error (path, "drop=blk.0.attn_q.bias", PONDER_ERROR_FORMAT,
                      (const char *[]) { "blk.0.attn_q.bias", NULL });
-  expect_load_error (path, "type=blk.1.ffn_up.weight:IQ4_NL", PONDER_ERROR_UNSUPPORTED,
-                     (const char *[]) { "blk.1.ffn_up.weight", "IQ4_NL", NULL });
+  expect_load_error (path, "type=blk.1.ffn_up.weight:MXFP4", PONDER_ERROR_UNSUPPORTED,
+                     (const char *[]) { "blk.1.ffn_up.weight", "MXFP4", NULL });
   expect_load_error (path, "type=output_norm.weight:F16", PONDER_ERROR_UNSUPPORTED,
                      (const char *[]) { "output_norm.weight", "F16", NULL });
 }

@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import quants  # noqa: E402
+import quants_iq  # noqa: E402
 
 TOOL = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="test-quant-")
@@ -50,9 +51,12 @@ SPEC_TYPES = {
     30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54), 35: ("TQ2_0", 256, 66),
     39: ("MXFP4", 32, 17),
 }
+IQ_TYPES = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M", "IQ4_NL",
+            "IQ4_XS"}
 COMPUTABLE = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
-              "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}
-LEGACY = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"}
+              "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"} | IQ_TYPES
+# Weights in 32-element blocks, multiplied with activations in Q8 blocks of 32.
+LEGACY = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
 FLOATS = {"F32", "F16", "BF16"}
 
 
@@ -137,7 +141,10 @@ def c_dequant(t, data, n):
 # guards the generator the tiny-model tests depend on.
 MAX_REL_RMS = {"F32": 0, "F16": 1e-3, "BF16": 5e-3, "Q8_0": 0.01, "Q6_K": 0.03,
                "Q5_0": 0.06, "Q5_1": 0.06, "Q5_K": 0.06, "Q4_0": 0.12, "Q4_1": 0.12,
-               "Q4_K": 0.12, "Q3_K": 0.25, "Q2_K": 0.40}
+               "Q4_K": 0.12, "Q3_K": 0.25, "Q2_K": 0.40,
+               # greedy grid fits (quants_iq.py), not llama.cpp's search
+               "IQ4_NL": 0.12, "IQ4_XS": 0.12, "IQ3_S": 0.2, "IQ3_XXS": 0.25,
+               "IQ2_S": 0.35, "IQ2_XS": 0.4, "IQ2_XXS": 0.45, "IQ1_M": 0.6, "IQ1_S": 0.7}
 
 
 def test_dequant():
@@ -162,6 +169,10 @@ def test_dequant():
         nb = 64 if bs > 1 else 4096
         # (NaN/inf scales included: same_bits matches NaN with NaN.)
         raw = rng.integers(0, 256, nb * bb, dtype=np.uint8).tobytes()
+        if t in IQ_TYPES:
+            # plus every index, sign and delta field under finite scales
+            raw += quants_iq.random_blocks(t, rng, 4 * nb).tobytes()
+            nb *= 5
         want = quants.dequantize(t, raw, nb * bs)
         got = c_dequant(t, raw, nb * bs)
         check(same_bits(got, want), "dequant %s: random bytes differ from numpy" % t)
