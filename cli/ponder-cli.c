@@ -107,8 +107,21 @@ cli_load_model (const char        *path,
       params.progress = print_progress;
       params.progress_data = &shown;
     }
-  /* The engine's messages already name the file. */
-  if (ponder_model_load (path, &params, out_model, &error) != PONDER_OK)
+  /* The engine's messages already name the file. A model the Vulkan
+   * backend cannot take (no driver, a weight type without a shader, too
+   * little device memory) still runs on the CPU; a file that cannot be read
+   * would fail there too. */
+  if (ponder_model_load (path, &params, out_model, &error) != PONDER_OK
+      && backend == PONDER_BACKEND_VULKAN
+      && (error.code == PONDER_ERROR_UNSUPPORTED || error.code == PONDER_ERROR_DEVICE
+          || error.code == PONDER_ERROR_NO_MEMORY))
+    {
+      fprintf (stderr, "ponder-cli: %s; using the CPU backend\n", error.message);
+      params.backend = PONDER_BACKEND_CPU;
+      error.code = PONDER_OK;
+      ponder_model_load (path, &params, out_model, &error);
+    }
+  if (error.code != PONDER_OK)
     {
       fprintf (stderr, "ponder-cli: %s\n", error.message);
       return 1;

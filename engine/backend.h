@@ -52,6 +52,16 @@ struct PonderBackend
 
   void   (*free)              (PonderBackend *be);
 
+  /* Brackets one forward step (ponder_forward_run); both may be NULL (the
+   * CPU runs each op as it is called). A device backend records the ops
+   * between them and runs them all in end_step, with run false when the
+   * step was cancelled (nothing runs). Buffers the ops write that the
+   * backend did not hand out (the logits) are filled when end_step
+   * returns. Errors of the ops in between are reported by end_step. */
+  PonderStatus (*begin_step) (PonderBackend *be, PonderKvCache *cache, uint32_t pos0,
+                              uint32_t n_tokens, PonderError *error);
+  PonderStatus (*end_step)   (PonderBackend *be, bool run, PonderError *error);
+
   /* Returns a buffer of n floats valid until the backend is freed. */
   float *(*alloc_activations) (PonderBackend *be, size_t n);
 
@@ -140,3 +150,39 @@ PonderStatus ponder_backend_cpu_new (PonderThreadpool *pool,
                                      size_t            max_n_in,
                                      PonderBackend   **out_backend,
                                      PonderError      *error);
+
+/* ---- Vulkan (backend-vulkan.c; vulkan-none.c without Vulkan) ---- */
+
+/* The weights of one model on one Vulkan device, uploaded at load and shared
+ * by the backends of the model's sessions (which take turns on the device:
+ * a step holds it from begin_step to end_step). */
+typedef struct PonderVkModel PonderVkModel;
+
+typedef struct
+{
+  int         device_index; /* -1: the default (discrete > integrated > CPU) */
+  bool        validation;   /* Khronos validation layer, messages counted */
+  const char *loader_path;  /* NULL: libvulkan.so.1 */
+} PonderVkModelParams;
+
+/* Opens the device and uploads every weight the dense forward pass reads
+ * (an untied token_embd stays on the host: rows are gathered there).
+ * UNSUPPORTED, naming the reason, for an architecture or weight type the
+ * shaders lack. */
+PonderStatus ponder_vk_model_new  (const PonderModelWeights  *weights,
+                                   const PonderVkModelParams *params,
+                                   PonderVkModel            **out_model,
+                                   PonderError               *error);
+void         ponder_vk_model_free (PonderVkModel             *model);
+const char  *ponder_vk_model_device_name (const PonderVkModel *model);
+/* Validation messages seen so far (0 without params.validation). */
+uint32_t     ponder_vk_model_n_messages  (const PonderVkModel *model,
+                                          const char         **out_first);
+
+/* A backend over model's device for batches of up to max_tokens; the KV
+ * cache given to begin_step lives on the device (its host arrays are not
+ * touched). */
+PonderStatus ponder_backend_vulkan_new (PonderVkModel  *model,
+                                        uint32_t        max_tokens,
+                                        PonderBackend **out_backend,
+                                        PonderError    *error);

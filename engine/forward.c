@@ -214,13 +214,24 @@ ponder_forward_run (PonderForward     *fw,
   PonderBackend *be = fw->backend;
   uint32_t first;
 
+  fw->status = PONDER_OK;
+  if (be->begin_step != NULL)
+    {
+      fw->status = be->begin_step (be, cache, pos0, n_tokens, &fw->error);
+      if (fw->status != PONDER_OK)
+        return false;
+    }
   /* x_0 = token_embd[token] */
   be->embed (be, &w->token_embd, tokens, n_tokens, fw->x);
   for (uint32_t il = 0; il < hp->n_layers; il++)
     {
       /* A prefill batch of a large model takes seconds: let cancel in. */
       if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
-        return false;
+        {
+          if (be->end_step != NULL)
+            fw->status = be->end_step (be, false, &fw->error);
+          return false;
+        }
       /* h = x + Attn (RMSNorm_attn (x)); x' = h + FFN (RMSNorm_ffn (h)) */
       if (hp->arch == PONDER_ARCH_DEEPSEEK2)
         {
@@ -231,12 +242,19 @@ ponder_forward_run (PonderForward     *fw,
                        n_tokens, pos0);
       ffn_block (fw, fw->layer_backend[il], &w->layers[il], n_tokens);
     }
-  if (mode == PONDER_LOGITS_NONE)
-    return true;
-  /* logits = W_output RMSNorm_output (x_L), only for the rows asked for. */
-  first = mode == PONDER_LOGITS_LAST ? n_tokens - 1 : 0;
-  be->rmsnorm (be, fw->x + (size_t) first * hp->n_embd, w->output_norm, n_tokens - first,
-               hp->n_embd, hp->norm_eps, fw->xn);
-  be->matmul (be, &w->output, fw->xn, n_tokens - first, logits);
+  if (mode != PONDER_LOGITS_NONE)
+    {
+      /* logits = W_output RMSNorm_output (x_L), only for the rows asked for. */
+      first = mode == PONDER_LOGITS_LAST ? n_tokens - 1 : 0;
+      be->rmsnorm (be, fw->x + (size_t) first * hp->n_embd, w->output_norm, n_tokens - first,
+                   hp->n_embd, hp->norm_eps, fw->xn);
+      be->matmul (be, &w->output, fw->xn, n_tokens - first, logits);
+    }
+  if (be->end_step != NULL)
+    {
+      fw->status = be->end_step (be, true, &fw->error);
+      if (fw->status != PONDER_OK)
+        return false;
+    }
   return true;
 }

@@ -46,6 +46,9 @@ typedef struct
   int32_t                  *moe_ids;        /* (max_tokens, n_expert_used) */
   float                    *moe_w;          /* (max_tokens, n_expert_used) */
   float                    *route_tmp;      /* (3 n_expert + n_expert_groups) */
+  /* why the last ponder_forward_run returned false, when not a cancel */
+  PonderStatus              status;
+  PonderError               error;
 } PonderForward;
 
 /* forward-deepseek2.c */
@@ -72,7 +75,9 @@ void         ponder_forward_clear (PonderForward            *fw);
  * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits
  * receives 0, 1 or n_tokens rows of n_vocab floats according to mode.
  * When cancel (may be NULL) becomes true, stops between layers and returns
- * false; the batch's cache positions are then garbage. */
+ * false; the batch's cache positions are then garbage. A device backend's
+ * failure also returns false, with fw->status and fw->error set (they are
+ * PONDER_OK after a cancel). */
 bool         ponder_forward_run   (PonderForward            *fw,
                                    PonderKvCache            *cache,
                                    const int32_t            *tokens,

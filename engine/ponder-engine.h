@@ -58,15 +58,20 @@ typedef bool (*PonderProgressFunc) (float fraction, void *user_data);
 
 typedef struct
 {
-  PonderBackendKind  backend;
+  PonderBackendKind  backend;       /* AUTO is the CPU for now */
   PonderProgressFunc progress;
   void              *progress_data;
+  int32_t            device_index;  /* Vulkan device (ponder_list_devices order); -1: the
+                                       default one */
 } PonderModelParams;
 
 PonderModelParams ponder_model_params_default (void);
 
 /* Loads a GGUF file (for split files, any part; the others are found beside
- * it). The model is freed with ponder_model_free(). */
+ * it). The model is freed with ponder_model_free(). With the VULKAN backend
+ * the weights are uploaded to the device; a model or machine the Vulkan
+ * backend cannot serve fails with a message saying why (the caller may then
+ * load it on the CPU). */
 PonderStatus      ponder_model_load           (const char              *path,
                                                const PonderModelParams *params,
                                                PonderModel            **out_model,
@@ -97,6 +102,8 @@ typedef struct
   uint64_t    routed_bytes_per_token; /* the n_expert_used of n_expert routed experts */
   uint32_t    n_expert;
   uint32_t    n_expert_used;
+  const char *backend;           /* "cpu" or "vulkan" */
+  const char *device_name;       /* the Vulkan device, or NULL on the CPU */
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */

@@ -40,6 +40,7 @@ struct PonderModel
   int32_t             id_assistant;
   int32_t             id_think;
   int32_t             id_think_end;
+  PonderVkModel      *vk;              /* weights on a Vulkan device, or NULL: CPU */
 };
 
 struct PonderSession

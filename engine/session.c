@@ -34,7 +34,7 @@ ponder_free (void *memory)
 PonderModelParams
 ponder_model_params_default (void)
 {
-  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL };
+  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1 };
 
   return params;
 }
@@ -156,9 +156,6 @@ ponder_model_load (const char              *path,
                              "ponder_model_load: path and out_model must be set");
   if (params == NULL)
     params = &defaults;
-  if (params->backend == PONDER_BACKEND_VULKAN)
-    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "the Vulkan backend is not available in this build");
   model = calloc (1, sizeof *model);
   if (model == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
@@ -178,6 +175,14 @@ ponder_model_load (const char              *path,
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
   if (status == PONDER_OK)
     status = touch_weights (model, params, error);
+  if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN)
+    {
+      PonderVkModelParams vkp = { params->device_index, false, NULL };
+
+      status = ponder_vk_model_new (&model->weights, &vkp, &model->vk, error);
+      if (status != PONDER_OK)
+        ponder_error_prefix (error, "Vulkan: ");
+    }
   if (status != PONDER_OK)
     {
       ponder_model_free (model);
@@ -192,6 +197,7 @@ ponder_model_free (PonderModel *model)
 {
   if (model == NULL)
     return;
+  ponder_vk_model_free (model->vk);
   if (model->tokenizer != NULL)
     ponder_tokenizer_free (model->tokenizer);
   ponder_model_weights_clear (&model->weights);
@@ -232,6 +238,8 @@ ponder_model_get_info (const PonderModel *model,
   out_info->routed_bytes_per_token = model->routed_bytes_per_token;
   out_info->n_expert = hp->n_expert;
   out_info->n_expert_used = hp->n_expert_used;
+  out_info->backend = model->vk != NULL ? "vulkan" : "cpu";
+  out_info->device_name = model->vk != NULL ? ponder_vk_model_device_name (model->vk) : NULL;
 }
 
 size_t
@@ -385,7 +393,10 @@ ponder_session_new (PonderModel               *model,
   ponder_model_kv_rows (hp, &k_row, &v_row);
 
   status = ponder_threadpool_new (n_threads, &session->pool, error);
-  if (status == PONDER_OK)
+  if (status == PONDER_OK && model->vk != NULL)
+    status = ponder_backend_vulkan_new (model->vk, PONDER_BATCH_TOKENS, &session->backend,
+                                        error);
+  else if (status == PONDER_OK)
     status = ponder_backend_cpu_new (session->pool, PONDER_BATCH_TOKENS, max_n_in,
                                      &session->backend, error);
   if (status == PONDER_OK)
@@ -506,7 +517,15 @@ ponder_session_evaluate (PonderSession *session,
         }
       if (!ponder_forward_run (&session->fw, &session->cache, tokens + pos, count, pos, mode, out,
                                check_cancel ? &session->cancel : NULL))
-        return ponder_error_set (error, PONDER_ERROR_CANCELLED, "cancelled");
+        {
+          if (session->fw.status != PONDER_OK)
+            {
+              if (error != NULL)
+                *error = session->fw.error;
+              return session->fw.status;
+            }
+          return ponder_error_set (error, PONDER_ERROR_CANCELLED, "cancelled");
+        }
       ponder_kv_cache_commit (&session->cache, pos, tokens + pos, count);
     }
   if (all_logits != NULL && n > first)

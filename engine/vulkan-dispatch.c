@@ -268,7 +268,7 @@ write_set (PonderVkDevice        *device,
       const PonderVkBuffer *b = buffers[i < n_buffers ? i : 0];
 
       infos[i].buffer = b->buffer;
-      infos[i].offset = 0;
+      infos[i].offset = b->offset;
       infos[i].range = VK_WHOLE_SIZE;
       memset (&writes[i], 0, sizeof writes[i]);
       writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
@@ -287,12 +287,16 @@ record_barrier (PonderVkDevice *device)
   VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
 
   /* Each op reads what the one before wrote; a global barrier is the
-   * simplest correct order and costs little next to the dispatches. */
-  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  device->fn.vkCmdPipelineBarrier (device->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier,
-                                   0, NULL, 0, NULL);
+   * simplest correct order and costs little next to the dispatches. Copies
+   * (KV stores, embeddings) take part like dispatches. */
+  const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                      | VK_PIPELINE_STAGE_TRANSFER_BIT;
+
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT
+                          | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  device->fn.vkCmdPipelineBarrier (device->cmd, stages, stages, 0, 1, &barrier, 0, NULL, 0,
+                                   NULL);
 }
 
 PonderStatus
@@ -336,6 +340,71 @@ ponder_vk_dispatch (PonderVkDevice        *device,
   device->fn.vkCmdDispatch (device->cmd, groups[0], groups[1], groups[2]);
   device->n_recorded++;
   return PONDER_OK;
+}
+
+PonderStatus
+ponder_vk_copy (PonderVkDevice       *device,
+                const PonderVkBuffer *src,
+                size_t                src_offset,
+                const PonderVkBuffer *dst,
+                size_t                dst_offset,
+                size_t                size_bytes,
+                PonderError          *error)
+{
+  VkBufferCopy region;
+
+  if (!device->recording)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "buffer copy outside ponder_vk_begin/submit");
+  if (src == NULL || dst == NULL || src->buffer == VK_NULL_HANDLE
+      || dst->buffer == VK_NULL_HANDLE || src_offset > src->offset + src->size
+      || size_bytes > src->offset + src->size - src_offset
+      || dst_offset > dst->offset + dst->size
+      || size_bytes > dst->offset + dst->size - dst_offset)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "buffer copy of %zu bytes (%zu -> %zu) overruns a buffer",
+                             size_bytes, src_offset, dst_offset);
+  if (size_bytes == 0)
+    return PONDER_OK;
+  if (device->n_recorded > 0)
+    record_barrier (device);
+  region.srcOffset = src_offset;
+  region.dstOffset = dst_offset;
+  region.size = size_bytes;
+  device->fn.vkCmdCopyBuffer (device->cmd, src->buffer, dst->buffer, 1, &region);
+  device->n_recorded++;
+  return PONDER_OK;
+}
+
+void
+ponder_vk_abort (PonderVkDevice *device)
+{
+  if (!device->recording)
+    return;
+  device->recording = false;
+  device->fn.vkEndCommandBuffer (device->cmd);
+  device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
+  reset_pools (device);
+}
+
+PonderVkBuffer
+ponder_vk_buffer_view (const PonderVkBuffer *buffer,
+                       VkDeviceSize          offset)
+{
+  PonderVkBuffer view = *buffer;
+
+  view.offset = buffer->offset + offset;
+  view.size = offset < buffer->size ? buffer->size - offset : 0;
+  view.mapped = NULL;
+  return view;
+}
+
+VkDeviceSize
+ponder_vk_view_alignment (const PonderVkDevice *device)
+{
+  VkDeviceSize a = device->phys->props.limits.minStorageBufferOffsetAlignment;
+
+  return a > 0 ? a : 1;
 }
 
 PonderStatus

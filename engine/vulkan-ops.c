@@ -14,6 +14,7 @@
 #include "vulkan-private.h"
 
 #include "add.h"
+#include "add_bias.h"
 #include "argmax.h"
 #include "attention.h"
 #include "matmul_f16.h"
@@ -40,6 +41,7 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -288,6 +290,31 @@ ponder_vk_op_add (PonderVkDevice       *device,
 {
   return elementwise (device, PONDER_VK_KERNEL_ADD, x, y, n,
                       (n + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, error);
+}
+
+PonderStatus
+ponder_vk_op_add_bias (PonderVkDevice       *device,
+                       const PonderVkBuffer *y,
+                       const PonderVkBuffer *bias,
+                       uint32_t              n_rows,
+                       uint32_t              n,
+                       PonderError          *error)
+{
+  uint64_t n_total = (uint64_t) n_rows * n;
+  PonderVkBiasPush push = { (uint32_t) n_total, n };
+  const PonderVkBuffer *buffers[2] = { y, bias };
+  uint32_t groups[3];
+  PonderStatus status;
+
+  if (n == 0 || n_total > UINT32_MAX || n_total * 4 > y->size || (uint64_t) n * 4 > bias->size)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "add_bias over %u rows of %u: a buffer is too small", n_rows, n);
+  status = ponder_vk_grid (device, (n_total + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, groups,
+                           error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ADD_BIAS, &WG_ELEMENTWISE, 1, groups,
+                             buffers, 2, &push, sizeof push, error);
 }
 
 PonderStatus

@@ -182,6 +182,7 @@ typedef enum
   PONDER_VK_KERNEL_ADD,
   PONDER_VK_KERNEL_ARGMAX,
   PONDER_VK_KERNEL_ATTENTION,
+  PONDER_VK_KERNEL_ADD_BIAS,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -237,6 +238,13 @@ _Static_assert (sizeof (PonderVkElementwisePush) == 4, "swiglu/add/argmax.comp P
 
 typedef struct
 {
+  uint32_t n_total;
+  uint32_t n;
+} PonderVkBiasPush;
+_Static_assert (sizeof (PonderVkBiasPush) == 8, "add_bias.comp Push");
+
+typedef struct
+{
   uint32_t n_tokens;
   uint32_t n_head;
   uint32_t n_head_kv;
@@ -276,6 +284,10 @@ typedef struct
   VkDeviceMemory memory;
   VkDeviceSize   size;
   void          *mapped; /* non-NULL when host-visible (always HOST_COHERENT) */
+  /* Where the shaders' view starts (a multiple of
+   * minStorageBufferOffsetAlignment); 0 except in views made by
+   * ponder_vk_buffer_view, which own nothing and are never freed. */
+  VkDeviceSize   offset;
 } PonderVkBuffer;
 
 typedef struct PonderVkDevice PonderVkDevice;
@@ -335,6 +347,24 @@ PonderStatus ponder_vk_dispatch (PonderVkDevice        *device,
                                  PonderError           *error);
 PonderStatus ponder_vk_submit   (PonderVkDevice *device,
                                  PonderError    *error);
+/* Ends the step being recorded without running it (a cancelled or failed
+ * step); nothing it recorded reaches the device. */
+void         ponder_vk_abort    (PonderVkDevice *device);
+/* Records a copy of size_bytes from src at src_offset to dst at dst_offset
+ * (absolute offsets, views' offsets are ignored), ordered after the
+ * commands before it like a dispatch. */
+PonderStatus ponder_vk_copy     (PonderVkDevice       *device,
+                                 const PonderVkBuffer *src,
+                                 size_t                src_offset,
+                                 const PonderVkBuffer *dst,
+                                 size_t                dst_offset,
+                                 size_t                size_bytes,
+                                 PonderError          *error);
+/* A view of buffer from offset on (a multiple of the device's storage
+ * buffer offset alignment, see ponder_vk_view_alignment). */
+PonderVkBuffer ponder_vk_buffer_view (const PonderVkBuffer *buffer,
+                                      VkDeviceSize          offset);
+VkDeviceSize ponder_vk_view_alignment (const PonderVkDevice *device);
 
 /* Splits n workgroups over x and y within the device's limits; the shaders
  * flatten them back (shaders/grid.glsl) and ignore the excess. */
@@ -378,6 +408,10 @@ PonderStatus ponder_vk_op_swiglu  (PonderVkDevice *device, const PonderVkBuffer 
                                    const PonderVkBuffer *up, uint32_t n, PonderError *error);
 PonderStatus ponder_vk_op_add     (PonderVkDevice *device, const PonderVkBuffer *x,
                                    const PonderVkBuffer *y, uint32_t n, PonderError *error);
+/* y (n_rows, n) += bias (n) on every row. */
+PonderStatus ponder_vk_op_add_bias (PonderVkDevice *device, const PonderVkBuffer *y,
+                                    const PonderVkBuffer *bias, uint32_t n_rows, uint32_t n,
+                                    PonderError *error);
 /* Causal GQA attention: out (n_tokens, n_head * hd_v) from q (n_tokens,
  * n_head * hd_k) over positions [0, pos0 + t] of k (n_ctx, k_row) and v
  * (n_ctx, v_row), the F32 cache layout of kv-cache.h. */

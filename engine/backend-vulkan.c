@@ -1,0 +1,914 @@
+/* backend-vulkan.c: backend.h on a Vulkan device.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * forward.c hands the backend float pointers. Here every pointer the
+ * backend gives out (alloc_activations) is a reserved, inaccessible range
+ * of host address space standing for a device buffer of the same size, and
+ * every weight pointer (matrix data, norm and bias vectors) stands for the
+ * buffer it was uploaded to at load. An op resolves its pointers to
+ * (buffer, offset) and records one dispatch; nothing runs until end_step
+ * submits the whole step as one command buffer. The only host memory an op
+ * may write is a pointer the backend does not know (the logits), which is
+ * filled from a host-visible buffer after the step. Because the reserved
+ * ranges are PROT_NONE, a host access to an activation by mistake faults at
+ * once instead of reading stale data.
+ *
+ * Embedding rows are gathered and dequantised on the host (the table can
+ * stay in the file mapping) and copied in at the start of the step. The KV
+ * cache lives in one pair of device buffers per layer.
+ */
+#include "backend.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "error.h"
+#include "quant.h"
+#include "vulkan-private.h"
+
+/* ---- The model on the device ----------------------------------------------- */
+
+typedef struct
+{
+  const void     *host;  /* the pointer forward.c passes */
+  PonderVkBuffer  buffer;
+} WeightEntry;
+
+struct PonderVkModel
+{
+  PonderVulkan             *vk;
+  PonderVkDevice           *device;
+  pthread_mutex_t           lock;
+  const PonderModelWeights *weights;
+  WeightEntry              *entries; /* sorted by host once loaded */
+  size_t                    n_entries;
+  size_t                    cap_entries;
+};
+
+static bool
+supported_type (uint32_t type)
+{
+  switch (type)
+    {
+    case PONDER_TYPE_F32:
+    case PONDER_TYPE_F16:
+    case PONDER_TYPE_Q8_0:
+    case PONDER_TYPE_Q4_K:
+    case PONDER_TYPE_Q6_K:
+      return true;
+    default:
+      return false;
+    }
+}
+
+static int
+compare_entries (const void *a,
+                 const void *b)
+{
+  uintptr_t x = (uintptr_t) ((const WeightEntry *) a)->host;
+  uintptr_t y = (uintptr_t) ((const WeightEntry *) b)->host;
+
+  return x < y ? -1 : x > y;
+}
+
+static const PonderVkBuffer *
+find_weight (const PonderVkModel *m,
+             const void          *host)
+{
+  WeightEntry key = { host, { 0 } };
+  const WeightEntry *e = bsearch (&key, m->entries, m->n_entries, sizeof key, compare_entries);
+
+  return e != NULL ? &e->buffer : NULL;
+}
+
+static PonderStatus
+upload (PonderVkModel *m,
+        const void    *host,
+        size_t         bytes,
+        const char    *name,
+        PonderError   *error)
+{
+  WeightEntry *e;
+  PonderStatus status;
+
+  if (host == NULL)
+    return PONDER_OK;
+  /* A tied output matrix is the embedding table: one copy. */
+  for (size_t i = 0; i < m->n_entries; i++)
+    if (m->entries[i].host == host)
+      return PONDER_OK;
+  if (m->n_entries == m->cap_entries)
+    {
+      size_t cap = m->cap_entries ? 2 * m->cap_entries : 64;
+      WeightEntry *grown = realloc (m->entries, cap * sizeof *grown);
+
+      if (grown == NULL)
+        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+      m->entries = grown;
+      m->cap_entries = cap;
+    }
+  e = &m->entries[m->n_entries];
+  e->host = host;
+  status = ponder_vk_buffer_new (m->device, bytes, PONDER_VK_MEMORY_DEVICE, name, &e->buffer,
+                                 error);
+  if (status != PONDER_OK)
+    return status;
+  m->n_entries++;
+  return ponder_vk_buffer_upload (m->device, &e->buffer, 0, host, bytes, error);
+}
+
+static PonderStatus
+check_matrix (const PonderWeight *w,
+              PonderError        *error)
+{
+  char type[32];
+
+  if (supported_type (w->type))
+    return PONDER_OK;
+  return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                           "the Vulkan backend has no matmul for %s weights (%s)",
+                           ponder_type_name (w->type, type, sizeof type),
+                           w->tensor != NULL ? w->tensor->name : "?");
+}
+
+static PonderStatus
+upload_matrix (PonderVkModel      *m,
+               const PonderWeight *w,
+               PonderError        *error)
+{
+  return upload (m, w->data, w->n_out * w->row_bytes, w->tensor ? w->tensor->name : "weight",
+                 error);
+}
+
+/* Every check that can fail without touching the device, so that a model
+ * the shaders cannot run is refused before anything is allocated. */
+static PonderStatus
+check_model (const PonderModelWeights *w,
+             uint64_t                 *out_bytes,
+             PonderError              *error)
+{
+  const PonderHparams *hp = &w->hp;
+  uint64_t bytes = 0;
+  PonderStatus status;
+
+  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the Vulkan backend does not run %s models yet", hp->arch_name);
+  if (hp->head_dim_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM
+      || hp->head_dim_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM || hp->n_rot == 0
+      || hp->n_rot % 2 != 0 || hp->n_rot > hp->head_dim_k)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the Vulkan backend supports head dimensions up to %d with an "
+                             "even RoPE width (this model: %u/%u, n_rot %u)",
+                             PONDER_VK_ATTENTION_MAX_HEAD_DIM, hp->head_dim_k, hp->head_dim_v,
+                             hp->n_rot);
+  status = check_matrix (&w->output, error);
+  bytes += w->output.n_out * w->output.row_bytes;
+  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+    {
+      const PonderLayer *l = &w->layers[il];
+      const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
+                                     &l->w_down };
+
+      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
+        {
+          status = check_matrix (mats[i], error);
+          bytes += mats[i]->n_out * mats[i]->row_bytes;
+        }
+    }
+  *out_bytes = bytes;
+  return status;
+}
+
+static PonderStatus
+upload_model (PonderVkModel *m,
+              PonderError   *error)
+{
+  const PonderModelWeights *w = m->weights;
+  const PonderHparams *hp = &w->hp;
+  size_t n_q = (size_t) hp->n_head * hp->head_dim_k;
+  size_t n_k = (size_t) hp->n_head_kv * hp->head_dim_k;
+  size_t n_v = (size_t) hp->n_head_kv * hp->head_dim_v;
+  size_t e = hp->n_embd * sizeof (float);
+  PonderStatus status;
+
+  status = upload (m, w->output_norm, e, "output_norm", error);
+  if (status == PONDER_OK)
+    status = upload_matrix (m, &w->output, error);
+  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+    {
+      const PonderLayer *l = &w->layers[il];
+      const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
+                                     &l->w_down };
+
+      status = upload (m, l->attn_norm, e, "attn_norm", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->ffn_norm, e, "ffn_norm", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->bq, n_q * sizeof (float), "attn_q.bias", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->bk, n_k * sizeof (float), "attn_k.bias", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->bv, n_v * sizeof (float), "attn_v.bias", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->q_norm, hp->head_dim_k * sizeof (float), "attn_q_norm", error);
+      if (status == PONDER_OK)
+        status = upload (m, l->k_norm, hp->head_dim_k * sizeof (float), "attn_k_norm", error);
+      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
+        status = upload_matrix (m, mats[i], error);
+    }
+  if (status == PONDER_OK)
+    qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
+  return status;
+}
+
+PonderStatus
+ponder_vk_model_new (const PonderModelWeights  *weights,
+                     const PonderVkModelParams *params,
+                     PonderVkModel            **out_model,
+                     PonderError               *error)
+{
+  PonderVkParams vkp = ponder_vk_params_default ();
+  const PonderVkPhysical *phys;
+  PonderVkModel *m;
+  PonderStatus status;
+  uint64_t bytes = 0;
+
+  *out_model = NULL;
+  status = check_model (weights, &bytes, error);
+  if (status != PONDER_OK)
+    return status;
+  m = calloc (1, sizeof *m);
+  if (m == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  pthread_mutex_init (&m->lock, NULL);
+  m->weights = weights;
+  vkp.device_index = params != NULL ? params->device_index : -1;
+  vkp.validation = params != NULL && params->validation;
+  if (params != NULL && params->loader_path != NULL)
+    vkp.loader_path = params->loader_path;
+  status = ponder_vk_open (&vkp, &m->vk, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_device_new (m->vk, vkp.device_index, &vkp, &m->device, error);
+  if (status == PONDER_OK)
+    {
+      /* Refuse a model that cannot fit before allocating any of it. */
+      phys = ponder_vk_device_physical (m->device);
+      if (phys->device_local_bytes > 0 && bytes > phys->device_local_bytes)
+        status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                                   "%s: the weights need %llu MiB, the device has %llu MiB",
+                                   phys->props.deviceName, (unsigned long long) (bytes >> 20),
+                                   (unsigned long long) (phys->device_local_bytes >> 20));
+    }
+  if (status == PONDER_OK)
+    status = upload_model (m, error);
+  if (status != PONDER_OK)
+    {
+      ponder_vk_model_free (m);
+      return status;
+    }
+  *out_model = m;
+  return PONDER_OK;
+}
+
+void
+ponder_vk_model_free (PonderVkModel *m)
+{
+  if (m == NULL)
+    return;
+  for (size_t i = 0; i < m->n_entries; i++)
+    ponder_vk_buffer_free (m->device, &m->entries[i].buffer);
+  free (m->entries);
+  ponder_vk_device_free (m->device);
+  ponder_vk_close (m->vk);
+  pthread_mutex_destroy (&m->lock);
+  free (m);
+}
+
+const char *
+ponder_vk_model_device_name (const PonderVkModel *m)
+{
+  return ponder_vk_device_physical (m->device)->props.deviceName;
+}
+
+uint32_t
+ponder_vk_model_n_messages (const PonderVkModel *m,
+                            const char         **out_first)
+{
+  if (out_first != NULL)
+    *out_first = m->vk->first_message;
+  return atomic_load (&m->vk->n_messages);
+}
+
+/* ---- The backend --------------------------------------------------------------- */
+
+typedef struct
+{
+  void           *base;  /* reserved, inaccessible host range of bytes */
+  size_t          bytes;
+  PonderVkBuffer  buffer;
+} Activation;
+
+#define MAX_ACTIVATIONS 32
+
+typedef struct
+{
+  PonderBackend    base;
+  PonderVkModel   *model;
+  PonderVkDevice  *dev;
+  uint32_t         max_tokens;
+  Activation       acts[MAX_ACTIVATIONS];
+  uint32_t         n_acts;
+  /* KV cache of the session (begin_step's cache), one pair per layer */
+  const PonderKvCache *kv_cache;
+  PonderVkBuffer  *kv_k;
+  PonderVkBuffer  *kv_v;
+  uint32_t         kv_layers;
+  /* host-visible: embedding rows and RoPE table written before the step */
+  PonderVkBuffer   embed_in;   /* (max_tokens, n_embd) */
+  PonderVkBuffer   rope_table; /* (max_tokens, n_rot) */
+  PonderVkBuffer   host_out;   /* an op's output to host memory (the logits) */
+  PonderVkBuffer   scratch;    /* device: inputs at offsets the device cannot bind */
+  /* the step */
+  bool             in_step;
+  bool             rope_ready;
+  uint32_t         rope_pos0;
+  uint32_t         rope_n;
+  float           *readback;   /* host destination of host_out, or NULL */
+  size_t           readback_bytes;
+  PonderStatus     status;     /* first failure of the step's ops */
+  PonderError      error;
+} VkBackend;
+
+static VkBackend *
+vkb (PonderBackend *be)
+{
+  return (VkBackend *) be;
+}
+
+/* Keeps the first failure; later ops of the step are skipped. */
+static bool
+failed (VkBackend   *b,
+        PonderStatus status)
+{
+  if (status != PONDER_OK && b->status == PONDER_OK)
+    b->status = status;
+  return b->status != PONDER_OK;
+}
+
+static bool
+step_failed (VkBackend *b)
+{
+  if (b->status == PONDER_OK && !b->in_step)
+    b->status = ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                  "Vulkan backend: an op outside begin_step/end_step");
+  return b->status != PONDER_OK;
+}
+
+/* The buffer and byte offset behind a pointer from alloc_activations, or a
+ * weight; false for host memory. */
+static bool
+resolve (VkBackend             *b,
+         const void            *p,
+         const PonderVkBuffer **out_buffer,
+         size_t                *out_offset)
+{
+  const PonderVkBuffer *w;
+
+  for (uint32_t i = 0; i < b->n_acts; i++)
+    {
+      const uint8_t *base = b->acts[i].base;
+
+      if ((const uint8_t *) p >= base && (const uint8_t *) p < base + b->acts[i].bytes)
+        {
+          *out_buffer = &b->acts[i].buffer;
+          *out_offset = (size_t) ((const uint8_t *) p - base);
+          return true;
+        }
+    }
+  w = find_weight (b->model, p);
+  if (w == NULL)
+    return false;
+  *out_buffer = w;
+  *out_offset = 0;
+  return true;
+}
+
+/* A view of bytes at p for a shader to read; an offset the device cannot
+ * bind is copied to the scratch buffer first. */
+static bool
+input (VkBackend      *b,
+       const void     *p,
+       size_t          bytes,
+       PonderVkBuffer *out_view)
+{
+  const PonderVkBuffer *buf;
+  size_t off;
+
+  if (!resolve (b, p, &buf, &off))
+    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                         "Vulkan backend: an input is not on the device"));
+  if (off % ponder_vk_view_alignment (b->dev) == 0)
+    {
+      *out_view = ponder_vk_buffer_view (buf, off);
+      return true;
+    }
+  if (bytes > b->scratch.size)
+    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                         "Vulkan backend: an unaligned input of %zu bytes",
+                                         bytes));
+  if (failed (b, ponder_vk_copy (b->dev, buf, off, &b->scratch, 0, bytes, &b->error)))
+    return false;
+  *out_view = b->scratch;
+  return true;
+}
+
+/* A view to write to; host memory (the logits) goes through host_out and
+ * is copied out after the step. */
+static bool
+output (VkBackend      *b,
+        void           *p,
+        size_t          bytes,
+        PonderVkBuffer *out_view)
+{
+  const PonderVkBuffer *buf;
+  size_t off;
+  PonderStatus status;
+
+  if (resolve (b, p, &buf, &off))
+    {
+      if (off % ponder_vk_view_alignment (b->dev) != 0)
+        return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                             "Vulkan backend: an unaligned output"));
+      *out_view = ponder_vk_buffer_view (buf, off);
+      return true;
+    }
+  if (b->readback != NULL)
+    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                         "Vulkan backend: two host outputs in one step"));
+  if (b->host_out.size < bytes)
+    {
+      /* Nothing recorded in this step uses host_out yet. */
+      ponder_vk_buffer_free (b->dev, &b->host_out);
+      status = ponder_vk_buffer_new (b->dev, bytes, PONDER_VK_MEMORY_HOST, "host-out",
+                                     &b->host_out, &b->error);
+      if (failed (b, status))
+        return false;
+    }
+  b->readback = p;
+  b->readback_bytes = bytes;
+  *out_view = b->host_out;
+  return true;
+}
+
+static float *
+vk_alloc_activations (PonderBackend *be,
+                      size_t         n)
+{
+  VkBackend *b = vkb (be);
+  Activation *a;
+  PonderError error;
+
+  if (b->n_acts == MAX_ACTIVATIONS || n == 0)
+    return NULL;
+  a = &b->acts[b->n_acts];
+  a->bytes = n * sizeof (float);
+  a->base = mmap (NULL, a->bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (a->base == MAP_FAILED)
+    return NULL;
+  if (ponder_vk_buffer_new (b->dev, a->bytes, PONDER_VK_MEMORY_DEVICE, "activations",
+                            &a->buffer, &error) != PONDER_OK)
+    {
+      munmap (a->base, a->bytes);
+      return NULL;
+    }
+  b->n_acts++;
+  return a->base;
+}
+
+static void
+vk_embed (PonderBackend      *be,
+          const PonderWeight *table,
+          const int32_t      *ids,
+          uint32_t            n_tokens,
+          float              *out)
+{
+  VkBackend *b = vkb (be);
+  size_t n = table->n_in, bytes = (size_t) n_tokens * n * sizeof (float);
+  const PonderVkBuffer *buf;
+  size_t off;
+
+  if (step_failed (b))
+    return;
+  if (bytes > b->embed_in.size || !resolve (b, out, &buf, &off))
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: embedding of %u tokens does not fit",
+                                   n_tokens));
+      return;
+    }
+  for (uint32_t t = 0; t < n_tokens; t++)
+    ponder_dequantize_row (table->type, table->data + (size_t) ids[t] * table->row_bytes,
+                           (float *) b->embed_in.mapped + t * n, n);
+  failed (b, ponder_vk_copy (b->dev, &b->embed_in, 0, buf, off, bytes, &b->error));
+}
+
+static void
+vk_rmsnorm (PonderBackend *be,
+            const float   *x,
+            const float   *w,
+            uint32_t       n_rows,
+            uint32_t       n,
+            float          eps,
+            float         *out)
+{
+  VkBackend *b = vkb (be);
+  size_t bytes = (size_t) n_rows * n * sizeof (float);
+  PonderVkBuffer xv, wv, ov;
+
+  if (step_failed (b) || !input (b, x, bytes, &xv) || !input (b, w, n * sizeof (float), &wv)
+      || !output (b, out, bytes, &ov))
+    return;
+  failed (b, ponder_vk_op_rmsnorm (b->dev, &xv, &wv, &ov, n_rows, n, eps, &b->error));
+}
+
+static void
+vk_matmul (PonderBackend      *be,
+           const PonderWeight *w,
+           const float        *x,
+           uint32_t            n_tokens,
+           float              *y)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer wv, xv, yv;
+
+  if (step_failed (b) || !input (b, w->data, w->n_out * w->row_bytes, &wv)
+      || !input (b, x, (size_t) n_tokens * w->n_in * sizeof (float), &xv)
+      || !output (b, y, (size_t) n_tokens * w->n_out * sizeof (float), &yv))
+    return;
+  failed (b, ponder_vk_op_matmul (b->dev, w->type, &wv, w->row_bytes, (uint32_t) w->n_in,
+                                  (uint32_t) w->n_out, &xv, n_tokens, &yv, &b->error));
+}
+
+static void
+vk_matmul_multi (PonderBackend       *be,
+                 uint32_t             n_weights,
+                 const PonderWeight **w,
+                 const float         *x,
+                 uint32_t             n_tokens,
+                 float              **y)
+{
+  for (uint32_t j = 0; j < n_weights; j++)
+    vk_matmul (be, w[j], x, n_tokens, y[j]);
+}
+
+static void
+vk_add_bias (PonderBackend *be,
+             float         *y,
+             const float   *bias,
+             uint32_t       n_rows,
+             uint32_t       n)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer yv, bv;
+
+  if (step_failed (b) || !output (b, y, (size_t) n_rows * n * sizeof (float), &yv)
+      || !input (b, bias, n * sizeof (float), &bv))
+    return;
+  failed (b, ponder_vk_op_add_bias (b->dev, &yv, &bv, n_rows, n, &b->error));
+}
+
+static void
+vk_rope (PonderBackend    *be,
+         float            *x,
+         uint32_t          n_tokens,
+         uint32_t          n_heads,
+         uint32_t          head_dim,
+         uint32_t          pos0,
+         const PonderRope *rope)
+{
+  VkBackend *b = vkb (be);
+  PonderVkRopeParams params = { rope->n_rot, rope->mscale, rope->freq };
+  PonderVkBuffer xv;
+
+  if (step_failed (b) || !output (b, x, (size_t) n_tokens * n_heads * head_dim * 4, &xv))
+    return;
+  /* One table serves every layer of the step; the device reads it when the
+   * step runs, so it cannot change within a step. */
+  if (!b->rope_ready)
+    {
+      if ((size_t) n_tokens * rope->n_rot * sizeof (float) > b->rope_table.size)
+        {
+          failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                       "Vulkan backend: RoPE over %u tokens", n_tokens));
+          return;
+        }
+      ponder_vk_rope_table (&params, pos0, n_tokens, b->rope_table.mapped);
+      b->rope_ready = true;
+      b->rope_pos0 = pos0;
+      b->rope_n = n_tokens;
+    }
+  else if (b->rope_pos0 != pos0 || b->rope_n != n_tokens)
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: two RoPE positions in one step"));
+      return;
+    }
+  failed (b, ponder_vk_op_rope (b->dev, &xv, &b->rope_table, n_tokens, n_heads, head_dim,
+                                rope->n_rot, rope->pairing == PONDER_ROPE_NEOX, &b->error));
+}
+
+static bool
+kv_layer (VkBackend           *b,
+          const PonderKvCache *cache,
+          const PonderKvLayer *kv,
+          uint32_t            *out_il)
+{
+  if (cache != b->kv_cache || kv < cache->layers || kv >= cache->layers + cache->n_layers)
+    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                         "Vulkan backend: not the step's KV cache"));
+  *out_il = (uint32_t) (kv - cache->layers);
+  return true;
+}
+
+static void
+vk_kv_store (PonderBackend       *be,
+             const PonderKvCache *cache,
+             PonderKvLayer       *kv,
+             uint32_t             pos0,
+             uint32_t             n_tokens,
+             const float         *k,
+             const float         *v)
+{
+  VkBackend *b = vkb (be);
+  const PonderVkBuffer *kb, *vb;
+  size_t ko, vo, k_bytes = (size_t) cache->k_row * 4, v_bytes = (size_t) cache->v_row * 4;
+  uint32_t il = 0;
+
+  if (step_failed (b) || !kv_layer (b, cache, kv, &il))
+    return;
+  if (pos0 + n_tokens > cache->n_ctx || !resolve (b, k, &kb, &ko) || !resolve (b, v, &vb, &vo))
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: KV store at %u..%u", pos0, pos0 + n_tokens));
+      return;
+    }
+  if (failed (b, ponder_vk_copy (b->dev, kb, ko, &b->kv_k[il], pos0 * k_bytes,
+                                 n_tokens * k_bytes, &b->error)))
+    return;
+  failed (b, ponder_vk_copy (b->dev, vb, vo, &b->kv_v[il], pos0 * v_bytes, n_tokens * v_bytes,
+                             &b->error));
+}
+
+static void
+vk_attention (PonderBackend       *be,
+              const float         *q,
+              const PonderKvCache *cache,
+              const PonderKvLayer *kv,
+              uint32_t             pos0,
+              uint32_t             n_tokens,
+              uint32_t             n_head,
+              uint32_t             n_head_kv,
+              uint32_t             hd_k,
+              uint32_t             hd_v,
+              float                scale,
+              float               *out)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer qv, ov;
+  uint32_t il = 0;
+
+  if (step_failed (b) || !kv_layer (b, cache, kv, &il)
+      || !input (b, q, (size_t) n_tokens * n_head * hd_k * 4, &qv)
+      || !output (b, out, (size_t) n_tokens * n_head * hd_v * 4, &ov))
+    return;
+  failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, n_tokens,
+                                     pos0, n_head, n_head_kv, hd_k, hd_v, cache->k_row,
+                                     cache->v_row, scale, &b->error));
+}
+
+static void
+vk_swiglu (PonderBackend *be,
+           float         *gate,
+           const float   *up,
+           size_t         n)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer gv, uv;
+
+  if (step_failed (b) || !output (b, gate, n * 4, &gv) || !input (b, up, n * 4, &uv))
+    return;
+  failed (b, ponder_vk_op_swiglu (b->dev, &gv, &uv, (uint32_t) n, &b->error));
+}
+
+static void
+vk_add (PonderBackend *be,
+        float         *x,
+        const float   *y,
+        size_t         n)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer xv, yv;
+
+  if (step_failed (b) || !output (b, x, n * 4, &xv) || !input (b, y, n * 4, &yv))
+    return;
+  failed (b, ponder_vk_op_add (b->dev, &xv, &yv, (uint32_t) n, &b->error));
+}
+
+/* ---- Steps ----------------------------------------------------------------- */
+
+static void
+free_kv (VkBackend *b)
+{
+  for (uint32_t il = 0; il < b->kv_layers; il++)
+    {
+      if (b->kv_k != NULL)
+        ponder_vk_buffer_free (b->dev, &b->kv_k[il]);
+      if (b->kv_v != NULL)
+        ponder_vk_buffer_free (b->dev, &b->kv_v[il]);
+    }
+  free (b->kv_k);
+  free (b->kv_v);
+  b->kv_k = b->kv_v = NULL;
+  b->kv_layers = 0;
+  b->kv_cache = NULL;
+}
+
+static PonderStatus
+ensure_kv (VkBackend           *b,
+           const PonderKvCache *cache,
+           PonderError         *error)
+{
+  PonderStatus status = PONDER_OK;
+
+  if (cache == b->kv_cache)
+    return PONDER_OK;
+  free_kv (b);
+  b->kv_k = calloc (cache->n_layers, sizeof *b->kv_k);
+  b->kv_v = calloc (cache->n_layers, sizeof *b->kv_v);
+  if (b->kv_k == NULL || b->kv_v == NULL)
+    status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  for (uint32_t il = 0; il < cache->n_layers && status == PONDER_OK; il++)
+    {
+      b->kv_layers = il + 1;
+      status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->k_row * 4,
+                                     PONDER_VK_MEMORY_DEVICE, "kv-k", &b->kv_k[il], error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->v_row * 4,
+                                       PONDER_VK_MEMORY_DEVICE, "kv-v", &b->kv_v[il], error);
+    }
+  if (status != PONDER_OK)
+    {
+      free_kv (b);
+      ponder_error_prefix (error, "KV cache of %u positions on the device: ", cache->n_ctx);
+      return status;
+    }
+  b->kv_cache = cache;
+  return PONDER_OK;
+}
+
+static PonderStatus
+ensure_scratch (VkBackend   *b,
+                PonderError *error)
+{
+  size_t need = 0;
+
+  for (uint32_t i = 0; i < b->n_acts; i++)
+    if (b->acts[i].bytes > need)
+      need = b->acts[i].bytes;
+  if (b->scratch.size >= need)
+    return PONDER_OK;
+  ponder_vk_buffer_free (b->dev, &b->scratch);
+  return ponder_vk_buffer_new (b->dev, need, PONDER_VK_MEMORY_DEVICE, "scratch", &b->scratch,
+                               error);
+}
+
+static PonderStatus
+vk_begin_step (PonderBackend *be,
+               PonderKvCache *cache,
+               uint32_t       pos0,
+               uint32_t       n_tokens,
+               PonderError   *error)
+{
+  VkBackend *b = vkb (be);
+  PonderStatus status;
+
+  (void) pos0;
+  if (n_tokens > b->max_tokens)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "a step of %u tokens exceeds the Vulkan backend's %u", n_tokens,
+                             b->max_tokens);
+  pthread_mutex_lock (&b->model->lock);
+  status = ensure_kv (b, cache, error);
+  if (status == PONDER_OK)
+    status = ensure_scratch (b, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_begin (b->dev, error);
+  if (status != PONDER_OK)
+    {
+      pthread_mutex_unlock (&b->model->lock);
+      return status;
+    }
+  b->in_step = true;
+  b->rope_ready = false;
+  b->readback = NULL;
+  b->status = PONDER_OK;
+  b->error.code = PONDER_OK;
+  b->error.message[0] = '\0';
+  return PONDER_OK;
+}
+
+static PonderStatus
+vk_end_step (PonderBackend *be,
+             bool           run,
+             PonderError   *error)
+{
+  VkBackend *b = vkb (be);
+  PonderStatus status = b->status;
+
+  if (!b->in_step)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "Vulkan backend: end_step without begin_step");
+  b->in_step = false;
+  if (status != PONDER_OK && error != NULL)
+    *error = b->error;
+  if (!run || status != PONDER_OK)
+    ponder_vk_abort (b->dev);
+  else
+    {
+      status = ponder_vk_submit (b->dev, error);
+      if (status == PONDER_OK && b->readback != NULL)
+        memcpy (b->readback, b->host_out.mapped, b->readback_bytes);
+    }
+  pthread_mutex_unlock (&b->model->lock);
+  return status;
+}
+
+static void
+vk_free (PonderBackend *be)
+{
+  VkBackend *b = vkb (be);
+
+  if (b == NULL)
+    return;
+  free_kv (b);
+  for (uint32_t i = 0; i < b->n_acts; i++)
+    {
+      ponder_vk_buffer_free (b->dev, &b->acts[i].buffer);
+      munmap (b->acts[i].base, b->acts[i].bytes);
+    }
+  ponder_vk_buffer_free (b->dev, &b->embed_in);
+  ponder_vk_buffer_free (b->dev, &b->rope_table);
+  ponder_vk_buffer_free (b->dev, &b->host_out);
+  ponder_vk_buffer_free (b->dev, &b->scratch);
+  free (b);
+}
+
+PonderStatus
+ponder_backend_vulkan_new (PonderVkModel  *model,
+                           uint32_t        max_tokens,
+                           PonderBackend **out_backend,
+                           PonderError    *error)
+{
+  const PonderHparams *hp = &model->weights->hp;
+  VkBackend *b;
+  PonderStatus status;
+
+  *out_backend = NULL;
+  b = calloc (1, sizeof *b);
+  if (b == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  b->model = model;
+  b->dev = model->device;
+  b->max_tokens = max_tokens;
+  b->base.name = "vulkan";
+  b->base.free = vk_free;
+  b->base.begin_step = vk_begin_step;
+  b->base.end_step = vk_end_step;
+  b->base.alloc_activations = vk_alloc_activations;
+  b->base.embed = vk_embed;
+  b->base.rmsnorm = vk_rmsnorm;
+  b->base.matmul = vk_matmul;
+  b->base.matmul_multi = vk_matmul_multi;
+  b->base.add_bias = vk_add_bias;
+  b->base.rope = vk_rope;
+  b->base.kv_store = vk_kv_store;
+  b->base.attention = vk_attention;
+  b->base.swiglu = vk_swiglu;
+  b->base.add = vk_add;
+  status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,
+                                 PONDER_VK_MEMORY_HOST, "embed-in", &b->embed_in, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_rot * 4,
+                                   PONDER_VK_MEMORY_HOST, "rope-table", &b->rope_table, error);
+  if (status != PONDER_OK)
+    {
+      vk_free (&b->base);
+      return status;
+    }
+  *out_backend = &b->base;
+  return PONDER_OK;
+}
