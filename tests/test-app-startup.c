@@ -367,6 +367,42 @@ test_export_import (void)
   g_rmdir (tmp);
 }
 
+static gboolean
+model_loaded (gpointer data)
+{
+  GList *l;
+
+  for (l = gtk_application_get_windows (data); l != NULL; l = l->next)
+    if (PONDER_IS_WINDOW (l->data) && ponder_window_get_model_loaded (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+/* `ponder MODEL.gguf`: the file given on the command line is loaded. */
+static void
+test_open_model_file (void)
+{
+  const char *model_path = g_getenv ("PONDER_SCRIPTED_MODEL");
+  g_autofree char *path = ponder_history_dup_default_path ();
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GFile) model = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (model_path == NULL)
+    {
+      g_test_fail_printf ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  remove_history_files (path);
+  model = g_file_new_for_path (model_path);
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_OPEN);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_open (G_APPLICATION (app), &model, 1, "");
+  g_assert_true (wait_for (main_window_shown, app, WAIT_MS));
+  g_assert_true (wait_for (model_loaded, app, WAIT_MS));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -376,5 +412,6 @@ main (int   argc,
   g_test_add_func ("/app-startup/damaged-history", test_damaged_history);
   g_test_add_func ("/app-startup/locked-history", test_locked_history);
   g_test_add_func ("/app-files/export-import", test_export_import);
+  g_test_add_func ("/app-files/open-model-file", test_open_model_file);
   return g_test_run ();
 }
