@@ -841,6 +841,7 @@ ponder_window_class_init (PonderWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
 
   _ponder_window_class_actions_init (widget_class);
+  _ponder_window_class_export_actions_init (widget_class);
 }
 
 static void
