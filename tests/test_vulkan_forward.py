@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+# test_vulkan_forward.py: whole-model runs on the Vulkan backend (lavapipe in
+# CI) against the float64 numpy reference (tests/reference.py) and against
+# the CPU backend, on tiny generated qwen2, llama and qwen3 models; the
+# scripted chat model's greedy script on Vulkan; and the CPU fallback for a
+# weight type without a shader.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: test_vulkan_forward.py [--only SUBSTRING] [--keep DIR]
+# Env:   PONDER_BUILD_ROOT (the CLI is $PONDER_BUILD_ROOT/cli/ponder-cli)
+#
+# Tolerances. The shaders dequantise the same bytes the reference does and
+# multiply them with f32 activations (no rounding of the activations to
+# 8-bit blocks, unlike the CPU's integer kernels), so for every weight type
+# what remains is f32 arithmetic in another order: |vulkan - ref| <= 1e-4 *
+# max|ref| (measured on these models: ~3e-7 for F32/F16, ~1e-6 for the
+# quantised types), and the same argmax at every position. Against the CPU
+# backend: F32/F16 the same 1e-4; quantised types differ by the CPU's
+# activation rounding, so |vulkan - cpu| <= |cpu - ref| + 1e-4 * max|ref|
+# (the CPU itself is held to the reference by test_forward.py). Both the
+# batched pass (prefill) and one token per step from the KV cache (decode)
+# are checked.
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import gen_model  # noqa: E402
+import reference  # noqa: E402
+
+N_TOKENS = 12
+REL_TOL = 1e-4
+
+# (arch, preset, weight type, tied): every architecture in F32 and in the
+# quantised types the shaders have (F16, Q8_0, Q4_K, Q6_K).
+CASES = [
+    ('qwen2', 'tiny', 'F32', False),
+    ('llama', 'tiny', 'F32', False),
+    ('qwen3', 'tiny', 'F32', False),
+    ('qwen2', 'tiny', 'F16', False),
+    ('qwen2', 'tiny', 'Q8_0', True),
+    ('qwen2', 'tiny256', 'Q4_K_M', False),
+    ('llama', 'tiny256', 'Q6_K', False),
+    ('qwen3', 'tiny', 'Q8_0', False),
+    ('qwen3', 'tiny256', 'Q4_K_M', False),
+]
+FALLBACK_NOTE = 'using the CPU backend'
+
+
+def cli_path():
+    root = os.environ.get('PONDER_BUILD_ROOT')
+    if root is None:
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'build')
+    return os.path.join(root, 'cli', 'ponder-cli')
+
+
+def run_cli(args, timeout=300):
+    return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout)
+
+
+def logits(model, tokens, backend, step=False):
+    p = run_cli(['logits', '-m', model, '--tokens', ','.join(map(str, tokens)),
+                 '--threads', '2', '--backend', backend] + (['--step'] if step else []))
+    err = p.stderr.decode(errors='replace').strip()
+    if p.returncode != 0:
+        raise RuntimeError('ponder-cli logits --backend %s failed (%d): %s'
+                           % (backend, p.returncode, err))
+    if backend == 'vulkan' and FALLBACK_NOTE in err:
+        raise RuntimeError('the Vulkan backend was not used: %s' % err)
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
+    return np.array(rows, dtype=np.float64)
+
+
+def check_case(tmp, arch, preset, wtype, tied, seed):
+    path = os.path.join(tmp, '%s-%s-%s%s.gguf' % (arch, preset, wtype, '-tied' if tied else ''))
+    gen_model.generate(path, arch, preset, wtype, tied=tied, seed=seed)
+    cfg, W, types = reference.load_model(path)
+    rng = np.random.default_rng(seed + 200)
+    tokens = [int(t) for t in rng.integers(0, W['token_embd.weight'].shape[0], N_TOKENS)]
+    ref = reference.forward(cfg, W, tokens, types)
+    scale = np.abs(ref).max()
+    try:
+        cpu = logits(path, tokens, 'cpu')
+        got = {'prefill': logits(path, tokens, 'vulkan'),
+               'decode': logits(path, tokens, 'vulkan', step=True)}
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+        return [str(e)], 'error'
+    fails = []
+    tol = REL_TOL * scale
+    cpu_tol = tol if wtype in ('F32', 'F16') else np.abs(cpu - ref).max() + tol
+    worst = 0.0
+    for mode, vk in got.items():
+        if vk.shape != ref.shape or not np.all(np.isfinite(vk)):
+            fails.append('%s: logits of shape %s (finite: %s), expected %s'
+                         % (mode, vk.shape, np.all(np.isfinite(vk)), ref.shape))
+            continue
+        err = np.abs(vk - ref).max()
+        worst = max(worst, err)
+        if err > tol:
+            fails.append('%s: max |vulkan - ref| = %.3g > %.3g (max |logit| %.3g)'
+                         % (mode, err, tol, scale))
+        same = (vk.argmax(axis=1) == ref.argmax(axis=1)).mean()
+        if same < 1.0:
+            fails.append('%s: same argmax as the reference at %.0f%% of positions'
+                         % (mode, 100 * same))
+        err_cpu = np.abs(vk - cpu).max()
+        if err_cpu > cpu_tol:
+            fails.append('%s: max |vulkan - cpu| = %.3g > %.3g' % (mode, err_cpu, cpu_tol))
+    summary = 'max |vulkan - ref| %.3g (%.1e of max|logit|), |cpu - ref| %.3g' % (
+        worst, worst / scale, np.abs(cpu - ref).max())
+    return fails, summary
+
+
+def check_scripted(tmp):
+    """Greedy chat on Vulkan follows the scripted model's script."""
+    path = os.path.join(tmp, 'scripted.gguf')
+    script = gen_model.generate_scripted(path)
+    p = run_cli(['chat', '-m', path, '-p', 'What is 1+1?', '--seed', '1', '--temperature', '0',
+                 '--max-tokens', '64', '--threads', '2', '--backend', 'vulkan'])
+    out = p.stdout.decode('utf-8', errors='replace').strip()
+    err = p.stderr.decode('utf-8', errors='replace')
+    if p.returncode != 0:
+        return ['scripted: chat exit %d: %s' % (p.returncode, err.strip())]
+    if FALLBACK_NOTE in err:
+        return ['scripted: the Vulkan backend was not used: %s' % err.strip()]
+    if out != script['answer'] or script['reasoning'] not in err:
+        return ['scripted: answer %r (expected %r), reasoning in stderr: %s'
+                % (out, script['answer'], script['reasoning'] in err)]
+    return []
+
+
+def check_fallback(tmp):
+    """A weight type without a shader (Q4_0): --backend vulkan says why and
+    the CPU computes the same logits as --backend cpu."""
+    path = os.path.join(tmp, 'fallback-q4_0.gguf')
+    gen_model.generate(path, 'llama', 'tiny', 'Q4_0', seed=5)
+    tokens = [1, 2, 3, 4]
+    p = run_cli(['logits', '-m', path, '--tokens', '1,2,3,4', '--threads', '2',
+                 '--backend', 'vulkan'])
+    err = p.stderr.decode(errors='replace')
+    if p.returncode != 0 or 'Q4_0' not in err or FALLBACK_NOTE not in err:
+        return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
+                % (p.returncode, err.strip())]
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
+    if not np.array_equal(np.array(rows), logits(path, tokens, 'cpu')):
+        return ['fallback: logits differ from --backend cpu']
+    return []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--only', help='cases whose name contains this')
+    ap.add_argument('--keep', help='generate the models in this directory and keep them')
+    args = ap.parse_args()
+    if not os.path.exists(cli_path()):
+        print('FAIL: %s not found (build the ponder_cli target)' % cli_path())
+        return 1
+    tmp = args.keep or tempfile.mkdtemp(prefix='ponder-vulkan-forward-')
+    os.makedirs(tmp, exist_ok=True)
+    n_fail = 0
+    try:
+        for i, (arch, preset, wtype, tied) in enumerate(CASES):
+            name = '%s/%s/%s%s' % (arch, preset, wtype, '/tied' if tied else '')
+            if args.only and args.only not in name:
+                continue
+            fails, summary = check_case(tmp, arch, preset, wtype, tied, seed=40 + i)
+            print('%s %-26s %s' % ('FAIL' if fails else 'ok  ', name, summary))
+            for f in fails:
+                print('     ' + f)
+            n_fail += bool(fails)
+        if not args.only:
+            for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback)):
+                fails = check(tmp)
+                print('%s %s' % ('FAIL' if fails else 'ok  ', name))
+                for f in fails:
+                    print('     ' + f)
+                n_fail += bool(fails)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print('%d failed' % n_fail)
+    return 1 if n_fail else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
