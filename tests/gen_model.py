@@ -16,8 +16,9 @@
 #   gen_model.py presets                       (lists presets and types)
 #
 # Weight types: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K
-# ("pure": every matrix that type, with llama.cpp's shape fallbacks) and
-# Q4_K_M (llama.cpp's per-tensor mix, engine-spec 2.6).
+# IQ1_S IQ1_M IQ2_XXS IQ2_XS IQ2_S IQ3_XXS IQ3_S IQ4_NL IQ4_XS ("pure": every
+# matrix that type, with llama.cpp's shape fallbacks), Q4_K_M (llama.cpp's
+# per-tensor mix, engine-spec 2.6) and UD-IQ1_S (unsloth's R1 mix, below).
 #
 # Quantised tensors normally hold the real quantisation (tests/quants.py) of
 # known float weights. With fast=True (the benchmark presets) they are blocks
@@ -37,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gguf_writer  # noqa: E402
 import quants  # noqa: E402
+import quants_iq  # noqa: E402
 from gguf_writer import GGUFValueType  # noqa: E402
 
 TESTDATA = os.environ.get(
@@ -45,20 +47,28 @@ TESTDATA = os.environ.get(
 TOKDIR = os.path.join(TESTDATA, 'tokenizer')
 
 PURE_TYPES = ('F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1',
-              'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K')
-MIX_TYPES = ('Q4_K_M',)
+              'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K',
+              'IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ4_NL',
+              'IQ4_XS')
+# UD-IQ1_S: the mix of unsloth's R1 UD-IQ1_S files (engine-spec 2.6): FFN /
+# expert matrices IQ1_S, their down projections IQ2_XXS in "more bits"
+# layers, everything else 4-6 bit K-quants.
+MIX_TYPES = ('Q4_K_M', 'UD-IQ1_S')
 ALL_TYPES = PURE_TYPES + MIX_TYPES
 
 # llama_ftype values written to general.file_type (pure K types use the _S id).
 FILE_TYPE = {
     'F32': 0, 'F16': 1, 'Q4_0': 2, 'Q4_1': 3, 'Q8_0': 7, 'Q5_0': 8, 'Q5_1': 9,
     'Q2_K': 10, 'Q3_K': 11, 'Q4_K': 14, 'Q4_K_M': 15, 'Q5_K': 16, 'Q6_K': 18,
-    'BF16': 32,
+    'BF16': 32, 'IQ2_XXS': 19, 'IQ2_XS': 20, 'IQ3_XXS': 23, 'IQ1_S': 24, 'IQ4_NL': 25,
+    'IQ3_S': 26, 'IQ2_S': 28, 'IQ4_XS': 30, 'IQ1_M': 31, 'UD-IQ1_S': 24,
 }
 
 # What llama.cpp's quantizer uses when a row length is not a multiple of the
 # target's block size (engine-spec 2.6).
-FALLBACK = {'Q4_K': 'Q5_0', 'Q5_K': 'Q5_1', 'Q6_K': 'Q8_0', 'Q2_K': 'Q4_0', 'Q3_K': 'Q4_0'}
+FALLBACK = {'Q4_K': 'Q5_0', 'Q5_K': 'Q5_1', 'Q6_K': 'Q8_0', 'Q2_K': 'Q4_0', 'Q3_K': 'Q4_0',
+            'IQ1_S': 'IQ4_NL', 'IQ1_M': 'IQ4_NL', 'IQ2_XXS': 'IQ4_NL', 'IQ2_XS': 'IQ4_NL',
+            'IQ2_S': 'IQ4_NL', 'IQ3_XXS': 'IQ4_NL', 'IQ3_S': 'IQ4_NL', 'IQ4_XS': 'IQ4_NL'}
 
 # Shapes. 'tiny' keeps rows at 64 (K-quants then fall back to 32-blocks);
 # 'tiny256' makes every row a multiple of 256 so K-quants are really used.
@@ -172,6 +182,8 @@ def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
         return 'F32'
     if wtype in PURE_TYPES:
         return _fit_type(wtype, row_len)
+    if wtype == 'UD-IQ1_S':
+        return _fit_type(_ud_iq1_s_type(name, layer, n_layer, tied), row_len)
     if wtype != 'Q4_K_M':
         raise ValueError('unknown weight type %s' % wtype)
     t = 'Q4_K'
@@ -186,6 +198,22 @@ def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
         if _use_more_bits(layer, n_layer):
             t = 'Q6_K'
     return _fit_type(t, row_len)
+
+
+def _ud_iq1_s_type(name, layer, n_layer, tied):
+    if name == 'output.weight' or (tied and name == 'token_embd.weight'):
+        return 'Q6_K'
+    ffn = ('ffn_gate.', 'ffn_up.', 'ffn_down.', 'ffn_gate_exps.', 'ffn_up_exps.',
+           'ffn_down_exps.')
+    if any(k in name for k in ffn):
+        if 'ffn_down' in name and _use_more_bits(layer, n_layer):
+            return 'IQ2_XXS'
+        return 'IQ1_S'
+    if name.endswith('attn_v.weight') or 'shexp' in name:
+        return 'Q6_K'
+    if name.endswith('attn_output.weight'):
+        return 'Q5_K'
+    return 'Q4_K'
 
 
 # ---- tensors -----------------------------------------------------------------
@@ -353,6 +381,12 @@ def _fast_blocks(rng, t, rows, row_len, std):
     """Random quantised bytes of type t with weights of about this std."""
     bs, bb = quants.BLOCK[t]
     n_blocks = rows * row_len // bs
+    if t in quants_iq.BLOCK:
+        # every field but the super-block scale is random; scale for std 1
+        if t not in _FAST_CACHE:
+            b1 = quants_iq.random_blocks(t, np.random.default_rng(1234), 256, d=1.0)
+            _FAST_CACHE[t] = 1.0 / quants_iq.dequantize_blocks(t, b1).astype(np.float64).std()
+        return quants_iq.random_blocks(t, rng, n_blocks, d=_FAST_CACHE[t] * std).tobytes()
     blocks = rng.integers(0, 256, size=(n_blocks, bb), dtype=np.uint8)
     d, ratio = _fast_calibration(t)
     d_off, m_off = _fast_fields(t)

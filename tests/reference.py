@@ -26,7 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # Types whose matrix products the engine is expected to run against 8-bit
 # quantised activations (spec 2.4, Q8_0/Q8_K); used by simulate_activations.
 QUANTISED_TYPES = {'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0',
-                                      'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'}
+                                      'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K',
+                   'IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S',
+                   'IQ4_NL', 'IQ4_XS'}
 
 
 class Config:
@@ -191,7 +193,9 @@ def apply_rope(cfg, x, cos, sin):
     return x
 
 
-K_TYPES = {'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'}
+# 256-element weight blocks (K-quants and the IQ types but IQ4_NL): Q8_K activations
+K_TYPES = {'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS',
+           'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ4_XS'}
 
 
 def _round_activations(x, wtype):

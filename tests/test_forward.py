@@ -70,6 +70,11 @@ CASES = (
     + [('deepseek2', 'tiny', t, False) for t in ('F16', 'Q8_0')]
     + [('deepseek2', 'tiny-legacy', 'Q8_0', False)]
     + [('deepseek2', 'tiny256', t, False) for t in ('F32', 'Q4_K_M', 'Q6_K')]
+    # IQ weights (spec 2.5): R1's UD-IQ1_S mix (IQ1_S / IQ2_XXS experts), and
+    # pure types, where rows not divisible by 256 fall back to IQ4_NL
+    + [('deepseek2', 'tiny256', t, False) for t in ('UD-IQ1_S', 'IQ2_XXS')]
+    + [('qwen2', 'tiny256', t, False) for t in ('UD-IQ1_S', 'IQ1_M', 'IQ3_XXS', 'IQ4_XS')]
+    + [('qwen2', 'tiny', 'IQ1_S', False)]  # every IQ matrix falls back to IQ4_NL
 )
 # --long: 150 tokens, across any prefill chunking and many KV rows (suite slow)
 LONG = [('qwen2', 'tiny', 'F32', False), ('qwen2', 'tiny256', 'Q4_K_M', False),
