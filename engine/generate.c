@@ -393,6 +393,14 @@ decode_loop (Generation  *gen,
           stop = PONDER_STOP_CONTEXT_FULL;
           break;
         }
+      /* A device backend can fail (device lost, out of memory): the logits
+       * were not updated, so stop with its error. */
+      if (session->fw.status != PONDER_OK)
+        {
+          if (error != NULL)
+            *error = session->fw.error;
+          return session->fw.status;
+        }
       n_decoded++;
       if (gen->splitter.in_reasoning
           && (atomic_load (&session->end_reasoning)

@@ -2,7 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Usage: bench-vulkan-matmul [SECONDS]. For each weight type, a 1.5B-shaped
+ * Usage: bench-vulkan-matmul [SECONDS [WG THREADS_PER_ROW [TYPE]]]: with a
+ * workgroup shape, that shape instead of the device's default (tuning). For
+ * each weight type, a 1.5B-shaped
  * FFN matrix (1536 -> 8960) is multiplied by 1 and by 8 tokens; 16
  * dispatches are recorded per command buffer (with the barrier between
  * each, as a forward step has), and the weight bytes read per second are
@@ -55,6 +57,9 @@ fill_weights (uint32_t type, uint8_t *w, size_t size)
       memcpy (w + b, &scale, 2);
 }
 
+/* argv[2], argv[3]: a workgroup shape to try instead of the default one. */
+static uint32_t shape_wg, shape_tpr;
+
 static int
 bench_type (PonderVkDevice *dev,
             uint32_t        type,
@@ -93,8 +98,11 @@ bench_type (PonderVkDevice *dev,
               if (ponder_vk_begin (dev, &error) != PONDER_OK)
                 rc = fail ("begin", &error);
               for (int i = 0; i < PER_STEP && rc == 0; i++)
-                if (ponder_vk_op_matmul (dev, type, &wb, row_bytes, N_IN, N_OUT, &xb, n_tokens,
-                                         &yb, &error) != PONDER_OK)
+                if ((shape_wg > 0
+                     ? ponder_vk_op_matmul_shaped (dev, shape_wg, shape_tpr, type, &wb, row_bytes,
+                                                   N_IN, N_OUT, &xb, n_tokens, &yb, &error)
+                     : ponder_vk_op_matmul (dev, type, &wb, row_bytes, N_IN, N_OUT, &xb,
+                                            n_tokens, &yb, &error)) != PONDER_OK)
                   rc = fail ("matmul", &error);
               if (rc == 0 && ponder_vk_submit (dev, &error) != PONDER_OK)
                 rc = fail ("submit", &error);
@@ -139,8 +147,14 @@ main (int    argc,
     }
   ponder_vk_describe (vk, vk->default_device, &info);
   printf ("device: %s\n", info.name);
+  if (argc > 3)
+    {
+      shape_wg = (uint32_t) atoi (argv[2]);
+      shape_tpr = (uint32_t) atoi (argv[3]);
+    }
   for (size_t i = 0; i < sizeof types / sizeof types[0] && rc == 0; i++)
-    rc = bench_type (dev, types[i], seconds);
+    if (argc <= 4 || strcmp (argv[4], ponder_type_info (types[i])->name) == 0)
+      rc = bench_type (dev, types[i], seconds);
   ponder_vk_device_free (dev);
   ponder_vk_close (vk);
   return rc;

@@ -1,0 +1,249 @@
+/* test-vulkan-forward.c: whole forward steps on the Vulkan backend under the
+ * Khronos validation layer.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A tiny qwen2 model (Q/K/V biases) and a tiny qwen3 model (per-head Q/K
+ * norms), both F32, run a prefill batch and then decode steps from the
+ * device's KV cache with the validation layer on and a messenger counting
+ * its warnings and errors: there must be none. The logits are compared
+ * with the CPU backend's (the CPU is held to the numpy reference by
+ * test_forward.py; test_vulkan_forward.py compares Vulkan with numpy
+ * directly): |vulkan - cpu| <= 1e-4 * max |cpu| on F32 weights, where both
+ * are f32 arithmetic (measured ~3e-7). Also: a step whose op fails reports
+ * the error from end_step, and the backend still runs the next step.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+#include "forward.h"
+#include "gguf.h"
+#include "kv-cache.h"
+#include "model.h"
+#include "threadpool.h"
+
+#define N_PREFILL 5
+#define N_DECODE  3
+
+static char *tmp_dir;
+
+static char *
+generate_model (const char *arch,
+                const char *name)
+{
+  const char *src = g_getenv ("PONDER_SOURCE_ROOT");
+  g_autofree char *script = g_build_filename (src ? src : "..", "tests", "gen_model.py", NULL);
+  char *out = g_build_filename (tmp_dir, name, NULL);
+  const char *argv[] = { "/usr/bin/python3", script, "model", "--arch", arch, "--preset", "tiny",
+                         "--type", "F32", "--out", out, NULL };
+  g_autofree char *std_err = NULL;
+  int wait_status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                               NULL, NULL, &std_err, &wait_status, NULL));
+  if (!g_spawn_check_wait_status (wait_status, NULL))
+    g_error ("gen_model.py failed: %s", std_err);
+  return out;
+}
+
+typedef struct
+{
+  PonderBackend *be;
+  PonderForward  fw;
+  PonderKvCache  cache;
+} Runner;
+
+static void
+runner_init (Runner                   *r,
+             const PonderModelWeights *w,
+             PonderBackend            *be)
+{
+  PonderError error = { 0 };
+  uint32_t k_row, v_row;
+
+  r->be = be;
+  ponder_model_kv_rows (&w->hp, &k_row, &v_row);
+  g_assert_cmpint (ponder_forward_init (&r->fw, w, be, 16, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_kv_cache_init (&r->cache, w->hp.n_layers, 64, k_row, v_row, &error),
+                   ==, PONDER_OK);
+}
+
+static void
+runner_clear (Runner *r)
+{
+  ponder_kv_cache_clear (&r->cache);
+  ponder_forward_clear (&r->fw);
+  r->be->free (r->be);
+}
+
+/* Prefill N_PREFILL tokens (logits of every row), then N_DECODE single
+ * steps: (N_PREFILL + N_DECODE) rows of logits. */
+static void
+runner_logits (Runner        *r,
+               const int32_t *tokens,
+               uint32_t       n_vocab,
+               float         *logits)
+{
+  g_assert_true (ponder_forward_run (&r->fw, &r->cache, tokens, N_PREFILL, 0, PONDER_LOGITS_ALL,
+                                     logits, NULL));
+  for (uint32_t i = 0; i < N_DECODE; i++)
+    {
+      uint32_t pos = N_PREFILL + i;
+
+      if (!ponder_forward_run (&r->fw, &r->cache, tokens + pos, 1, pos, PONDER_LOGITS_LAST,
+                               logits + (size_t) pos * n_vocab, NULL))
+        g_error ("decode step %u: %s", i, r->fw.error.message);
+    }
+}
+
+static void
+check_arch (const char *arch)
+{
+  g_autofree char *name = g_strdup_printf ("%s.gguf", arch);
+  g_autofree char *path = generate_model (arch, name);
+  PonderVkModelParams params = { -1, true, NULL };
+  PonderGgufFile *file = NULL;
+  PonderModelWeights w;
+  PonderVkModel *vkm = NULL;
+  PonderThreadpool *pool = NULL;
+  PonderBackend *cpu_be = NULL, *vk_be = NULL;
+  PonderError error = { 0 };
+  Runner cpu, vk;
+  int32_t tokens[N_PREFILL + N_DECODE];
+  float *want, *got, scale = 0.0f, worst = 0.0f;
+  size_t n;
+  const char *first = NULL;
+  uint32_t n_messages;
+
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  if (ponder_vk_model_new (&w, &params, &vkm, &error) != PONDER_OK)
+    {
+      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
+      ponder_model_weights_clear (&w);
+      ponder_gguf_close (file);
+      return;
+    }
+  g_assert_cmpint (ponder_threadpool_new (2, &pool, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_cpu_new (pool, 16, ponder_model_max_n_in (&w.hp), &cpu_be,
+                                           &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_vulkan_new (vkm, 16, &vk_be, &error), ==, PONDER_OK);
+  runner_init (&cpu, &w, cpu_be);
+  runner_init (&vk, &w, vk_be);
+  for (size_t i = 0; i < G_N_ELEMENTS (tokens); i++)
+    tokens[i] = (int32_t) ((i * 97 + 13) % w.hp.n_vocab);
+  n = G_N_ELEMENTS (tokens) * (size_t) w.hp.n_vocab;
+  want = g_new0 (float, n);
+  got = g_new0 (float, n);
+  runner_logits (&cpu, tokens, w.hp.n_vocab, want);
+  runner_logits (&vk, tokens, w.hp.n_vocab, got);
+  for (size_t i = 0; i < n; i++)
+    {
+      scale = fmaxf (scale, fabsf (want[i]));
+      worst = fmaxf (worst, fabsf (got[i] - want[i]));
+    }
+  g_test_message ("%s: max |vulkan - cpu| %.3g of max |logit| %.3g", arch, worst, scale);
+  g_assert_cmpfloat (scale, >, 0.0f);
+  g_assert_cmpfloat (worst, <=, 1e-4f * scale);
+  n_messages = ponder_vk_model_n_messages (vkm, &first);
+  if (n_messages > 0)
+    g_test_fail_printf ("%u validation messages; the first: %s", n_messages, first);
+
+  g_free (want);
+  g_free (got);
+  runner_clear (&vk);
+  runner_clear (&cpu);
+  ponder_threadpool_free (pool);
+  ponder_vk_model_free (vkm);
+  ponder_model_weights_clear (&w);
+  ponder_gguf_close (file);
+}
+
+static void
+test_qwen2 (void)
+{
+  check_arch ("qwen2");
+}
+
+static void
+test_qwen3 (void)
+{
+  check_arch ("qwen3");
+}
+
+/* An op that cannot be recorded fails its step with a message, nothing of
+ * the step runs, and the next step works. */
+static void
+test_step_error (void)
+{
+  g_autofree char *path = generate_model ("llama", "llama.gguf");
+  PonderVkModelParams params = { -1, false, NULL };
+  PonderGgufFile *file = NULL;
+  PonderModelWeights w;
+  PonderVkModel *vkm = NULL;
+  PonderBackend *be = NULL;
+  PonderError error = { 0 };
+  Runner r;
+  float host[16];
+  int32_t tok = 3;
+  float *logits;
+
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  if (ponder_vk_model_new (&w, &params, &vkm, &error) != PONDER_OK)
+    {
+      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
+      ponder_model_weights_clear (&w);
+      ponder_gguf_close (file);
+      return;
+    }
+  g_assert_cmpint (ponder_backend_vulkan_new (vkm, 16, &be, &error), ==, PONDER_OK);
+  runner_init (&r, &w, be);
+  /* An input in host memory is not on the device. */
+  g_assert_cmpint (be->begin_step (be, &r.cache, 0, 1, &error), ==, PONDER_OK);
+  be->add (be, r.fw.x, host, 16);
+  g_assert_cmpint (be->end_step (be, true, &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error.message, "not on the device"));
+  /* A step larger than the backend's batch is refused before recording. */
+  g_assert_cmpint (be->begin_step (be, &r.cache, 0, 17, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  logits = g_new0 (float, w.hp.n_vocab);
+  g_assert_true (ponder_forward_run (&r.fw, &r.cache, &tok, 1, 0, PONDER_LOGITS_LAST, logits,
+                                     NULL));
+  g_assert_cmpfloat (fabsf (logits[0]) + fabsf (logits[1]), >, 0.0f);
+  g_free (logits);
+  runner_clear (&r);
+  ponder_vk_model_free (vkm);
+  ponder_model_weights_clear (&w);
+  ponder_gguf_close (file);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  tmp_dir = g_dir_make_tmp ("ponder-vulkan-forward-XXXXXX", NULL);
+  g_test_add_func ("/vulkan-forward/validation/qwen2", test_qwen2);
+  g_test_add_func ("/vulkan-forward/validation/qwen3", test_qwen3);
+  g_test_add_func ("/vulkan-forward/step-error", test_step_error);
+  rc = g_test_run ();
+  {
+    g_autoptr (GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+    const char *name;
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *p = g_build_filename (tmp_dir, name, NULL);
+        g_unlink (p);
+      }
+    g_rmdir (tmp_dir);
+  }
+  g_free (tmp_dir);
+  return rc;
+}
