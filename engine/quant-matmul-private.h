@@ -69,6 +69,11 @@ void ponder_matmul_prepare_f32         (const float *x, size_t n, void *dst);
 PonderRowsFn    ponder_matmul_avx2_rows    (PonderType      type);
 PonderPrepareFn ponder_matmul_avx2_prepare (PonderActFormat act);
 
+/* The IQ formats' kernels (quant-iq-avx2.c, quant-iq-avx512.c), under the
+ * same conditions, or NULL. */
+PonderRowsFn    ponder_matmul_iq_avx2_rows   (PonderType      type);
+PonderRowsFn    ponder_matmul_iq_avx512_rows (PonderType      type);
+
 /* The same kernels with AVX-512 VL + VNNI dot products, or NULL; only call
  * where the CPU also has avx512f, avx512bw, avx512vl, avx512dq and
  * avx512vnni. */

@@ -497,6 +497,8 @@ init_kernels (void)
         {
           v->variant = "avx2";
           v->rows = ponder_matmul_avx2_rows (g->type);
+          if (v->rows == NULL)
+            v->rows = ponder_matmul_iq_avx2_rows (g->type);
           if (ponder_matmul_avx2_prepare (g->act) != NULL)
             v->prepare = ponder_matmul_avx2_prepare (g->act);
         }
@@ -508,6 +510,8 @@ init_kernels (void)
         {
           z->variant = "avx512";
           z->rows = ponder_matmul_avx512_rows (g->type);
+          if (z->rows == NULL)
+            z->rows = ponder_matmul_iq_avx512_rows (g->type);
           if (ponder_matmul_avx512_prepare (g->act) != NULL)
             z->prepare = ponder_matmul_avx512_prepare (g->act);
         }
