@@ -8,7 +8,9 @@
 #include "ponder-engine.h"
 #include "ponder-generation.h"
 #include "ponder-message-row.h"
+#include "ponder-model-load.h"
 #include "ponder-window.h"
+#include "ponder-window-models.h"
 
 G_BEGIN_DECLS
 
@@ -40,8 +42,21 @@ struct _PonderWindow
   char                  *model_name;
   GCancellable          *cancellable;   /* cancelled when the window goes */
   gboolean               loading;
-  GCancellable          *load_cancellable; /* the load in progress */
   gboolean               disposed;
+
+  /* Models (ponder-window-models.c) */
+  GtkWidget             *model_button;    /* template: the header's model menu */
+  AdwStatusPage         *loading_page;    /* template */
+  GtkProgressBar        *load_progress;   /* template */
+  GtkLabel              *load_plan_label; /* template */
+  GMenu                 *models_menu;
+  PonderModelLoad       *model_load;      /* the load in progress */
+  guint                  load_poll_id;
+  gboolean               load_planned;    /* its plan is shown and imported */
+  gint64                 loading_model_id;
+  gint64                 model_id;        /* the loaded model in the library */
+  PonderModelsDialog    *models_dialog;   /* weak */
+  guint64                memory_limit;    /* 0: plan against what is available */
 
   gint64                 conversation_id;  /* 0: a new chat not yet stored */
   gboolean               editing;

@@ -26,14 +26,6 @@
 
 G_DEFINE_FINAL_TYPE (PonderWindow, ponder_window, ADW_TYPE_APPLICATION_WINDOW)
 
-typedef struct
-{
-  PonderModel   *model;
-  PonderSession *session;
-  char          *name;
-} LoadResult;
-
-
 /* ---- helpers ------------------------------------------------------------- */
 
 void
@@ -78,6 +70,7 @@ _ponder_window_update_actions (PonderWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sibling-step", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-model", !busy && !self->loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-edit", self->editing);
+  _ponder_window_update_model_actions (self);
 
   gtk_widget_set_visible (self->composer_box, self->session != NULL);
   gtk_widget_set_visible (self->send_button, !busy);
@@ -85,8 +78,8 @@ _ponder_window_update_actions (PonderWindow *self)
   gtk_revealer_set_reveal_child (self->edit_revealer, self->editing);
 }
 
-static void
-update_title (PonderWindow *self)
+void
+_ponder_window_update_title (PonderWindow *self)
 {
   g_autoptr(PonderHistoryConversation) conversation = NULL;
 
@@ -330,7 +323,7 @@ _ponder_window_rebuild_transcript (PonderWindow *self)
   gtk_stack_set_visible_child_name (self->chat_stack,
                                     path != NULL && path->len > 0 ? "transcript" : "welcome");
   self->stick_to_bottom = TRUE;
-  update_title (self);
+  _ponder_window_update_title (self);
   _ponder_window_update_actions (self);
 }
 
@@ -646,102 +639,7 @@ _ponder_window_last_message_id (PonderWindow      *self,
   return 0;
 }
 
-/* ---- model loading ------------------------------------------------------- */
-
-static void
-load_result_free (LoadResult *result)
-{
-  if (result->session != NULL)
-    ponder_session_free (result->session);
-  if (result->model != NULL)
-    ponder_model_free (result->model);
-  g_free (result->name);
-  g_free (result);
-}
-
-static bool
-load_progress (float  fraction,
-               void  *user_data)
-{
-  return !g_cancellable_is_cancelled (user_data);
-}
-
-static void
-load_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  const char *path = task_data;
-  PonderModelParams model_params = ponder_model_params_default ();
-  PonderSessionParams session_params = ponder_session_params_default ();
-  LoadResult *result = g_new0 (LoadResult, 1);
-  PonderError error = { 0 };
-  PonderModelInfo info;
-  PonderStatus status;
-
-  model_params.progress = load_progress;
-  model_params.progress_data = cancellable;
-  status = ponder_model_load (path, &model_params, &result->model, &error);
-  if (status == PONDER_OK)
-    status = ponder_session_new (result->model, &session_params, &result->session, &error);
-  if (status != PONDER_OK)
-    {
-      load_result_free (result);
-      g_task_return_new_error (task, G_IO_ERROR,
-                               status == PONDER_ERROR_CANCELLED ? G_IO_ERROR_CANCELLED
-                                                                : G_IO_ERROR_FAILED,
-                               "%s", error.message);
-      return;
-    }
-  ponder_model_get_info (result->model, &info);
-  result->name = g_strdup (info.name);
-  g_task_return_pointer (task, result, (GDestroyNotify) load_result_free);
-}
-
-static void
-on_model_loaded (GObject      *object,
-                 GAsyncResult *async_result,
-                 gpointer      user_data)
-{
-  PonderWindow *self = PONDER_WINDOW (object);
-  g_autoptr(GError) error = NULL;
-  LoadResult *result;
-  g_autofree char *path = g_strdup (g_task_get_task_data (G_TASK (async_result)));
-
-  result = g_task_propagate_pointer (G_TASK (async_result), &error);
-  /* A newer load replaced this one, or the window is going. */
-  if (self->disposed || g_task_get_cancellable (G_TASK (async_result)) != self->load_cancellable)
-    {
-      g_clear_pointer (&result, load_result_free);
-      return;
-    }
-  self->loading = FALSE;
-  g_clear_object (&self->load_cancellable);
-  if (result == NULL)
-    {
-      gtk_stack_set_visible_child_name (self->main_stack,
-                                        self->session != NULL ? "chat" : "no-model");
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _ponder_window_report_error (self, _("Could not open the model"), error);
-      _ponder_window_update_actions (self);
-      return;
-    }
-
-  g_clear_pointer (&self->session, ponder_session_free);
-  g_clear_pointer (&self->model, ponder_model_free);
-  g_free (self->model_name);
-  self->model = g_steal_pointer (&result->model);
-  self->session = g_steal_pointer (&result->session);
-  self->model_name = g_steal_pointer (&result->name);
-  load_result_free (result);
-  ponder_settings_set_model_path (path);
-
-  gtk_stack_set_visible_child_name (self->main_stack, "chat");
-  update_title (self);
-  _ponder_window_update_actions (self);
-  gtk_widget_grab_focus (GTK_WIDGET (self->composer));
-}
+/* ---- composer and drops ----------------------------------------------- */
 
 static void
 on_composer_changed (PonderWindow  *self,
@@ -776,8 +674,7 @@ ponder_window_dispose (GObject *object)
 
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
-  if (self->load_cancellable != NULL)
-    g_cancellable_cancel (self->load_cancellable);
+  _ponder_window_models_dispose (self);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->scroll_tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->scroll_tick_id);
@@ -800,7 +697,6 @@ ponder_window_finalize (GObject *object)
   PonderWindow *self = PONDER_WINDOW (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_object (&self->load_cancellable);
   g_free (self->model_name);
   g_free (self->default_system_prompt);
   g_string_free (self->generation_reasoning, TRUE);
@@ -841,6 +737,7 @@ ponder_window_class_init (PonderWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
 
   _ponder_window_class_actions_init (widget_class);
+  _ponder_window_class_models_init (widget_class);
   _ponder_window_class_export_actions_init (widget_class);
 }
 
@@ -852,6 +749,7 @@ ponder_window_init (PonderWindow *self)
   GtkDropTarget *drop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  _ponder_window_models_init (self);
   ponder_settings_bind_window (GTK_WINDOW (self));
   ponder_settings_get_default_sampling (&self->default_sampling);
   self->has_default_sampling = TRUE;
@@ -913,39 +811,11 @@ ponder_window_new (GtkApplication *application,
   else
     gtk_stack_set_visible_child_name (self->main_stack, "no-model");
 
+  _ponder_window_models_refresh (self);
   _ponder_window_refresh_sidebar (self);
   _ponder_window_rebuild_transcript (self);
 
   return self;
-}
-
-/* Loads @path off the main thread; the window shows a spinner meanwhile. */
-void
-ponder_window_load_model (PonderWindow *self,
-                          const char   *path)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (PONDER_IS_WINDOW (self));
-  g_return_if_fail (path != NULL);
-
-  if (_ponder_window_is_busy (self))
-    return;
-  /* The newest choice wins: a load still running is cancelled. */
-  if (self->load_cancellable != NULL)
-    g_cancellable_cancel (self->load_cancellable);
-  g_clear_object (&self->load_cancellable);
-  self->load_cancellable = g_cancellable_new ();
-
-  self->loading = TRUE;
-  gtk_stack_set_visible_child_name (self->main_stack, "loading");
-  _ponder_window_update_actions (self);
-
-  task = g_task_new (self, self->load_cancellable, on_model_loaded, NULL);
-  g_task_set_source_tag (task, ponder_window_load_model);
-  g_task_set_name (task, "[ponder-load-model]");
-  g_task_set_task_data (task, g_strdup (path), g_free);
-  g_task_run_in_thread (task, load_thread);
 }
 
 gboolean

@@ -1,0 +1,534 @@
+/* ponder-window-models.c — the window's model part: library, loading, plan
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Opening a GGUF file imports it into the library (the history store's
+ * models table) and loads it. A load runs on its own thread
+ * (PonderModelLoad); a 100 ms timer moves the progress bar and picks up the
+ * memory plan, which the worker makes from the metadata before it reads any
+ * weight. A plan that does not fit stops the load and asks: load anyway, a
+ * shorter context that fits, or cancel. The model in use stays loaded until
+ * the new one is ready, so a cancelled or failed load changes nothing.
+ */
+
+#define G_LOG_DOMAIN "ponder-window"
+
+#include <glib/gi18n.h>
+
+#include "ponder-model-load.h"
+#include "ponder-models-dialog.h"
+#include "ponder-window-models.h"
+#include "ponder-window-private.h"
+
+#define LOAD_POLL_MS 100
+
+static void start_load (PonderWindow *self,
+                        const char   *path,
+                        guint         n_ctx,
+                        gboolean      check_fit);
+
+/* ---- the library ---------------------------------------------------------- */
+
+static void
+update_model_button (PonderWindow *self)
+{
+  GtkLabel *label = g_object_get_data (G_OBJECT (self->model_button), "label");
+
+  gtk_label_set_text (label, self->model_name != NULL ? self->model_name : _("No Model"));
+}
+
+/* Rebuilds the header's model menu and the models dialog from the store. */
+void
+_ponder_window_models_refresh (PonderWindow *self)
+{
+  g_autoptr(GPtrArray) models = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMenu) list_section = g_menu_new ();
+  g_autoptr(GMenu) tools_section = g_menu_new ();
+
+  if (self->history == NULL)
+    return;
+  models = ponder_history_list_models (self->history, &error);
+  if (models == NULL)
+    _ponder_window_report_error (self, _("Could not read the model library"), error);
+
+  g_menu_remove_all (self->models_menu);
+  for (guint i = 0; models != NULL && i < models->len; i++)
+    {
+      const PonderHistoryModel *model = g_ptr_array_index (models, i);
+      g_autoptr(GMenuItem) item = NULL;
+      g_autofree char *label = NULL;
+
+      if (ponder_model_get_file_missing (model))
+        /* TRANSLATORS: a model in the header menu whose file is gone */
+        label = g_strdup_printf (_("%s (file missing)"), model->name);
+      else if (model->id == self->model_id)
+        /* TRANSLATORS: the model in use, in the header menu */
+        label = g_strdup_printf (_("%s (in use)"), model->name);
+      else
+        label = g_strdup (model->name);
+      item = g_menu_item_new (NULL, NULL);
+      /* g_menu_item_new parses "_" as a mnemonic: set the label verbatim. */
+      g_menu_item_set_attribute (item, G_MENU_ATTRIBUTE_LABEL, "s", label);
+      g_menu_item_set_action_and_target_value (item, "win.switch-model",
+                                               g_variant_new_int64 (model->id));
+      g_menu_append_item (list_section, item);
+    }
+  g_menu_append (tools_section, _("_Import a Model…"), "win.open-model");
+  g_menu_append (tools_section, _("_Manage Models…"), "win.show-models");
+  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (list_section));
+  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (tools_section));
+
+  if (self->models_dialog != NULL)
+    ponder_models_dialog_set_models (self->models_dialog, models, self->model_id);
+  update_model_button (self);
+}
+
+static void
+import_plan (PonderWindow          *self,
+             const char            *path,
+             const PonderModelPlan *plan)
+{
+  g_autoptr(PonderHistoryModel) model = ponder_history_model_new (path);
+  g_autoptr(GError) error = NULL;
+
+  g_free (model->name);
+  model->name = g_strdup (plan->name);
+  g_free (model->architecture);
+  model->architecture = g_strdup (plan->architecture);
+  g_free (model->file_type);
+  model->file_type = g_strdup (plan->file_type);
+  model->n_params = plan->n_params;
+  model->file_size_bytes = plan->file_size_bytes;
+  model->n_ctx_train = plan->n_ctx_train;
+  self->loading_model_id = ponder_history_add_model (self->history, model, &error);
+  if (self->loading_model_id == 0)
+    _ponder_window_report_error (self, _("Could not remember the model"), error);
+  _ponder_window_models_refresh (self);
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+static void
+show_error (PonderWindow *self,
+            const char   *heading,
+            const char   *body)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+leave_loading (PonderWindow *self)
+{
+  self->loading = FALSE;
+  g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_pointer (&self->model_load, ponder_model_load_free);
+  gtk_stack_set_visible_child_name (self->main_stack, self->session != NULL ? "chat" : "no-model");
+  _ponder_window_models_refresh (self);
+  _ponder_window_update_actions (self);
+}
+
+static void
+on_wont_fit_response (PonderWindow *self,
+                      const char   *response,
+                      AdwMessageDialog *dialog)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "path");
+  guint fit_ctx = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "fit-ctx"));
+  guint n_ctx = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "n-ctx"));
+  gint64 model_id = self->loading_model_id;
+
+  if (g_strcmp0 (response, "anyway") == 0)
+    start_load (self, path, n_ctx, FALSE);
+  else if (g_strcmp0 (response, "shorter") == 0)
+    {
+      if (model_id != 0)
+        ponder_history_set_model_context (self->history, model_id, fit_ctx, NULL);
+      start_load (self, path, fit_ctx, TRUE);
+    }
+}
+
+static void
+ask_wont_fit (PonderWindow          *self,
+              const char            *path,
+              const PonderModelPlan *plan)
+{
+  g_autofree char *needs = ponder_model_format_plan (plan);
+  g_autofree char *body = NULL;
+  g_autofree char *heading = g_strdup_printf (_("“%s” Will Not Fit in Memory"), plan->name);
+  g_autofree char *shorter = NULL;
+  GtkWidget *dialog;
+
+  body = g_strdup_printf (_("%s\n\nLoading it anyway can make the whole computer very slow "
+                            "while it swaps, or fail part-way."), needs);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"));
+  if (plan->max_fit_ctx >= 256 && plan->max_fit_ctx < plan->n_ctx)
+    {
+      shorter = g_strdup_printf (_("Use %u Tokens of Context"), plan->max_fit_ctx);
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "shorter", shorter);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "shorter",
+                                                  ADW_RESPONSE_SUGGESTED);
+      adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "shorter");
+    }
+  else
+    adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "anyway", _("Load _Anyway"));
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "anyway",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "path", g_strdup (path), g_free);
+  g_object_set_data (G_OBJECT (dialog), "fit-ctx", GUINT_TO_POINTER (plan->max_fit_ctx));
+  g_object_set_data (G_OBJECT (dialog), "n-ctx", GUINT_TO_POINTER (plan->n_ctx));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_wont_fit_response), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+take_loaded_model (PonderWindow    *self,
+                   PonderModelLoad *load)
+{
+  PonderModelInfo info;
+
+  g_clear_pointer (&self->session, ponder_session_free);
+  g_clear_pointer (&self->model, ponder_model_free);
+  self->model = ponder_model_load_steal_model (load);
+  self->session = ponder_model_load_steal_session (load);
+  ponder_model_get_info (self->model, &info);
+  g_free (self->model_name);
+  self->model_name = g_strdup (info.name);
+  self->model_id = self->loading_model_id;
+  if (self->model_id != 0)
+    ponder_history_touch_model (self->history, self->model_id, NULL);
+  ponder_settings_set_model_path (ponder_model_load_get_path (load));
+}
+
+static gboolean
+poll_load (gpointer user_data)
+{
+  PonderWindow *self = PONDER_WINDOW (user_data);
+  PonderModelLoad *load = self->model_load;
+  const PonderModelPlan *plan = ponder_model_load_get_plan (load);
+  g_autofree char *path = g_strdup (ponder_model_load_get_path (load));
+  PonderModelLoadState state;
+  double fraction = 0.0;
+
+  state = ponder_model_load_poll (load, &fraction);
+  gtk_progress_bar_set_fraction (self->load_progress, fraction);
+  if (plan != NULL && !self->load_planned)
+    {
+      g_autofree char *text = ponder_model_format_plan (plan);
+      g_autofree char *title = g_strdup_printf (_("Loading “%s”…"), plan->name);
+
+      self->load_planned = TRUE;
+      adw_status_page_set_title (self->loading_page, title);
+      gtk_label_set_text (self->load_plan_label, text);
+      import_plan (self, path, plan);
+    }
+  if (state == PONDER_MODEL_LOAD_RUNNING)
+    return G_SOURCE_CONTINUE;
+
+  self->load_poll_id = 0;
+  if (state == PONDER_MODEL_LOAD_DONE)
+    {
+      take_loaded_model (self, load);
+      leave_loading (self);
+      _ponder_window_update_title (self);
+      gtk_widget_grab_focus (GTK_WIDGET (self->composer));
+    }
+  else if (state == PONDER_MODEL_LOAD_CANCELLED)
+    {
+      leave_loading (self);
+      _ponder_window_toast (self, _("Loading cancelled"));
+    }
+  else
+    {
+      const GError *error = ponder_model_load_get_error (load);
+
+      if (g_error_matches (error, PONDER_MODEL_ERROR, PONDER_MODEL_ERROR_WONT_FIT)
+          && plan != NULL)
+        {
+          PonderModelPlan copy = *plan;
+
+          leave_loading (self);
+          ask_wont_fit (self, path, &copy);
+        }
+      else
+        {
+          g_autofree char *message = g_strdup (error != NULL ? error->message : "");
+
+          leave_loading (self);
+          show_error (self, _("Could Not Load the Model"), message);
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_load (PonderWindow *self,
+            const char   *path,
+            guint         n_ctx,
+            gboolean      check_fit)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *title = g_strdup_printf (_("Loading “%s”…"), base);
+
+  /* The newest choice wins: a load still running is cancelled. */
+  g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_pointer (&self->model_load, ponder_model_load_free);
+
+  self->loading = TRUE;
+  self->load_planned = FALSE;
+  self->loading_model_id = 0;
+  adw_status_page_set_title (self->loading_page, title);
+  gtk_label_set_text (self->load_plan_label, _("Reading the model’s description…"));
+  gtk_progress_bar_set_fraction (self->load_progress, 0.0);
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+
+  self->model_load = ponder_model_load_start (path, n_ctx, check_fit, self->memory_limit);
+  self->load_poll_id = g_timeout_add (LOAD_POLL_MS, poll_load, self);
+  _ponder_window_update_actions (self);
+}
+
+/**
+ * ponder_window_load_model:
+ *
+ * Imports @path into the library and loads it off the main thread, with the
+ * context length chosen for it. A load that will not fit asks first.
+ */
+void
+ponder_window_load_model (PonderWindow *self,
+                          const char   *path)
+{
+  g_autoptr(PonderHistoryModel) known = NULL;
+
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (_ponder_window_is_busy (self))
+    {
+      _ponder_window_toast (self, _("Stop the answer before changing the model"));
+      return;
+    }
+  if (self->history != NULL)
+    known = ponder_history_find_model (self->history, path, NULL);
+  start_load (self, path, known != NULL ? known->n_ctx : 0, TRUE);
+}
+
+/* ---- actions -------------------------------------------------------------- */
+
+static void
+switch_model_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(PonderHistoryModel) model = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  model = ponder_history_get_model (self->history, g_variant_get_int64 (parameter), &error);
+  if (model == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not switch the model"), error);
+      return;
+    }
+  if (model->id == self->model_id && self->session != NULL)
+    return;
+  if (ponder_model_get_file_missing (model))
+    {
+      text = g_strdup_printf (_("The file of “%s” is missing (%s). Import it again from where "
+                                "it is now, or remove it from the library."),
+                              model->name, model->path);
+      show_error (self, _("Model File Missing"), text);
+      return;
+    }
+  ponder_window_load_model (self, model->path);
+}
+
+static void
+remove_model_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  gint64 id = g_variant_get_int64 (parameter);
+  g_autoptr(GError) error = NULL;
+
+  if (!ponder_history_remove_model (self->history, id, &error))
+    {
+      _ponder_window_report_error (self, _("Could not remove the model"), error);
+      return;
+    }
+  /* The loaded model stays usable; it is only no longer remembered. */
+  if (id == self->model_id)
+    self->model_id = 0;
+  _ponder_window_models_refresh (self);
+}
+
+static void
+set_model_context_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+  guint32 n_ctx;
+
+  g_variant_get (parameter, "(xu)", &id, &n_ctx);
+  if (!ponder_history_set_model_context (self->history, id, n_ctx, &error))
+    _ponder_window_report_error (self, _("Could not change the context length"), error);
+}
+
+static void
+show_models_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->models_dialog == NULL)
+    {
+      PonderModelsDialog *dialog = ponder_models_dialog_new (GTK_WINDOW (self));
+
+      g_set_weak_pointer (&self->models_dialog, dialog);
+    }
+  /* Files may have moved since the list was drawn. */
+  _ponder_window_models_refresh (self);
+  gtk_window_present (GTK_WINDOW (self->models_dialog));
+}
+
+static void
+cancel_load_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+
+  if (self->model_load != NULL)
+    ponder_model_load_cancel (self->model_load);
+}
+
+/* ---- window glue ---------------------------------------------------------- */
+
+void
+_ponder_window_update_model_actions (PonderWindow *self)
+{
+  gboolean busy = _ponder_window_is_busy (self);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-model", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", self->model_load != NULL);
+  gtk_widget_set_sensitive (self->model_button, !busy && !self->loading);
+}
+
+void
+_ponder_window_class_models_init (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.switch-model", "x", switch_model_action);
+  gtk_widget_class_install_action (widget_class, "win.remove-model", "x", remove_model_action);
+  gtk_widget_class_install_action (widget_class, "win.set-model-context", "(xu)",
+                                   set_model_context_action);
+  gtk_widget_class_install_action (widget_class, "win.show-models", NULL, show_models_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, model_button);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, loading_page);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, load_progress);
+  gtk_widget_class_bind_template_child (widget_class, PonderWindow, load_plan_label);
+}
+
+/* Coming back to the window (from a file manager, say) re-checks which
+ * model files are still there. */
+static void
+on_active_changed (PonderWindow *self,
+                   GParamSpec   *pspec,
+                   gpointer      user_data)
+{
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    _ponder_window_models_refresh (self);
+}
+
+void
+_ponder_window_models_init (PonderWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new (NULL);
+
+  /* A long model name must not push the header's other buttons away. */
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 28);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), gtk_image_new_from_icon_name ("pan-down-symbolic"));
+  gtk_menu_button_set_child (GTK_MENU_BUTTON (self->model_button), box);
+  g_object_set_data (G_OBJECT (self->model_button), "label", label);
+
+  self->models_menu = g_menu_new ();
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->model_button),
+                                  G_MENU_MODEL (self->models_menu));
+  update_model_button (self);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_changed), NULL);
+}
+
+/* Cancels a load in flight (joining its thread) and closes the dialog. */
+void
+_ponder_window_models_dispose (PonderWindow *self)
+{
+  g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_pointer (&self->model_load, ponder_model_load_free);
+  if (self->models_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->models_dialog));
+  g_clear_weak_pointer (&self->models_dialog);
+  g_clear_object (&self->models_menu);
+}
+
+/* ---- for tests ------------------------------------------------------------ */
+
+gint64
+ponder_window_get_model_id (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), 0);
+
+  return self->model_id;
+}
+
+/* Returns: (transfer none) (nullable): the open models dialog */
+PonderModelsDialog *
+ponder_window_get_models_dialog (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return self->models_dialog;
+}
+
+/* Returns: (transfer none): the header's model menu */
+GMenuModel *
+ponder_window_get_models_menu (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return G_MENU_MODEL (self->models_menu);
+}
+
+/* Plans loads against @bytes instead of the memory available now (0 to
+ * go back to that): to try a smaller machine's limits. */
+void
+ponder_window_set_memory_limit (PonderWindow *self,
+                                guint64       bytes)
+{
+  g_return_if_fail (PONDER_IS_WINDOW (self));
+
+  self->memory_limit = bytes;
+}
+
+gboolean
+ponder_window_get_loading (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
+
+  return self->loading;
+}

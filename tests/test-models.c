@@ -1,0 +1,495 @@
+/* test-models.c — the model library and loading, through the real window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Run through run-ui-test.sh (Xvfb, throwaway XDG folders, the scripted
+ * model in $PONDER_SCRIPTED_MODEL). A second model comes from gen_model.py.
+ * Everything goes through the window's actions: import two models, see
+ * them listed, switch, cancel a load, remove one, a missing file, a load
+ * that will not fit (both ways out) and a file that is not a model.
+ * Screenshots go to $PONDER_BUILD_ROOT/tests/screenshots/models-*.png.
+ */
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "ponder-application.h"
+#include "ponder-model-load.h"
+#include "ponder-window.h"
+#include "ponder-window-models.h"
+
+#define WAIT_MS 60000
+
+typedef gboolean (*Condition) (gpointer data);
+
+static char *tmp_dir;
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+wait_for (Condition cond,
+          gpointer  data,
+          guint     timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  guint id = g_timeout_add (5, tick, NULL);
+  gboolean ok;
+
+  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (id);
+  return ok;
+}
+
+static gboolean
+always_false (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (guint ms)
+{
+  wait_for (always_false, NULL, ms);
+}
+
+static gboolean
+not_loading (gpointer data)
+{
+  return !ponder_window_get_loading (data);
+}
+
+static gboolean
+mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
+}
+
+/* @settle_ms: how long to let the frame clock lay out first. */
+static void
+screenshot (GtkWidget  *widget,
+            const char *name,
+            guint       settle_ms)
+{
+  g_autofree char *dir = g_build_filename (g_getenv ("PONDER_BUILD_ROOT"), "tests",
+                                           "screenshots", NULL);
+  g_autofree char *png = g_strconcat ("models-", name, ".png", NULL);
+  g_autofree char *file = g_build_filename (dir, png, NULL);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  graphene_rect_t bounds;
+  int width, height;
+
+  g_assert_true (wait_for (mapped, widget, WAIT_MS));
+  settle (settle_ms);
+  g_mkdir_with_parents (dir, 0755);
+  paintable = gtk_widget_paintable_new (widget);
+  for (guint tries = 0; node == NULL && tries < 50; tries++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      if (tries > 0)
+        settle (20);
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (snapshot);
+    }
+  g_assert_nonnull (node);
+  graphene_rect_init (&bounds, 0, 0, width, height);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &bounds);
+  g_assert_true (gdk_texture_save_to_png (texture, file));
+  g_test_message ("screenshot %s", file);
+}
+
+static char *
+make_model (const char *name,
+            const char *type)
+{
+  g_autofree char *script = g_build_filename (g_getenv ("PONDER_SOURCE_ROOT"), "tests",
+                                              "gen_model.py", NULL);
+  char *out = g_build_filename (tmp_dir, name, NULL);
+  const char *argv[] = { "/usr/bin/python3", script, "model", "--arch", "qwen2", "--preset",
+                         "tiny", "--type", type, "--out", out, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+static void
+activate (PonderWindow *window,
+          const char   *action,
+          GVariant     *target)
+{
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, target));
+}
+
+static void
+load_and_wait (PonderWindow *window,
+               const char   *path)
+{
+  ponder_window_load_model (window, path);
+  g_assert_true (ponder_window_get_loading (window));
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+}
+
+static GPtrArray *
+library (PonderHistory *history)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *models = ponder_history_list_models (history, &error);
+
+  g_assert_no_error (error);
+  return models;
+}
+
+/* The newest message dialog; NULL when none is open. */
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  AdwMessageDialog *found = NULL;
+  GList *toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (toplevels);
+  return found;
+}
+
+static void
+answer_dialog (AdwMessageDialog *dialog,
+               const char       *response)
+{
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  settle (50);
+}
+
+/* Model ids of the header menu's first section, in order. */
+static GArray *
+menu_ids (PonderWindow *window)
+{
+  GMenuModel *menu = ponder_window_get_models_menu (window);
+  GMenuModel *section = g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (int i = 0; section != NULL && i < g_menu_model_get_n_items (section); i++)
+    {
+      g_autoptr(GVariant) target = g_menu_model_get_item_attribute_value (section, i,
+                                                                          G_MENU_ATTRIBUTE_TARGET,
+                                                                          G_VARIANT_TYPE_INT64);
+      gint64 id = g_variant_get_int64 (target);
+
+      g_array_append_val (ids, id);
+    }
+  g_clear_object (&section);
+  return ids;
+}
+
+static const char *
+row_subtitle (PonderModelsDialog *dialog,
+              guint               index)
+{
+  return adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (ponder_models_dialog_get_row (dialog,
+                                                                                      index)));
+}
+
+static const char *
+row_title (PonderModelsDialog *dialog,
+           guint               index)
+{
+  return adw_preferences_row_get_title (ADW_PREFERENCES_ROW (ponder_models_dialog_get_row (dialog,
+                                                                                         index)));
+}
+
+static void
+test_library (void)
+{
+  const char *scripted = g_getenv ("PONDER_SCRIPTED_MODEL");
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *junk = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  PonderHistory *history;
+  PonderWindow *window;
+  PonderModelsDialog *dialog;
+  AdwMessageDialog *message;
+  g_autoptr(GPtrArray) models = NULL;
+  g_autoptr(GArray) ids = NULL;
+  gint64 a_id, b_id, c_id;
+
+  if (scripted == NULL)
+    {
+      g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  second = make_model ("second-q8.gguf", "Q8_0");
+
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  history = ponder_application_get_history (app);
+  window = ponder_window_new (GTK_APPLICATION (app), history);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, 0);
+  screenshot (GTK_WIDGET (window), "01-empty", 300);
+
+  /* Import two models: each is remembered and listed, newest use first. */
+  load_and_wait (window, scripted);
+  g_assert_true (ponder_window_get_model_loaded (window));
+  a_id = ponder_window_get_model_id (window);
+  g_assert_cmpint (a_id, >, 0);
+  load_and_wait (window, second);
+  b_id = ponder_window_get_model_id (window);
+  g_assert_cmpint (b_id, >, 0);
+  g_assert_cmpint (b_id, !=, a_id);
+  models = library (history);
+  g_assert_cmpuint (models->len, ==, 2);
+  g_assert_cmpint (((PonderHistoryModel *) models->pdata[0])->id, ==, b_id);
+  g_assert_cmpstr (((PonderHistoryModel *) models->pdata[0])->name, ==, "qwen2-tiny-Q8_0");
+  g_assert_cmpstr (((PonderHistoryModel *) models->pdata[0])->file_type, ==, "Q8_0");
+  g_assert_cmpstr (((PonderHistoryModel *) models->pdata[1])->architecture, ==, "qwen2");
+  g_assert_cmpuint (((PonderHistoryModel *) models->pdata[1])->n_ctx_train, ==, 4096);
+  g_clear_pointer (&models, g_ptr_array_unref);
+  ids = menu_ids (window);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
+  g_clear_pointer (&ids, g_array_unref);
+
+  activate (window, "win.show-models", NULL);
+  dialog = ponder_window_get_models_dialog (window);
+  g_assert_nonnull (dialog);
+  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
+  g_assert_cmpstr (row_title (dialog, 0), ==, "qwen2-tiny-Q8_0");
+  g_assert_true (g_str_has_prefix (row_subtitle (dialog, 0), "qwen2 · "));
+  g_assert_nonnull (strstr (row_subtitle (dialog, 0), "Q8_0"));
+  g_assert_nonnull (strstr (row_subtitle (dialog, 0), "4 K context"));
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (ponder_models_dialog_get_row (dialog, 1)),
+                                 TRUE);
+  screenshot (GTK_WIDGET (dialog), "02-two-models", 300);
+
+  /* Switch back to the first through the header's action. */
+  activate (window, "win.switch-model", g_variant_new_int64 (a_id));
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, a_id);
+  g_assert_true (ponder_window_get_model_loaded (window));
+  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
+  g_assert_cmpstr (row_title (dialog, 0), ==, "qwen2-scripted-F16");
+  screenshot (GTK_WIDGET (window), "03-switched", 300);
+
+  /* Cancel: the load stops, the model in use stays. */
+  activate (window, "win.switch-model", g_variant_new_int64 (b_id));
+  g_assert_true (ponder_window_get_loading (window));
+  activate (window, "win.cancel-load", NULL);
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, a_id);
+  g_assert_true (ponder_window_get_model_loaded (window));
+  screenshot (GTK_WIDGET (window), "04-cancelled", 100);
+
+  /* The loading page: progress bar, plan, Cancel (caught before the first
+   * progress poll, so the bar may still be empty). */
+  activate (window, "win.switch-model", g_variant_new_int64 (b_id));
+  screenshot (GTK_WIDGET (window), "05-loading", 40);
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
+
+  /* Remove the one not in use: gone from the store, the menu and the list. */
+  activate (window, "win.remove-model", g_variant_new_int64 (a_id));
+  models = library (history);
+  g_assert_cmpuint (models->len, ==, 1);
+  g_clear_pointer (&models, g_ptr_array_unref);
+  ids = menu_ids (window);
+  g_assert_cmpuint (ids->len, ==, 1);
+  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
+  g_clear_pointer (&ids, g_array_unref);
+  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
+
+  /* A model whose file went away is listed as missing and refused in words. */
+  copy = g_build_filename (tmp_dir, "copy.gguf", NULL);
+  g_assert_true (g_file_get_contents (scripted, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+  load_and_wait (window, copy);
+  c_id = ponder_window_get_model_id (window);
+  activate (window, "win.switch-model", g_variant_new_int64 (b_id));
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_cmpint (g_unlink (copy), ==, 0);
+  activate (window, "win.show-models", NULL);
+  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
+  g_assert_true (g_str_has_prefix (row_subtitle (dialog, 1), "File not found: "));
+  screenshot (GTK_WIDGET (dialog), "06-missing", 300);
+  activate (window, "win.switch-model", g_variant_new_int64 (c_id));
+  g_assert_false (ponder_window_get_loading (window));
+  message = find_message_dialog ();
+  g_assert_nonnull (message);
+  g_assert_cmpstr (adw_message_dialog_get_heading (message), ==, "Model File Missing");
+  answer_dialog (message, "close");
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  settle (50);
+
+  /* Will not fit: room for 1024 positions of the default 4096. The shorter
+   * context is offered, taken, and remembered for the model. */
+  {
+    PonderModelPlan plan;
+    PonderError perror = { 0 };
+    g_autoptr(PonderHistoryModel) stored = NULL;
+    guint64 per_pos;
+
+    g_assert_cmpint (ponder_model_plan (scripted, NULL, &plan, &perror), ==, PONDER_OK);
+    per_pos = plan.kv_bytes_per_token + 4;
+    ponder_window_set_memory_limit (window, plan.weight_bytes + plan.scratch_bytes
+                                            + 1100 * per_pos);
+    load_and_wait (window, scripted);
+    g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
+    message = find_message_dialog ();
+    g_assert_nonnull (message);
+    g_assert_nonnull (strstr (adw_message_dialog_get_heading (message), "Will Not Fit"));
+    g_assert_true (adw_message_dialog_has_response (message, "shorter"));
+    screenshot (GTK_WIDGET (message), "07-wont-fit", 300);
+    answer_dialog (message, "shorter");
+    g_assert_true (wait_for (not_loading, window, WAIT_MS));
+    g_assert_true (ponder_window_get_model_loaded (window));
+    stored = ponder_history_find_model (history, scripted, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (stored->n_ctx, ==, 1024);
+    g_assert_cmpint (ponder_window_get_model_id (window), ==, stored->id);
+
+    /* Not even the weights fit: only Load Anyway, which loads. */
+    ponder_window_set_memory_limit (window, 64 * 1024);
+    load_and_wait (window, second);
+    message = find_message_dialog ();
+    g_assert_nonnull (message);
+    g_assert_false (adw_message_dialog_has_response (message, "shorter"));
+    screenshot (GTK_WIDGET (message), "08-wont-fit-at-all", 300);
+    answer_dialog (message, "anyway");
+    g_assert_true (wait_for (not_loading, window, WAIT_MS));
+    g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
+    ponder_window_set_memory_limit (window, 0);
+  }
+
+  /* A file that is not a model: an error a user can act on, nothing imported. */
+  junk = g_build_filename (tmp_dir, "notes.gguf", NULL);
+  g_assert_true (g_file_set_contents (junk, "these are my notes, not a model", -1, NULL));
+  load_and_wait (window, junk);
+  message = find_message_dialog ();
+  g_assert_nonnull (message);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (message), "damaged"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (message), "notes.gguf"));
+  screenshot (GTK_WIDGET (message), "09-not-a-model", 300);
+  answer_dialog (message, "close");
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
+  models = library (history);
+  g_assert_cmpuint (models->len, ==, 3);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+}
+
+/* The loader itself: a cancel reaches the engine, which stops reading. */
+static void
+test_load_cancel (void)
+{
+  const char *scripted = g_getenv ("PONDER_SCRIPTED_MODEL");
+  g_autoptr(PonderModelLoad) load = NULL;
+  PonderModel *model;
+  PonderSession *session;
+  double fraction = -1.0;
+
+  if (scripted == NULL)
+    {
+      g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  load = ponder_model_load_start (scripted, 0, TRUE, 0);
+  ponder_model_load_cancel (load);
+  while (ponder_model_load_poll (load, &fraction) == PONDER_MODEL_LOAD_RUNNING)
+    g_usleep (1000);
+  g_assert_cmpint (ponder_model_load_poll (load, NULL), ==, PONDER_MODEL_LOAD_CANCELLED);
+  g_assert_true (ponder_model_load_get_engine_stopped (load));
+  g_assert_null (ponder_model_load_steal_model (load));
+  g_clear_pointer (&load, ponder_model_load_free);
+
+  load = ponder_model_load_start (scripted, 512, TRUE, 0);
+  while (ponder_model_load_poll (load, &fraction) == PONDER_MODEL_LOAD_RUNNING)
+    g_usleep (1000);
+  g_assert_cmpint (ponder_model_load_poll (load, NULL), ==, PONDER_MODEL_LOAD_DONE);
+  g_assert_cmpfloat (fraction, ==, 1.0);
+  g_assert_cmpuint (ponder_model_load_get_plan (load)->n_ctx, ==, 512);
+  model = ponder_model_load_steal_model (load);
+  session = ponder_model_load_steal_session (load);
+  g_assert_nonnull (model);
+  g_assert_cmpuint (ponder_session_n_ctx (session), ==, 512);
+  ponder_session_free (session);
+  ponder_model_free (model);
+}
+
+/* Engine failures become the app's errors with the file named. */
+static void
+test_error_words (void)
+{
+  g_autofree char *missing = g_build_filename (tmp_dir, "gone.gguf", NULL);
+  PonderModelPlan plan;
+  PonderError perror = { 0 };
+  PonderStatus status;
+  g_autoptr(GError) error = NULL;
+
+  status = ponder_model_plan (missing, NULL, &plan, &perror);
+  g_assert_cmpint (status, ==, PONDER_ERROR_IO);
+  error = ponder_model_error_from_engine (status, perror.message, missing);
+  g_assert_error (error, PONDER_MODEL_ERROR, PONDER_MODEL_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "gone.gguf"));
+  g_clear_error (&error);
+  error = ponder_model_error_from_engine (PONDER_ERROR_NO_MEMORY, "x", missing);
+  g_assert_error (error, PONDER_MODEL_ERROR, PONDER_MODEL_ERROR_NO_MEMORY);
+  g_assert_nonnull (strstr (error->message, "shorter context"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int rc;
+
+  gtk_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  adw_init ();
+  ponder_register_resources ();
+  tmp_dir = g_dir_make_tmp ("ponder-models-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/ponder/models/error-words", test_error_words);
+  g_test_add_func ("/ponder/models/load-cancel", test_load_cancel);
+  g_test_add_func ("/ponder/models/library", test_library);
+
+  rc = g_test_run ();
+  {
+    const char *name;
+    GDir *dir = g_dir_open (tmp_dir, 0, NULL);
+
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+        g_unlink (path);
+      }
+    if (dir != NULL)
+      g_dir_close (dir);
+    g_rmdir (tmp_dir);
+  }
+  return rc;
+}
