@@ -88,3 +88,26 @@ history_test_raw_exec (sqlite3    *db,
   if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
     g_error ("%s: %s", sql, message);
 }
+
+/* Brings a raw database to schema @version by running the SQL file of that
+ * version from the source tree (never through the store), so migration
+ * tests start from what an older Ponder really wrote. */
+static inline void
+history_test_apply_source_schema (sqlite3 *raw,
+                                  guint    version)
+{
+  static const char * const files[] = { "001-initial.sql", "002-search.sql", "003-models.sql" };
+  const char *root = g_getenv ("PONDER_SOURCE_ROOT");
+  g_autofree char *sql = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *set = NULL;
+
+  g_assert_nonnull (root);
+  g_assert_cmpuint (version, >=, 1);
+  g_assert_cmpuint (version, <=, G_N_ELEMENTS (files));
+  path = g_build_filename (root, "data", "schema", files[version - 1], NULL);
+  g_assert_true (g_file_get_contents (path, &sql, NULL, NULL));
+  history_test_raw_exec (raw, sql);
+  set = g_strdup_printf ("PRAGMA user_version = %u", version);
+  history_test_raw_exec (raw, set);
+}

@@ -310,27 +310,8 @@ test_too_new (Fixture       *f,
   sqlite3_close (raw);
 }
 
-/* Migrations. Old databases are built here from the SQL files in the source
- * tree, never through the store. */
-
-static void
-apply_source_schema (sqlite3 *raw,
-                     guint    version)
-{
-  static const char * const files[] = { "001-initial.sql", "002-search.sql" };
-  const char *root = g_getenv ("PONDER_SOURCE_ROOT");
-  g_autofree char *sql = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *set = NULL;
-
-  g_assert_nonnull (root);
-  g_assert_cmpuint (version, <=, G_N_ELEMENTS (files));
-  path = g_build_filename (root, "data", "schema", files[version - 1], NULL);
-  g_assert_true (g_file_get_contents (path, &sql, NULL, NULL));
-  history_test_raw_exec (raw, sql);
-  set = g_strdup_printf ("PRAGMA user_version = %u", version);
-  history_test_raw_exec (raw, set);
-}
+/* Migrations. Old databases are built from the SQL files in the source tree
+ * (history_test_apply_source_schema), never through the store. */
 
 /* Version-1 rows: a conversation with an edited first message, the chosen
  * branch being the edit. Written with columns every version has. */
@@ -374,7 +355,7 @@ test_migrations (Fixture       *f,
       g_unlink (f->path);
       raw = history_test_raw_open (f->path);
       for (guint v = 1; v <= from; v++)
-        apply_source_schema (raw, v);
+        history_test_apply_source_schema (raw, v);
       if (from >= 1)
         insert_v1_rows (raw);
       sqlite3_close (raw);
@@ -436,7 +417,7 @@ test_migration_atomic (Fixture       *f,
   sqlite3 *raw;
 
   raw = history_test_raw_open (f->path);
-  apply_source_schema (raw, 1);
+  history_test_apply_source_schema (raw, 1);
   insert_v1_rows (raw);
   /* In the way of version 2's trigger of the same name. */
   history_test_raw_exec (raw, "CREATE TRIGGER conversations_fts_update AFTER UPDATE ON"

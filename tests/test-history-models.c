@@ -182,27 +182,6 @@ test_errors (Fixture       *f,
   g_assert_error (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_INVALID);
 }
 
-/* Old databases, built from the source tree's SQL files, never through the
- * store. */
-static void
-apply_source_schema (sqlite3 *raw,
-                     guint    version)
-{
-  static const char * const files[] = { "001-initial.sql", "002-search.sql" };
-  const char *root = g_getenv ("PONDER_SOURCE_ROOT");
-  g_autofree char *sql = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *set = NULL;
-
-  g_assert_nonnull (root);
-  g_assert_cmpuint (version, <=, G_N_ELEMENTS (files));
-  path = g_build_filename (root, "data", "schema", files[version - 1], NULL);
-  g_assert_true (g_file_get_contents (path, &sql, NULL, NULL));
-  history_test_raw_exec (raw, sql);
-  set = g_strdup_printf ("PRAGMA user_version = %u", version);
-  history_test_raw_exec (raw, set);
-}
-
 static void
 test_migrations (Fixture       *f,
                  gconstpointer  data)
@@ -222,7 +201,7 @@ test_migrations (Fixture       *f,
       g_unlink (f->path);
       raw = history_test_raw_open (f->path);
       for (guint v = 1; v <= from; v++)
-        apply_source_schema (raw, v);
+        history_test_apply_source_schema (raw, v);
       if (from >= 1)
         history_test_raw_exec (raw,
                                "INSERT INTO conversations (id, title, created_us, updated_us,"
