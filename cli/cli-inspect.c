@@ -76,7 +76,8 @@ print_plan (const PonderModelPlan *plan)
 {
   printf ("memory plan at context %u on %s:\n", plan->n_ctx, plan->device_name);
   print_bytes ("  plan weights", plan->weight_bytes);
-  printf ("%-22s %llu bytes\n", "  plan KV per token", (unsigned long long) plan->kv_bytes_per_token);
+  printf ("%-22s %llu bytes\n", "  plan KV per token",
+          (unsigned long long) plan->kv_bytes_per_token);
   print_bytes ("  plan KV cache", plan->kv_bytes);
   print_bytes ("  plan scratch", plan->scratch_bytes);
   print_bytes ("  plan total", plan->total_bytes);

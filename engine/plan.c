@@ -96,7 +96,8 @@ scratch_bytes (const PonderHparams *hp)
   uint64_t n_o = (uint64_t) hp->n_head * hp->head_dim_v;
   uint64_t n_xn = n_o > hp->n_embd ? n_o : hp->n_embd;
   uint64_t max_n_in = ponder_model_max_n_in (hp);
-  uint64_t floats = T * (2 * (uint64_t) hp->n_embd + n_xn + n_q + n_k + n_v + 2 * (uint64_t) hp->n_ff);
+  uint64_t floats = T * (2 * (uint64_t) hp->n_embd + n_xn + n_q + n_k + n_v
+                         + 2 * (uint64_t) hp->n_ff);
   uint64_t bytes;
 
   if (hp->arch == PONDER_ARCH_DEEPSEEK2)

@@ -47,7 +47,8 @@ CASES = [
 
 
 def cli_path():
-    root = os.environ.get('PONDER_BUILD_ROOT', os.path.join(os.path.dirname(__file__), '..', 'build'))
+    root = os.environ.get('PONDER_BUILD_ROOT',
+                          os.path.join(os.path.dirname(__file__), '..', 'build'))
     return os.path.join(root, 'cli', 'ponder-cli')
 
 
