@@ -15,6 +15,8 @@ struct _PonderGeneration
   PonderMessage        *messages;  /* [n_messages], strings owned below */
   GStrv                 contents;
   gsize                 n_messages;
+  int32_t              *prompt;    /* [n_prompt], or NULL: render messages */
+  gsize                 n_prompt;
   PonderGenerateParams  params;
   GThread              *thread;
 
@@ -51,8 +53,12 @@ generation_thread (gpointer data)
   PonderError error = { 0 };
   PonderStatus status;
 
-  status = ponder_session_generate_chat (self->session, self->messages, self->n_messages,
-                                         &self->params, &stats, &error);
+  if (self->prompt != NULL)
+    status = ponder_session_generate_tokens (self->session, self->prompt, self->n_prompt,
+                                             &self->params, &stats, &error);
+  else
+    status = ponder_session_generate_chat (self->session, self->messages, self->n_messages,
+                                           &self->params, &stats, &error);
 
   g_mutex_lock (&self->lock);
   self->status = status;
@@ -94,6 +100,43 @@ ponder_generation_start (PonderSession              *session,
       self->messages[i].role = messages[i].role;
       self->messages[i].content = self->contents[i];
     }
+  self->params = *params;
+  self->params.on_piece = on_piece;
+  self->params.user_data = self;
+  g_mutex_init (&self->lock);
+  self->reasoning = g_string_new (NULL);
+  self->answer = g_string_new (NULL);
+  self->thread = g_thread_new ("[ponder-generate]", generation_thread, self);
+
+  return self;
+}
+
+/**
+ * ponder_generation_start_tokens:
+ * @prompt: (array length=n_prompt): prompt tokens, BOS included; copied
+ *
+ * Like ponder_generation_start(), from tokens the caller rendered: how an
+ * answer cut off by the token limit goes on from its saved text (the engine
+ * reuses the cached prefix and stays in the think block if it is open).
+ */
+PonderGeneration *
+ponder_generation_start_tokens (PonderSession              *session,
+                                const int32_t              *prompt,
+                                gsize                       n_prompt,
+                                const PonderGenerateParams *params)
+{
+  PonderGeneration *self;
+
+  g_return_val_if_fail (session != NULL, NULL);
+  g_return_val_if_fail (prompt != NULL && n_prompt > 0, NULL);
+  g_return_val_if_fail (params != NULL, NULL);
+
+  self = g_new0 (PonderGeneration, 1);
+  self->session = session;
+  self->messages = g_new0 (PonderMessage, 1);
+  self->contents = g_new0 (char *, 1);
+  self->prompt = g_memdup2 (prompt, n_prompt * sizeof (int32_t));
+  self->n_prompt = n_prompt;
   self->params = *params;
   self->params.on_piece = on_piece;
   self->params.user_data = self;
@@ -179,6 +222,7 @@ ponder_generation_free (PonderGeneration *self)
   g_string_free (self->answer, TRUE);
   g_free (self->message);
   g_strfreev (self->contents);
+  g_free (self->prompt);
   g_free (self->messages);
   g_free (self);
 }

@@ -22,6 +22,10 @@ PonderGeneration *ponder_generation_start         (PonderSession              *s
                                                    const PonderMessage        *messages,
                                                    gsize                       n_messages,
                                                    const PonderGenerateParams *params);
+PonderGeneration *ponder_generation_start_tokens  (PonderSession              *session,
+                                                   const int32_t              *prompt,
+                                                   gsize                       n_prompt,
+                                                   const PonderGenerateParams *params);
 gboolean          ponder_generation_take          (PonderGeneration           *self,
                                                    GString                    *reasoning,
                                                    GString                    *answer,

@@ -282,6 +282,30 @@ ponder_history_undelete_conversation (PonderHistory  *self,
 }
 
 /**
+ * ponder_history_purge_conversation:
+ *
+ * Removes a deleted conversation for good (its undo toast has gone); a live
+ * one is left alone.
+ */
+gboolean
+ponder_history_purge_conversation (PonderHistory  *self,
+                                   gint64          conversation_id,
+                                   GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+
+  stmt = _ponder_history_prepare (self,
+                                  "DELETE FROM conversations WHERE id = ?1 AND deleted != 0",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  return _ponder_history_step_done (self, stmt, error);
+}
+
+/**
  * ponder_history_purge:
  *
  * Removes for good every deleted conversation and message (the undo window

@@ -743,3 +743,27 @@ ponder_history_undelete_message (PonderHistory  *self,
 
   return TRUE;
 }
+
+/**
+ * ponder_history_purge_message:
+ *
+ * Removes for good what ponder_history_delete_message (@message_id) hid, once
+ * its undo window is over. Other deletes keep their own undo.
+ */
+gboolean
+ponder_history_purge_message (PonderHistory  *self,
+                              gint64          message_id,
+                              GError        **error)
+{
+  g_auto(PonderHistoryStmt) stmt = NULL;
+
+  g_return_val_if_fail (PONDER_IS_HISTORY (self), FALSE);
+
+  /* The subtree's root carries the marker; ON DELETE CASCADE takes the rest. */
+  stmt = _ponder_history_prepare (self, "DELETE FROM messages WHERE id = ?1 AND deleted = ?1",
+                                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, message_id);
+  return _ponder_history_step_done (self, stmt, error);
+}

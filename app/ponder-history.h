@@ -181,6 +181,9 @@ gboolean                   ponder_history_delete_conversation       (PonderHisto
 gboolean                   ponder_history_undelete_conversation     (PonderHistory               *self,
                                                                      gint64                       conversation_id,
                                                                      GError                     **error);
+gboolean                   ponder_history_purge_conversation        (PonderHistory               *self,
+                                                                     gint64                       conversation_id,
+                                                                     GError                     **error);
 gboolean                   ponder_history_purge                     (PonderHistory               *self,
                                                                      GError                     **error);
 
@@ -219,6 +222,9 @@ gboolean              ponder_history_delete_message          (PonderHistory     
                                                               gint64                       message_id,
                                                               GError                     **error);
 gboolean              ponder_history_undelete_message        (PonderHistory               *self,
+                                                              gint64                       message_id,
+                                                              GError                     **error);
+gboolean              ponder_history_purge_message           (PonderHistory               *self,
                                                               gint64                       message_id,
                                                               GError                     **error);
 

@@ -41,6 +41,7 @@ struct _PonderMessageRow
   GtkWidget         *text;
   GtkWidget         *branch_label;
   GtkWidget         *stopped_label;  /* NULL unless cut off */
+  GtkWidget         *continue_button;
 };
 
 G_DEFINE_FINAL_TYPE (PonderMessageRow, ponder_message_row, GTK_TYPE_WIDGET)
@@ -69,6 +70,18 @@ ponder_format_thought_for (double seconds)
   return g_strdup_printf (_("Thought for %u min %u s"), minutes, rest);
 }
 
+/* The header's text is also the card button's accessible name, so a
+ * screen reader hears "Thinking… 4 s" or "Thought for 12 seconds" with the
+ * expanded state. */
+static void
+set_card_title (PonderMessageRow *self,
+                const char       *title)
+{
+  gtk_label_set_text (GTK_LABEL (self->card_title), title);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->card_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+}
+
 static void
 update_card (PonderMessageRow *self)
 {
@@ -87,7 +100,7 @@ update_card (PonderMessageRow *self)
       double elapsed = (g_get_monotonic_time () - self->started_us) / (double) G_USEC_PER_SEC;
 
       title = g_strdup_printf (_("Thinking… %.0f s"), elapsed);
-      gtk_label_set_text (GTK_LABEL (self->card_title), title);
+      set_card_title (self, title);
 
       /* The last few lines only, so the collapsed card keeps its height. */
       start = self->reasoning->str;
@@ -150,10 +163,20 @@ build_card (PonderMessageRow *self)
   gtk_box_append (GTK_BOX (header), self->card_title);
   gtk_box_append (GTK_BOX (header), self->card_arrow);
 
+  self->trace = plain_label (self->reasoning->str, "reasoning-trace");
+  gtk_widget_add_css_class (self->trace, "dim-label");
+  self->revealer = gtk_revealer_new ();
+  gtk_revealer_set_child (GTK_REVEALER (self->revealer), self->trace);
+
   self->card_button = gtk_button_new ();
   gtk_button_set_child (GTK_BUTTON (self->card_button), header);
   gtk_widget_add_css_class (self->card_button, "flat");
   gtk_widget_set_tooltip_text (self->card_button, _("Show or hide the reasoning"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->card_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Shows or hides the model’s reasoning"), -1);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->card_button),
+                                  GTK_ACCESSIBLE_RELATION_CONTROLS, self->revealer, NULL, -1);
   g_signal_connect_swapped (self->card_button, "clicked", G_CALLBACK (on_card_clicked), self);
 
   self->preview = plain_label ("", "reasoning-preview");
@@ -162,10 +185,6 @@ build_card (PonderMessageRow *self)
   gtk_label_set_ellipsize (GTK_LABEL (self->preview), PANGO_ELLIPSIZE_START);
   gtk_widget_add_css_class (self->preview, "dim-label");
 
-  self->trace = plain_label (self->reasoning->str, "reasoning-trace");
-  gtk_widget_add_css_class (self->trace, "dim-label");
-  self->revealer = gtk_revealer_new ();
-  gtk_revealer_set_child (GTK_REVEALER (self->revealer), self->trace);
 
   /* Ends the think block now; the model answers from what it has. */
   self->answer_now = gtk_button_new_with_mnemonic (_("_Answer Now"));
@@ -213,13 +232,20 @@ build_footer (PonderMessageRow           *self,
                                                                         : GTK_ALIGN_START);
   if (message->n_siblings > 1)
     {
+      g_autofree char *spoken = NULL;
+
       branch = g_strdup_printf ("%u/%u", message->sibling_index + 1, message->n_siblings);
+      /* TRANSLATORS: read out for the "2/3" between the version arrows */
+      spoken = g_strdup_printf (_("Version %u of %u"), message->sibling_index + 1,
+                                message->n_siblings);
       gtk_box_append (GTK_BOX (footer),
                       tool_button ("go-previous-symbolic", _("Previous version"),
                                    "win.sibling-step",
                                    g_variant_new ("(xi)", self->message_id, -1)));
       self->branch_label = gtk_label_new (branch);
       gtk_widget_add_css_class (self->branch_label, "numeric");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->branch_label),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, spoken, -1);
       gtk_box_append (GTK_BOX (footer), self->branch_label);
       gtk_box_append (GTK_BOX (footer),
                       tool_button ("go-next-symbolic", _("Next version"),
@@ -234,10 +260,18 @@ build_footer (PonderMessageRow           *self,
                     tool_button ("document-edit-symbolic", _("Edit"), "win.edit-message",
                                  g_variant_new_int64 (self->message_id)));
   else
-    gtk_box_append (GTK_BOX (footer),
-                    tool_button ("view-refresh-symbolic", _("Regenerate"),
-                                 "win.regenerate-message",
-                                 g_variant_new_int64 (self->message_id)));
+    {
+      gtk_box_append (GTK_BOX (footer),
+                      tool_button ("document-edit-symbolic", _("Edit Answer"),
+                                   "win.edit-answer", g_variant_new_int64 (self->message_id)));
+      gtk_box_append (GTK_BOX (footer),
+                      tool_button ("view-refresh-symbolic", _("Regenerate"),
+                                   "win.regenerate-message",
+                                   g_variant_new_int64 (self->message_id)));
+    }
+  gtk_box_append (GTK_BOX (footer),
+                  tool_button ("user-trash-symbolic", _("Delete with Its Replies"),
+                               "win.delete-message", g_variant_new_int64 (self->message_id)));
   gtk_box_append (GTK_BOX (self->box), footer);
 }
 
@@ -338,21 +372,40 @@ ponder_message_row_new (const PonderHistoryMessage *message,
             title = g_strdup (_("Stopped while thinking"));
           else
             title = ponder_format_thought_for (message->reasoning_s);
-          gtk_label_set_text (GTK_LABEL (self->card_title), title);
+          set_card_title (self, title);
         }
       if (!streaming && !message->complete)
         {
+          GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
           GtkWidget *stopped = gtk_label_new (_("Stopped before the end"));
 
           gtk_label_set_xalign (GTK_LABEL (stopped), 0.0);
           gtk_widget_add_css_class (stopped, "dim-label");
           gtk_widget_add_css_class (stopped, "caption");
           self->stopped_label = stopped;
-          gtk_box_append (GTK_BOX (self->box), stopped);
+          /* The model goes on from the saved text (the cached prefix is reused). */
+          self->continue_button = gtk_button_new_with_mnemonic (_("_Continue"));
+          gtk_widget_add_css_class (self->continue_button, "flat");
+          gtk_widget_set_valign (self->continue_button, GTK_ALIGN_CENTER);
+          gtk_widget_set_tooltip_text (self->continue_button,
+                                       _("Let the model go on from where it stopped"));
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (self->continue_button),
+                                          "win.continue-message");
+          gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->continue_button),
+                                                  g_variant_new_int64 (self->message_id));
+          gtk_box_append (GTK_BOX (line), stopped);
+          gtk_box_append (GTK_BOX (line), self->continue_button);
+          gtk_box_append (GTK_BOX (self->box), line);
         }
       ponder_message_row_set_expanded (self, message->reasoning_expanded);
     }
   gtk_widget_set_visible (self->text, self->answer->len > 0 || self->role == PONDER_HISTORY_ROLE_USER);
+  /* Read as "Your message" or "Answer", then the text; busy while it streams. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  self->role == PONDER_HISTORY_ROLE_USER ? _("Your message")
+                                                                         : _("Answer"),
+                                  -1);
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_BUSY, streaming, -1);
   if (!streaming)
     build_footer (self, message);
   update_card (self);
@@ -392,7 +445,7 @@ ponder_message_row_append (PonderMessageRow *self,
           g_autofree char *title = ponder_format_thought_for (elapsed);
 
           self->thinking = FALSE;
-          gtk_label_set_text (GTK_LABEL (self->card_title), title);
+          set_card_title (self, title);
         }
       if (GTK_IS_LABEL (self->text))
         gtk_label_set_text (GTK_LABEL (self->text), self->answer->str);
@@ -422,10 +475,11 @@ ponder_message_row_finish (PonderMessageRow *self,
 
   self->thinking = FALSE;
   self->streaming = FALSE;
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_STATE_BUSY, FALSE, -1);
   if (self->card != NULL)
     {
       title = ponder_format_thought_for (reasoning_s);
-      gtk_label_set_text (GTK_LABEL (self->card_title), title);
+      set_card_title (self, title);
     }
   update_card (self);
 }

@@ -77,8 +77,11 @@ stop_action (GtkWidget  *widget,
 {
   PonderWindow *self = PONDER_WINDOW (widget);
 
+  /* Escape: stop the answer, or else leave the edit. */
   if (self->generation != NULL)
     ponder_generation_cancel (self->generation);
+  else if (self->editing)
+    gtk_widget_activate_action (widget, "win.cancel-edit", NULL);
 }
 
 static void
@@ -304,7 +307,6 @@ delete_conversation_action (GtkWidget  *widget,
   PonderWindow *self = PONDER_WINDOW (widget);
   gint64 conversation_id = g_variant_get_int64 (parameter);
   g_autoptr(GError) error = NULL;
-  AdwToast *toast;
 
   if (conversation_id == self->conversation_id && _ponder_window_is_busy (self))
     {
@@ -320,12 +322,8 @@ delete_conversation_action (GtkWidget  *widget,
     ponder_window_open_conversation (self, 0);
   _ponder_window_refresh_sidebar (self);
 
-  /* Deletes are soft in the store until a purge, so undo is cheap. */
-  toast = adw_toast_new (_("Conversation deleted"));
-  adw_toast_set_button_label (toast, _("_Undo"));
-  adw_toast_set_action_name (toast, "win.undelete-conversation");
-  adw_toast_set_action_target_value (toast, g_variant_new_int64 (conversation_id));
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* Deletes are soft in the store until the undo toast goes. */
+  _ponder_window_conversation_deleted (self, conversation_id);
 }
 
 static void
@@ -334,10 +332,12 @@ undelete_conversation_action (GtkWidget  *widget,
                               GVariant   *parameter)
 {
   PonderWindow *self = PONDER_WINDOW (widget);
+  gint64 conversation_id = g_variant_get_int64 (parameter);
   g_autoptr(GError) error = NULL;
 
-  if (!ponder_history_undelete_conversation (self->history, g_variant_get_int64 (parameter),
-                                             &error))
+  if (!_ponder_window_conversation_undeleted (self, conversation_id))
+    return;
+  if (!ponder_history_undelete_conversation (self->history, conversation_id, &error))
     _ponder_window_report_error (self, _("Could not restore the conversation"), error);
   _ponder_window_refresh_sidebar (self);
 }
@@ -492,6 +492,18 @@ copy_message_action (GtkWidget  *widget,
   _ponder_window_toast (self, _("Copied"));
 }
 
+static void
+copy_last_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  gint64 message_id = _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT, FALSE);
+
+  if (message_id != 0)
+    gtk_widget_activate_action (widget, "win.copy-message", "x", message_id);
+}
+
 void
 _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
 {
@@ -511,6 +523,7 @@ _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
                                    set_reasoning_expanded_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "win.copy-message", "x", copy_message_action);
+  gtk_widget_class_install_action (widget_class, "win.copy-last", NULL, copy_last_action);
   gtk_widget_class_install_action (widget_class, "win.conversation-settings", NULL,
                                    conversation_settings_action);
   gtk_widget_class_install_action (widget_class, "win.delete-conversation", "x",
@@ -521,4 +534,5 @@ _ponder_window_class_actions_init (GtkWidgetClass *widget_class)
                                    rename_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.rename-conversation-dialog", "x",
                                    rename_conversation_dialog_action);
+  _ponder_window_class_edit_actions_init (widget_class);
 }
