@@ -68,6 +68,7 @@ struct _PonderWindow
   GString               *generation_reasoning;
   GString               *generation_answer;
   guint                  flush_id;
+  PonderHistoryMessage  *continued;     /* the answer as it was, when continuing */
   gint64                 last_save_us;
 
   gboolean               stick_to_bottom;
@@ -76,6 +77,10 @@ struct _PonderWindow
   gboolean               has_default_sampling;
   char                  *default_system_prompt;  /* for chats not yet stored */
   PonderHistorySampling  default_sampling;
+
+  /* Soft deletes whose undo toast is still up; purged when it goes. */
+  GHashTable            *pending_message_deletes;
+  GHashTable            *pending_conversation_deletes;
 };
 
 void      _ponder_window_class_actions_init (GtkWidgetClass    *widget_class);
@@ -95,5 +100,20 @@ void      _ponder_window_start_generation   (PonderWindow      *self,
 gint64    _ponder_window_last_message_id    (PonderWindow      *self,
                                              PonderHistoryRole  role,
                                              gboolean           any_role);
+void      _ponder_window_fill_generate_params (PonderWindow                *self,
+                                               PonderGenerateParams        *params,
+                                               const PonderHistorySampling *sampling);
+void      _ponder_window_run_generation     (PonderWindow      *self,
+                                             PonderGeneration  *generation);
+
+/* ponder-message-edit.c: edit an answer, continue it, delete a branch */
+void      _ponder_window_class_edit_actions_init (GtkWidgetClass *widget_class);
+void      _ponder_window_init_edit          (PonderWindow      *self);
+void      _ponder_window_purge_pending      (PonderWindow      *self);
+void      _ponder_window_update_edit_actions (PonderWindow     *self);
+void      _ponder_window_conversation_deleted (PonderWindow    *self,
+                                               gint64           conversation_id);
+gboolean  _ponder_window_conversation_undeleted (PonderWindow  *self,
+                                                 gint64         conversation_id);
 
 G_END_DECLS

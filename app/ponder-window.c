@@ -70,6 +70,7 @@ _ponder_window_update_actions (PonderWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sibling-step", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-model", !busy && !self->loading);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-edit", self->editing);
+  _ponder_window_update_edit_actions (self);
   _ponder_window_update_model_actions (self);
 
   gtk_widget_set_visible (self->composer_box, self->session != NULL);
@@ -329,9 +330,10 @@ _ponder_window_rebuild_transcript (PonderWindow *self)
 
 /* ---- generation ---------------------------------------------------------- */
 
-static void
-fill_generate_params (PonderGenerateParams        *params,
-                      const PonderHistorySampling *sampling)
+void
+_ponder_window_fill_generate_params (PonderWindow                *self,
+                                     PonderGenerateParams        *params,
+                                     const PonderHistorySampling *sampling)
 {
   *params = ponder_generate_params_default ();
   params->sampling.temperature = sampling->temperature;
@@ -375,6 +377,13 @@ finish_generation (PonderWindow      *self,
       message->n_reasoning_tokens = stats->n_reasoning_tokens;
       message->n_answer_tokens = stats->n_generated_tokens - stats->n_reasoning_tokens;
       message->complete = error == NULL && stats->stop_reason == PONDER_STOP_END_OF_TURN;
+      if (self->continued != NULL)
+        {
+          /* A continued answer counts its first part too. */
+          message->reasoning_s += MAX (self->continued->reasoning_s, 0.0);
+          message->n_reasoning_tokens += MAX (self->continued->n_reasoning_tokens, 0);
+          message->n_answer_tokens += MAX (self->continued->n_answer_tokens, 0);
+        }
       if (self->generation_row != NULL)
         message->reasoning_expanded = ponder_message_row_get_expanded (self->generation_row);
       if (!ponder_history_finish_message (self->history, message, &local_error)
@@ -391,6 +400,7 @@ finish_generation (PonderWindow      *self,
     _ponder_window_toast (self, _("The conversation filled the model’s context"));
 
   g_clear_pointer (&self->generation, ponder_generation_free);
+  g_clear_pointer (&self->continued, ponder_history_message_free);
   self->generation_message_id = 0;
   g_string_truncate (self->generation_reasoning, 0);
   g_string_truncate (self->generation_answer, 0);
@@ -610,9 +620,18 @@ _ponder_window_start_generation (PonderWindow *self,
       return;
     }
 
-  fill_generate_params (&params, &conversation->sampling);
-  self->generation = ponder_generation_start (self->session, (PonderMessage *) messages->data,
-                                              messages->len, &params);
+  _ponder_window_fill_generate_params (self, &params, &conversation->sampling);
+  _ponder_window_run_generation (self, ponder_generation_start (self->session,
+                                                                (PonderMessage *) messages->data,
+                                                                messages->len, &params));
+}
+
+/* Streams @generation into the row of generation_message_id. */
+void
+_ponder_window_run_generation (PonderWindow     *self,
+                               PonderGeneration *generation)
+{
+  self->generation = generation;
   self->last_save_us = g_get_monotonic_time ();
   self->flush_id = g_timeout_add (FLUSH_INTERVAL_MS, flush_generation, self);
   _ponder_window_rebuild_transcript (self);
@@ -680,7 +699,10 @@ ponder_window_dispose (GObject *object)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->scroll_tick_id);
   self->scroll_tick_id = 0;
   g_clear_pointer (&self->generation, ponder_generation_free);
+  g_clear_pointer (&self->continued, ponder_history_message_free);
   self->generation_row = NULL;
+  if (self->history != NULL)
+    _ponder_window_purge_pending (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PONDER_TYPE_WINDOW);
 
@@ -701,6 +723,8 @@ ponder_window_finalize (GObject *object)
   g_free (self->default_system_prompt);
   g_string_free (self->generation_reasoning, TRUE);
   g_string_free (self->generation_answer, TRUE);
+  g_clear_pointer (&self->pending_message_deletes, g_hash_table_unref);
+  g_clear_pointer (&self->pending_conversation_deletes, g_hash_table_unref);
 
   G_OBJECT_CLASS (ponder_window_parent_class)->finalize (object);
 }
@@ -758,6 +782,7 @@ ponder_window_init (PonderWindow *self)
   self->generation_reasoning = g_string_new (NULL);
   self->generation_answer = g_string_new (NULL);
   self->stick_to_bottom = TRUE;
+  _ponder_window_init_edit (self);
 
   /* Enter sends; Shift+Enter falls through to the text view (a new line). */
   shortcuts = gtk_shortcut_controller_new ();
