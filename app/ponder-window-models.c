@@ -218,7 +218,12 @@ poll_load (gpointer user_data)
   double fraction = 0.0;
 
   state = ponder_model_load_poll (load, &fraction);
-  gtk_progress_bar_set_fraction (self->load_progress, fraction);
+  /* Before the weights are read (the metadata and the vocabulary), the
+   * engine reports nothing: show that work goes on. */
+  if (fraction > 0.0)
+    gtk_progress_bar_set_fraction (self->load_progress, fraction);
+  else
+    gtk_progress_bar_pulse (self->load_progress);
   if (plan != NULL && !self->load_planned)
     {
       g_autofree char *text = ponder_model_format_plan (plan);

@@ -460,6 +460,37 @@ test_error_words (void)
   g_assert_nonnull (strstr (error->message, "shorter context"));
 }
 
+/* Manual check with a large model (PONDER_BIG_MODEL): the loading page
+ * with its plan and progress, then Cancel. Skipped in CI. */
+static void
+test_big_model (void)
+{
+  const char *path = g_getenv ("PONDER_BIG_MODEL");
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  PonderWindow *window;
+
+  if (path == NULL)
+    {
+      g_test_skip ("PONDER_BIG_MODEL is not set");
+      return;
+    }
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  window = ponder_window_new (GTK_APPLICATION (app), ponder_application_get_history (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (mapped, window, WAIT_MS));
+  ponder_window_load_model (window, path);
+  screenshot (GTK_WIDGET (window), "20-loading-big", 150);
+  activate (window, "win.cancel-load", NULL);
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  screenshot (GTK_WIDGET (window), "21-big-cancelled", 100);
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -476,6 +507,7 @@ main (int   argc,
   g_test_add_func ("/ponder/models/error-words", test_error_words);
   g_test_add_func ("/ponder/models/load-cancel", test_load_cancel);
   g_test_add_func ("/ponder/models/library", test_library);
+  g_test_add_func ("/ponder/models/big-model", test_big_model);
 
   rc = g_test_run ();
   {
