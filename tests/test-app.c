@@ -412,7 +412,20 @@ test_markdown (void)
   g_assert_nonnull (find_label (labels, "2."));
   g_assert_nonnull (find_label (labels, "nested point"));
   g_assert_nonnull (find_label (labels, "A quoted remark."));
-  g_assert_nonnull (find_label (labels, "def f(x):\n    return x * x"));
+  {
+    /* Code blocks are (highlighted) text views. */
+    g_autoptr(GPtrArray) views = g_ptr_array_new ();
+    GtkTextIter begin, end;
+    g_autofree char *code = NULL;
+    GtkTextBuffer *buffer;
+
+    collect (view, views, GTK_TYPE_TEXT_VIEW);
+    g_assert_cmpuint (views->len, ==, 1);
+    buffer = gtk_text_view_get_buffer (g_ptr_array_index (views, 0));
+    gtk_text_buffer_get_bounds (buffer, &begin, &end);
+    code = gtk_text_buffer_get_text (buffer, &begin, &end, FALSE);
+    g_assert_cmpstr (code, ==, "def f(x):\n    return x * x");
+  }
   g_assert_nonnull (find_label (labels, "python"));
   g_assert_cmpuint (grids->len, ==, 1);
   g_assert_nonnull (gtk_grid_get_child_at (g_ptr_array_index (grids, 0), 2, 2));
