@@ -6,7 +6,8 @@ Fails when the manifest does not parse, a third-party source is not pinned
 (https URL and a 64-digit sha256, or a git commit), Ponder itself is not built
 from this source tree with meson last, the app ID or command differ from what
 the sources install (app/meson.build's executable, the desktop file, the
-metainfo, the schema, PONDER_APP_ID), or a permission is wider than the app
+metainfo, the schema, PONDER_APP_ID), the metainfo's newest release is not
+the project version, or a permission is wider than the app
 needs (network, file system, devices beyond /dev/dri, X11 without Wayland).
 
 Usage: check_flatpak.py SOURCE_ROOT
@@ -74,6 +75,13 @@ def main():
         problems.append('the metainfo has another ID')
     if f'<binary>{command}</binary>' not in read(root, f'data/{APP_ID}.metainfo.xml.in'):
         problems.append('the metainfo does not provide the command')
+    version = re.search(r"project\('ponder',.*?version: '([^']+)'", read(root, 'meson.build'), re.S)
+    release = re.search(r'<release version="([^"]+)"',
+                        read(root, f'data/{APP_ID}.metainfo.xml.in'))
+    if not version or not release or version.group(1) != release.group(1):
+        problems.append('the newest release in the metainfo is not the project version '
+                        f'({release.group(1) if release else None} vs '
+                        f'{version.group(1) if version else None})')
     if f'schema id="{APP_ID}"' not in read(root, f'data/{APP_ID}.gschema.xml'):
         problems.append('the GSettings schema has another ID')
     if f'#define PONDER_APP_ID "{APP_ID}"' not in read(root, 'app/ponder-application.h'):
