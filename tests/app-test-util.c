@@ -62,6 +62,16 @@ void
 screenshot (GtkWidget  *widget,
             const char *name)
 {
+  screenshot_after (widget, name, 300);
+}
+
+/* @settle_ms: how long the frame clock may run first; short to catch a
+ * state that lasts only a moment (a load in progress). */
+void
+screenshot_after (GtkWidget  *widget,
+                  const char *name,
+                  guint       settle_ms)
+{
   g_autofree char *dir = g_build_filename (g_getenv ("PONDER_BUILD_ROOT"), "tests",
                                            "screenshots", NULL);
   g_autofree char *file = NULL;
@@ -77,7 +87,7 @@ screenshot (GtkWidget  *widget,
   guint tries;
 
   g_assert_true (wait_for (allocated, widget, WAIT_MS));
-  settle (300);
+  settle (settle_ms);
   width = gtk_widget_get_width (widget);
   height = gtk_widget_get_height (widget);
   g_mkdir_with_parents (dir, 0755);

@@ -33,6 +33,9 @@ gboolean          model_loaded    (gpointer           data);
 gboolean          idle_window     (gpointer           data);
 void              screenshot      (GtkWidget         *widget,
                                    const char        *name);
+void              screenshot_after (GtkWidget        *widget,
+                                    const char       *name,
+                                    guint             settle_ms);
 GPtrArray        *transcript_rows (PonderWindow      *window);
 guint             n_children      (GtkWidget         *widget);
 PonderMessageRow *row_at          (PonderWindow      *window,

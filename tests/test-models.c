@@ -10,102 +10,18 @@
  * Screenshots go to $PONDER_BUILD_ROOT/tests/screenshots/models-*.png.
  */
 
-#include <adwaita.h>
 #include <glib/gstdio.h>
 
-#include "ponder-application.h"
+#include "app-test-util.h"
 #include "ponder-model-load.h"
-#include "ponder-window.h"
 #include "ponder-window-models.h"
 
-#define WAIT_MS 60000
-
-typedef gboolean (*Condition) (gpointer data);
-
 static char *tmp_dir;
-
-static gboolean
-tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_for (Condition cond,
-          gpointer  data,
-          guint     timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  guint id = g_timeout_add (5, tick, NULL);
-  gboolean ok;
-
-  while (!(ok = cond (data)) && g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (id);
-  return ok;
-}
-
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (guint ms)
-{
-  wait_for (always_false, NULL, ms);
-}
 
 static gboolean
 not_loading (gpointer data)
 {
   return !ponder_window_get_loading (data);
-}
-
-static gboolean
-mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data) && gtk_widget_get_width (data) > 0;
-}
-
-/* @settle_ms: how long to let the frame clock lay out first. */
-static void
-screenshot (GtkWidget  *widget,
-            const char *name,
-            guint       settle_ms)
-{
-  g_autofree char *dir = g_build_filename (g_getenv ("PONDER_BUILD_ROOT"), "tests",
-                                           "screenshots", NULL);
-  g_autofree char *png = g_strconcat ("models-", name, ".png", NULL);
-  g_autofree char *file = g_build_filename (dir, png, NULL);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  graphene_rect_t bounds;
-  int width, height;
-
-  g_assert_true (wait_for (mapped, widget, WAIT_MS));
-  settle (settle_ms);
-  g_mkdir_with_parents (dir, 0755);
-  paintable = gtk_widget_paintable_new (widget);
-  for (guint tries = 0; node == NULL && tries < 50; tries++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      if (tries > 0)
-        settle (20);
-      width = gtk_widget_get_width (widget);
-      height = gtk_widget_get_height (widget);
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  graphene_rect_init (&bounds, 0, 0, width, height);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &bounds);
-  g_assert_true (gdk_texture_save_to_png (texture, file));
-  g_test_message ("screenshot %s", file);
 }
 
 static char *
@@ -158,14 +74,7 @@ library (PonderHistory *history)
 static AdwMessageDialog *
 find_message_dialog (void)
 {
-  AdwMessageDialog *found = NULL;
-  GList *toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
-      found = l->data;
-  g_list_free (toplevels);
-  return found;
+  return (AdwMessageDialog *) find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static void
@@ -244,11 +153,9 @@ test_library (void)
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   history = ponder_application_get_history (app);
-  window = ponder_window_new (GTK_APPLICATION (app), history);
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
-  gtk_window_present (GTK_WINDOW (window));
+  window = new_window (app, history);
   g_assert_cmpint (ponder_window_get_model_id (window), ==, 0);
-  screenshot (GTK_WIDGET (window), "01-empty", 300);
+  screenshot (GTK_WIDGET (window), "models-01-empty");
 
   /* Import two models: each is remembered and listed, newest use first. */
   load_and_wait (window, scripted);
@@ -282,7 +189,7 @@ test_library (void)
   g_assert_nonnull (strstr (row_subtitle (dialog, 0), "4 K context"));
   adw_expander_row_set_expanded (ADW_EXPANDER_ROW (ponder_models_dialog_get_row (dialog, 1)),
                                  TRUE);
-  screenshot (GTK_WIDGET (dialog), "02-two-models", 300);
+  screenshot (GTK_WIDGET (dialog), "models-02-two-models");
 
   /* Switch back to the first through the header's action. */
   activate (window, "win.switch-model", g_variant_new_int64 (a_id));
@@ -291,7 +198,7 @@ test_library (void)
   g_assert_true (ponder_window_get_model_loaded (window));
   g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
   g_assert_cmpstr (row_title (dialog, 0), ==, "qwen2-scripted-F16");
-  screenshot (GTK_WIDGET (window), "03-switched", 300);
+  screenshot (GTK_WIDGET (window), "models-03-switched");
 
   /* Cancel: the load stops, the model in use stays. */
   activate (window, "win.switch-model", g_variant_new_int64 (b_id));
@@ -300,12 +207,12 @@ test_library (void)
   g_assert_true (wait_for (not_loading, window, WAIT_MS));
   g_assert_cmpint (ponder_window_get_model_id (window), ==, a_id);
   g_assert_true (ponder_window_get_model_loaded (window));
-  screenshot (GTK_WIDGET (window), "04-cancelled", 100);
+  screenshot_after (GTK_WIDGET (window), "models-04-cancelled", 100);
 
   /* The loading page: progress bar, plan, Cancel (caught before the first
    * progress poll, so the bar may still be empty). */
   activate (window, "win.switch-model", g_variant_new_int64 (b_id));
-  screenshot (GTK_WIDGET (window), "05-loading", 40);
+  screenshot_after (GTK_WIDGET (window), "models-05-loading", 40);
   g_assert_true (wait_for (not_loading, window, WAIT_MS));
   g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
 
@@ -332,7 +239,7 @@ test_library (void)
   activate (window, "win.show-models", NULL);
   g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
   g_assert_true (g_str_has_prefix (row_subtitle (dialog, 1), "File not found: "));
-  screenshot (GTK_WIDGET (dialog), "06-missing", 300);
+  screenshot (GTK_WIDGET (dialog), "models-06-missing");
   activate (window, "win.switch-model", g_variant_new_int64 (c_id));
   g_assert_false (ponder_window_get_loading (window));
   message = find_message_dialog ();
@@ -361,7 +268,7 @@ test_library (void)
     g_assert_nonnull (message);
     g_assert_nonnull (strstr (adw_message_dialog_get_heading (message), "Will Not Fit"));
     g_assert_true (adw_message_dialog_has_response (message, "shorter"));
-    screenshot (GTK_WIDGET (message), "07-wont-fit", 300);
+    screenshot (GTK_WIDGET (message), "models-07-wont-fit");
     answer_dialog (message, "shorter");
     g_assert_true (wait_for (not_loading, window, WAIT_MS));
     g_assert_true (ponder_window_get_model_loaded (window));
@@ -376,7 +283,7 @@ test_library (void)
     message = find_message_dialog ();
     g_assert_nonnull (message);
     g_assert_false (adw_message_dialog_has_response (message, "shorter"));
-    screenshot (GTK_WIDGET (message), "08-wont-fit-at-all", 300);
+    screenshot (GTK_WIDGET (message), "models-08-wont-fit-at-all");
     answer_dialog (message, "anyway");
     g_assert_true (wait_for (not_loading, window, WAIT_MS));
     g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
@@ -391,7 +298,7 @@ test_library (void)
   g_assert_nonnull (message);
   g_assert_nonnull (strstr (adw_message_dialog_get_body (message), "damaged"));
   g_assert_nonnull (strstr (adw_message_dialog_get_body (message), "notes.gguf"));
-  screenshot (GTK_WIDGET (message), "09-not-a-model", 300);
+  screenshot (GTK_WIDGET (message), "models-09-not-a-model");
   answer_dialog (message, "close");
   g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
   models = library (history);
@@ -478,15 +385,12 @@ test_big_model (void)
   app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
-  window = ponder_window_new (GTK_APPLICATION (app), ponder_application_get_history (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (mapped, window, WAIT_MS));
+  window = new_window (app, ponder_application_get_history (app));
   ponder_window_load_model (window, path);
-  screenshot (GTK_WIDGET (window), "20-loading-big", 150);
+  screenshot_after (GTK_WIDGET (window), "models-20-loading-big", 150);
   activate (window, "win.cancel-load", NULL);
   g_assert_true (wait_for (not_loading, window, WAIT_MS));
-  screenshot (GTK_WIDGET (window), "21-big-cancelled", 100);
+  screenshot_after (GTK_WIDGET (window), "models-21-big-cancelled", 100);
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
 }
