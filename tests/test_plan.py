@@ -156,12 +156,41 @@ def check_errors(tmp):
     return fails
 
 
+def check_vulkan(tmp):
+    """With --backend vulkan the plan is made against the default device's
+    memory, as `ponder-cli devices` lists it. Skipped without a device."""
+    p = subprocess.run([cli_path(), 'devices'], capture_output=True, timeout=60)
+    out = p.stdout.decode(errors='replace')
+    m = re.search(r'^\d+\* (.+)\n\s+type: \w+, memory: ([\d.]+) GiB', out, re.M)
+    if p.returncode != 0 or m is None:
+        print('no Vulkan device: vulkan plan not checked')
+        return []
+    name, gib = m.group(1), float(m.group(2))
+    path = os.path.join(tmp, 'vk.gguf')
+    gen_model.generate(path, 'qwen2', 'tiny', 'F32', seed=4)
+    p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--backend', 'vulkan'],
+                       capture_output=True, timeout=60)
+    out = p.stdout.decode(errors='replace')
+    head = re.search(r'^memory plan at context \d+ on (.+):$', out, re.M)
+    avail = re.search(r'^\s*available\s+.*\((\d+) bytes\)', out, re.M)
+    if p.returncode != 0 or head is None or avail is None:
+        return ['vulkan plan: exit %d, output %r' % (p.returncode, out)]
+    fails = []
+    if head.group(1) != name:
+        fails.append('vulkan plan: device %r, expected %r' % (head.group(1), name))
+    if abs(int(avail.group(1)) / 2 ** 30 - gib) > 0.05:
+        fails.append('vulkan plan: %s bytes available, devices says %.1f GiB'
+                     % (avail.group(1), gib))
+    return fails
+
+
 def main():
     fails = []
     with tempfile.TemporaryDirectory() as tmp:
         for arch, preset, wtype in CASES:
             fails += check_case(tmp, arch, preset, wtype)
         fails += check_errors(tmp)
+        fails += check_vulkan(tmp)
     for f in fails:
         print('FAIL', f)
     print('%d cases, %d failures' % (len(CASES), len(fails)))
