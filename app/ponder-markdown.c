@@ -24,6 +24,7 @@
 #include <gtksourceview/gtksource.h>
 
 #include "ponder-markdown.h"
+#include "ponder-markdown-links.h"
 #include "ponder-markdown-math.h"
 #include "ponder-math.h"
 
@@ -46,6 +47,7 @@ typedef struct
   PangoAttrList *attrs;
   gboolean       has_math;
   GtkWidget     *split_box;  /* display math splits the paragraph into here */
+  GArray        *links;      /* PonderMarkdownLinkRange in text */
 } Inlines;
 
 static void render_block (Render *r, GtkWidget *box, cmark_node *node, guint depth);
@@ -148,6 +150,8 @@ finish_label (Inlines *in)
 
   if (in->has_math)
     ponder_math_label_prepare (GTK_LABEL (label));
+  ponder_markdown_links_attach (GTK_LABEL (label), in->links);
+  g_array_set_size (in->links, 0);
   g_string_truncate (in->text, 0);
   pango_attr_list_unref (in->attrs);
   in->attrs = pango_attr_list_new ();
@@ -310,6 +314,12 @@ collect_inlines (Inlines    *in,
       add_attr (in->attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD), start, in->text->len);
       break;
     case CMARK_NODE_LINK:
+      if (in->text->len > start && cmark_node_get_url (node) != NULL)
+        {
+          PonderMarkdownLinkRange link = { start, in->text->len, cmark_node_get_url (node) };
+
+          g_array_append_val (in->links, link);
+        }
       add_attr (in->attrs, pango_attr_underline_new (PANGO_UNDERLINE_SINGLE), start,
                 in->text->len);
       add_attr (in->attrs, pango_attr_foreground_new (0x1c00, 0x7100, 0xd800), start,
@@ -326,13 +336,15 @@ static GtkWidget *
 inline_label (Render     *r,
               cmark_node *node)
 {
-  Inlines in = { r, g_string_new (NULL), pango_attr_list_new (), FALSE, NULL };
+  Inlines in = { r, g_string_new (NULL), pango_attr_list_new (), FALSE, NULL,
+                 g_array_new (FALSE, FALSE, sizeof (PonderMarkdownLinkRange)) };
   GtkWidget *label;
 
   collect_inlines (&in, node, 0);
   label = finish_label (&in);
   g_string_free (in.text, TRUE);
   pango_attr_list_unref (in.attrs);
+  g_array_unref (in.links);
   return label;
 }
 
@@ -342,13 +354,15 @@ paragraph (Render     *r,
            GtkWidget  *box,
            cmark_node *node)
 {
-  Inlines in = { r, g_string_new (NULL), pango_attr_list_new (), FALSE, box };
+  Inlines in = { r, g_string_new (NULL), pango_attr_list_new (), FALSE, box,
+                 g_array_new (FALSE, FALSE, sizeof (PonderMarkdownLinkRange)) };
 
   collect_inlines (&in, node, 0);
   if (!only_blanks (in.text->str))
     gtk_box_append (GTK_BOX (box), finish_label (&in));
   g_string_free (in.text, TRUE);
   pango_attr_list_unref (in.attrs);
+  g_array_unref (in.links);
 }
 
 static void

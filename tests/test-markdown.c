@@ -15,6 +15,7 @@
 #include <pango/pangocairo.h>
 
 #include "ponder-markdown.h"
+#include "ponder-markdown-links.h"
 #include "ponder-markdown-math.h"
 #include "ponder-math.h"
 
@@ -721,6 +722,66 @@ test_screenshot (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The point at the middle of byte @index of @label's text, in its
+ * coordinates. */
+static void
+point_of_index (GtkLabel *label,
+                int       index,
+                double   *x,
+                double   *y)
+{
+  PangoRectangle rect;
+  int offset_x, offset_y;
+
+  pango_layout_index_to_pos (gtk_label_get_layout (label), index, &rect);
+  gtk_label_get_layout_offsets (label, &offset_x, &offset_y);
+  *x = offset_x + (rect.x + rect.width / 2.0) / PANGO_SCALE;
+  *y = offset_y + (rect.y + rect.height / 2.0) / PANGO_SCALE;
+}
+
+static void
+test_widget_links (void)
+{
+  static const char markdown[] =
+    "Read [the guide](https://example.org/guide) or [this](javascript:alert(1)) first.";
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *view = ponder_markdown_view_new (markdown);
+  g_autoptr(GPtrArray) list = children (view);
+  GtkLabel *label;
+  const char *text;
+  double x, y;
+
+  g_assert_cmpuint (list->len, ==, 1);
+  label = GTK_LABEL (list->pdata[0]);
+  text = gtk_label_get_text (label);
+  g_assert_cmpstr (text, ==, "Read the guide or this first.");
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 200);
+  gtk_window_present (GTK_WINDOW (window));
+  while (gtk_widget_get_width (GTK_WIDGET (label)) == 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* On the words of each link, its target; elsewhere nothing. */
+  point_of_index (label, strstr (text, "guide") - text, &x, &y);
+  g_assert_cmpstr (ponder_markdown_link_at (label, x, y), ==, "https://example.org/guide");
+  point_of_index (label, strstr (text, "the") - text, &x, &y);
+  g_assert_cmpstr (ponder_markdown_link_at (label, x, y), ==, "https://example.org/guide");
+  point_of_index (label, strstr (text, "this") - text + 1, &x, &y);
+  g_assert_cmpstr (ponder_markdown_link_at (label, x, y), ==, "javascript:alert(1)");
+  point_of_index (label, strstr (text, "Read") - text, &x, &y);
+  g_assert_null (ponder_markdown_link_at (label, x, y));
+  point_of_index (label, strstr (text, "first") - text, &x, &y);
+  g_assert_null (ponder_markdown_link_at (label, x, y));
+
+  /* Only web and mail targets are ever opened. */
+  g_assert_true (ponder_markdown_link_can_open ("https://example.org/guide"));
+  g_assert_true (ponder_markdown_link_can_open ("mailto:someone@example.org"));
+  g_assert_false (ponder_markdown_link_can_open ("javascript:alert(1)"));
+  g_assert_false (ponder_markdown_link_can_open ("file:///etc/passwd"));
+  g_assert_false (ponder_markdown_link_can_open ("/relative/path"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -753,6 +814,7 @@ main (int    argc,
   g_test_add_func ("/markdown/widget/inline", test_widget_inline);
   g_test_add_func ("/markdown/widget/display", test_widget_display);
   g_test_add_func ("/markdown/widget/code", test_widget_code);
+  g_test_add_func ("/markdown/widget/links", test_widget_links);
   g_test_add_func ("/markdown/widget/hostile", test_widget_hostile);
   g_test_add_func ("/markdown/screenshot", test_screenshot);
   return g_test_run ();
