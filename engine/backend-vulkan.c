@@ -27,6 +27,7 @@
 
 #include "error.h"
 #include "quant.h"
+#include "vulkan-deepseek2.h"
 #include "vulkan-private.h"
 
 /* ---- The model on the device ----------------------------------------------- */
@@ -46,6 +47,7 @@ struct PonderVkModel
   WeightEntry              *entries; /* sorted by host once loaded */
   size_t                    n_entries;
   size_t                    cap_entries;
+  PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
 };
 
 static bool
@@ -154,9 +156,6 @@ check_model (const PonderModelWeights *w,
   uint64_t bytes = 0;
   PonderStatus status;
 
-  if (hp->arch == PONDER_ARCH_DEEPSEEK2)
-    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "the Vulkan backend does not run %s models yet", hp->arch_name);
   if (hp->head_dim_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM
       || hp->head_dim_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM || hp->n_rot == 0
       || hp->n_rot % 2 != 0 || hp->n_rot > hp->head_dim_k)
@@ -179,6 +178,8 @@ check_model (const PonderModelWeights *w,
           bytes += mats[i]->n_out * mats[i]->row_bytes;
         }
     }
+  if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
+    status = ponder_vk_ds2_check (w, &bytes, error);
   *out_bytes = bytes;
   return status;
 }
@@ -220,6 +221,8 @@ upload_model (PonderVkModel *m,
       for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
         status = upload_matrix (m, mats[i], error);
     }
+  if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
+    status = ponder_vk_ds2_upload (m, m->device, w, &m->ds2, error);
   if (status == PONDER_OK)
     qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
   return status;
@@ -282,6 +285,7 @@ ponder_vk_model_free (PonderVkModel *m)
   for (size_t i = 0; i < m->n_entries; i++)
     ponder_vk_buffer_free (m->device, &m->entries[i].buffer);
   free (m->entries);
+  ponder_vk_ds2_model_free (m->device, m->ds2);
   ponder_vk_device_free (m->device);
   ponder_vk_close (m->vk);
   pthread_mutex_destroy (&m->lock);
@@ -341,6 +345,7 @@ typedef struct
   size_t           readback_bytes;
   PonderStatus     status;     /* first failure of the step's ops */
   PonderError      error;
+  PonderVkDs2Backend *ds2;     /* deepseek2 scratch (backend-vulkan-deepseek2.c) */
 } VkBackend;
 
 static VkBackend *
@@ -864,6 +869,7 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->rope_table);
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
+  free (b->ds2);
   free (b);
 }
 
@@ -904,6 +910,9 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   if (status == PONDER_OK)
     status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_rot * 4,
                                    PONDER_VK_MEMORY_HOST, "rope-table", &b->rope_table, error);
+  if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
+    status = ponder_vk_ds2_backend_init (&b->base, model->ds2, model->weights, max_tokens,
+                                         &b->ds2, error);
   if (status != PONDER_OK)
     {
       vk_free (&b->base);
@@ -911,4 +920,92 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
     }
   *out_backend = &b->base;
   return PONDER_OK;
+}
+
+/* ---- Services for backend-vulkan-deepseek2.c ------------------------------ */
+
+PonderStatus
+ponder_vk_model_upload (PonderVkModel *m,
+                        const void    *host,
+                        size_t         bytes,
+                        const char    *name,
+                        PonderError   *error)
+{
+  return upload (m, host, bytes, name, error);
+}
+
+PonderVkDevice *
+ponder_vk_backend_device (PonderBackend *be)
+{
+  return vkb (be)->dev;
+}
+
+PonderVkDs2Backend *
+ponder_vk_backend_ds2 (PonderBackend *be)
+{
+  return vkb (be)->ds2;
+}
+
+bool
+ponder_vk_backend_ready (PonderBackend *be)
+{
+  return !step_failed (vkb (be));
+}
+
+bool
+ponder_vk_backend_input (PonderBackend  *be,
+                         const void     *p,
+                         size_t          bytes,
+                         PonderVkBuffer *out_view)
+{
+  return input (vkb (be), p, bytes, out_view);
+}
+
+bool
+ponder_vk_backend_output (PonderBackend  *be,
+                          void           *p,
+                          size_t          bytes,
+                          PonderVkBuffer *out_view)
+{
+  return output (vkb (be), p, bytes, out_view);
+}
+
+bool
+ponder_vk_backend_failed (PonderBackend *be,
+                          PonderStatus   status)
+{
+  return failed (vkb (be), status);
+}
+
+PonderError *
+ponder_vk_backend_error (PonderBackend *be)
+{
+  return &vkb (be)->error;
+}
+
+bool
+ponder_vk_backend_kv (PonderBackend       *be,
+                      const PonderKvCache *cache,
+                      const PonderKvLayer *kv,
+                      PonderVkBuffer      *out_k)
+{
+  VkBackend *b = vkb (be);
+  uint32_t il = 0;
+
+  if (!kv_layer (b, cache, kv, &il))
+    return false;
+  *out_k = b->kv_k[il];
+  return true;
+}
+
+const PonderVkBuffer *
+ponder_vk_backend_rope_table (PonderBackend *be,
+                              uint32_t       pos0,
+                              uint32_t       n_tokens)
+{
+  VkBackend *b = vkb (be);
+
+  if (!b->rope_ready || b->rope_pos0 != pos0 || b->rope_n != n_tokens)
+    return NULL;
+  return &b->rope_table;
 }

@@ -13,8 +13,9 @@
  * The deepseek2 ops are at the end of the table (per-slice products of a
  * 3-D weight, the MoE FFN driven by a routing result, the fused latent
  * attention); a backend without them leaves them NULL and cannot run that
- * architecture. Routing itself (top-k over router logits) is plain C in
- * forward-deepseek2.c.
+ * architecture. Routing (top-k over router logits) is plain C in
+ * forward-deepseek2.c unless the backend has a route op (a device backend,
+ * so that the expert ids never leave the device).
  */
 #pragma once
 
@@ -138,6 +139,14 @@ struct PonderBackend
                            const PonderKvLayer *kv,
                            uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
                            float *out);
+
+  /* MoE routing of spec 4.3 (ponder_deepseek2_route's rule) for n_tokens
+   * rows of router logits (n_tokens, n_expert); bias (n_expert) or NULL.
+   * ids and weights (n_tokens, n_expert_used) are then buffers from
+   * alloc_activations that moe reads. NULL: the forward routes on the host
+   * and hands moe host arrays. */
+  void   (*route)    (PonderBackend *be, const PonderHparams *hp, const float *bias,
+                      const float *logits, uint32_t n_tokens, int32_t *ids, float *weights);
 };
 
 typedef struct PonderThreadpool PonderThreadpool;

@@ -39,7 +39,10 @@ ponder_forward_deepseek2_init (PonderForward *fw,
   fw->olat = be->alloc_activations (be, T * H * c);
   fw->router = be->alloc_activations (be, T * (hp->n_expert ? hp->n_expert : 1));
   fw->moe_w = be->alloc_activations (be, T * n_used);
-  fw->moe_ids = calloc (T * n_used, sizeof *fw->moe_ids);
+  /* a backend that routes keeps the ids with the weights (on its device) */
+  fw->moe_ids = be->route != NULL ? (int32_t *) be->alloc_activations (be, T * n_used)
+                                  : calloc (T * n_used, sizeof *fw->moe_ids);
+  fw->moe_ids_owned = be->route == NULL;
   fw->route_tmp = calloc (3 * (size_t) hp->n_expert + hp->n_expert_groups + 1, sizeof (float));
   if (!fw->cq || !fw->kva || !fw->qn || !fw->qa || !fw->qmla || !fw->olat || !fw->router
       || !fw->moe_w || !fw->moe_ids || !fw->route_tmp)
@@ -52,7 +55,8 @@ void
 ponder_forward_deepseek2_clear (PonderForward *fw)
 {
   /* the float buffers belong to the backend */
-  free (fw->moe_ids);
+  if (fw->moe_ids_owned)
+    free (fw->moe_ids);
   free (fw->route_tmp);
   fw->moe_ids = NULL;
   fw->route_tmp = NULL;
@@ -200,7 +204,8 @@ mla_block (PonderForward     *fw,
   /* The rope dims sit after c_kv in each row and after q_nope in each
    * head: rotate "heads" of width row / dk starting at those offsets. */
   be->rope (be, fw->kva + c, n, 1, row, pos0, &fw->rope);
-  memcpy (kv->k + (size_t) pos0 * cache->k_row, fw->kva, (size_t) n * row * sizeof (float));
+  /* no value rows (v_row 0): the store copies only the latent rows */
+  be->kv_store (be, cache, kv, pos0, n, fw->kva, fw->kva);
 
   if (be->mla_attention != NULL)
     {
@@ -254,10 +259,13 @@ ffn_block (PonderForward     *fw,
       uint32_t k = hp->n_expert_used;
 
       be->matmul (be, &l->router, fw->xn, n, fw->router);   /* (n, n_expert) */
-      for (uint32_t t = 0; t < n; t++)
-        ponder_deepseek2_route (hp, fw->router + (size_t) t * hp->n_expert, l->exp_probs_b,
-                                fw->route_tmp, fw->moe_ids + (size_t) t * k,
-                                fw->moe_w + (size_t) t * k);
+      if (be->route != NULL)
+        be->route (be, hp, l->exp_probs_b, fw->router, n, fw->moe_ids, fw->moe_w);
+      else
+        for (uint32_t t = 0; t < n; t++)
+          ponder_deepseek2_route (hp, fw->router + (size_t) t * hp->n_expert, l->exp_probs_b,
+                                  fw->route_tmp, fw->moe_ids + (size_t) t * k,
+                                  fw->moe_w + (size_t) t * k);
       be->moe (be, l, fw->xn, n, k, fw->moe_ids, fw->moe_w, fw->proj);
     }
   be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);

@@ -44,6 +44,7 @@ typedef struct
   float                    *olat;           /* (max_tokens, n_head, kv_lora) */
   float                    *router;         /* (max_tokens, n_expert) */
   int32_t                  *moe_ids;        /* (max_tokens, n_expert_used) */
+  bool                      moe_ids_owned;  /* calloc'd (host routing), else the backend's */
   float                    *moe_w;          /* (max_tokens, n_expert_used) */
   float                    *route_tmp;      /* (3 n_expert + n_expert_groups) */
   /* why the last ponder_forward_run returned false, when not a cancel */

@@ -11,12 +11,20 @@
 
 #include "error.h"
 #include "quant.h"
+#include "vulkan-deepseek2.h"
 #include "vulkan-private.h"
 
 #include "add.h"
 #include "add_bias.h"
 #include "argmax.h"
 #include "attention.h"
+#include "ds2_matmul_f16.h"
+#include "ds2_matmul_f32.h"
+#include "ds2_matmul_q4_k.h"
+#include "ds2_matmul_q6_k.h"
+#include "ds2_matmul_q8_0.h"
+#include "ds2_mla.h"
+#include "ds2_route.h"
 #include "matmul_f16.h"
 #include "matmul_f32.h"
 #include "matmul_q4_k.h"
@@ -42,6 +50,13 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F32, ds2_matmul_f32, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F16, ds2_matmul_f16, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q8_0, ds2_matmul_q8_0, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_K, ds2_matmul_q4_k, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q6_K, ds2_matmul_q6_k, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_ROUTE, ds2_route, 4, PonderVkDs2RoutePush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MLA, ds2_mla, 5, PonderVkDs2MlaPush, 1),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's

@@ -1,0 +1,402 @@
+/* backend-vulkan-deepseek2.c: backend.h's deepseek2 ops on a Vulkan device.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Everything a deepseek2 layer needs stays on the device: the router logits
+ * are turned into expert ids and weights by a routing kernel, and the
+ * routed experts of a layer run as two dispatches driven by those ids (all
+ * selected experts' gate and up rows with SwiGLU; their down rows with the
+ * weighted sum, added onto the shared expert's output). For that the gate
+ * and up expert tensors of each MoE layer are uploaded into one buffer,
+ * gate matrices first. Latent attention is three dispatches: the per-head
+ * absorption of W_UK into the queries, attention over the cached latent
+ * rows, the per-head expansion with W_UV.
+ *
+ * Weights live in backend-vulkan.c's table (found by their host pointer),
+ * except the fused gate/up buffers, which are kept here per layer.
+ */
+#include "vulkan-deepseek2.h"
+
+#include <stdlib.h>
+
+#include "error.h"
+
+struct PonderVkDs2Model
+{
+  const PonderModelWeights *weights;
+  PonderVkBuffer           *gate_up; /* (n_layers); unallocated in dense layers */
+  uint32_t                  n_layers;
+};
+
+struct PonderVkDs2Backend
+{
+  const PonderVkDs2Model *model;
+  float                  *h;        /* (max_tokens, n_used, n_ff_expert) */
+  float                  *sh_gate;  /* (max_tokens, shared width) */
+  float                  *sh_up;
+};
+
+/* ---- Check and upload ------------------------------------------------------ */
+
+static bool
+shader_type (uint32_t type)
+{
+  return type == PONDER_TYPE_F32 || type == PONDER_TYPE_F16 || type == PONDER_TYPE_Q8_0
+         || type == PONDER_TYPE_Q4_K || type == PONDER_TYPE_Q6_K;
+}
+
+static uint64_t
+weight_bytes (const PonderWeight *w,
+              uint64_t            n_slices)
+{
+  return n_slices * w->n_out * w->row_bytes;
+}
+
+static PonderStatus
+check_weight (const PonderWeight *w,
+              uint64_t            n_slices,
+              uint64_t           *bytes,
+              PonderError        *error)
+{
+  char type[32];
+
+  if (w->data == NULL)
+    return PONDER_OK;
+  if (!shader_type (w->type))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the Vulkan backend has no matmul for %s weights (%s)",
+                             ponder_type_name (w->type, type, sizeof type),
+                             w->tensor != NULL ? w->tensor->name : "?");
+  /* the shaders form byte offsets within a tensor in 32 bits */
+  if (weight_bytes (w, n_slices) > UINT32_MAX)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "%s: a tensor over 4 GiB is not supported on Vulkan yet",
+                             w->tensor != NULL ? w->tensor->name : "?");
+  *bytes += weight_bytes (w, n_slices);
+  return PONDER_OK;
+}
+
+PonderStatus
+ponder_vk_ds2_check (const PonderModelWeights *w,
+                     uint64_t                 *bytes,
+                     PonderError              *error)
+{
+  const PonderHparams *hp = &w->hp;
+  PonderStatus status = PONDER_OK;
+
+  if (hp->kv_lora_rank == 0 || hp->kv_lora_rank > PONDER_VK_DS2_MAX_LATENT
+      || hp->qk_rope > PONDER_VK_DS2_MAX_ROPE || hp->qk_rope % 2 != 0
+      || hp->n_expert > PONDER_VK_DS2_MAX_EXPERT || hp->n_expert_used > PONDER_VK_DS2_MAX_USED
+      || (hp->n_expert_groups > 1 && hp->n_expert_groups > PONDER_VK_DS2_MAX_GROUPS))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the Vulkan backend runs deepseek2 with kv_lora up to %d, an even "
+                             "rope width up to %d, up to %d experts (%d used) in up to %d "
+                             "groups (this model: %u, %u, %u (%u), %u)",
+                             PONDER_VK_DS2_MAX_LATENT, PONDER_VK_DS2_MAX_ROPE,
+                             PONDER_VK_DS2_MAX_EXPERT, PONDER_VK_DS2_MAX_USED,
+                             PONDER_VK_DS2_MAX_GROUPS, hp->kv_lora_rank, hp->qk_rope,
+                             hp->n_expert, hp->n_expert_used, hp->n_expert_groups);
+  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+    {
+      const PonderLayer *l = &w->layers[il];
+      const PonderWeight *mats[] = { &l->wq_a, &l->wq_b, &l->wkv_a, &l->router, &l->gate_shexp,
+                                     &l->up_shexp, &l->down_shexp };
+
+      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
+        status = check_weight (mats[i], 1, bytes, error);
+      if (status == PONDER_OK)
+        status = check_weight (&l->wk_b, hp->n_head, bytes, error);
+      if (status == PONDER_OK)
+        status = check_weight (&l->wv_b, hp->n_head, bytes, error);
+      if (status != PONDER_OK || l->router.tensor == NULL)
+        continue;
+      if (l->gate_exps.type != l->up_exps.type || l->gate_exps.n_out != l->up_exps.n_out)
+        return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                                 "%s: the Vulkan backend needs gate and up experts of one type",
+                                 l->gate_exps.tensor->name);
+      /* gate and up share one buffer: check their sum */
+      status = check_weight (&l->gate_exps, 2ull * hp->n_expert, bytes, error);
+      if (status == PONDER_OK)
+        status = check_weight (&l->down_exps, hp->n_expert, bytes, error);
+    }
+  return status;
+}
+
+PonderStatus
+ponder_vk_ds2_upload (PonderVkModel             *m,
+                      PonderVkDevice            *device,
+                      const PonderModelWeights  *w,
+                      PonderVkDs2Model         **out,
+                      PonderError               *error)
+{
+  const PonderHparams *hp = &w->hp;
+  PonderVkDs2Model *dm = calloc (1, sizeof *dm);
+  PonderStatus status = PONDER_OK;
+
+  *out = dm;
+  if (dm == NULL || (dm->gate_up = calloc (hp->n_layers, sizeof *dm->gate_up)) == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  dm->weights = w;
+  dm->n_layers = hp->n_layers;
+  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+    {
+      const PonderLayer *l = &w->layers[il];
+      const PonderWeight *mats[] = { &l->wq_a, &l->wq_b, &l->wkv_a, &l->router, &l->gate_shexp,
+                                     &l->up_shexp, &l->down_shexp };
+      const char *name;
+      size_t half;
+
+      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
+        if (mats[i]->data != NULL)
+          status = ponder_vk_model_upload (m, mats[i]->data, weight_bytes (mats[i], 1),
+                                           mats[i]->tensor->name, error);
+      if (status == PONDER_OK && l->q_a_norm != NULL)
+        status = ponder_vk_model_upload (m, l->q_a_norm, hp->q_lora_rank * sizeof (float),
+                                         "attn_q_a_norm", error);
+      if (status == PONDER_OK)
+        status = ponder_vk_model_upload (m, l->kv_a_norm, hp->kv_lora_rank * sizeof (float),
+                                         "attn_kv_a_norm", error);
+      if (status == PONDER_OK)
+        status = ponder_vk_model_upload (m, l->wk_b.data, weight_bytes (&l->wk_b, hp->n_head),
+                                         "attn_k_b", error);
+      if (status == PONDER_OK)
+        status = ponder_vk_model_upload (m, l->wv_b.data, weight_bytes (&l->wv_b, hp->n_head),
+                                         "attn_v_b", error);
+      if (status != PONDER_OK || l->router.tensor == NULL)
+        continue;
+      if (l->exp_probs_b != NULL)
+        status = ponder_vk_model_upload (m, l->exp_probs_b, hp->n_expert * sizeof (float),
+                                         "exp_probs_b", error);
+      if (status == PONDER_OK)
+        status = ponder_vk_model_upload (m, l->down_exps.data,
+                                         weight_bytes (&l->down_exps, hp->n_expert),
+                                         l->down_exps.tensor->name, error);
+      name = l->gate_exps.tensor->name;
+      half = weight_bytes (&l->gate_exps, hp->n_expert);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (device, 2 * half, PONDER_VK_MEMORY_DEVICE, name,
+                                       &dm->gate_up[il], error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_upload (device, &dm->gate_up[il], 0, l->gate_exps.data, half,
+                                          error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_upload (device, &dm->gate_up[il], half, l->up_exps.data,
+                                          half, error);
+    }
+  return status;
+}
+
+void
+ponder_vk_ds2_model_free (PonderVkDevice   *device,
+                          PonderVkDs2Model *dm)
+{
+  if (dm == NULL)
+    return;
+  for (uint32_t il = 0; dm->gate_up != NULL && il < dm->n_layers; il++)
+    if (dm->gate_up[il].buffer != VK_NULL_HANDLE)
+      ponder_vk_buffer_free (device, &dm->gate_up[il]);
+  free (dm->gate_up);
+  free (dm);
+}
+
+/* ---- Ops ------------------------------------------------------------------- */
+
+static void
+vk_matmul_slices (PonderBackend      *be,
+                  const PonderWeight *w,
+                  uint32_t            n_slices,
+                  const float        *x,
+                  uint32_t            n_tokens,
+                  float              *y)
+{
+  size_t n_items = (size_t) n_tokens * n_slices;
+  PonderVkBuffer wv, xv, yv;
+
+  if (!ponder_vk_backend_ready (be)
+      || !ponder_vk_backend_input (be, w->data, weight_bytes (w, n_slices), &wv)
+      || !ponder_vk_backend_input (be, x, n_items * w->n_in * sizeof (float), &xv)
+      || !ponder_vk_backend_output (be, y, n_items * w->n_out * sizeof (float), &yv))
+    return;
+  ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
+    ponder_vk_backend_device (be), w->type, &wv, w->row_bytes, (uint32_t) w->n_in,
+    (uint32_t) w->n_out, n_slices, &xv, (uint32_t) w->n_in, (uint32_t) n_items, &yv,
+    ponder_vk_backend_error (be)));
+}
+
+static void
+vk_route (PonderBackend       *be,
+          const PonderHparams *hp,
+          const float         *bias,
+          const float         *logits,
+          uint32_t             n_tokens,
+          int32_t             *ids,
+          float               *weights)
+{
+  PonderVkRouteParams rp = { hp->n_expert, hp->n_expert_used, hp->n_expert_groups,
+                             hp->n_group_used, hp->expert_gating, hp->expert_weights_norm,
+                             hp->expert_weights_scale };
+  size_t n_slots = (size_t) n_tokens * hp->n_expert_used;
+  PonderVkBuffer lv, bv, iv, wv;
+
+  if (!ponder_vk_backend_ready (be)
+      || !ponder_vk_backend_input (be, logits, (size_t) n_tokens * hp->n_expert * 4, &lv)
+      || (bias != NULL && !ponder_vk_backend_input (be, bias, hp->n_expert * 4, &bv))
+      || !ponder_vk_backend_output (be, ids, n_slots * 4, &iv)
+      || !ponder_vk_backend_output (be, weights, n_slots * 4, &wv))
+    return;
+  ponder_vk_backend_failed (be, ponder_vk_op_route (ponder_vk_backend_device (be), &rp, &lv,
+                                                    bias != NULL ? &bv : NULL, n_tokens, &iv,
+                                                    &wv, ponder_vk_backend_error (be)));
+}
+
+static void
+vk_moe (PonderBackend     *be,
+        const PonderLayer *l,
+        const float       *x,
+        uint32_t           n_tokens,
+        uint32_t           n_used,
+        const int32_t     *ids,
+        const float       *weights,
+        float             *out)
+{
+  PonderVkDs2Backend *st = ponder_vk_backend_ds2 (be);
+  const PonderVkDs2Model *dm = st->model;
+  const PonderHparams *hp = &dm->weights->hp;
+  uint32_t il = (uint32_t) (l - dm->weights->layers);
+  uint32_t E = hp->n_embd, ff = (uint32_t) l->gate_exps.n_out;
+  size_t n_slots = (size_t) n_tokens * n_used;
+  bool shared = l->gate_shexp.tensor != NULL;
+  PonderVkBuffer xv, iv, wv, hv, dv, ov;
+  PonderVkDevice *dev = ponder_vk_backend_device (be);
+
+  if (!ponder_vk_backend_ready (be))
+    return;
+  if (il >= dm->n_layers || dm->gate_up[il].buffer == VK_NULL_HANDLE)
+    {
+      ponder_vk_backend_failed (be, ponder_error_set (ponder_vk_backend_error (be),
+                                                      PONDER_ERROR_INVALID_ARGUMENT,
+                                                      "Vulkan moe: not a MoE layer of the "
+                                                      "model"));
+      return;
+    }
+  if (shared)
+    {
+      /* the shared expert first: the routed down pass adds onto it */
+      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
+      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
+      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
+      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
+    }
+  if (!ponder_vk_backend_ready (be)
+      || !ponder_vk_backend_input (be, x, (size_t) n_tokens * E * 4, &xv)
+      || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
+      || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv)
+      || !ponder_vk_backend_output (be, st->h, n_slots * ff * 4, &hv)
+      || !ponder_vk_backend_input (be, l->down_exps.data,
+                                   weight_bytes (&l->down_exps, hp->n_expert), &dv)
+      || !ponder_vk_backend_output (be, out, (size_t) n_tokens * E * 4, &ov))
+    return;
+  if (ponder_vk_backend_failed (be, ponder_vk_op_moe_gate_up (
+        dev, l->gate_exps.type, &dm->gate_up[il], l->gate_exps.row_bytes, E, ff, hp->n_expert,
+        &xv, n_tokens, n_used, &iv, &hv, ponder_vk_backend_error (be))))
+    return;
+  ponder_vk_backend_failed (be, ponder_vk_op_moe_down (
+    dev, l->down_exps.type, &dv, l->down_exps.row_bytes, ff, E, hp->n_expert, &hv, n_tokens,
+    n_used, &iv, &wv, shared, &ov, ponder_vk_backend_error (be)));
+}
+
+static void
+vk_mla_attention (PonderBackend       *be,
+                  const PonderLayer   *l,
+                  const PonderHparams *hp,
+                  const float         *cq,
+                  float               *q,
+                  const PonderKvCache *cache,
+                  const PonderKvLayer *kv,
+                  uint32_t             pos0,
+                  uint32_t             n_tokens,
+                  float               *qa,
+                  float               *olat,
+                  float               *out)
+{
+  uint32_t H = hp->n_head, c = hp->kv_lora_rank, r = hp->qk_rope, nope = hp->qk_nope;
+  uint32_t dk = nope + r, dv = hp->head_dim_v;
+  size_t rows = (size_t) n_tokens * H;
+  const PonderVkBuffer *table = NULL;
+  PonderVkBuffer qv, qav, olv, kvv, ov, kbv, vbv;
+  PonderVkDevice *dev = ponder_vk_backend_device (be);
+  PonderError *error = ponder_vk_backend_error (be);
+
+  if (!ponder_vk_backend_ready (be))
+    return;
+  if (cq != NULL)
+    {
+      /* q = W_q_b c_q; its rope part is rotated by the attention kernel
+       * with the table the k_pe rope of this step made */
+      be->matmul (be, &l->wq_b, cq, n_tokens, q);
+      table = ponder_vk_backend_rope_table (be, pos0, n_tokens);
+      if (table == NULL && ponder_vk_backend_ready (be))
+        {
+          ponder_vk_backend_failed (be, ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                                          "Vulkan latent attention: no RoPE "
+                                                          "table for these positions"));
+          return;
+        }
+    }
+  if (!ponder_vk_backend_ready (be) || !ponder_vk_backend_kv (be, cache, kv, &kvv)
+      || !ponder_vk_backend_input (be, q, rows * dk * 4, &qv)
+      || !ponder_vk_backend_output (be, qa, rows * c * 4, &qav)
+      || !ponder_vk_backend_output (be, olat, rows * c * 4, &olv)
+      || !ponder_vk_backend_output (be, out, rows * dv * 4, &ov)
+      || !ponder_vk_backend_input (be, l->wk_b.data, weight_bytes (&l->wk_b, H), &kbv)
+      || !ponder_vk_backend_input (be, l->wv_b.data, weight_bytes (&l->wv_b, H), &vbv))
+    return;
+  /* q_abs_h = W_UK_h^T q_nope_h: the first nope values of each query head */
+  if (ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
+        dev, l->wk_b.type, &kbv, l->wk_b.row_bytes, nope, c, H, &qv, dk, (uint32_t) rows, &qav,
+        error)))
+    return;
+  if (ponder_vk_backend_failed (be, ponder_vk_op_mla (dev, &qav, &qv, &kvv, table,
+                                                      hp->rope_pairing == PONDER_ROPE_NEOX,
+                                                      &olv, n_tokens, pos0, H, c, r, nope,
+                                                      hp->attn_scale, error)))
+    return;
+  /* o_h = W_UV_h o_lat_h */
+  ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
+    dev, l->wv_b.type, &vbv, l->wv_b.row_bytes, c, dv, H, &olv, c, (uint32_t) rows, &ov,
+    error));
+}
+
+PonderStatus
+ponder_vk_ds2_backend_init (PonderBackend             *be,
+                            const PonderVkDs2Model    *dm,
+                            const PonderModelWeights  *w,
+                            uint32_t                   max_tokens,
+                            PonderVkDs2Backend       **out,
+                            PonderError               *error)
+{
+  const PonderHparams *hp = &w->hp;
+  PonderVkDs2Backend *st = calloc (1, sizeof *st);
+  size_t shared_ff = 1;
+
+  *out = st;
+  if (st == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  for (uint32_t il = 0; il < hp->n_layers; il++)
+    if (w->layers[il].gate_shexp.n_out > shared_ff)
+      shared_ff = w->layers[il].gate_shexp.n_out;
+  st->model = dm;
+  st->h = be->alloc_activations (be, (size_t) max_tokens * (hp->n_expert_used ? hp->n_expert_used
+                                                                               : 1)
+                                     * (hp->n_ff_expert ? hp->n_ff_expert : 1));
+  st->sh_gate = be->alloc_activations (be, (size_t) max_tokens * shared_ff);
+  st->sh_up = be->alloc_activations (be, (size_t) max_tokens * shared_ff);
+  if (st->h == NULL || st->sh_gate == NULL || st->sh_up == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "deepseek2 scratch on the Vulkan device for %u tokens", max_tokens);
+  be->matmul_slices = vk_matmul_slices;
+  be->moe = vk_moe;
+  be->mla_attention = vk_mla_attention;
+  be->route = vk_route;
+  return PONDER_OK;
+}

@@ -1,0 +1,170 @@
+/* vulkan-deepseek2.h: deepseek2 on the Vulkan device (internal).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Three layers: the op recorders (vulkan-ops-deepseek2.c, one checked
+ * dispatch each, like vulkan-ops.c), the backend ops and weight upload
+ * (backend-vulkan-deepseek2.c), and the few services backend-vulkan.c
+ * lends them (its pointer resolution, error state, KV cache and RoPE
+ * table), declared at the end.
+ */
+#pragma once
+
+#include "backend.h"
+#include "vulkan-private.h"
+
+/* Push-constant blocks, mirrored by the shaders. */
+typedef struct
+{
+  uint32_t n_in;
+  uint32_t n_out;
+  uint32_t n_items;
+  uint32_t row_bytes;
+  uint32_t x_stride;
+  uint32_t n_slices;
+  uint32_t up_offset;
+  uint32_t accumulate;
+} PonderVkDs2MatmulPush;
+_Static_assert (sizeof (PonderVkDs2MatmulPush) == 32, "ds2_matmul.comp Push");
+
+typedef struct
+{
+  uint32_t n_tokens;
+  uint32_t n_expert;
+  uint32_t n_used;
+  uint32_t n_groups;
+  uint32_t n_group_used;
+  uint32_t gating;
+  uint32_t has_bias;
+  uint32_t norm;
+  float    scale;
+} PonderVkDs2RoutePush;
+_Static_assert (sizeof (PonderVkDs2RoutePush) == 36, "ds2_route.comp Push");
+
+typedef struct
+{
+  uint32_t n_tokens;
+  uint32_t n_head;
+  uint32_t c;
+  uint32_t r;
+  uint32_t dk;
+  uint32_t nope;
+  uint32_t pos0;
+  uint32_t rope_q;
+  float    scale;
+} PonderVkDs2MlaPush;
+_Static_assert (sizeof (PonderVkDs2MlaPush) == 36, "ds2_mla.comp Push");
+
+/* Shared-memory bounds of the shaders. */
+#define PONDER_VK_DS2_MAX_EXPERT 512
+#define PONDER_VK_DS2_MAX_GROUPS 64
+#define PONDER_VK_DS2_MAX_USED   32
+#define PONDER_VK_DS2_MAX_LATENT 1024
+#define PONDER_VK_DS2_MAX_ROPE   256
+
+/* ---- Op recorders ---------------------------------------------------------- */
+
+/* y (n_items, n_out) row i = matrix (i % n_slices) of w times x row i, the
+ * rows of x x_stride floats apart. w: n_slices matrices of n_out rows of
+ * row_bytes in type (F32, F16, Q8_0, Q4_K, Q6_K). */
+PonderStatus ponder_vk_op_matmul_slices (PonderVkDevice *device, uint32_t type,
+                                         const PonderVkBuffer *w, size_t row_bytes,
+                                         uint32_t n_in, uint32_t n_out, uint32_t n_slices,
+                                         const PonderVkBuffer *x, uint32_t x_stride,
+                                         uint32_t n_items, const PonderVkBuffer *y,
+                                         PonderError *error);
+
+/* h (n_tokens, n_used, n_out) = silu (G_e x_t) * U_e x_t with e = ids[t, k];
+ * w holds the n_expert gate matrices then the n_expert up matrices. */
+PonderStatus ponder_vk_op_moe_gate_up (PonderVkDevice *device, uint32_t type,
+                                       const PonderVkBuffer *w, size_t row_bytes,
+                                       uint32_t n_in, uint32_t n_out, uint32_t n_expert,
+                                       const PonderVkBuffer *x, uint32_t n_tokens,
+                                       uint32_t n_used, const PonderVkBuffer *ids,
+                                       const PonderVkBuffer *h, PonderError *error);
+
+/* y (n_tokens, n_out) = (y if accumulate) + sum_k weights[t, k] D_e h (t, k)
+ * with e = ids[t, k]; w holds the n_expert down matrices. */
+PonderStatus ponder_vk_op_moe_down (PonderVkDevice *device, uint32_t type,
+                                    const PonderVkBuffer *w, size_t row_bytes,
+                                    uint32_t n_in, uint32_t n_out, uint32_t n_expert,
+                                    const PonderVkBuffer *h, uint32_t n_tokens,
+                                    uint32_t n_used, const PonderVkBuffer *ids,
+                                    const PonderVkBuffer *weights, bool accumulate,
+                                    const PonderVkBuffer *y, PonderError *error);
+
+typedef struct
+{
+  uint32_t n_expert;
+  uint32_t n_used;
+  uint32_t n_groups;     /* 0 or 1: no group-limited selection */
+  uint32_t n_group_used;
+  uint32_t gating;       /* 1 softmax, 2 sigmoid, else sqrt (softplus) */
+  bool     norm;
+  float    scale;
+} PonderVkRouteParams;
+
+/* ids, weights (n_tokens, n_used) from logits (n_tokens, n_expert) by the
+ * rule of spec 4.3; bias (n_expert) may be NULL. */
+PonderStatus ponder_vk_op_route (PonderVkDevice *device, const PonderVkRouteParams *params,
+                                 const PonderVkBuffer *logits, const PonderVkBuffer *bias,
+                                 uint32_t n_tokens, const PonderVkBuffer *ids,
+                                 const PonderVkBuffer *weights, PonderError *error);
+
+/* olat (n_tokens, n_head, c) = softmax-weighted sum of the c_kv parts of kv
+ * (n_ctx, c + r) over positions [0, pos0 + t]; scores from qa (n_tokens,
+ * n_head, c) and the rope part of q (n_tokens, n_head, nope + r), rotated
+ * with table (ponder_vk_rope_table over the step's tokens) unless table
+ * is NULL. */
+PonderStatus ponder_vk_op_mla (PonderVkDevice *device, const PonderVkBuffer *qa,
+                               const PonderVkBuffer *q, const PonderVkBuffer *kv,
+                               const PonderVkBuffer *table, bool neox,
+                               const PonderVkBuffer *olat, uint32_t n_tokens, uint32_t pos0,
+                               uint32_t n_head, uint32_t c, uint32_t r, uint32_t nope,
+                               float scale, PonderError *error);
+
+/* ---- The backend (backend-vulkan-deepseek2.c) ------------------------------ */
+
+typedef struct PonderVkDs2Model PonderVkDs2Model;
+typedef struct PonderVkDs2Backend PonderVkDs2Backend;
+
+/* Adds the bytes of the deepseek2 weights the dense check does not see;
+ * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
+PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint64_t *bytes,
+                                  PonderError *error);
+/* Uploads them (through ponder_vk_model_upload, and the fused gate/up
+ * buffers of the MoE layers into *out). */
+PonderStatus ponder_vk_ds2_upload (PonderVkModel *m, PonderVkDevice *device,
+                                   const PonderModelWeights *w, PonderVkDs2Model **out,
+                                   PonderError *error);
+void         ponder_vk_ds2_model_free (PonderVkDevice *device, PonderVkDs2Model *dm);
+/* Sets be's deepseek2 ops and allocates their scratch. */
+PonderStatus ponder_vk_ds2_backend_init (PonderBackend *be, const PonderVkDs2Model *dm,
+                                         const PonderModelWeights *w, uint32_t max_tokens,
+                                         PonderVkDs2Backend **out, PonderError *error);
+
+/* ---- Services of backend-vulkan.c ------------------------------------------ */
+
+PonderStatus    ponder_vk_model_upload (PonderVkModel *m, const void *host, size_t bytes,
+                                        const char *name, PonderError *error);
+PonderVkDevice *ponder_vk_backend_device (PonderBackend *be);
+/* What ponder_vk_ds2_backend_init made for be. */
+PonderVkDs2Backend *ponder_vk_backend_ds2 (PonderBackend *be);
+/* False when the step already failed or no step is open: skip the op. */
+bool            ponder_vk_backend_ready  (PonderBackend *be);
+/* The device view of an activation or weight pointer (see backend-vulkan.c's
+ * input and output); false, with the step failed, when there is none. */
+bool            ponder_vk_backend_input  (PonderBackend *be, const void *p, size_t bytes,
+                                          PonderVkBuffer *out_view);
+bool            ponder_vk_backend_output (PonderBackend *be, void *p, size_t bytes,
+                                          PonderVkBuffer *out_view);
+/* Keeps status as the step's failure (unless one is kept); true when the
+ * step has failed. */
+bool            ponder_vk_backend_failed (PonderBackend *be, PonderStatus status);
+PonderError    *ponder_vk_backend_error  (PonderBackend *be);
+/* The device K buffer of kv (the latent rows for deepseek2). */
+bool            ponder_vk_backend_kv     (PonderBackend *be, const PonderKvCache *cache,
+                                          const PonderKvLayer *kv, PonderVkBuffer *out_k);
+/* The step's cos/sin table when it was made for these positions, else NULL. */
+const PonderVkBuffer *ponder_vk_backend_rope_table (PonderBackend *be, uint32_t pos0,
+                                                    uint32_t n_tokens);

@@ -1,0 +1,90 @@
+/* ds2_dequant.glsl: one 32-element unit of a weight row for ds2_matmul.comp,
+ * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_K or W_Q6_K
+ * (block layouts of spec 2.2-2.4). Units past n_in read as zero.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The including shader declares `uint wdata[]` (for bytes.glsl) and the
+ * push block p with n_in. Rows start at byte offsets that are multiples of
+ * 2 (F16, Q8_0, Q6_K) or 4 (F32, Q4_K), as the block sizes make them.
+ */
+
+#include "bytes.glsl"
+
+void
+dequant_unit (uint row_base, uint unit, out float v[32])
+{
+#if defined(W_F32)
+  uint kn = min (32u, p.n_in - unit * 32u);
+  uint word = (row_base >> 2) + unit * 32u;
+
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
+    v[i] = i < kn ? uintBitsToFloat (wdata[word + min (i, kn - 1u)]) : 0.0;
+#elif defined(W_F16)
+  uint kn = min (32u, p.n_in - unit * 32u);
+  uint base = row_base + unit * 64u;
+
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
+    v[i] = i < kn ? read_f16 (base + 2u * min (i, kn - 1u)) : 0.0;
+#elif defined(W_Q8_0)
+  uint base = row_base + unit * 34u;
+  float d = read_f16 (base);
+
+  [[unroll]] for (uint i = 0u; i < 32u; i++)
+    v[i] = d * float (read_i8 (base + 2u + i));
+#elif defined(W_Q4_K)
+  /* 144-byte super-blocks: d, dmin (f16), 12 bytes of 6-bit scales and
+   * mins, 128 bytes of nibbles; sub-block s of 32 uses the low nibbles of
+   * qs[32 (s / 2) ...] for even s, the high ones for odd s. */
+  uint base = row_base + (unit / 8u) * 144u;
+  uint s = unit % 8u;
+  float d = read_f16 (base);
+  float dmin = read_f16 (base + 2u);
+  uint sc, m;
+
+  if (s < 4u)
+    {
+      sc = read_u8 (base + 4u + s) & 63u;
+      m = read_u8 (base + 8u + s) & 63u;
+    }
+  else
+    {
+      uint lo = read_u8 (base + 8u + s);
+
+      sc = (lo & 15u) | ((read_u8 (base + s) >> 6) << 4);
+      m = (lo >> 4) | ((read_u8 (base + 4u + s) >> 6) << 4);
+    }
+  float a = d * float (sc), b = dmin * float (m);
+  uint qword = (base + 16u + 32u * (s / 2u)) >> 2;
+  uint shift = (s & 1u) * 4u;
+
+  [[unroll]] for (uint w = 0u; w < 8u; w++)
+    {
+      uint q = wdata[qword + w] >> shift;
+
+      [[unroll]] for (uint j = 0u; j < 4u; j++)
+        v[4u * w + j] = a * float ((q >> (8u * j)) & 15u) - b;
+    }
+#elif defined(W_Q6_K)
+  /* 210-byte super-blocks: ql[128], qh[64], 16 int8 scales, d (f16).
+   * Elements 128 h + 32 k + l (k < 4): low nibble of ql[64 h + 32 (k & 1) +
+   * l], shifted by 4 for k >= 2; 2 high bits from qh[32 h + l] >> 2 k;
+   * scale 8 h + 2 k + l / 16. */
+  uint base = row_base + (unit / 8u) * 210u;
+  uint j = unit % 8u, h = j / 4u, k = j % 4u;
+  float d = read_f16 (base + 208u);
+  uint ql = base + 64u * h + 32u * (k & 1u), qh = base + 128u + 32u * h;
+  uint lshift = k < 2u ? 0u : 4u;
+  float s0 = d * float (read_i8 (base + 192u + 8u * h + 2u * k));
+  float s1 = d * float (read_i8 (base + 193u + 8u * h + 2u * k));
+
+  [[unroll]] for (uint l = 0u; l < 32u; l++)
+    {
+      uint q = ((read_u8 (ql + l) >> lshift) & 15u) | (((read_u8 (qh + l) >> (2u * k)) & 3u) << 4);
+
+      v[l] = (l < 16u ? s0 : s1) * float (int (q) - 32);
+    }
+#else
+#error "define one of W_F32, W_F16, W_Q8_0, W_Q4_K, W_Q6_K"
+#endif
+}

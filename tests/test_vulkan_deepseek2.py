@@ -1,0 +1,213 @@
+#!/usr/bin/python3
+# test_vulkan_deepseek2.py: tiny generated deepseek2 models (MLA with a
+# latent cache, group-limited MoE routing, shared expert; with and without
+# q_lora, both weight layouts) run whole on the Vulkan backend (lavapipe in
+# CI) against the float64 numpy reference written from the formulas
+# (tests/reference.py) and against the CPU backend, in one batched pass
+# (prefill) and one token per step from the latent cache (decode); greedy
+# chat on Vulkan writes what the CPU writes; a model with a weight type the
+# shaders lack falls back to the CPU, saying why.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: test_vulkan_deepseek2.py [--only SUBSTRING] [--keep DIR]
+# Env:   PONDER_BUILD_ROOT (the CLI is $PONDER_BUILD_ROOT/cli/ponder-cli)
+#
+# Tolerances. The shaders multiply the dequantised weights with f32
+# activations (the CPU's integer kernels round activations to 8 bits), so
+# against the reference what remains for every weight type is f32 order of
+# summation: |vulkan - ref| <= 1e-4 max|ref| (measured ~4e-7). That holds
+# only when the routing makes the same choices, so token sequences whose
+# reference routing has a decision closer than 1e-4 (f32 errors are ~1e-6)
+# are redrawn. Against the CPU: F32/F16 the same 1e-4; quantised types
+# |vulkan - cpu| <= |cpu - ref| + 1e-4 max|ref| (the CPU is held to the
+# reference by test_forward.py).
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import gen_model  # noqa: E402
+import reference  # noqa: E402
+
+N_TOKENS = 10
+REL_TOL = 1e-4
+ROUTE_MARGIN = 1e-4
+
+# (preset, weight type): MLA layout with q_lora ('tiny'), legacy attn_kv_b
+# converted at load, no q_lora in both layouts, V2-style softmax routing
+# without bias or groups, 256-wide rows (Q6_K with Q8_0 where rows are
+# shorter), F16 and Q8_0.
+CASES = [
+    ('tiny', 'F32'),
+    ('tiny-legacy', 'F32'),
+    ('tiny-noqlora', 'F32'),
+    ('tiny-noqlora-mla', 'F32'),
+    ('tiny-softmax', 'F32'),
+    ('tiny256', 'F32'),
+    ('tiny', 'F16'),
+    ('tiny', 'Q8_0'),
+    ('tiny-legacy', 'Q8_0'),
+    ('tiny256', 'Q6_K'),
+]
+FALLBACK_NOTE = 'using the CPU backend'
+
+
+def cli_path():
+    root = os.environ.get('PONDER_BUILD_ROOT')
+    if root is None:
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'build')
+    return os.path.join(root, 'cli', 'ponder-cli')
+
+
+def run_cli(args, timeout=300):
+    return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout)
+
+
+def logits(model, tokens, backend, step=False):
+    p = run_cli(['logits', '-m', model, '--tokens', ','.join(map(str, tokens)),
+                 '--threads', '2', '--backend', backend] + (['--step'] if step else []))
+    err = p.stderr.decode(errors='replace').strip()
+    if p.returncode != 0:
+        raise RuntimeError('ponder-cli logits --backend %s failed (%d): %s'
+                           % (backend, p.returncode, err))
+    if backend == 'vulkan' and FALLBACK_NOTE in err:
+        raise RuntimeError('the Vulkan backend was not used: %s' % err)
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
+    return np.array(rows, dtype=np.float64)
+
+
+def check_case(tmp, preset, wtype, seed):
+    path = os.path.join(tmp, 'deepseek2-%s-%s.gguf' % (preset, wtype))
+    gen_model.generate(path, 'deepseek2', preset, wtype, seed=seed)
+    cfg, W, types = reference.load_model(path)
+    if gen_model.DS2_PRESETS[preset]['layout'] == 'legacy' and wtype != 'F32':
+        # the engine converts attn_kv_b to F16 k_b / v_b at load (spec 4.6)
+        for name in W:
+            if name.endswith('attn_kv_b.weight'):
+                W[name] = W[name].astype(np.float16).astype(np.float64)
+    rng = np.random.default_rng(seed + 300)
+    for _ in range(40):
+        tokens = [int(t) for t in rng.integers(0, W['token_embd.weight'].shape[0], N_TOKENS)]
+        stats = {}
+        ref = reference.forward(cfg, W, tokens, types, stats=stats)
+        if stats['route_margin'] >= ROUTE_MARGIN:
+            break
+    else:
+        return ['no token sequence of 40 without a near tie in the routing'], 'routing'
+    scale = np.abs(ref).max()
+    try:
+        cpu = logits(path, tokens, 'cpu')
+        got = {'prefill': logits(path, tokens, 'vulkan'),
+               'decode': logits(path, tokens, 'vulkan', step=True)}
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+        return [str(e)], 'error'
+    fails = []
+    tol = REL_TOL * scale
+    cpu_tol = tol if wtype in ('F32', 'F16') else np.abs(cpu - ref).max() + tol
+    worst = 0.0
+    for mode, vk in got.items():
+        if vk.shape != ref.shape or not np.all(np.isfinite(vk)):
+            fails.append('%s: logits of shape %s (finite: %s), expected %s'
+                         % (mode, vk.shape, np.all(np.isfinite(vk)), ref.shape))
+            continue
+        err = np.abs(vk - ref).max()
+        worst = max(worst, err)
+        if err > tol:
+            fails.append('%s: max |vulkan - ref| = %.3g > %.3g (max |logit| %.3g)'
+                         % (mode, err, tol, scale))
+        if not np.array_equal(vk.argmax(axis=1), ref.argmax(axis=1)):
+            fails.append('%s: argmax differs from the reference' % mode)
+        err_cpu = np.abs(vk - cpu).max()
+        if err_cpu > cpu_tol:
+            fails.append('%s: max |vulkan - cpu| = %.3g > %.3g' % (mode, err_cpu, cpu_tol))
+    summary = 'max |vulkan - ref| %.3g (%.1e of max|logit|), |cpu - ref| %.3g, margin %.2g' % (
+        worst, worst / scale, np.abs(cpu - ref).max(), stats['route_margin'])
+    return fails, summary
+
+
+def check_chat(tmp):
+    """Greedy chat on Vulkan writes what the CPU writes (F32 weights: the
+    two backends' logits differ by ~1e-6, far below the gaps greedy picks
+    between)."""
+    path = os.path.join(tmp, 'deepseek2-chat.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny', 'F32', seed=11)
+    out = {}
+    for backend in ('cpu', 'vulkan'):
+        p = run_cli(['chat', '-m', path, '-p', 'Hello there', '--seed', '1', '--temperature',
+                     '0', '--max-tokens', '24', '--threads', '2', '--backend', backend])
+        err = p.stderr.decode('utf-8', errors='replace')
+        if p.returncode != 0:
+            return ['chat --backend %s: exit %d: %s' % (backend, p.returncode, err.strip())]
+        if FALLBACK_NOTE in err:
+            return ['chat: the Vulkan backend was not used: %s' % err.strip()]
+        # the random model never closes its reasoning: it all goes to stderr
+        out[backend] = p.stdout + p.stderr
+    if len(out['cpu'].strip()) < 10 or out['cpu'] != out['vulkan']:
+        return ['chat: vulkan wrote %r, cpu %r' % (out['vulkan'][:200], out['cpu'][:200])]
+    return []
+
+
+def check_fallback(tmp):
+    """Q4_K_M on 256-wide rows still has Q5_0 matrices (rows of 128 fall
+    back from Q4_K, spec 2.6), which no shader reads: --backend vulkan names
+    the type and the CPU computes the same logits as --backend cpu."""
+    path = os.path.join(tmp, 'deepseek2-q4_k_m.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=7)
+    p = run_cli(['logits', '-m', path, '--tokens', '1,2,3', '--threads', '2',
+                 '--backend', 'vulkan'])
+    err = p.stderr.decode(errors='replace')
+    if p.returncode != 0 or 'Q5_0' not in err or FALLBACK_NOTE not in err:
+        return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
+                % (p.returncode, err.strip())]
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
+    if not np.array_equal(np.array(rows), logits(path, [1, 2, 3], 'cpu')):
+        return ['fallback: logits differ from --backend cpu']
+    return []
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--only', help='cases whose name contains this')
+    ap.add_argument('--keep', help='generate the models in this directory and keep them')
+    args = ap.parse_args()
+    if not os.path.exists(cli_path()):
+        print('FAIL: %s not found (build the ponder_cli target)' % cli_path())
+        return 1
+    tmp = args.keep or tempfile.mkdtemp(prefix='ponder-vulkan-deepseek2-')
+    os.makedirs(tmp, exist_ok=True)
+    n_fail = 0
+    try:
+        for i, (preset, wtype) in enumerate(CASES):
+            name = 'deepseek2/%s/%s' % (preset, wtype)
+            if args.only and args.only not in name:
+                continue
+            fails, summary = check_case(tmp, preset, wtype, seed=70 + i)
+            print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
+            for f in fails:
+                print('     ' + f)
+            n_fail += bool(fails)
+        if not args.only:
+            for name, check in (('chat', check_chat), ('fallback', check_fallback)):
+                fails = check(tmp)
+                print('%s %s' % ('FAIL' if fails else 'ok  ', name))
+                for f in fails:
+                    print('     ' + f)
+                n_fail += bool(fails)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print('%d failed' % n_fail)
+    return 1 if n_fail else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
