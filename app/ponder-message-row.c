@@ -191,7 +191,8 @@ build_card (PonderMessageRow *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->answer_now), "win.end-reasoning");
   gtk_widget_add_css_class (self->answer_now, "flat");
   gtk_widget_set_valign (self->answer_now, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (self->answer_now, _("Stop thinking and answer from the reasoning so far"));
+  gtk_widget_set_tooltip_text (self->answer_now,
+                               _("Stop thinking and answer from the reasoning so far"));
   top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_set_hexpand (self->card_button, TRUE);
   gtk_box_append (GTK_BOX (top), self->card_button);
@@ -399,7 +400,8 @@ ponder_message_row_new (const PonderHistoryMessage *message,
         }
       ponder_message_row_set_expanded (self, message->reasoning_expanded);
     }
-  gtk_widget_set_visible (self->text, self->answer->len > 0 || self->role == PONDER_HISTORY_ROLE_USER);
+  gtk_widget_set_visible (self->text,
+                          self->answer->len > 0 || self->role == PONDER_HISTORY_ROLE_USER);
   /* Read as "Your message" or "Answer", then the text; busy while it streams. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   self->role == PONDER_HISTORY_ROLE_USER ? _("Your message")

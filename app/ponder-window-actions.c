@@ -122,7 +122,8 @@ regenerate_action (GtkWidget  *widget,
 {
   PonderWindow *self = PONDER_WINDOW (widget);
 
-  regenerate_message (self, _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT, FALSE));
+  regenerate_message (self, _ponder_window_last_message_id (self, PONDER_HISTORY_ROLE_ASSISTANT,
+                                                            FALSE));
 }
 
 static void
