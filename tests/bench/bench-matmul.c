@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Usage: bench-matmul [SECONDS_PER_CASE] [VARIANT]
- * For Q4_K, Q6_K, Q8_0 and Q5_0 weights of 8960 x 1536 (ffn up/gate of
+ * For Q4_K, Q6_K, Q8_0, Q5_0 and the IQ types of R1's small quants (IQ1_S,
+ * IQ1_M, IQ2_XXS, IQ3_XXS, IQ4_XS) weights of 8960 x 1536 (ffn up/gate of
  * R1-Distill-Qwen-1.5B) and 1536 x 8960 (ffn down), with 1 and 2 threads
  * (rows split in halves, a barrier per product), prints GB/s of weight bytes
  * read (GB = 1e9) for 1 token and the time per token for 8 and 64 tokens
@@ -101,7 +102,19 @@ fix_scales (PonderType type, uint8_t *data, size_t size, size_t block_bytes)
     case PONDER_TYPE_Q4_K: offs[0] = 0; offs[1] = 2; break;
     case PONDER_TYPE_Q6_K: offs[0] = 208; break;
     case PONDER_TYPE_Q8_0:
-    case PONDER_TYPE_Q5_0: offs[0] = 0; break;
+    case PONDER_TYPE_Q5_0:
+    case PONDER_TYPE_IQ1_S:
+    case PONDER_TYPE_IQ2_XXS:
+    case PONDER_TYPE_IQ3_XXS:
+    case PONDER_TYPE_IQ4_XS: offs[0] = 0; break;
+    case PONDER_TYPE_IQ1_M:
+      /* The f16 scale is the top nibbles of the four u16 scale words
+       * (bytes 49, 51, 53, 55): 0x2400 is 2^-6. */
+      for (size_t b = 0; b + block_bytes <= size; b += block_bytes)
+        for (int k = 0; k < 4; k++)
+          data[b + 49 + 2 * k] = (uint8_t) ((data[b + 49 + 2 * k] & 15)
+                                            | (((0x2400 >> (4 * k)) & 15) << 4));
+      break;
     default: break;
     }
   for (size_t b = 0; b + block_bytes <= size; b += block_bytes)
@@ -144,7 +157,7 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   y = malloc (MAX_TOKENS * rows * sizeof (float));
   prepared = malloc (ponder_matmul_input_row_bytes (kernel, n) * MAX_TOKENS);
 
-  len += snprintf (line + len, sizeof line - len, "%-5s %-7s %5zu x %5zu (%5.1f MB):",
+  len += snprintf (line + len, sizeof line - len, "%-7s %-7s %5zu x %5zu (%5.1f MB):",
                    info->name, ponder_matmul_kernel_variant (kernel), rows, n,
                    matrix_bytes / 1e6);
   for (int threads = 1; threads <= MAX_THREADS; threads++)
@@ -198,6 +211,8 @@ main (int argc, char **argv)
 {
   static const PonderType types[] = {
     PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0, PONDER_TYPE_Q5_0,
+    PONDER_TYPE_IQ1_S, PONDER_TYPE_IQ1_M, PONDER_TYPE_IQ2_XXS, PONDER_TYPE_IQ3_XXS,
+    PONDER_TYPE_IQ4_XS,
   };
   double seconds = argc > 1 ? atof (argv[1]) : 0.5;
   const char *variant = argc > 2 ? argv[2] : NULL;
