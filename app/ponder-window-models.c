@@ -57,19 +57,21 @@ _ponder_window_models_refresh (PonderWindow *self)
     {
       const PonderHistoryModel *model = g_ptr_array_index (models, i);
       g_autoptr(GMenuItem) item = NULL;
+      g_auto(GStrv) parts = g_strsplit (model->name, "_", -1);
+      /* Menus read "_" as a mnemonic; "__" is a plain underscore
+       * ("Q4_K_M" must not lose its underscores). */
+      g_autofree char *name = g_strjoinv ("__", parts);
       g_autofree char *label = NULL;
 
       if (ponder_model_get_file_missing (model))
         /* TRANSLATORS: a model in the header menu whose file is gone */
-        label = g_strdup_printf (_("%s (file missing)"), model->name);
+        label = g_strdup_printf (_("%s (file missing)"), name);
       else if (model->id == self->model_id)
         /* TRANSLATORS: the model in use, in the header menu */
-        label = g_strdup_printf (_("%s (in use)"), model->name);
+        label = g_strdup_printf (_("%s (in use)"), name);
       else
-        label = g_strdup (model->name);
-      item = g_menu_item_new (NULL, NULL);
-      /* g_menu_item_new parses "_" as a mnemonic: set the label verbatim. */
-      g_menu_item_set_attribute (item, G_MENU_ATTRIBUTE_LABEL, "s", label);
+        label = g_strdup (name);
+      item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target_value (item, "win.switch-model",
                                                g_variant_new_int64 (model->id));
       g_menu_append_item (list_section, item);
@@ -508,6 +510,15 @@ ponder_window_get_models_dialog (PonderWindow *self)
   g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
 
   return self->models_dialog;
+}
+
+/* Returns: (transfer none): the header's model button */
+GtkWidget *
+ponder_window_get_model_button (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return self->model_button;
 }
 
 /* Returns: (transfer none): the header's model menu */

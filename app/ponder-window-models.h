@@ -26,5 +26,6 @@ void                ponder_window_set_memory_limit      (PonderWindow   *self,
                                                          guint64         bytes);
 PonderModelsDialog *ponder_window_get_models_dialog     (PonderWindow   *self);
 GMenuModel         *ponder_window_get_models_menu       (PonderWindow   *self);
+GtkWidget          *ponder_window_get_model_button      (PonderWindow   *self);
 
 G_END_DECLS

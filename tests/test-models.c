@@ -107,6 +107,20 @@ menu_ids (PonderWindow *window)
   return ids;
 }
 
+/* A label under @widget showing @text (mnemonics resolved), or NULL. */
+static GtkWidget *
+find_label_text (GtkWidget  *widget,
+                 const char *text)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  collect (widget, labels, GTK_TYPE_LABEL);
+  for (guint i = 0; i < labels->len; i++)
+    if (g_strcmp0 (gtk_label_get_text (g_ptr_array_index (labels, i)), text) == 0)
+      return g_ptr_array_index (labels, i);
+  return NULL;
+}
+
 static const char *
 row_subtitle (PonderModelsDialog *dialog,
               guint               index)
@@ -178,6 +192,19 @@ test_library (void)
   g_assert_cmpuint (ids->len, ==, 2);
   g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
   g_clear_pointer (&ids, g_array_unref);
+  {
+    /* The header menu: its labels keep the name's underscores. */
+    GtkWidget *button = ponder_window_get_model_button (window);
+    GtkPopover *popover;
+
+    gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+    popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+    g_assert_nonnull (popover);
+    g_assert_nonnull (find_label_text (GTK_WIDGET (popover), "qwen2-tiny-Q8_0 (in use)"));
+    g_assert_nonnull (find_label_text (GTK_WIDGET (popover), "qwen2-scripted-F16"));
+    screenshot (GTK_WIDGET (popover), "models-02b-header-menu");
+    gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  }
 
   activate (window, "win.show-models", NULL);
   dialog = ponder_window_get_models_dialog (window);
