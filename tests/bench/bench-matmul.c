@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Usage: bench-matmul [SECONDS_PER_CASE] [VARIANT]
+ * Usage: bench-matmul [SECONDS_PER_CASE] [VARIANT] [TYPE]
  * For Q4_K, Q6_K, Q8_0, Q5_0 and the IQ types of R1's small quants (IQ1_S,
  * IQ1_M, IQ2_XXS, IQ3_XXS, IQ4_XS) weights of 8960 x 1536 (ffn up/gate of
  * R1-Distill-Qwen-1.5B) and 1536 x 8960 (ffn down), with 1 and 2 threads
@@ -10,7 +10,8 @@
  * read (GB = 1e9) for 1 token and the time per token for 8 and 64 tokens
  * (prefill; best product of those run in SECONDS_PER_CASE). VARIANT (generic,
  * avx2, avx512) forces a kernel variant so that two can be compared side by
- * side on this noisy machine. The
+ * side on this noisy machine ("-" for the best one); TYPE ("IQ1_S", ...)
+ * runs that type only. The
  * weights are many copies cycled through, together far larger than the last
  * level cache, so the numbers are DRAM reads, as in decoding. Weight bytes
  * are random with the f16 block scales set to 1/64.
@@ -215,7 +216,8 @@ main (int argc, char **argv)
     PONDER_TYPE_IQ4_XS,
   };
   double seconds = argc > 1 ? atof (argv[1]) : 0.5;
-  const char *variant = argc > 2 ? argv[2] : NULL;
+  const char *variant = argc > 2 && strcmp (argv[2], "-") != 0 ? argv[2] : NULL;
+  const char *only = argc > 3 ? argv[3] : NULL;
   Pool pool = { 0 };
   pthread_t thread;
   Worker worker = { &pool, 1 };
@@ -226,6 +228,8 @@ main (int argc, char **argv)
   pthread_create (&thread, NULL, worker_main, &worker);
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     {
+      if (only != NULL && strcmp (ponder_type_info (types[i])->name, only) != 0)
+        continue;
       bench_case (&pool, types[i], variant, 8960, 1536, seconds);
       bench_case (&pool, types[i], variant, 1536, 8960, seconds);
     }
