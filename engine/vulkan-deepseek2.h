@@ -64,6 +64,11 @@ _Static_assert (sizeof (PonderVkDs2MlaPush) == 36, "ds2_mla.comp Push");
 
 /* ---- Op recorders ---------------------------------------------------------- */
 
+/* Tests: the workgroup size and threads per row of the matmuls below (0, 0:
+ * the device's default, one row per invocation on CPU implementations and
+ * 32 lanes per row on GPUs). Not thread-safe. */
+void ponder_vk_ds2_force_shape (uint32_t wg_size, uint32_t threads_per_row);
+
 /* y (n_items, n_out) row i = matrix (i % n_slices) of w times x row i, the
  * rows of x x_stride floats apart. w: n_slices matrices of n_out rows of
  * row_bytes in type (F32, F16, Q8_0, Q4_K, Q6_K). */

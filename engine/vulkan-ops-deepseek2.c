@@ -46,14 +46,24 @@ kernel_of (uint32_t        type,
 /* The shape vulkan-ops.c gives its matmuls: one row per invocation on CPU
  * implementations (barriers are coroutine switches there), 32 lanes per
  * row on GPUs so that loads coalesce. */
+static uint32_t forced_shape[2]; /* tests: both shapes on any device */
+
+void
+ponder_vk_ds2_force_shape (uint32_t wg_size,
+                           uint32_t threads_per_row)
+{
+  forced_shape[0] = wg_size;
+  forced_shape[1] = threads_per_row;
+}
+
 static void
 shape (const PonderVkDevice *device,
        uint32_t              spec[3])
 {
   bool cpu = ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU;
 
-  spec[0] = cpu ? 8 : 64;
-  spec[1] = cpu ? 1 : 32;
+  spec[0] = forced_shape[0] != 0 ? forced_shape[0] : cpu ? 8 : 64;
+  spec[1] = forced_shape[0] != 0 ? forced_shape[1] : cpu ? 1 : 32;
 }
 
 /* Checks the weight geometry and records one ds2_matmul dispatch over
@@ -94,6 +104,10 @@ matmul (PonderVkDevice             *device,
                              (unsigned long long) w_bytes, (unsigned long long) w->size);
   shape (device, spec);
   spec[2] = mode;
+  if (spec[1] == 0 || (spec[1] & (spec[1] - 1)) != 0 || spec[0] % spec[1] != 0)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "deepseek2 matmul: %u threads per row must be a power of two "
+                             "dividing the workgroup size %u", spec[1], spec[0]);
   rows_per_group = spec[0] / spec[1];
   status = ponder_vk_grid (device, (uint64_t) (push->n_out + rows_per_group - 1)
                                    / rows_per_group * push->n_items, groups, error);
