@@ -134,8 +134,8 @@ leave_loading (PonderWindow *self)
 }
 
 static void
-on_wont_fit_response (PonderWindow *self,
-                      const char   *response,
+on_wont_fit_response (PonderWindow     *self,
+                      const char       *response,
                       AdwMessageDialog *dialog)
 {
   const char *path = g_object_get_data (G_OBJECT (dialog), "path");
