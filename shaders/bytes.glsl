@@ -31,3 +31,14 @@ read_f16 (uint byte_offset)
 {
   return unpackHalf2x16 (read_u16 (byte_offset)).x;
 }
+
+uint
+read_u32_even (uint byte_offset) /* byte_offset is even: two words when it is not 4-aligned */
+{
+  uint i = byte_offset >> 2;
+  uint odd = (byte_offset >> 1) & 1u;
+  uint lo = wdata[i];
+  uint hi = wdata[i + odd]; /* the same word when aligned: never past the block */
+
+  return odd == 0u ? lo : (lo >> 16) | (hi << 16);
+}

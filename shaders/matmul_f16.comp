@@ -5,16 +5,34 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#define PARTIAL_UNITS
 #include "matmul_head.glsl"
 
-void
-dequant_unit (uint row_base, uint unit, out float v[32])
+struct Unit
 {
-  uint base = row_base + unit * 64u;
-  uint kn = min (32u, p.n_in - unit * 32u);
+  uint base;
+  uint kn;   /* elements of this unit inside the row */
+};
 
-  [[unroll]] for (uint i = 0u; i < 32u; i++)
-    v[i] = i < kn ? read_f16 (base + 2u * i) : 0.0;
+Unit
+unit_setup (uint row_base, uint unit)
+{
+  Unit s;
+
+  s.base = row_base + unit * 64u;
+  s.kn = min (32u, p.n_in - unit * 32u);
+  return s;
+}
+
+vec4
+dequant4 (Unit s, uint j)
+{
+  vec4 v;
+
+  /* The index is clamped so that no read goes past the row. */
+  [[unroll]] for (uint c = 0u; c < 4u; c++)
+    v[c] = 4u * j + c < s.kn ? read_f16 (s.base + 2u * min (4u * j + c, s.kn - 1u)) : 0.0;
+  return v;
 }
 
 #include "matmul_main.glsl"

@@ -5,9 +5,16 @@
  * One workgroup computes one output row for up to NB tokens, so each weight
  * row is dequantised once per NB tokens (decode is the NB = 1 case). The
  * row is walked in units of 32 elements (a Q8_0 block, a Q4_K sub-block,
- * two Q6_K sub-blocks); the including shader defines
- * `void dequant_unit (uint row_base, uint unit, out float v[32])`, which
- * never expands the weights in memory.
+ * two Q6_K sub-blocks) and each unit four elements at a time. The
+ * including shader defines `struct Unit` (what a unit's elements share:
+ * offsets, scales), `Unit unit_setup (uint row_base, uint unit)` and
+ * `vec4 dequant4 (Unit s, uint j)`, elements 4j..4j+3 of the unit (zero
+ * past n_in); the weights are never expanded in memory. Four at a time,
+ * not the whole unit: on a CPU implementation every per-invocation value
+ * is a SIMD register, and 32 of them spilled to the stack (lavapipe: Q4_K
+ * 3.5x faster this way, bench-vulkan-matmul). Shaders whose n_in need not
+ * be a multiple of 32 (F32, F16) define PARTIAL_UNITS so that x is not
+ * read past the row.
  *
  * THREADS_PER_ROW (specialization constant 1) invocations share a row and
  * reduce through shared memory (no subgroup operations needed); a workgroup
@@ -27,6 +34,9 @@ layout (constant_id = 1) const uint THREADS_PER_ROW = 64;
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_out, row_bytes) */
 layout (binding = 1) readonly buffer Input { float x[]; };       /* (n_tokens, n_in) */
+/* The same as vec4s, for n_in a multiple of 4 (every block type): a CPU
+ * implementation loads a vec4 per lane at once, four scalars separately. */
+layout (binding = 1) readonly buffer Input4 { vec4 x4[]; };
 layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n_out) */
 
 /* Mirrors PonderVkMatmulPush in engine/vulkan-private.h. */

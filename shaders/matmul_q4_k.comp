@@ -9,17 +9,23 @@
  */
 #include "matmul_head.glsl"
 
-void
-dequant_unit (uint row_base, uint unit, out float v[32])
+struct Unit
+{
+  uint  qs;    /* word index of the sub-block pair's 32 bytes */
+  uint  shift; /* low or high nibbles */
+  float a;     /* d * scale */
+  float b;     /* dmin * min */
+};
+
+Unit
+unit_setup (uint row_base, uint unit)
 {
   uint base = row_base + (unit / 8u) * 144u;
   uint s = unit % 8u;
-  uint g = s / 2u;
-  uint shift = (s & 1u) * 4u;
   float d = read_f16 (base);
   float dmin = read_f16 (base + 2u);
   uint sc, m;
-  float a, b;
+  Unit u;
 
   if (s < 4u)
     {
@@ -31,16 +37,21 @@ dequant_unit (uint row_base, uint unit, out float v[32])
       sc = (read_u8 (base + 8u + s) & 15u) | ((read_u8 (base + s) >> 6) << 4);
       m = (read_u8 (base + 8u + s) >> 4) | ((read_u8 (base + 4u + s) >> 6) << 4);
     }
-  a = d * float (sc);
-  b = dmin * float (m);
+  u.a = d * float (sc);
+  u.b = dmin * float (m);
   /* 32 bytes of qs, 4-aligned because 144 and 16 are multiples of 4. */
-  [[unroll]] for (uint w = 0u; w < 8u; w++)
-    {
-      uint word = wdata[(base + 16u + 32u * g) / 4u + w];
+  u.qs = (base + 16u + 32u * (s / 2u)) / 4u;
+  u.shift = (s & 1u) * 4u;
+  return u;
+}
 
-      [[unroll]] for (uint j = 0u; j < 4u; j++)
-        v[4u * w + j] = a * float ((word >> (8u * j + shift)) & 15u) - b;
-    }
+vec4
+dequant4 (Unit s, uint j)
+{
+  uint word = wdata[s.qs + j] >> s.shift;
+
+  return s.a * vec4 (float (word & 15u), float ((word >> 8) & 15u), float ((word >> 16) & 15u),
+                     float ((word >> 24) & 15u)) - s.b;
 }
 
 #include "matmul_main.glsl"

@@ -9,28 +9,47 @@
  */
 #include "matmul_head.glsl"
 
-void
-dequant_unit (uint row_base, uint unit, out float v[32])
+struct Unit
+{
+  uint  ql;       /* byte offset of the 32 low-nibble bytes */
+  uint  qh;       /* byte offset of the 32 high-bit bytes */
+  uint  ql_shift;
+  uint  qh_shift;
+  float scale0;   /* elements 0..15 */
+  float scale1;   /* elements 16..31 */
+};
+
+Unit
+unit_setup (uint row_base, uint unit)
 {
   uint base = row_base + (unit / 8u) * 210u;
   uint j = unit % 8u;
   uint h = j / 4u;
   uint k = j % 4u;
   float d = read_f16 (base + 208u);
-  uint ql_base = base + 64u * h + 32u * (k & 1u);
-  uint ql_shift = k < 2u ? 0u : 4u;
-  uint qh_base = base + 128u + 32u * h;
-  float scale0 = d * float (read_i8 (base + 192u + 8u * h + 2u * k));
-  float scale1 = d * float (read_i8 (base + 192u + 8u * h + 2u * k + 1u));
+  Unit s;
 
-  [[unroll]] for (uint l = 0u; l < 32u; l++)
-    {
-      uint lo = (read_u8 (ql_base + l) >> ql_shift) & 15u;
-      uint hi = (read_u8 (qh_base + l) >> (2u * k)) & 3u;
-      int q = int (lo | (hi << 4)) - 32;
+  s.ql = base + 64u * h + 32u * (k & 1u);
+  s.ql_shift = k < 2u ? 0u : 4u;
+  s.qh = base + 128u + 32u * h;
+  s.qh_shift = 2u * k;
+  s.scale0 = d * float (read_i8 (base + 192u + 8u * h + 2u * k));
+  s.scale1 = d * float (read_i8 (base + 192u + 8u * h + 2u * k + 1u));
+  return s;
+}
 
-      v[l] = (l < 16u ? scale0 : scale1) * float (q);
-    }
+vec4
+dequant4 (Unit s, uint j)
+{
+  /* Every offset is even: blocks of 210 bytes in rows of whole blocks. */
+  uint l = read_u32_even (s.ql + 4u * j) >> s.ql_shift;
+  uint h = read_u32_even (s.qh + 4u * j) >> s.qh_shift;
+  ivec4 q = ivec4 (int ((l & 15u) | ((h & 3u) << 4)),
+                   int (((l >> 8) & 15u) | (((h >> 8) & 3u) << 4)),
+                   int (((l >> 16) & 15u) | (((h >> 16) & 3u) << 4)),
+                   int (((l >> 24) & 15u) | (((h >> 24) & 3u) << 4))) - 32;
+
+  return (j < 4u ? s.scale0 : s.scale1) * vec4 (q);
 }
 
 #include "matmul_main.glsl"

@@ -8,14 +8,29 @@
  */
 #include "matmul_head.glsl"
 
-void
-dequant_unit (uint row_base, uint unit, out float v[32])
+struct Unit
 {
-  uint base = row_base + unit * 34u;
-  float d = read_f16 (base);
+  uint  base;
+  float d;
+};
 
-  [[unroll]] for (uint i = 0u; i < 32u; i++)
-    v[i] = d * float (read_i8 (base + 2u + i));
+Unit
+unit_setup (uint row_base, uint unit)
+{
+  Unit s;
+
+  s.base = row_base + unit * 34u;
+  s.d = read_f16 (s.base);
+  return s;
+}
+
+vec4
+dequant4 (Unit s, uint j)
+{
+  int q = int (read_u32_even (s.base + 2u + 4u * j));
+
+  return s.d * vec4 (float (bitfieldExtract (q, 0, 8)), float (bitfieldExtract (q, 8, 8)),
+                     float (bitfieldExtract (q, 16, 8)), float (bitfieldExtract (q, 24, 8)));
 }
 
 #include "matmul_main.glsl"

@@ -31,6 +31,17 @@ now_s (void)
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the whole process (lavapipe's worker threads included): on a
+ * shared, loaded machine a steadier measure of a CPU device than wall time. */
+static double
+cpu_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int
 fail (const char *what, const PonderError *error)
 {
@@ -86,12 +97,13 @@ bench_type (PonderVkDevice *dev,
     return fail ("buffers", &error);
   for (uint32_t n_tokens = 1; n_tokens <= 8 && rc == 0; n_tokens += 7)
     {
-      double t0, elapsed = 0.0;
+      double t0, c0 = 0.0, elapsed = 0.0;
       long steps = 0;
 
       for (int warm = 1; warm >= 0 && rc == 0; warm--)
         {
           t0 = now_s ();
+          c0 = cpu_s ();
           steps = 0;
           do
             {
@@ -112,10 +124,11 @@ bench_type (PonderVkDevice *dev,
           while (rc == 0 && !warm && elapsed < seconds);
         }
       if (rc == 0)
-        printf ("%-5s %d -> %d x %u tokens: %7.2f GB/s of weights, %.3f ms per matmul\n",
+        printf ("%-5s %d -> %d x %u tokens: %7.2f GB/s of weights, %.3f ms per matmul "
+                "(%.3f ms of CPU time)\n",
                 ponder_type_info (type)->name, N_IN, N_OUT, n_tokens,
                 (double) row_bytes * N_OUT * PER_STEP * steps / elapsed / 1e9,
-                elapsed * 1e3 / (PER_STEP * steps));
+                elapsed * 1e3 / (PER_STEP * steps), (cpu_s () - c0) * 1e3 / (PER_STEP * steps));
     }
   ponder_vk_buffer_free (dev, &wb);
   ponder_vk_buffer_free (dev, &xb);
