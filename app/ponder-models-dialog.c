@@ -26,6 +26,7 @@ struct _PonderModelsDialog
   AdwPreferencesGroup  *group;
   GtkWidget            *empty_row;
   GPtrArray            *rows;     /* the AdwExpanderRows, in list order */
+  char                 *shown;    /* what the rows show, to skip needless rebuilds */
   GtkWindow            *window;   /* weak: the main window whose actions we run */
 };
 
@@ -137,6 +138,63 @@ icon_button (const char *icon,
   return button;
 }
 
+/* The memory plan at the row's context length, made from the file's
+ * metadata only when the row is opened or its context changes. */
+static void
+update_memory_row (GtkWidget *memory_row)
+{
+  const char *path = g_object_get_data (G_OBJECT (memory_row), "path");
+  GtkSpinButton *spin = g_object_get_data (G_OBJECT (memory_row), "spin");
+  PonderPlanParams params = ponder_plan_params_default ();
+  PonderError error = { 0 };
+  PonderModelPlan plan;
+  g_autofree char *text = NULL;
+
+  params.n_ctx = (guint) gtk_spin_button_get_value_as_int (spin);
+  if (ponder_model_plan (path, &params, &plan, &error) != PONDER_OK)
+    {
+      g_autoptr(GError) app_error = ponder_model_error_from_engine (error.code, error.message,
+                                                                    path);
+
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (memory_row), app_error->message);
+      return;
+    }
+  text = ponder_model_format_plan (&plan);
+  if (!plan.fits)
+    {
+      g_autofree char *more = g_strdup_printf (_("%s It will not fit; %u tokens would."), text,
+                                               plan.max_fit_ctx);
+
+      g_free (text);
+      text = g_steal_pointer (&more);
+    }
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (memory_row), text);
+}
+
+static void
+on_row_expanded (GtkWidget  *row,
+                 GParamSpec *pspec,
+                 GtkWidget  *memory_row)
+{
+  if (adw_expander_row_get_expanded (ADW_EXPANDER_ROW (row)))
+    update_memory_row (memory_row);
+}
+
+static GtkWidget *
+memory_row_new (const PonderHistoryModel *model,
+                GtkWidget                *spin)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Memory"));
+  g_object_set_data_full (G_OBJECT (row), "path", g_strdup (model->path), g_free);
+  g_object_set_data (G_OBJECT (row), "spin", spin);
+  g_signal_connect_object (spin, "value-changed", G_CALLBACK (update_memory_row), row,
+                           G_CONNECT_SWAPPED);
+  return row;
+}
+
 static GtkWidget *
 context_row (PonderModelsDialog       *self,
              const PonderHistoryModel *model)
@@ -159,6 +217,7 @@ context_row (PonderModelsDialog       *self,
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
   gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Context length"), -1);
+  g_object_set_data (G_OBJECT (row), "spin", spin);
   return row;
 }
 
@@ -218,7 +277,17 @@ model_row (PonderModelsDialog       *self,
   adw_action_row_set_subtitle (ADW_ACTION_ROW (path_row), model->path);
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row), path_row);
   if (!missing)
-    adw_expander_row_add_row (ADW_EXPANDER_ROW (row), context_row (self, model));
+    {
+      GtkWidget *ctx_row = context_row (self, model);
+      GtkWidget *spin = g_object_get_data (G_OBJECT (ctx_row), "spin");
+      GtkWidget *memory_row = memory_row_new (model, spin);
+
+      g_object_set_data (G_OBJECT (row), "spin", spin);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), ctx_row);
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), memory_row);
+      g_signal_connect_object (row, "notify::expanded", G_CALLBACK (on_row_expanded),
+                               memory_row, 0);
+    }
   return row;
 }
 
@@ -229,6 +298,7 @@ ponder_models_dialog_dispose (GObject *object)
 
   g_clear_weak_pointer (&self->window);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->shown, g_free);
 
   G_OBJECT_CLASS (ponder_models_dialog_parent_class)->dispose (object);
 }
@@ -298,6 +368,44 @@ ponder_models_dialog_new (GtkWindow *window)
   return self;
 }
 
+/* Everything a row shows, except the context length, which its spin
+ * button shows and the user may be changing. */
+static char *
+describe_models (GPtrArray *models,
+                 gint64     current_id)
+{
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "%" G_GINT64_FORMAT "\n", current_id);
+  for (guint i = 0; models != NULL && i < models->len; i++)
+    {
+      const PonderHistoryModel *m = g_ptr_array_index (models, i);
+
+      g_string_append_printf (out, "%" G_GINT64_FORMAT " %d %s %s %s %s %" G_GUINT64_FORMAT
+                              " %" G_GUINT64_FORMAT " %u\n", m->id,
+                              ponder_model_get_file_missing (m), m->path, m->name,
+                              m->architecture, m->file_type, m->n_params, m->file_size_bytes,
+                              m->n_ctx_train);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A context chosen elsewhere (the "will not fit" dialog) reaches the spin. */
+static void
+sync_contexts (PonderModelsDialog *self,
+               GPtrArray          *models)
+{
+  for (guint i = 0; models != NULL && i < models->len && i < self->rows->len; i++)
+    {
+      const PonderHistoryModel *m = g_ptr_array_index (models, i);
+      GtkSpinButton *spin = g_object_get_data (g_ptr_array_index (self->rows, i), "spin");
+
+      if (spin != NULL && m->n_ctx != 0
+          && (guint) gtk_spin_button_get_value_as_int (spin) != m->n_ctx)
+        gtk_spin_button_set_value (spin, m->n_ctx);
+    }
+}
+
 /**
  * ponder_models_dialog_set_models:
  * @models: (element-type PonderHistoryModel): the library, in display order
@@ -308,7 +416,20 @@ ponder_models_dialog_set_models (PonderModelsDialog *self,
                                  GPtrArray          *models,
                                  gint64              current_id)
 {
+  g_autofree char *shown = NULL;
+
   g_return_if_fail (PONDER_IS_MODELS_DIALOG (self));
+
+  /* The window refreshes whenever it is activated; rebuilding rows that
+   * did not change would close the one the user opened. */
+  shown = describe_models (models, current_id);
+  if (g_strcmp0 (shown, self->shown) == 0)
+    {
+      sync_contexts (self, models);
+      return;
+    }
+  g_free (self->shown);
+  self->shown = g_steal_pointer (&shown);
 
   for (guint i = 0; i < self->rows->len; i++)
     adw_preferences_group_remove (self->group, g_ptr_array_index (self->rows, i));

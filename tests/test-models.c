@@ -121,6 +121,25 @@ find_label_text (GtkWidget  *widget,
   return NULL;
 }
 
+/* TRUE when a label under @widget starts with @prefix and holds @part. */
+static gboolean
+label_with_prefix (GtkWidget  *widget,
+                   const char *prefix,
+                   const char *part)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  collect (widget, labels, GTK_TYPE_LABEL);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      const char *text = gtk_label_get_text (g_ptr_array_index (labels, i));
+
+      if (g_str_has_prefix (text, prefix) && strstr (text, part) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static const char *
 row_subtitle (PonderModelsDialog *dialog,
               guint               index)
@@ -216,7 +235,24 @@ test_library (void)
   g_assert_nonnull (strstr (row_subtitle (dialog, 0), "4 K context"));
   adw_expander_row_set_expanded (ADW_EXPANDER_ROW (ponder_models_dialog_get_row (dialog, 1)),
                                  TRUE);
+  /* An opened row shows the memory plan at its context length, and follows
+   * a change of it (stored for the model's next load). */
+  g_assert_true (label_with_prefix (ponder_models_dialog_get_row (dialog, 1),
+                                    "Needs ", "with a context of 4096 tokens"));
   screenshot (GTK_WIDGET (dialog), "models-02-two-models");
+  {
+    g_autoptr(GPtrArray) spins = g_ptr_array_new ();
+    g_autoptr(PonderHistoryModel) stored = NULL;
+
+    collect (ponder_models_dialog_get_row (dialog, 1), spins, GTK_TYPE_SPIN_BUTTON);
+    g_assert_cmpuint (spins->len, ==, 1);
+    gtk_spin_button_set_value (g_ptr_array_index (spins, 0), 2048);
+    g_assert_true (label_with_prefix (ponder_models_dialog_get_row (dialog, 1),
+                                      "Needs ", "with a context of 2048 tokens"));
+    stored = ponder_history_get_model (history, a_id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (stored->n_ctx, ==, 2048);
+  }
 
   /* Switch back to the first through the header's action. */
   activate (window, "win.switch-model", g_variant_new_int64 (a_id));
