@@ -301,6 +301,7 @@ main (int   argc,
   double t0;
   double t1;
   double t2;
+  double t3;
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
@@ -336,9 +337,9 @@ main (int   argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
   gtk_window_present (GTK_WINDOW (window));
   t2 = now_ms ();
+  t3 = wait_for_paint (GTK_WIDGET (window));
   printf ("start-up to first frame (%u conversations): %.1f ms (store %.1f, window %.1f, "
-          "first frame %.1f)\n", n_conversations, wait_for_paint (GTK_WIDGET (window)) - t0,
-          t1 - t0, t2 - t1, now_ms () - t2);
+          "first frame %.1f)\n", n_conversations, t3 - t0, t1 - t0, t2 - t1, t3 - t2);
 
   /* Search: the entry's search-changed, as after its typing delay. */
   search = ponder_window_get_search_entry (window);
