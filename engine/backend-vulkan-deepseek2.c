@@ -219,7 +219,7 @@ vk_matmul_slices (PonderBackend      *be,
     return;
   ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
     ponder_vk_backend_device (be), w->type, &wv, w->row_bytes, (uint32_t) w->n_in,
-    (uint32_t) w->n_out, n_slices, &xv, (uint32_t) w->n_in, (uint32_t) n_items, &yv,
+    (uint32_t) w->n_out, n_slices, &xv, (uint32_t) w->n_in, (uint32_t) n_items, &yv, NULL,
     ponder_vk_backend_error (be)));
 }
 
@@ -298,11 +298,11 @@ vk_moe (PonderBackend     *be,
     return;
   if (ponder_vk_backend_failed (be, ponder_vk_op_moe_gate_up (
         dev, l->gate_exps.type, &dm->gate_up[il], l->gate_exps.row_bytes, E, ff, hp->n_expert,
-        &xv, n_tokens, n_used, &iv, &hv, ponder_vk_backend_error (be))))
+        &xv, n_tokens, n_used, &iv, &hv, NULL, ponder_vk_backend_error (be))))
     return;
   ponder_vk_backend_failed (be, ponder_vk_op_moe_down (
     dev, l->down_exps.type, &dv, l->down_exps.row_bytes, ff, E, hp->n_expert, &hv, n_tokens,
-    n_used, &iv, &wv, shared, &ov, ponder_vk_backend_error (be)));
+    n_used, &iv, &wv, shared, &ov, NULL, ponder_vk_backend_error (be)));
 }
 
 static void
@@ -354,7 +354,7 @@ vk_mla_attention (PonderBackend       *be,
   /* q_abs_h = W_UK_h^T q_nope_h: the first nope values of each query head */
   if (ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
         dev, l->wk_b.type, &kbv, l->wk_b.row_bytes, nope, c, H, &qv, dk, (uint32_t) rows, &qav,
-        error)))
+        NULL, error)))
     return;
   if (ponder_vk_backend_failed (be, ponder_vk_op_mla (dev, &qav, &qv, &kvv, table,
                                                       hp->rope_pairing == PONDER_ROPE_NEOX,
@@ -364,7 +364,7 @@ vk_mla_attention (PonderBackend       *be,
   /* o_h = W_UV_h o_lat_h */
   ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
     dev, l->wv_b.type, &vbv, l->wv_b.row_bytes, c, dv, H, &olv, c, (uint32_t) rows, &ov,
-    error));
+    NULL, error));
 }
 
 PonderStatus

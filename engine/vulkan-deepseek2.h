@@ -64,10 +64,9 @@ _Static_assert (sizeof (PonderVkDs2MlaPush) == 36, "ds2_mla.comp Push");
 
 /* ---- Op recorders ---------------------------------------------------------- */
 
-/* Tests: the workgroup size and threads per row of the matmuls below (0, 0:
- * the device's default, one row per invocation on CPU implementations and
- * 32 lanes per row on GPUs). Not thread-safe. */
-void ponder_vk_ds2_force_shape (uint32_t wg_size, uint32_t threads_per_row);
+/* The products below take shape2: NULL for the device's default (one row
+ * per invocation on CPU implementations, 32 lanes per row on GPUs), or
+ * {workgroup size, threads per row} (tests and tuning). */
 
 /* y (n_items, n_out) row i = matrix (i % n_slices) of w times x row i, the
  * rows of x x_stride floats apart. w: n_slices matrices of n_out rows of
@@ -77,7 +76,7 @@ PonderStatus ponder_vk_op_matmul_slices (PonderVkDevice *device, uint32_t type,
                                          uint32_t n_in, uint32_t n_out, uint32_t n_slices,
                                          const PonderVkBuffer *x, uint32_t x_stride,
                                          uint32_t n_items, const PonderVkBuffer *y,
-                                         PonderError *error);
+                                         const uint32_t *shape2, PonderError *error);
 
 /* h (n_tokens, n_used, n_out) = silu (G_e x_t) * U_e x_t with e = ids[t, k];
  * w holds the n_expert gate matrices then the n_expert up matrices. */
@@ -86,7 +85,8 @@ PonderStatus ponder_vk_op_moe_gate_up (PonderVkDevice *device, uint32_t type,
                                        uint32_t n_in, uint32_t n_out, uint32_t n_expert,
                                        const PonderVkBuffer *x, uint32_t n_tokens,
                                        uint32_t n_used, const PonderVkBuffer *ids,
-                                       const PonderVkBuffer *h, PonderError *error);
+                                       const PonderVkBuffer *h, const uint32_t *shape2,
+                                       PonderError *error);
 
 /* y (n_tokens, n_out) = (y if accumulate) + sum_k weights[t, k] D_e h (t, k)
  * with e = ids[t, k]; w holds the n_expert down matrices. */
@@ -96,7 +96,8 @@ PonderStatus ponder_vk_op_moe_down (PonderVkDevice *device, uint32_t type,
                                     const PonderVkBuffer *h, uint32_t n_tokens,
                                     uint32_t n_used, const PonderVkBuffer *ids,
                                     const PonderVkBuffer *weights, bool accumulate,
-                                    const PonderVkBuffer *y, PonderError *error);
+                                    const PonderVkBuffer *y, const uint32_t *shape2,
+                                    PonderError *error);
 
 typedef struct
 {

@@ -46,24 +46,15 @@ kernel_of (uint32_t        type,
 /* The shape vulkan-ops.c gives its matmuls: one row per invocation on CPU
  * implementations (barriers are coroutine switches there), 32 lanes per
  * row on GPUs so that loads coalesce. */
-static uint32_t forced_shape[2]; /* tests: both shapes on any device */
-
-void
-ponder_vk_ds2_force_shape (uint32_t wg_size,
-                           uint32_t threads_per_row)
-{
-  forced_shape[0] = wg_size;
-  forced_shape[1] = threads_per_row;
-}
-
 static void
 shape (const PonderVkDevice *device,
+       const uint32_t       *forced,
        uint32_t              spec[3])
 {
   bool cpu = ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU;
 
-  spec[0] = forced_shape[0] != 0 ? forced_shape[0] : cpu ? 8 : 64;
-  spec[1] = forced_shape[0] != 0 ? forced_shape[1] : cpu ? 1 : 32;
+  spec[0] = forced != NULL ? forced[0] : cpu ? 8 : 64;
+  spec[1] = forced != NULL ? forced[1] : cpu ? 1 : 32;
 }
 
 /* Checks the weight geometry and records one ds2_matmul dispatch over
@@ -77,6 +68,7 @@ matmul (PonderVkDevice             *device,
         size_t                      row_bytes,
         const PonderVkDs2MatmulPush *push,
         const PonderVkBuffer      **buffers,
+        const uint32_t             *forced,
         PonderError                *error)
 {
   const PonderTypeInfo *ti = ponder_type_info (type);
@@ -102,7 +94,7 @@ matmul (PonderVkDevice             *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "deepseek2 matmul: %llu weight bytes (buffer %llu, at most 4 GiB)",
                              (unsigned long long) w_bytes, (unsigned long long) w->size);
-  shape (device, spec);
+  shape (device, forced, spec);
   spec[2] = mode;
   if (spec[1] == 0 || (spec[1] & (spec[1] - 1)) != 0 || spec[0] % spec[1] != 0)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
@@ -129,6 +121,7 @@ ponder_vk_op_matmul_slices (PonderVkDevice       *device,
                             uint32_t              x_stride,
                             uint32_t              n_items,
                             const PonderVkBuffer *y,
+                            const uint32_t       *shape2,
                             PonderError          *error)
 {
   PonderVkDs2MatmulPush push = { n_in, n_out, n_items, (uint32_t) row_bytes, x_stride,
@@ -142,7 +135,7 @@ ponder_vk_op_matmul_slices (PonderVkDevice       *device,
                              "matmul_slices (%u slices, %u -> %u, %u items): a buffer is too "
                              "small", n_slices, n_in, n_out, n_items);
   return matmul (device, MODE_SLICES, type, w, (uint64_t) n_slices * n_out * row_bytes,
-                 row_bytes, &push, buffers, error);
+                 row_bytes, &push, buffers, shape2, error);
 }
 
 PonderStatus
@@ -158,6 +151,7 @@ ponder_vk_op_moe_gate_up (PonderVkDevice       *device,
                           uint32_t              n_used,
                           const PonderVkBuffer *ids,
                           const PonderVkBuffer *h,
+                          const uint32_t       *shape2,
                           PonderError          *error)
 {
   uint64_t half = (uint64_t) n_expert * n_out * row_bytes;
@@ -172,7 +166,8 @@ ponder_vk_op_moe_gate_up (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "moe gate/up (%u tokens x %u experts): a buffer is too small",
                              n_tokens, n_used);
-  return matmul (device, MODE_GATE_UP, type, w, 2 * half, row_bytes, &push, buffers, error);
+  return matmul (device, MODE_GATE_UP, type, w, 2 * half, row_bytes, &push, buffers, shape2,
+                 error);
 }
 
 PonderStatus
@@ -190,6 +185,7 @@ ponder_vk_op_moe_down (PonderVkDevice       *device,
                        const PonderVkBuffer *weights,
                        bool                  accumulate,
                        const PonderVkBuffer *y,
+                       const uint32_t       *shape2,
                        PonderError          *error)
 {
   uint64_t n_slots = (uint64_t) n_tokens * n_used;
@@ -203,7 +199,7 @@ ponder_vk_op_moe_down (PonderVkDevice       *device,
                              "moe down (%u tokens x %u experts): a buffer is too small",
                              n_tokens, n_used);
   return matmul (device, MODE_DOWN, type, w, (uint64_t) n_expert * n_out * row_bytes,
-                 row_bytes, &push, buffers, error);
+                 row_bytes, &push, buffers, shape2, error);
 }
 
 PonderStatus

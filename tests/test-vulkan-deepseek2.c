@@ -184,6 +184,12 @@ dot_row (uint32_t       type,
  * GPUs' (32 lanes per row, 2 rows per workgroup), a whole workgroup. */
 static const uint32_t shapes[4][2] = { { 0, 0 }, { 8, 1 }, { 64, 32 }, { 64, 64 } };
 
+static const uint32_t *
+shape_of (int s)
+{
+  return s == 0 ? NULL : shapes[s];
+}
+
 static uint32_t
 n_in_for (uint32_t type,
           uint32_t awkward)
@@ -220,10 +226,9 @@ check_slices (gconstpointer data)
       float *y = yb.mapped;
 
       memset (y, 0xff, (size_t) n_items * n_out * 4);
-      ponder_vk_ds2_force_shape (shapes[s][0], shapes[s][1]);
       CHECK_OK (ponder_vk_begin (f.dev, ck));
       CHECK_OK (ponder_vk_op_matmul_slices (f.dev, type, &wb, row_bytes, n_in, n_out, n_slices,
-                                            &xb, x_stride, n_items, &yb, ck));
+                                            &xb, x_stride, n_items, &yb, shape_of (s), ck));
       CHECK_OK (ponder_vk_submit (f.dev, ck));
       for (uint32_t i = 0; i < n_items; i++)
         for (uint32_t r = 0; r < n_out; r++)
@@ -236,7 +241,6 @@ check_slices (gconstpointer data)
                        y[(size_t) i * n_out + r], want);
           }
     }
-  ponder_vk_ds2_force_shape (0, 0);
   ponder_vk_buffer_free (f.dev, &wb);
   ponder_vk_buffer_free (f.dev, &xb);
   ponder_vk_buffer_free (f.dev, &yb);
@@ -328,10 +332,9 @@ check_moe (gconstpointer data)
 
         memset (h, 0xff, (size_t) n_slots * ff * 4);
         memcpy (y, y0, (size_t) n_tokens * E * 4);
-        ponder_vk_ds2_force_shape (shapes[s][0], shapes[s][1]);
         CHECK_OK (ponder_vk_begin (f.dev, ck));
         CHECK_OK (ponder_vk_op_moe_gate_up (f.dev, type, &gub, gu_row, E, ff, n_expert, &xb,
-                                            n_tokens, n_used, &ib, &hb, ck));
+                                            n_tokens, n_used, &ib, &hb, shape_of (s), ck));
         CHECK_OK (ponder_vk_submit (f.dev, ck));
         for (size_t i = 0; i < (size_t) n_slots * ff; i++)
           {
@@ -342,7 +345,8 @@ check_moe (gconstpointer data)
         memcpy (h, h_want, (size_t) n_slots * ff * 4);
         CHECK_OK (ponder_vk_begin (f.dev, ck));
         CHECK_OK (ponder_vk_op_moe_down (f.dev, type, &db, d_row, ff, E, n_expert, &hb,
-                                         n_tokens, n_used, &ib, &wb, acc, &yb, ck));
+                                         n_tokens, n_used, &ib, &wb, acc, &yb, shape_of (s),
+                                         ck));
         CHECK_OK (ponder_vk_submit (f.dev, ck));
         for (uint32_t t = 0; t < n_tokens; t++)
           for (uint32_t r = 0; r < E; r++)
@@ -363,7 +367,6 @@ check_moe (gconstpointer data)
                          t, r, y[(size_t) t * E + r], want);
             }
       }
-  ponder_vk_ds2_force_shape (0, 0);
   ponder_vk_buffer_free (f.dev, &gub);
   ponder_vk_buffer_free (f.dev, &db);
   ponder_vk_buffer_free (f.dev, &xb);
