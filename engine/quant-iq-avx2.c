@@ -14,11 +14,14 @@
  *   - IQ1_S / IQ1_M: weights 8 * lane +- 1 (the delta of 1/8 folded in, and
  *     the group scale divided by 8 later), |w| <= 9;
  *   - IQ4_NL / IQ4_XS: kvalues looked up with pshufb (none is -128).
+ * Decode unpacks each block once per tile of tokens; prefill (more tokens
+ * than a tile) unpacks a row once into a buffer that every tile reads.
  * quant-iq-avx512.c includes this file with X86_VNNI defined.
  */
 #include "quant-matmul-private.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 
 #ifndef X86_TARGET
 #define X86_TARGET     "avx2,fma,f16c"
@@ -106,19 +109,6 @@ group_dot (__m256i        mag,
     }
 }
 
-/* Signed weights: magnitudes |w|, signs from w itself. */
-AVX2_INLINE void
-group_dot_signed (__m256i        w,
-                  __m256i        scale16,
-                  const uint8_t *act,
-                  size_t         act_row_bytes,
-                  size_t         qs_off,
-                  int            nt,
-                  __m256i       *sumi)
-{
-  group_dot (_mm256_abs_epi8 (w), w, scale16, act, act_row_bytes, qs_off, nt, sumi);
-}
-
 /* acc[t] += factor * d of token t * sumi[t] (d is the first field of both
  * activation block types). */
 AVX2_INLINE void
@@ -146,129 +136,106 @@ zero_sums (__m256i *sumi, int nt)
     sumi[t] = _mm256_setzero_si256 ();
 }
 
-/* ---- 2- and 3-bit grids ----------------------------------------------------- */
+/* ---- unpacking one group of 32 weights ------------------------------------------
+ *
+ * Each returns the group's magnitudes in *mag, the vector whose signs go to
+ * the activations in *sgn and its int16 scales in *scale (per 16 lanes). */
+
+typedef struct
+{
+  __m256i mag;
+  __m256i sgn;
+  __m256i scale;
+} Group;
 
 AVX2_INLINE void
-iq2xxs_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq2xxs_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *g = w + 2 + 8 * ib;
-      uint32_t u = load_u32 (g + 4);
-      __m256i mag = _mm256_set_epi64x ((long long) ponder_iq2xxs_grid[g[3]],
-                                       (long long) ponder_iq2xxs_grid[g[2]],
-                                       (long long) ponder_iq2xxs_grid[g[1]],
-                                       (long long) ponder_iq2xxs_grid[g[0]]);
+  const uint8_t *g = w + 2 + 8 * ib;
+  uint32_t u = load_u32 (g + 4);
 
-      group_dot (mag, sign_bytes (ksigns4 (u)), scale_per_32 ((int) (2 * (u >> 28) + 1)), act,
-                 arb, QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w) * 0.125f, act, arb, nt, sumi, tile);
+  o->mag = _mm256_set_epi64x ((long long) ponder_iq2xxs_grid[g[3]],
+                              (long long) ponder_iq2xxs_grid[g[2]],
+                              (long long) ponder_iq2xxs_grid[g[1]],
+                              (long long) ponder_iq2xxs_grid[g[0]]);
+  o->sgn = sign_bytes (ksigns4 (u));
+  o->scale = scale_per_32 ((int) (2 * (u >> 28) + 1));
 }
 
 AVX2_INLINE void
-iq2xs_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq2xs_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      uint16_t v[4];
-      int sc = w[66 + ib];
-      __m256i mag;
-      uint32_t sb;
+  uint16_t v[4];
+  int sc = w[66 + ib];
 
-      memcpy (v, w + 2 + 8 * ib, 8);
-      mag = _mm256_set_epi64x ((long long) ponder_iq2xs_grid[v[3] & 511],
-                               (long long) ponder_iq2xs_grid[v[2] & 511],
-                               (long long) ponder_iq2xs_grid[v[1] & 511],
-                               (long long) ponder_iq2xs_grid[v[0] & 511]);
-      sb = (uint32_t) ponder_ksigns_iq2xs[v[0] >> 9]
-           | ((uint32_t) ponder_ksigns_iq2xs[v[1] >> 9] << 8)
-           | ((uint32_t) ponder_ksigns_iq2xs[v[2] >> 9] << 16)
-           | ((uint32_t) ponder_ksigns_iq2xs[v[3] >> 9] << 24);
-      group_dot (mag, sign_bytes (sb), scale_per_16 (2 * (sc & 15) + 1, 2 * (sc >> 4) + 1), act,
-                 arb, QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w) * 0.125f, act, arb, nt, sumi, tile);
+  memcpy (v, w + 2 + 8 * ib, 8);
+  o->mag = _mm256_set_epi64x ((long long) ponder_iq2xs_grid[v[3] & 511],
+                              (long long) ponder_iq2xs_grid[v[2] & 511],
+                              (long long) ponder_iq2xs_grid[v[1] & 511],
+                              (long long) ponder_iq2xs_grid[v[0] & 511]);
+  o->sgn = sign_bytes ((uint32_t) ponder_ksigns_iq2xs[v[0] >> 9]
+                       | ((uint32_t) ponder_ksigns_iq2xs[v[1] >> 9] << 8)
+                       | ((uint32_t) ponder_ksigns_iq2xs[v[2] >> 9] << 16)
+                       | ((uint32_t) ponder_ksigns_iq2xs[v[3] >> 9] << 24));
+  o->scale = scale_per_16 (2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
 }
 
 AVX2_INLINE void
-iq2s_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq2s_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  const uint8_t *qs = w + 2, *signs = w + 34, *qh = w + 66, *scales = w + 74;
+  const uint8_t *q = w + 2 + 4 * ib;
+  unsigned h = w[66 + ib];
+  int sc = w[74 + ib];
 
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *q = qs + 4 * ib;
-      unsigned h = qh[ib];
-      __m256i mag = _mm256_set_epi64x (
-        (long long) ponder_iq2s_grid[q[3] | ((h << 2) & 0x300)],
-        (long long) ponder_iq2s_grid[q[2] | ((h << 4) & 0x300)],
-        (long long) ponder_iq2s_grid[q[1] | ((h << 6) & 0x300)],
-        (long long) ponder_iq2s_grid[q[0] | ((h << 8) & 0x300)]);
-      int sc = scales[ib];
-
-      group_dot (mag, sign_bytes (load_u32 (signs + 4 * ib)),
-                 scale_per_16 (2 * (sc & 15) + 1, 2 * (sc >> 4) + 1), act, arb,
-                 QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w) * 0.125f, act, arb, nt, sumi, tile);
+  o->mag = _mm256_set_epi64x ((long long) ponder_iq2s_grid[q[3] | ((h << 2) & 0x300)],
+                              (long long) ponder_iq2s_grid[q[2] | ((h << 4) & 0x300)],
+                              (long long) ponder_iq2s_grid[q[1] | ((h << 6) & 0x300)],
+                              (long long) ponder_iq2s_grid[q[0] | ((h << 8) & 0x300)]);
+  o->sgn = sign_bytes (load_u32 (w + 34 + 4 * ib));
+  o->scale = scale_per_16 (2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
 }
 
 AVX2_INLINE void
-iq3xxs_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq3xxs_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *q = w + 2 + 8 * ib;
-      uint32_t u = load_u32 (w + 66 + 4 * ib);
-      __m256i mag = _mm256_set_epi32 (
-        (int) ponder_iq3xxs_grid[q[7]], (int) ponder_iq3xxs_grid[q[6]],
-        (int) ponder_iq3xxs_grid[q[5]], (int) ponder_iq3xxs_grid[q[4]],
-        (int) ponder_iq3xxs_grid[q[3]], (int) ponder_iq3xxs_grid[q[2]],
-        (int) ponder_iq3xxs_grid[q[1]], (int) ponder_iq3xxs_grid[q[0]]);
+  const uint8_t *q = w + 2 + 8 * ib;
+  uint32_t u = load_u32 (w + 66 + 4 * ib);
 
-      group_dot (mag, sign_bytes (ksigns4 (u)), scale_per_32 ((int) (2 * (u >> 28) + 1)), act,
-                 arb, QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w) * 0.25f, act, arb, nt, sumi, tile);
+  o->mag = _mm256_set_epi32 ((int) ponder_iq3xxs_grid[q[7]], (int) ponder_iq3xxs_grid[q[6]],
+                             (int) ponder_iq3xxs_grid[q[5]], (int) ponder_iq3xxs_grid[q[4]],
+                             (int) ponder_iq3xxs_grid[q[3]], (int) ponder_iq3xxs_grid[q[2]],
+                             (int) ponder_iq3xxs_grid[q[1]], (int) ponder_iq3xxs_grid[q[0]]);
+  o->sgn = sign_bytes (ksigns4 (u));
+  o->scale = scale_per_32 ((int) (2 * (u >> 28) + 1));
 }
 
 AVX2_INLINE void
-iq3s_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq3s_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  const uint8_t *qs = w + 2, *qh = w + 66, *signs = w + 74, *scales = w + 106;
+  const uint8_t *q = w + 2 + 8 * ib;
+  unsigned h = w[66 + ib];
+  int nib = (w[106 + ib / 2] >> (4 * (ib % 2))) & 15;
 
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *q = qs + 8 * ib;
-      unsigned h = qh[ib];
-      __m256i mag = _mm256_set_epi32 ((int) ponder_iq3s_grid[q[7] | ((h << 1) & 256)],
-                                      (int) ponder_iq3s_grid[q[6] | ((h << 2) & 256)],
-                                      (int) ponder_iq3s_grid[q[5] | ((h << 3) & 256)],
-                                      (int) ponder_iq3s_grid[q[4] | ((h << 4) & 256)],
-                                      (int) ponder_iq3s_grid[q[3] | ((h << 5) & 256)],
-                                      (int) ponder_iq3s_grid[q[2] | ((h << 6) & 256)],
-                                      (int) ponder_iq3s_grid[q[1] | ((h << 7) & 256)],
-                                      (int) ponder_iq3s_grid[q[0] | ((h << 8) & 256)]);
-      int nib = (scales[ib / 2] >> (4 * (ib % 2))) & 15;
-
-      group_dot (mag, sign_bytes (load_u32 (signs + 4 * ib)), scale_per_32 (1 + 2 * nib), act, arb,
-                 QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w), act, arb, nt, sumi, tile);
+  o->mag = _mm256_set_epi32 ((int) ponder_iq3s_grid[q[7] | ((h << 1) & 256)],
+                             (int) ponder_iq3s_grid[q[6] | ((h << 2) & 256)],
+                             (int) ponder_iq3s_grid[q[5] | ((h << 3) & 256)],
+                             (int) ponder_iq3s_grid[q[4] | ((h << 4) & 256)],
+                             (int) ponder_iq3s_grid[q[3] | ((h << 5) & 256)],
+                             (int) ponder_iq3s_grid[q[2] | ((h << 6) & 256)],
+                             (int) ponder_iq3s_grid[q[1] | ((h << 7) & 256)],
+                             (int) ponder_iq3s_grid[q[0] | ((h << 8) & 256)]);
+  o->sgn = sign_bytes (load_u32 (w + 74 + 4 * ib));
+  o->scale = scale_per_32 (1 + 2 * nib);
 }
 
-/* ---- 1-bit grids ---------------------------------------------------------------- */
+/* Signed weights w: magnitudes |w|, signs from w itself. */
+AVX2_INLINE void
+signed_group (__m256i wv, __m256i scale, Group *o)
+{
+  o->mag = _mm256_abs_epi8 (wv);
+  o->sgn = wv;
+  o->scale = scale;
+}
 
 /* 8 * lane + delta_k for four iq1s entries; delta_k (+-1) per entry. */
 AVX2_INLINE __m256i
@@ -292,52 +259,42 @@ delta8 (bool neg)
 }
 
 AVX2_INLINE void
-iq1s_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq1s_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *q = w + 2 + 4 * ib;
-      uint32_t h = (uint32_t) w[34 + 2 * ib] | ((uint32_t) w[35 + 2 * ib] << 8);
-      __m256i wv = iq1_weights (q[0] | ((h << 8) & 0x700), q[1] | ((h << 5) & 0x700),
-                                q[2] | ((h << 2) & 0x700), q[3] | ((h >> 1) & 0x700),
-                                _mm256_set1_epi64x (delta8 (h & 0x8000)));
+  const uint8_t *q = w + 2 + 4 * ib;
+  uint32_t h = (uint32_t) w[34 + 2 * ib] | ((uint32_t) w[35 + 2 * ib] << 8);
+  __m256i wv = iq1_weights (q[0] | ((h << 8) & 0x700), q[1] | ((h << 5) & 0x700),
+                            q[2] | ((h << 2) & 0x700), q[3] | ((h >> 1) & 0x700),
+                            _mm256_set1_epi64x (delta8 (h & 0x8000)));
 
-      group_dot_signed (wv, scale_per_32 ((int) (2 * ((h >> 12) & 7) + 1)), act, arb,
-                        QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w) * 0.125f, act, arb, nt, sumi, tile);
+  signed_group (wv, scale_per_32 ((int) (2 * ((h >> 12) & 7) + 1)), o);
 }
 
 AVX2_INLINE void
-iq1m_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq1m_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  uint16_t sc[4];
-  uint16_t dbits;
+  const uint8_t *q = w + 4 * ib;
+  unsigned a = w[32 + 2 * ib], b = w[33 + 2 * ib];
+  unsigned t = ((unsigned) w[48 + 2 * (ib / 2)] | ((unsigned) w[49 + 2 * (ib / 2)] << 8))
+               >> (6 * (ib % 2));
+  __m256i delta = _mm256_set_epi64x (delta8 (b & 0x80), delta8 (b & 0x08),
+                                     delta8 (a & 0x80), delta8 (a & 0x08));
+  __m256i wv = iq1_weights (q[0] | ((a << 8) & 0x700), q[1] | ((a << 4) & 0x700),
+                            q[2] | ((b << 8) & 0x700), q[3] | ((b << 4) & 0x700), delta);
 
-  memcpy (sc, w + 48, 8);
-  dbits = (uint16_t) ((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00)
-                      | (sc[3] & 0xf000));
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      const uint8_t *q = w + 4 * ib;
-      unsigned a = w[32 + 2 * ib], b = w[33 + 2 * ib];
-      unsigned t = sc[ib / 2] >> (6 * (ib % 2));
-      __m256i delta = _mm256_set_epi64x (delta8 (b & 0x80), delta8 (b & 0x08),
-                                         delta8 (a & 0x80), delta8 (a & 0x08));
-      __m256i wv = iq1_weights (q[0] | ((a << 8) & 0x700), q[1] | ((a << 4) & 0x700),
-                                q[2] | ((b << 8) & 0x700), q[3] | ((b << 4) & 0x700), delta);
-
-      group_dot_signed (wv, scale_per_16 ((int) (2 * (t & 7) + 1), (int) (2 * ((t >> 3) & 7) + 1)),
-                        act, arb, QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (_cvtsh_ss (dbits) * 0.125f, act, arb, nt, sumi, tile);
+  signed_group (wv, scale_per_16 ((int) (2 * (t & 7) + 1), (int) (2 * ((t >> 3) & 7) + 1)), o);
 }
 
-/* ---- 4-bit non-linear ------------------------------------------------------------ */
+/* IQ1_M's f16 super-block scale, spread over the top nibbles of its scales. */
+AVX2_INLINE float
+iq1m_d (const uint8_t *w)
+{
+  uint16_t sc[4];
+
+  memcpy (sc, w + 48, 8);
+  return _cvtsh_ss ((uint16_t) ((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0)
+                                | ((sc[2] >> 4) & 0x0f00) | (sc[3] & 0xf000)));
+}
 
 /* The 32 kvalues of qs[16] (low nibbles = elements 0..15, high = 16..31). */
 AVX2_INLINE __m256i
@@ -352,32 +309,15 @@ iq4_weights (const uint8_t *qs)
 }
 
 AVX2_INLINE void
-iq4nl_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
+iq4xs_group (const uint8_t *w, int ib, Group *o)
 {
-  __m256i sumi[MAX_TILE];
-  zero_sums (sumi, nt);
-  group_dot_signed (iq4_weights (w + 2), scale_per_32 (1), act, arb, QS_Q8, nt, sumi);
-  finish (f16 (w), act, arb, nt, sumi, tile);
-}
-
-AVX2_INLINE void
-iq4xs_block (const uint8_t *w, const uint8_t *act, size_t arb, int nt, Tile *tile)
-{
-  __m256i sumi[MAX_TILE];
   uint32_t sh = (uint32_t) w[2] | ((uint32_t) w[3] << 8);
+  int ls = ((w[4 + ib / 2] >> (4 * (ib % 2))) & 15) | (int) (((sh >> (2 * ib)) & 3) << 4);
 
-  zero_sums (sumi, nt);
-  for (int ib = 0; ib < 8; ib++)
-    {
-      int ls = ((w[4 + ib / 2] >> (4 * (ib % 2))) & 15) | (int) (((sh >> (2 * ib)) & 3) << 4);
-
-      group_dot_signed (iq4_weights (w + 8 + 16 * ib), scale_per_32 (ls - 32), act, arb,
-                        QS_Q8K + 32 * ib, nt, sumi);
-    }
-  finish (f16 (w), act, arb, nt, sumi, tile);
+  signed_group (iq4_weights (w + 8 + 16 * ib), scale_per_32 (ls - 32), o);
 }
 
-/* ---- rows ------------------------------------------------------------------------ */
+/* ---- blocks and rows -------------------------------------------------------------- */
 
 enum
 {
@@ -385,35 +325,198 @@ enum
 };
 
 AVX2_INLINE void
-block_dispatch (int kind, const uint8_t *w, const uint8_t *act, size_t act_row_bytes, int nt,
-                Tile *tile)
+unpack_group (int kind, const uint8_t *w, int ib, Group *o)
 {
   switch (kind)
     {
-    case K_IQ2_XXS: iq2xxs_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ2_XS:  iq2xs_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ2_S:   iq2s_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ3_XXS: iq3xxs_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ3_S:   iq3s_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ1_S:   iq1s_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ1_M:   iq1m_block (w, act, act_row_bytes, nt, tile); break;
-    case K_IQ4_NL:  iq4nl_block (w, act, act_row_bytes, nt, tile); break;
+    case K_IQ2_XXS: iq2xxs_group (w, ib, o); break;
+    case K_IQ2_XS:  iq2xs_group (w, ib, o); break;
+    case K_IQ2_S:   iq2s_group (w, ib, o); break;
+    case K_IQ3_XXS: iq3xxs_group (w, ib, o); break;
+    case K_IQ3_S:   iq3s_group (w, ib, o); break;
+    case K_IQ1_S:   iq1s_group (w, ib, o); break;
+    case K_IQ1_M:   iq1m_group (w, ib, o); break;
+    case K_IQ4_NL:  signed_group (iq4_weights (w + 2), scale_per_32 (1), o); break;
     case K_IQ4_XS:
-    default:        iq4xs_block (w, act, act_row_bytes, nt, tile); break;
+    default:        iq4xs_group (w, ib, o); break;
     }
+}
+
+/* The float that turns a block's integer sum into weight units (the
+ * activation scale aside): d times the fraction the group scales left out. */
+AVX2_INLINE float
+block_factor (int kind, const uint8_t *w)
+{
+  switch (kind)
+    {
+    case K_IQ2_XXS:
+    case K_IQ2_XS:
+    case K_IQ2_S:
+    case K_IQ1_S:   return f16 (w) * 0.125f;
+    case K_IQ3_XXS: return f16 (w) * 0.25f;
+    case K_IQ1_M:   return iq1m_d (w) * 0.125f;
+    default:        return f16 (w);
+    }
+}
+
+AVX2_INLINE int
+n_groups (int kind)
+{
+  return kind == K_IQ4_NL ? 1 : 8;
+}
+
+AVX2_INLINE size_t
+qs_offset (int kind)
+{
+  return kind == K_IQ4_NL ? QS_Q8 : QS_Q8K;
+}
+
+AVX2_INLINE void
+block_dispatch (int kind, const uint8_t *w, const uint8_t *act, size_t act_row_bytes, int nt,
+                Tile *tile)
+{
+  __m256i sumi[MAX_TILE];
+
+  zero_sums (sumi, nt);
+  for (int ib = 0; ib < n_groups (kind); ib++)
+    {
+      Group g;
+
+      unpack_group (kind, w, ib, &g);
+      group_dot (g.mag, g.sgn, g.scale, act, act_row_bytes, qs_offset (kind) + 32 * ib, nt,
+                 sumi);
+    }
+  finish (block_factor (kind, w), act, act_row_bytes, nt, sumi, tile);
 }
 
 #include "quant-matmul-x86-rows.h"
 
-DEFINE_AVX2_ROWS (iq_rows_iq2_xxs, K_IQ2_XXS, 256, 66, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq2_xs, K_IQ2_XS, 256, 74, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq2_s, K_IQ2_S, 256, 82, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq3_xxs, K_IQ3_XXS, 256, 98, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq3_s, K_IQ3_S, 256, 110, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq1_s, K_IQ1_S, 256, 50, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq1_m, K_IQ1_M, 256, 56, PonderActQ8K)
-DEFINE_AVX2_ROWS (iq_rows_iq4_nl, K_IQ4_NL, 32, 18, PonderActQ8)
-DEFINE_AVX2_ROWS (iq_rows_iq4_xs, K_IQ4_XS, 256, 136, PonderActQ8K)
+/* Prefill: more tokens than a tile. Each row is unpacked once into groups
+ * (96 bytes per 32 weights, in L1/L2) and every tile of tokens reads those,
+ * instead of unpacking the row again per tile. */
+AVX2_INLINE void
+cached_tile (int            kind,
+             const Group   *groups,
+             const float   *factors,
+             size_t         n_blocks,
+             size_t         act_block_bytes,
+             const uint8_t *act,
+             size_t         act_row_bytes,
+             int            nt,
+             float         *y,
+             size_t         y_stride)
+{
+  Tile tile;
+  int ng = n_groups (kind);
+
+  for (int t = 0; t < nt; t++)
+    tile.acc[t] = _mm256_setzero_ps ();
+  for (size_t b = 0; b < n_blocks; b++)
+    {
+      const uint8_t *ab = act + b * act_block_bytes;
+      __m256i sumi[MAX_TILE];
+
+      zero_sums (sumi, nt);
+      for (int ib = 0; ib < ng; ib++)
+        {
+          const Group *g = &groups[b * ng + ib];
+
+          group_dot (g->mag, g->sgn, g->scale, ab, act_row_bytes, qs_offset (kind) + 32 * ib,
+                     nt, sumi);
+        }
+      finish (factors[b], ab, act_row_bytes, nt, sumi, &tile);
+    }
+  for (int t = 0; t < nt; t++)
+    y[t * y_stride] = hsum_ps (tile.acc[t]);
+}
+
+AVX2_INLINE void
+rows_iq (int            kind,
+         size_t         block_elems,
+         size_t         block_bytes,
+         size_t         act_block_bytes,
+         const uint8_t *weight,
+         size_t         row_bytes,
+         size_t         n,
+         size_t         row_begin,
+         size_t         row_end,
+         const uint8_t *act,
+         size_t         act_row_bytes,
+         size_t         n_tokens,
+         float         *y,
+         size_t         y_stride)
+{
+  size_t n_blocks = n / block_elems;
+  int ng = n_groups (kind);
+  Group *groups;
+  float *factors;
+
+  groups = n_tokens > MAX_TILE ? aligned_alloc (32, n_blocks * ng * sizeof (Group)) : NULL;
+  factors = groups != NULL ? malloc (n_blocks * sizeof (float)) : NULL;
+  if (factors == NULL)
+    {
+      free (groups);
+      rows_quant (kind, block_elems, block_bytes, act_block_bytes, weight, row_bytes, n,
+                  row_begin, row_end, act, act_row_bytes, n_tokens, y, y_stride);
+      return;
+    }
+  for (size_t r = row_begin; r < row_end; r++)
+    {
+      const uint8_t *wr = weight + r * row_bytes;
+
+      for (size_t b = 0; b < n_blocks; b++)
+        {
+          factors[b] = block_factor (kind, wr + b * block_bytes);
+          for (int ib = 0; ib < ng; ib++)
+            unpack_group (kind, wr + b * block_bytes, ib, &groups[b * ng + ib]);
+        }
+      for (size_t t0 = 0; t0 < n_tokens; t0 += MAX_TILE)
+        {
+          const uint8_t *at = act + t0 * act_row_bytes;
+          float *yt = y + t0 * y_stride + r;
+
+#define CACHED_TILE(nt)                                                              \
+          cached_tile (kind, groups, factors, n_blocks, act_block_bytes, at,          \
+                       act_row_bytes, nt, yt, y_stride)
+          switch (n_tokens - t0)
+            {
+            case 1:  CACHED_TILE (1); break;
+            case 2:  CACHED_TILE (2); break;
+            case 3:  CACHED_TILE (3); break;
+#if MAX_TILE > 4
+            case 4:  CACHED_TILE (4); break;
+            case 5:  CACHED_TILE (5); break;
+            case 6:  CACHED_TILE (6); break;
+            case 7:  CACHED_TILE (7); break;
+#endif
+            default: CACHED_TILE (MAX_TILE); break;
+            }
+#undef CACHED_TILE
+        }
+    }
+  free (groups);
+  free (factors);
+}
+
+#define DEFINE_IQ_ROWS(name, kind, elems, bytes, act_type)                           \
+  static AVX2_FN void                                                               \
+  name (const uint8_t *weight, size_t row_bytes, size_t n, size_t row_begin,        \
+        size_t row_end, const uint8_t *act, size_t act_row_bytes, size_t n_tokens,  \
+        float *y, size_t y_stride)                                                  \
+  {                                                                                 \
+    rows_iq (kind, elems, bytes, sizeof (act_type), weight, row_bytes, n,           \
+             row_begin, row_end, act, act_row_bytes, n_tokens, y, y_stride);        \
+  }
+
+DEFINE_IQ_ROWS (iq_rows_iq2_xxs, K_IQ2_XXS, 256, 66, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq2_xs, K_IQ2_XS, 256, 74, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq2_s, K_IQ2_S, 256, 82, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq3_xxs, K_IQ3_XXS, 256, 98, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq3_s, K_IQ3_S, 256, 110, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq1_s, K_IQ1_S, 256, 50, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq1_m, K_IQ1_M, 256, 56, PonderActQ8K)
+DEFINE_IQ_ROWS (iq_rows_iq4_nl, K_IQ4_NL, 32, 18, PonderActQ8)
+DEFINE_IQ_ROWS (iq_rows_iq4_xs, K_IQ4_XS, 256, 136, PonderActQ8K)
 
 PonderRowsFn
 X86_IQ_ROWS_FN (PonderType type)
@@ -432,6 +535,7 @@ X86_IQ_ROWS_FN (PonderType type)
     default:                  return NULL;
     }
 }
+
 
 #else /* not x86 */
 
