@@ -10,11 +10,11 @@
  * offsets, scales), `Unit unit_setup (uint row_base, uint unit)` and
  * `vec4 dequant4 (Unit s, uint j)`, elements 4j..4j+3 of the unit (zero
  * past n_in); the weights are never expanded in memory. Four at a time,
- * not the whole unit: on a CPU implementation every per-invocation value
- * is a SIMD register, and 32 of them spilled to the stack (lavapipe: Q4_K
- * 3.5x faster this way, bench-vulkan-matmul). Shaders whose n_in need not
- * be a multiple of 32 (F32, F16) define PARTIAL_UNITS so that x is not
- * read past the row.
+ * so that x can be read as vec4s: on a CPU implementation (one row per
+ * SIMD lane) every x load is a gather over the lanes, and vec4 gathers
+ * took the time per matmul to a third on lavapipe (bench-vulkan-matmul).
+ * Shaders whose n_in need not be a multiple of 32 (F32, F16) define
+ * PARTIAL_UNITS so that x is not read past the row.
  *
  * THREADS_PER_ROW (specialization constant 1) invocations share a row and
  * reduce through shared memory (no subgroup operations needed); a workgroup
@@ -26,6 +26,7 @@
  */
 
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_ballot : require
 
 #define NB 8u
 
