@@ -102,6 +102,10 @@ cli_load_model (const char        *path,
       return 2;
     }
   params.backend = backend;
+  /* a developer switch until the memory planner places experts (issue 5) */
+  if (getenv ("PONDER_HOST_EXPERT_LAYERS") != NULL)
+    params.host_expert_layers = (uint32_t) strtoul (getenv ("PONDER_HOST_EXPERT_LAYERS"), NULL,
+                                                    10);
   if (show_progress)
     {
       params.progress = print_progress;

@@ -14,18 +14,28 @@
  *
  * Weights live in backend-vulkan.c's table (found by their host pointer),
  * except the fused gate/up buffers, which are kept here per layer.
+ *
+ * Expert placement: the routed experts of the last host_expert_layers MoE
+ * layers are not uploaded; there the step is submitted up to the MoE
+ * input, the CPU backend runs those experts from system memory on the
+ * device's routing, and their sum is added on the device to the shared
+ * expert's output, which the device computed.
  */
 #include "vulkan-deepseek2.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "threadpool.h"
 
 struct PonderVkDs2Model
 {
   const PonderModelWeights *weights;
-  PonderVkBuffer           *gate_up; /* (n_layers); unallocated in dense layers */
+  PonderVkBuffer           *gate_up;   /* (n_layers); unallocated in dense layers */
   uint32_t                  n_layers;
+  uint32_t                  host_layers; /* routed experts of the last ones on the host */
 };
 
 struct PonderVkDs2Backend
@@ -34,7 +44,21 @@ struct PonderVkDs2Backend
   float                  *h;        /* (max_tokens, n_used, n_ff_expert) */
   float                  *sh_gate;  /* (max_tokens, shared width) */
   float                  *sh_up;
+  /* host experts: the CPU backend, and host-visible copies of the MoE input,
+   * the routing and the routed output */
+  PonderThreadpool       *pool;
+  PonderBackend          *cpu;
+  PonderVkBuffer          x_host, ids_host, w_host, out_host;
 };
+
+/* Whether layer il's routed experts stay in system memory. */
+static bool
+host_layer (const PonderHparams *hp,
+            uint32_t             il,
+            uint32_t             host_layers)
+{
+  return il >= hp->n_leading_dense && il + host_layers >= hp->n_layers;
+}
 
 /* ---- Check and upload ------------------------------------------------------ */
 
@@ -78,6 +102,7 @@ check_weight (const PonderWeight *w,
 
 PonderStatus
 ponder_vk_ds2_check (const PonderModelWeights *w,
+                     uint32_t                  host_layers,
                      uint64_t                 *bytes,
                      PonderError              *error)
 {
@@ -108,7 +133,7 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
         status = check_weight (&l->wk_b, hp->n_head, bytes, error);
       if (status == PONDER_OK)
         status = check_weight (&l->wv_b, hp->n_head, bytes, error);
-      if (status != PONDER_OK || l->router.tensor == NULL)
+      if (status != PONDER_OK || l->router.tensor == NULL || host_layer (hp, il, host_layers))
         continue;
       if (l->gate_exps.type != l->up_exps.type || l->gate_exps.n_out != l->up_exps.n_out)
         return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
@@ -126,6 +151,7 @@ PonderStatus
 ponder_vk_ds2_upload (PonderVkModel             *m,
                       PonderVkDevice            *device,
                       const PonderModelWeights  *w,
+                      uint32_t                   host_layers,
                       PonderVkDs2Model         **out,
                       PonderError               *error)
 {
@@ -138,6 +164,7 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
   dm->weights = w;
   dm->n_layers = hp->n_layers;
+  dm->host_layers = host_layers;
   for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
@@ -167,6 +194,8 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
       if (l->exp_probs_b != NULL)
         status = ponder_vk_model_upload (m, l->exp_probs_b, hp->n_expert * sizeof (float),
                                          "exp_probs_b", error);
+      if (host_layer (hp, il, host_layers))
+        continue;
       if (status == PONDER_OK)
         status = ponder_vk_model_upload (m, l->down_exps.data,
                                          weight_bytes (&l->down_exps, hp->n_expert),
@@ -249,6 +278,67 @@ vk_route (PonderBackend       *be,
                                                     &wv, ponder_vk_backend_error (be)));
 }
 
+/* The shared expert on the device, the routed ones on the CPU from system
+ * memory; the step so far runs first, since the CPU needs its routing. */
+static void
+moe_on_host (PonderBackend            *be,
+             PonderVkDs2Backend       *st,
+             const PonderLayer        *l,
+             const float              *x,
+             uint32_t                  n_tokens,
+             uint32_t                  n_used,
+             const int32_t            *ids,
+             const float              *weights,
+             float                    *out)
+{
+  PonderVkDevice *dev = ponder_vk_backend_device (be);
+  PonderError *error = ponder_vk_backend_error (be);
+  uint32_t E = st->model->weights->hp.n_embd;
+  size_t n_slots = (size_t) n_tokens * n_used, out_bytes = (size_t) n_tokens * E * 4;
+  bool shared = l->gate_shexp.tensor != NULL;
+  PonderLayer routed = *l;
+  PonderVkBuffer xv, iv, wv, ov;
+
+  if (shared)
+    {
+      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
+      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
+      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
+      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
+    }
+  if (!ponder_vk_backend_ready (be) || !ponder_vk_backend_input (be, x, out_bytes, &xv)
+      || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
+      || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv)
+      || !ponder_vk_backend_output (be, out, out_bytes, &ov))
+    return;
+  if (out_bytes > st->out_host.size || n_slots * 4 > st->ids_host.size)
+    {
+      ponder_vk_backend_failed (be, ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                                      "Vulkan moe: %u tokens on the host",
+                                                      n_tokens));
+      return;
+    }
+  if (ponder_vk_backend_failed (be, ponder_vk_copy (dev, &xv, xv.offset, &st->x_host, 0,
+                                                    out_bytes, error))
+      || ponder_vk_backend_failed (be, ponder_vk_copy (dev, &iv, iv.offset, &st->ids_host, 0,
+                                                       n_slots * 4, error))
+      || ponder_vk_backend_failed (be, ponder_vk_copy (dev, &wv, wv.offset, &st->w_host, 0,
+                                                       n_slots * 4, error))
+      || ponder_vk_backend_failed (be, ponder_vk_submit (dev, error))
+      || ponder_vk_backend_failed (be, ponder_vk_begin (dev, error)))
+    return;
+  /* the CPU's moe adds the shared expert when the layer has one: hide it */
+  memset (&routed.gate_shexp, 0, sizeof routed.gate_shexp);
+  st->cpu->moe (st->cpu, &routed, st->x_host.mapped, n_tokens, n_used, st->ids_host.mapped,
+                st->w_host.mapped, st->out_host.mapped);
+  if (shared)
+    ponder_vk_backend_failed (be, ponder_vk_op_add (dev, &ov, &st->out_host,
+                                                    (uint32_t) (n_tokens * E), error));
+  else
+    ponder_vk_backend_failed (be, ponder_vk_copy (dev, &st->out_host, 0, &ov, ov.offset,
+                                                  out_bytes, error));
+}
+
 static void
 vk_moe (PonderBackend     *be,
         const PonderLayer *l,
@@ -271,6 +361,11 @@ vk_moe (PonderBackend     *be,
 
   if (!ponder_vk_backend_ready (be))
     return;
+  if (il < dm->n_layers && host_layer (hp, il, dm->host_layers))
+    {
+      moe_on_host (be, st, l, x, n_tokens, n_used, ids, weights, out);
+      return;
+    }
   if (il >= dm->n_layers || dm->gate_up[il].buffer == VK_NULL_HANDLE)
     {
       ponder_vk_backend_failed (be, ponder_error_set (ponder_vk_backend_error (be),
@@ -386,6 +481,33 @@ ponder_vk_ds2_backend_init (PonderBackend             *be,
     if (w->layers[il].gate_shexp.n_out > shared_ff)
       shared_ff = w->layers[il].gate_shexp.n_out;
   st->model = dm;
+  if (dm->host_layers > 0)
+    {
+      long n_cpu = sysconf (_SC_NPROCESSORS_ONLN);
+      size_t slots = (size_t) max_tokens * (hp->n_expert_used ? hp->n_expert_used : 1) * 4;
+      size_t rows = (size_t) max_tokens * hp->n_embd * 4;
+      PonderVkDevice *dev = ponder_vk_backend_device (be);
+      PonderStatus status;
+
+      status = ponder_threadpool_new (n_cpu > 0 ? (int) n_cpu : 1, &st->pool, error);
+      if (status == PONDER_OK)
+        status = ponder_backend_cpu_new (st->pool, max_tokens, ponder_model_max_n_in (hp),
+                                         &st->cpu, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (dev, rows, PONDER_VK_MEMORY_HOST, "moe-x-host",
+                                       &st->x_host, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (dev, rows, PONDER_VK_MEMORY_HOST, "moe-out-host",
+                                       &st->out_host, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (dev, slots, PONDER_VK_MEMORY_HOST, "moe-ids-host",
+                                       &st->ids_host, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (dev, slots, PONDER_VK_MEMORY_HOST, "moe-w-host",
+                                       &st->w_host, error);
+      if (status != PONDER_OK)
+        return status;
+    }
   st->h = be->alloc_activations (be, (size_t) max_tokens * (hp->n_expert_used ? hp->n_expert_used
                                                                                : 1)
                                      * (hp->n_ff_expert ? hp->n_ff_expert : 1));
@@ -399,4 +521,20 @@ ponder_vk_ds2_backend_init (PonderBackend             *be,
   be->mla_attention = vk_mla_attention;
   be->route = vk_route;
   return PONDER_OK;
+}
+
+void
+ponder_vk_ds2_backend_free (PonderVkDevice     *device,
+                            PonderVkDs2Backend *st)
+{
+  if (st == NULL)
+    return;
+  if (st->cpu != NULL)
+    st->cpu->free (st->cpu);
+  ponder_threadpool_free (st->pool);
+  ponder_vk_buffer_free (device, &st->x_host);
+  ponder_vk_buffer_free (device, &st->out_host);
+  ponder_vk_buffer_free (device, &st->ids_host);
+  ponder_vk_buffer_free (device, &st->w_host);
+  free (st);
 }

@@ -149,6 +149,7 @@ upload_matrix (PonderVkModel      *m,
  * the shaders cannot run is refused before anything is allocated. */
 static PonderStatus
 check_model (const PonderModelWeights *w,
+             uint32_t                  host_expert_layers,
              uint64_t                 *out_bytes,
              PonderError              *error)
 {
@@ -179,13 +180,14 @@ check_model (const PonderModelWeights *w,
         }
     }
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_check (w, &bytes, error);
+    status = ponder_vk_ds2_check (w, host_expert_layers, &bytes, error);
   *out_bytes = bytes;
   return status;
 }
 
 static PonderStatus
 upload_model (PonderVkModel *m,
+              uint32_t       host_expert_layers,
               PonderError   *error)
 {
   const PonderModelWeights *w = m->weights;
@@ -222,7 +224,7 @@ upload_model (PonderVkModel *m,
         status = upload_matrix (m, mats[i], error);
     }
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_upload (m, m->device, w, &m->ds2, error);
+    status = ponder_vk_ds2_upload (m, m->device, w, host_expert_layers, &m->ds2, error);
   if (status == PONDER_OK)
     qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
   return status;
@@ -241,7 +243,8 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
   uint64_t bytes = 0;
 
   *out_model = NULL;
-  status = check_model (weights, &bytes, error);
+  status = check_model (weights, params != NULL ? params->host_expert_layers : 0, &bytes,
+                        error);
   if (status != PONDER_OK)
     return status;
   m = calloc (1, sizeof *m);
@@ -267,7 +270,7 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
                                    (unsigned long long) (phys->device_local_bytes >> 20));
     }
   if (status == PONDER_OK)
-    status = upload_model (m, error);
+    status = upload_model (m, params != NULL ? params->host_expert_layers : 0, error);
   if (status != PONDER_OK)
     {
       ponder_vk_model_free (m);
@@ -869,7 +872,7 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->rope_table);
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
-  free (b->ds2);
+  ponder_vk_ds2_backend_free (b->dev, b->ds2);
   free (b);
 }
 

@@ -172,6 +172,8 @@ typedef struct
   int         device_index; /* -1: the default (discrete > integrated > CPU) */
   bool        validation;   /* Khronos validation layer, messages counted */
   const char *loader_path;  /* NULL: libvulkan.so.1 */
+  uint32_t    host_expert_layers; /* deepseek2: the routed experts of the last N MoE
+                                     layers stay in system memory, run by the CPU */
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

@@ -63,6 +63,9 @@ typedef struct
   void              *progress_data;
   int32_t            device_index;  /* Vulkan device (ponder_list_devices order); -1: the
                                        default one */
+  uint32_t           host_expert_layers; /* Vulkan, deepseek2: the routed experts of the
+                                            last N MoE layers stay in system memory and
+                                            run on the CPU (0: all on the device) */
 } PonderModelParams;
 
 PonderModelParams ponder_model_params_default (void);

@@ -34,7 +34,7 @@ ponder_free (void *memory)
 PonderModelParams
 ponder_model_params_default (void)
 {
-  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1 };
+  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1, 0 };
 
   return params;
 }
@@ -177,7 +177,8 @@ ponder_model_load (const char              *path,
     status = touch_weights (model, params, error);
   if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN)
     {
-      PonderVkModelParams vkp = { params->device_index, false, NULL };
+      PonderVkModelParams vkp = { params->device_index, false, NULL,
+                                  params->host_expert_layers };
 
       status = ponder_vk_model_new (&model->weights, &vkp, &model->vk, error);
       if (status != PONDER_OK)

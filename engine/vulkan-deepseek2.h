@@ -136,18 +136,20 @@ typedef struct PonderVkDs2Backend PonderVkDs2Backend;
 
 /* Adds the bytes of the deepseek2 weights the dense check does not see;
  * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
-PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint64_t *bytes,
-                                  PonderError *error);
+PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_layers,
+                                  uint64_t *bytes, PonderError *error);
 /* Uploads them (through ponder_vk_model_upload, and the fused gate/up
- * buffers of the MoE layers into *out). */
+ * buffers of the MoE layers into *out), except the routed experts of the
+ * last host_layers MoE layers, which the CPU runs from system memory. */
 PonderStatus ponder_vk_ds2_upload (PonderVkModel *m, PonderVkDevice *device,
-                                   const PonderModelWeights *w, PonderVkDs2Model **out,
-                                   PonderError *error);
+                                   const PonderModelWeights *w, uint32_t host_layers,
+                                   PonderVkDs2Model **out, PonderError *error);
 void         ponder_vk_ds2_model_free (PonderVkDevice *device, PonderVkDs2Model *dm);
 /* Sets be's deepseek2 ops and allocates their scratch. */
 PonderStatus ponder_vk_ds2_backend_init (PonderBackend *be, const PonderVkDs2Model *dm,
                                          const PonderModelWeights *w, uint32_t max_tokens,
                                          PonderVkDs2Backend **out, PonderError *error);
+void         ponder_vk_ds2_backend_free (PonderVkDevice *device, PonderVkDs2Backend *st);
 
 /* ---- Services of backend-vulkan.c ------------------------------------------ */
 

@@ -5,8 +5,10 @@
 # CI) against the float64 numpy reference written from the formulas
 # (tests/reference.py) and against the CPU backend, in one batched pass
 # (prefill) and one token per step from the latent cache (decode); greedy
-# chat on Vulkan writes what the CPU writes; a model with a weight type the
-# shaders lack falls back to the CPU, saying why.
+# chat on Vulkan writes what the CPU writes; with the routed experts of the
+# last MoE layers in system memory (run by the CPU backend, the rest on the
+# device) the logits stay the same; a model with a weight type the shaders
+# lack falls back to the CPU, saying why.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -58,6 +60,13 @@ CASES = [
     ('tiny-legacy', 'Q8_0'),
     ('tiny256', 'Q6_K'),
 ]
+# Expert placement: (preset, weight type, MoE layers whose routed experts stay
+# on the host). The tiny presets have two MoE layers.
+HOST_CASES = [
+    ('tiny', 'F32', 1),
+    ('tiny', 'F32', 2),
+    ('tiny-noqlora', 'Q8_0', 2),
+]
 FALLBACK_NOTE = 'using the CPU backend'
 
 
@@ -72,9 +81,12 @@ def run_cli(args, timeout=300):
     return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout)
 
 
-def logits(model, tokens, backend, step=False):
-    p = run_cli(['logits', '-m', model, '--tokens', ','.join(map(str, tokens)),
-                 '--threads', '2', '--backend', backend] + (['--step'] if step else []))
+def logits(model, tokens, backend, step=False, host_layers=0):
+    env = dict(os.environ, PONDER_HOST_EXPERT_LAYERS=str(host_layers))
+    p = subprocess.run([cli_path(), 'logits', '-m', model, '--tokens',
+                        ','.join(map(str, tokens)), '--threads', '2', '--backend', backend]
+                       + (['--step'] if step else []), capture_output=True, timeout=300,
+                       env=env)
     err = p.stderr.decode(errors='replace').strip()
     if p.returncode != 0:
         raise RuntimeError('ponder-cli logits --backend %s failed (%d): %s'
@@ -85,7 +97,7 @@ def logits(model, tokens, backend, step=False):
     return np.array(rows, dtype=np.float64)
 
 
-def check_case(tmp, preset, wtype, seed):
+def check_case(tmp, preset, wtype, seed, host_layers=0):
     path = os.path.join(tmp, 'deepseek2-%s-%s.gguf' % (preset, wtype))
     gen_model.generate(path, 'deepseek2', preset, wtype, seed=seed)
     cfg, W, types = reference.load_model(path)
@@ -106,13 +118,16 @@ def check_case(tmp, preset, wtype, seed):
     scale = np.abs(ref).max()
     try:
         cpu = logits(path, tokens, 'cpu')
-        got = {'prefill': logits(path, tokens, 'vulkan'),
-               'decode': logits(path, tokens, 'vulkan', step=True)}
+        got = {'prefill': logits(path, tokens, 'vulkan', host_layers=host_layers),
+               'decode': logits(path, tokens, 'vulkan', step=True, host_layers=host_layers)}
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
         return [str(e)], 'error'
     fails = []
     tol = REL_TOL * scale
     cpu_tol = tol if wtype in ('F32', 'F16') else np.abs(cpu - ref).max() + tol
+    if host_layers > 0:
+        # the CPU's integer kernels run the host experts (8-bit activations)
+        tol = cpu_tol
     worst = 0.0
     for mode, vk in got.items():
         if vk.shape != ref.shape or not np.all(np.isfinite(vk)):
@@ -129,6 +144,13 @@ def check_case(tmp, preset, wtype, seed):
         err_cpu = np.abs(vk - cpu).max()
         if err_cpu > cpu_tol:
             fails.append('%s: max |vulkan - cpu| = %.3g > %.3g' % (mode, err_cpu, cpu_tol))
+    if host_layers > 0 and wtype not in ('F32', 'F16'):
+        # the split really ran on the CPU: its 8-bit activations show,
+        # where the whole-device logits are within 1e-6 of the reference
+        whole = logits(path, tokens, 'vulkan')
+        if np.abs(whole - got['prefill']).max() <= REL_TOL * scale:
+            fails.append('host experts: the logits equal the whole-device ones, as if the '
+                         'CPU had not run the experts')
     summary = 'max |vulkan - ref| %.3g (%.1e of max|logit|), |cpu - ref| %.3g, margin %.2g' % (
         worst, worst / scale, np.abs(cpu - ref).max(), stats['route_margin'])
     return fails, summary
@@ -191,6 +213,16 @@ def main():
             if args.only and args.only not in name:
                 continue
             fails, summary = check_case(tmp, preset, wtype, seed=70 + i)
+            print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
+            for f in fails:
+                print('     ' + f)
+            n_fail += bool(fails)
+        for i, (preset, wtype, host_layers) in enumerate(HOST_CASES):
+            name = 'deepseek2/%s/%s/host-experts-%d' % (preset, wtype, host_layers)
+            if args.only and args.only not in name:
+                continue
+            fails, summary = check_case(tmp, preset, wtype, seed=90 + i,
+                                        host_layers=host_layers)
             print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
             for f in fails:
                 print('     ' + f)
