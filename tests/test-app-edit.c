@@ -369,6 +369,21 @@ test_delete_undo (void)
   f.window = new_window (f.app, reopened);
   ponder_window_open_conversation (f.window, conversation_id);
   g_assert_cmpuint (n_children (ponder_window_get_transcript (f.window)), ==, 3);
+
+  /* A sidebar row's menu (Rename, Delete) is made when first opened. */
+  {
+    g_autoptr(GPtrArray) menus = g_ptr_array_new ();
+    GtkMenuButton *menu;
+
+    collect (ponder_window_get_conversation_list (f.window), menus, GTK_TYPE_MENU_BUTTON);
+    g_assert_cmpuint (menus->len, >, 0);
+    menu = g_ptr_array_index (menus, 0);
+    g_assert_null (gtk_menu_button_get_menu_model (menu));
+    gtk_menu_button_popup (menu);
+    g_assert_nonnull (gtk_menu_button_get_menu_model (menu));
+    g_assert_cmpint (g_menu_model_get_n_items (gtk_menu_button_get_menu_model (menu)), ==, 2);
+    gtk_menu_button_popdown (menu);
+  }
   fixture_close (&f);
 }
 
