@@ -57,14 +57,21 @@ sign_bytes (uint32_t bits)
   return _mm256_or_si256 (bits_to_bytes (bits), _mm256_set1_epi8 (1));
 }
 
-/* Four ksigns masks (7-bit keys at bits 0, 7, 14, 21 of u) as one u32. */
-AVX2_INLINE uint32_t
-ksigns4 (uint32_t u)
+/* +-1 bytes of four ksigns masks (7-bit keys k0..k3 for lanes 0-7, ..., 24-31). */
+AVX2_INLINE __m256i
+ksign_bytes (uint32_t k0, uint32_t k1, uint32_t k2, uint32_t k3)
 {
-  return (uint32_t) ponder_ksigns_iq2xs[u & 127]
-         | ((uint32_t) ponder_ksigns_iq2xs[(u >> 7) & 127] << 8)
-         | ((uint32_t) ponder_ksigns_iq2xs[(u >> 14) & 127] << 16)
-         | ((uint32_t) ponder_ksigns_iq2xs[(u >> 21) & 127] << 24);
+  __m256i m = _mm256_set_epi64x ((long long) ponder_ksigns64[k3], (long long) ponder_ksigns64[k2],
+                                 (long long) ponder_ksigns64[k1], (long long) ponder_ksigns64[k0]);
+
+  return _mm256_or_si256 (m, _mm256_set1_epi8 (1));
+}
+
+/* The same for the four keys at bits 0, 7, 14, 21 of u. */
+AVX2_INLINE __m256i
+ksign_bytes_packed (uint32_t u)
+{
+  return ksign_bytes (u & 127, (u >> 7) & 127, (u >> 14) & 127, (u >> 21) & 127);
 }
 
 AVX2_INLINE uint32_t
@@ -158,7 +165,7 @@ iq2xxs_group (const uint8_t *w, int ib, Group *o)
                               (long long) ponder_iq2xxs_grid[g[2]],
                               (long long) ponder_iq2xxs_grid[g[1]],
                               (long long) ponder_iq2xxs_grid[g[0]]);
-  o->sgn = sign_bytes (ksigns4 (u));
+  o->sgn = ksign_bytes_packed (u);
   o->scale = scale_per_32 ((int) (2 * (u >> 28) + 1));
 }
 
@@ -173,10 +180,7 @@ iq2xs_group (const uint8_t *w, int ib, Group *o)
                               (long long) ponder_iq2xs_grid[v[2] & 511],
                               (long long) ponder_iq2xs_grid[v[1] & 511],
                               (long long) ponder_iq2xs_grid[v[0] & 511]);
-  o->sgn = sign_bytes ((uint32_t) ponder_ksigns_iq2xs[v[0] >> 9]
-                       | ((uint32_t) ponder_ksigns_iq2xs[v[1] >> 9] << 8)
-                       | ((uint32_t) ponder_ksigns_iq2xs[v[2] >> 9] << 16)
-                       | ((uint32_t) ponder_ksigns_iq2xs[v[3] >> 9] << 24));
+  o->sgn = ksign_bytes (v[0] >> 9, v[1] >> 9, v[2] >> 9, v[3] >> 9);
   o->scale = scale_per_16 (2 * (sc & 15) + 1, 2 * (sc >> 4) + 1);
 }
 
@@ -205,7 +209,7 @@ iq3xxs_group (const uint8_t *w, int ib, Group *o)
                              (int) ponder_iq3xxs_grid[q[5]], (int) ponder_iq3xxs_grid[q[4]],
                              (int) ponder_iq3xxs_grid[q[3]], (int) ponder_iq3xxs_grid[q[2]],
                              (int) ponder_iq3xxs_grid[q[1]], (int) ponder_iq3xxs_grid[q[0]]);
-  o->sgn = sign_bytes (ksigns4 (u));
+  o->sgn = ksign_bytes_packed (u);
   o->scale = scale_per_32 ((int) (2 * (u >> 28) + 1));
 }
 

@@ -30,6 +30,7 @@ const PonderMatmulKernel *ponder_matmul_kernel_variant_get (PonderType  type,
  * entries hold 8 byte lanes, u32 entries 4, lane j = bits 8j..8j+7. */
 extern const int8_t   ponder_kvalues_iq4nl[16];
 extern const uint8_t  ponder_ksigns_iq2xs[128];
+extern const uint64_t ponder_ksigns64[128];     /* lane j = 0xff if bit j of ksigns */
 extern const uint64_t ponder_iq2xxs_grid[256];
 extern const uint64_t ponder_iq2xs_grid[512];
 extern const uint64_t ponder_iq2s_grid[1024];

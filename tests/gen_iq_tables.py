@@ -21,6 +21,7 @@ import sys
 TABLES = [
     ('kvalues_iq4nl', 'int8_t', 16, 'ponder_kvalues_iq4nl'),
     ('ksigns_iq2xs', 'uint8_t', 128, 'ponder_ksigns_iq2xs'),
+    ('ksigns64', 'uint64_t', 128, 'ponder_ksigns64'),
     ('iq2xxs_grid', 'uint64_t', 256, 'ponder_iq2xxs_grid'),
     ('iq2xs_grid', 'uint64_t', 512, 'ponder_iq2xs_grid'),
     ('iq2s_grid', 'uint64_t', 1024, 'ponder_iq2s_grid'),

@@ -49,6 +49,7 @@ SPOT = {
     'iq1s_grid': {0: 0xffffffffffffffff, 2: 0xffffffffffff0000,
                   2045: 0x010101010101ff01, 2047: 0x0101010101010101},
     'ksigns_iq2xs': {0: 0, 1: 129, 3: 3, 127: 255},
+    'ksigns64': {1: 0xff000000000000ff, 127: 0xffffffffffffffff},
     'kvalues_iq4nl': {0: -127, 7: -10, 8: 1, 15: 113},
 }
 
@@ -68,6 +69,12 @@ def main():
     check(len(ks) == 128, 'ksigns_iq2xs: %d entries' % len(ks))
     for k, v in enumerate(ks):
         check(v == k | ((bin(k).count('1') & 1) << 7), 'ksigns_iq2xs[%d] = %d' % (k, v))
+    # ksigns64: the same masks as 8 byte lanes, 0xff for a set bit
+    k64 = t['ksigns64']
+    check(len(k64) == 128, 'ksigns64: %d entries' % len(k64))
+    for k, v in enumerate(k64):
+        want = sum(0xff << (8 * j) for j in range(8) if (ks[k] >> j) & 1)
+        check(v == want, 'ksigns64[%d] = %#x, want %#x' % (k, v, want))
     kv = t['kvalues_iq4nl']
     check(len(kv) == 16 and all(a < b for a, b in zip(kv, kv[1:])),
           'kvalues_iq4nl: 16 increasing values, got %s' % kv)
