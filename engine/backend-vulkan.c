@@ -50,22 +50,6 @@ struct PonderVkModel
   PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
 };
 
-static bool
-supported_type (uint32_t type)
-{
-  switch (type)
-    {
-    case PONDER_TYPE_F32:
-    case PONDER_TYPE_F16:
-    case PONDER_TYPE_Q8_0:
-    case PONDER_TYPE_Q4_K:
-    case PONDER_TYPE_Q6_K:
-      return true;
-    default:
-      return false;
-    }
-}
-
 static int
 compare_entries (const void *a,
                  const void *b)
@@ -128,7 +112,7 @@ check_matrix (const PonderWeight *w,
 {
   char type[32];
 
-  if (supported_type (w->type))
+  if (ponder_vk_matmul_supported (w->type))
     return PONDER_OK;
   return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                            "the Vulkan backend has no matmul for %s weights (%s)",

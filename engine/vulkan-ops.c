@@ -25,9 +25,13 @@
 #include "ds2_matmul_q8_0.h"
 #include "ds2_mla.h"
 #include "ds2_route.h"
+#include "matmul_bf16.h"
 #include "matmul_f16.h"
 #include "matmul_f32.h"
+#include "matmul_q4_0.h"
 #include "matmul_q4_k.h"
+#include "matmul_q5_0.h"
+#include "matmul_q5_k.h"
 #include "matmul_q6_k.h"
 #include "matmul_q8_0.h"
 #include "rmsnorm.h"
@@ -50,6 +54,10 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_0, matmul_q4_0, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_0, matmul_q5_0, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_K, matmul_q5_k, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_BF16, matmul_bf16, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F32, ds2_matmul_f32, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F16, ds2_matmul_f16, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q8_0, ds2_matmul_q8_0, 5, PonderVkDs2MatmulPush, 3),
@@ -116,9 +124,29 @@ matmul_kernel (uint32_t        type,
     case PONDER_TYPE_Q6_K:
       *out_kernel = PONDER_VK_KERNEL_MATMUL_Q6_K;
       return true;
+    case PONDER_TYPE_BF16:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_BF16;
+      return true;
+    case PONDER_TYPE_Q4_0:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_0;
+      return true;
+    case PONDER_TYPE_Q5_0:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_0;
+      return true;
+    case PONDER_TYPE_Q5_K:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_K;
+      return true;
     default:
       return false;
     }
+}
+
+bool
+ponder_vk_matmul_supported (uint32_t type)
+{
+  PonderVkKernel kernel;
+
+  return matmul_kernel (type, &kernel);
 }
 
 /* spec[0] = workgroup size, spec[1] = threads per row (a power of two

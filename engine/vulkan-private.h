@@ -183,6 +183,10 @@ typedef enum
   PONDER_VK_KERNEL_ARGMAX,
   PONDER_VK_KERNEL_ATTENTION,
   PONDER_VK_KERNEL_ADD_BIAS,
+  PONDER_VK_KERNEL_MATMUL_Q4_0,
+  PONDER_VK_KERNEL_MATMUL_Q5_0,
+  PONDER_VK_KERNEL_MATMUL_Q5_K,
+  PONDER_VK_KERNEL_MATMUL_BF16,
   /* deepseek2 (vulkan-ops-deepseek2.c) */
   PONDER_VK_KERNEL_DS2_MATMUL_F32,
   PONDER_VK_KERNEL_DS2_MATMUL_F16,
@@ -387,7 +391,9 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
                                    const PonderVkBuffer *w, const PonderVkBuffer *out,
                                    uint32_t n_rows, uint32_t n, float eps, PonderError *error);
 /* y (n_tokens, n_out) = x (n_tokens, n_in) times w transposed; w holds n_out
- * rows of row_bytes in type (F32, F16, Q8_0, Q4_K, Q6_K). */
+ * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K,
+ * Q6_K: ponder_vk_matmul_supported). */
+bool         ponder_vk_matmul_supported (uint32_t type);
 PonderStatus ponder_vk_op_matmul  (PonderVkDevice *device, uint32_t type,
                                    const PonderVkBuffer *w, size_t row_bytes,
                                    uint32_t n_in, uint32_t n_out,

@@ -161,6 +161,24 @@ random_weights (uint32_t type,
         case PONDER_TYPE_Q6_K:
           put_f16 (blk + 208, (float) g_test_rand_double_range (-0.01, 0.01));
           break;
+        case PONDER_TYPE_BF16:
+          {
+            float v = (float) g_test_rand_double_range (-1, 1);
+            uint32_t bits;
+
+            memcpy (&bits, &v, 4);
+            blk[0] = (uint8_t) (bits >> 16);
+            blk[1] = (uint8_t) (bits >> 24);
+          }
+          break;
+        case PONDER_TYPE_Q4_0:
+        case PONDER_TYPE_Q5_0:
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          break;
+        case PONDER_TYPE_Q5_K:
+          put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -276,6 +294,34 @@ test_matmul_q6_k (void)
 {
   check_matmul (PONDER_TYPE_Q6_K, 256 * 3, 67, 1);
   check_matmul (PONDER_TYPE_Q6_K, 256 * 5, 45, 10);
+}
+
+static void
+test_matmul_bf16 (void)
+{
+  check_matmul (PONDER_TYPE_BF16, 333, 67, 1);
+  check_matmul (PONDER_TYPE_BF16, 1000, 45, 9);
+}
+
+static void
+test_matmul_q4_0 (void)
+{
+  check_matmul (PONDER_TYPE_Q4_0, 32 * 37, 67, 1);
+  check_matmul (PONDER_TYPE_Q4_0, 32 * 5, 131, 13);
+}
+
+static void
+test_matmul_q5_0 (void)
+{
+  check_matmul (PONDER_TYPE_Q5_0, 32 * 37, 67, 1);
+  check_matmul (PONDER_TYPE_Q5_0, 32 * 5, 131, 13);
+}
+
+static void
+test_matmul_q5_k (void)
+{
+  check_matmul (PONDER_TYPE_Q5_K, 256 * 3, 67, 1);
+  check_matmul (PONDER_TYPE_Q5_K, 256 * 5, 45, 10);
 }
 
 /* More rows than one grid axis allows (65535 on lavapipe): the y split. */
@@ -566,7 +612,7 @@ test_dispatch_checks (void)
   g_assert_nonnull (strstr (error.message, "workgroups on axis 2"));
   g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q4_K, &a, 144, 255, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
-  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q5_0, &a, 22, 32, 1, &b, 1, &b,
+  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q5_1, &a, 24, 32, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_UNSUPPORTED);
   /* The valid dispatch still runs after the refusals. */
   CHECK_OK (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2, &push,
@@ -749,6 +795,10 @@ test_validation (void)
   check_matmul (PONDER_TYPE_Q8_0, 64, 5, 9);
   check_matmul (PONDER_TYPE_Q4_K, 256, 5, 2);
   check_matmul (PONDER_TYPE_Q6_K, 256, 5, 2);
+  check_matmul (PONDER_TYPE_BF16, 40, 5, 1);
+  check_matmul (PONDER_TYPE_Q4_0, 64, 5, 1);
+  check_matmul (PONDER_TYPE_Q5_0, 64, 5, 2);
+  check_matmul (PONDER_TYPE_Q5_K, 256, 5, 1);
   test_dispatch_checks ();
   test_staging ();
   validation_mode = false;
@@ -766,6 +816,10 @@ main (int    argc,
   g_test_add_func ("/vulkan/matmul/q8_0", test_matmul_q8_0);
   g_test_add_func ("/vulkan/matmul/q4_k", test_matmul_q4_k);
   g_test_add_func ("/vulkan/matmul/q6_k", test_matmul_q6_k);
+  g_test_add_func ("/vulkan/matmul/bf16", test_matmul_bf16);
+  g_test_add_func ("/vulkan/matmul/q4_0", test_matmul_q4_0);
+  g_test_add_func ("/vulkan/matmul/q5_0", test_matmul_q5_0);
+  g_test_add_func ("/vulkan/matmul/q5_k", test_matmul_q5_k);
   g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
   g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
   g_test_add_func ("/vulkan/rope/norm", test_rope_norm);

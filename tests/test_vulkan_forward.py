@@ -52,6 +52,10 @@ CASES = [
     ('llama', 'tiny256', 'Q6_K', False),
     ('qwen3', 'tiny', 'Q8_0', False),
     ('qwen3', 'tiny256', 'Q4_K_M', False),
+    ('llama', 'tiny', 'Q4_0', False),
+    ('qwen3', 'tiny', 'BF16', False),
+    ('qwen2', 'tiny256', 'Q5_K', False),
+    ('qwen2', 'tiny', 'Q4_K_M', False),  # rows of 64: the Q5_0/Q8_0 fallbacks
 ]
 FALLBACK_NOTE = 'using the CPU backend'
 
@@ -139,15 +143,15 @@ def check_scripted(tmp):
 
 
 def check_fallback(tmp):
-    """A weight type without a shader (Q4_0): --backend vulkan says why and
+    """A weight type without a shader (Q4_1): --backend vulkan says why and
     the CPU computes the same logits as --backend cpu."""
-    path = os.path.join(tmp, 'fallback-q4_0.gguf')
-    gen_model.generate(path, 'llama', 'tiny', 'Q4_0', seed=5)
+    path = os.path.join(tmp, 'fallback-q4_1.gguf')
+    gen_model.generate(path, 'llama', 'tiny', 'Q4_1', seed=5)
     tokens = [1, 2, 3, 4]
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3,4', '--threads', '2',
                  '--backend', 'vulkan'])
     err = p.stderr.decode(errors='replace')
-    if p.returncode != 0 or 'Q4_0' not in err or FALLBACK_NOTE not in err:
+    if p.returncode != 0 or 'Q4_1' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
                 % (p.returncode, err.strip())]
     rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
