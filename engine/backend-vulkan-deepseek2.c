@@ -8,12 +8,14 @@
  * selected experts' gate and up rows with SwiGLU; their down rows with the
  * weighted sum, added onto the shared expert's output). For that the gate
  * and up expert tensors of each MoE layer are uploaded into one buffer,
- * gate matrices first. Latent attention is three dispatches: the per-head
+ * gate matrices first; R1's expert tensors (4 GiB and more) exceed what a
+ * binding reaches and 32-bit offsets address, so they are cut into chunks
+ * of experts, one dispatch pair each. Latent attention is three dispatches: the per-head
  * absorption of W_UK into the queries, attention over the cached latent
  * rows, the per-head expansion with W_UV.
  *
  * Weights live in backend-vulkan.c's table (found by their host pointer),
- * except the fused gate/up buffers, which are kept here per layer.
+ * except the routed experts' chunks, which are kept here per layer.
  *
  * Expert placement: the routed experts of the last host_expert_layers MoE
  * layers are not uploaded; there the step is submitted up to the MoE
@@ -30,10 +32,18 @@
 #include "error.h"
 #include "threadpool.h"
 
+typedef struct
+{
+  PonderVkBuffer *gate_up;   /* (n_chunks) a chunk's gate matrices, then its up ones */
+  PonderVkBuffer *down;      /* (n_chunks) */
+  uint32_t        n_chunks;  /* 0: dense layer, or experts on the host */
+  uint32_t        per_chunk; /* experts per chunk (the last may hold fewer) */
+} ExpertChunks;
+
 struct PonderVkDs2Model
 {
   const PonderModelWeights *weights;
-  PonderVkBuffer           *gate_up;   /* (n_layers); unallocated in dense layers */
+  ExpertChunks             *experts;   /* (n_layers) */
   uint32_t                  n_layers;
   uint32_t                  host_layers; /* routed experts of the last ones on the host */
 };
@@ -139,10 +149,58 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
         return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                                  "%s: the Vulkan backend needs gate and up experts of one type",
                                  l->gate_exps.tensor->name);
-      /* gate and up share one buffer: check their sum */
-      status = check_weight (&l->gate_exps, 2ull * hp->n_expert, bytes, error);
+      /* one expert at a time: the tensors go up in chunks of experts */
+      status = check_weight (&l->gate_exps, 2, bytes, error);
       if (status == PONDER_OK)
-        status = check_weight (&l->down_exps, hp->n_expert, bytes, error);
+        status = check_weight (&l->down_exps, 1, bytes, error);
+      *bytes += (hp->n_expert - 1ull) * (2 * weight_bytes (&l->gate_exps, 1)
+                                          + weight_bytes (&l->down_exps, 1));
+    }
+  return status;
+}
+
+/* The routed experts of layer l in chunks of at most max_buffer bytes per
+ * buffer. */
+static PonderStatus
+upload_experts (PonderVkDevice     *device,
+                const PonderLayer  *l,
+                uint32_t            n_expert,
+                uint64_t            max_buffer,
+                ExpertChunks       *ec,
+                PonderError        *error)
+{
+  size_t gate = weight_bytes (&l->gate_exps, 1), down = weight_bytes (&l->down_exps, 1);
+  uint64_t per = max_buffer / (2 * gate > down ? 2 * gate : down);
+  PonderStatus status = PONDER_OK;
+
+  ec->per_chunk = per == 0 ? 1 : per < n_expert ? (uint32_t) per : n_expert;
+  ec->n_chunks = (n_expert + ec->per_chunk - 1) / ec->per_chunk;
+  ec->gate_up = calloc (ec->n_chunks, sizeof *ec->gate_up);
+  ec->down = calloc (ec->n_chunks, sizeof *ec->down);
+  if (ec->gate_up == NULL || ec->down == NULL)
+    {
+      ec->n_chunks = 0;
+      return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+    }
+  for (uint32_t c = 0; c < ec->n_chunks && status == PONDER_OK; c++)
+    {
+      size_t e0 = (size_t) c * ec->per_chunk;
+      size_t n = n_expert - e0 < ec->per_chunk ? n_expert - e0 : ec->per_chunk;
+
+      status = ponder_vk_buffer_new (device, 2 * n * gate, PONDER_VK_MEMORY_DEVICE,
+                                     l->gate_exps.tensor->name, &ec->gate_up[c], error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_upload (device, &ec->gate_up[c], 0,
+                                          l->gate_exps.data + e0 * gate, n * gate, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_upload (device, &ec->gate_up[c], n * gate,
+                                          l->up_exps.data + e0 * gate, n * gate, error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_new (device, n * down, PONDER_VK_MEMORY_DEVICE,
+                                       l->down_exps.tensor->name, &ec->down[c], error);
+      if (status == PONDER_OK)
+        status = ponder_vk_buffer_upload (device, &ec->down[c], 0,
+                                          l->down_exps.data + e0 * down, n * down, error);
     }
   return status;
 }
@@ -152,16 +210,20 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
                       PonderVkDevice            *device,
                       const PonderModelWeights  *w,
                       uint32_t                   host_layers,
+                      uint64_t                   max_buffer,
                       PonderVkDs2Model         **out,
                       PonderError               *error)
 {
   const PonderHparams *hp = &w->hp;
   PonderVkDs2Model *dm = calloc (1, sizeof *dm);
+  uint64_t range = ponder_vk_device_physical (device)->props.limits.maxStorageBufferRange;
   PonderStatus status = PONDER_OK;
 
   *out = dm;
-  if (dm == NULL || (dm->gate_up = calloc (hp->n_layers, sizeof *dm->gate_up)) == NULL)
+  if (dm == NULL || (dm->experts = calloc (hp->n_layers, sizeof *dm->experts)) == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  if (max_buffer == 0)
+    max_buffer = range < (1ull << 30) ? range : 1ull << 30;
   dm->weights = w;
   dm->n_layers = hp->n_layers;
   dm->host_layers = host_layers;
@@ -170,8 +232,6 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
       const PonderLayer *l = &w->layers[il];
       const PonderWeight *mats[] = { &l->wq_a, &l->wq_b, &l->wkv_a, &l->router, &l->gate_shexp,
                                      &l->up_shexp, &l->down_shexp };
-      const char *name;
-      size_t half;
 
       for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
         if (mats[i]->data != NULL)
@@ -197,20 +257,7 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
       if (host_layer (hp, il, host_layers))
         continue;
       if (status == PONDER_OK)
-        status = ponder_vk_model_upload (m, l->down_exps.data,
-                                         weight_bytes (&l->down_exps, hp->n_expert),
-                                         l->down_exps.tensor->name, error);
-      name = l->gate_exps.tensor->name;
-      half = weight_bytes (&l->gate_exps, hp->n_expert);
-      if (status == PONDER_OK)
-        status = ponder_vk_buffer_new (device, 2 * half, PONDER_VK_MEMORY_DEVICE, name,
-                                       &dm->gate_up[il], error);
-      if (status == PONDER_OK)
-        status = ponder_vk_buffer_upload (device, &dm->gate_up[il], 0, l->gate_exps.data, half,
-                                          error);
-      if (status == PONDER_OK)
-        status = ponder_vk_buffer_upload (device, &dm->gate_up[il], half, l->up_exps.data,
-                                          half, error);
+        status = upload_experts (device, l, hp->n_expert, max_buffer, &dm->experts[il], error);
     }
   return status;
 }
@@ -221,10 +268,19 @@ ponder_vk_ds2_model_free (PonderVkDevice   *device,
 {
   if (dm == NULL)
     return;
-  for (uint32_t il = 0; dm->gate_up != NULL && il < dm->n_layers; il++)
-    if (dm->gate_up[il].buffer != VK_NULL_HANDLE)
-      ponder_vk_buffer_free (device, &dm->gate_up[il]);
-  free (dm->gate_up);
+  for (uint32_t il = 0; dm->experts != NULL && il < dm->n_layers; il++)
+    {
+      ExpertChunks *ec = &dm->experts[il];
+
+      for (uint32_t c = 0; c < ec->n_chunks; c++)
+        {
+          ponder_vk_buffer_free (device, &ec->gate_up[c]);
+          ponder_vk_buffer_free (device, &ec->down[c]);
+        }
+      free (ec->gate_up);
+      free (ec->down);
+    }
+  free (dm->experts);
   free (dm);
 }
 
@@ -356,8 +412,10 @@ vk_moe (PonderBackend     *be,
   uint32_t E = hp->n_embd, ff = (uint32_t) l->gate_exps.n_out;
   size_t n_slots = (size_t) n_tokens * n_used;
   bool shared = l->gate_shexp.tensor != NULL;
-  PonderVkBuffer xv, iv, wv, hv, dv, ov;
+  PonderVkBuffer xv, iv, wv, hv, ov;
   PonderVkDevice *dev = ponder_vk_backend_device (be);
+  PonderError *error = ponder_vk_backend_error (be);
+  const ExpertChunks *ec;
 
   if (!ponder_vk_backend_ready (be))
     return;
@@ -366,7 +424,7 @@ vk_moe (PonderBackend     *be,
       moe_on_host (be, st, l, x, n_tokens, n_used, ids, weights, out);
       return;
     }
-  if (il >= dm->n_layers || dm->gate_up[il].buffer == VK_NULL_HANDLE)
+  if (il >= dm->n_layers || dm->experts[il].n_chunks == 0)
     {
       ponder_vk_backend_failed (be, ponder_error_set (ponder_vk_backend_error (be),
                                                       PONDER_ERROR_INVALID_ARGUMENT,
@@ -387,17 +445,30 @@ vk_moe (PonderBackend     *be,
       || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
       || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv)
       || !ponder_vk_backend_output (be, st->h, n_slots * ff * 4, &hv)
-      || !ponder_vk_backend_input (be, l->down_exps.data,
-                                   weight_bytes (&l->down_exps, hp->n_expert), &dv)
       || !ponder_vk_backend_output (be, out, (size_t) n_tokens * E * 4, &ov))
     return;
-  if (ponder_vk_backend_failed (be, ponder_vk_op_moe_gate_up (
-        dev, l->gate_exps.type, &dm->gate_up[il], l->gate_exps.row_bytes, E, ff, hp->n_expert,
-        &xv, n_tokens, n_used, &iv, &hv, NULL, ponder_vk_backend_error (be))))
-    return;
-  ponder_vk_backend_failed (be, ponder_vk_op_moe_down (
-    dev, l->down_exps.type, &dv, l->down_exps.row_bytes, ff, E, hp->n_expert, &hv, n_tokens,
-    n_used, &iv, &wv, shared, &ov, NULL, ponder_vk_backend_error (be)));
+  /* each chunk fills the slots of its experts; then each adds their share */
+  ec = &dm->experts[il];
+  for (uint32_t c = 0; c < ec->n_chunks; c++)
+    {
+      uint32_t e0 = c * ec->per_chunk;
+      uint32_t n = hp->n_expert - e0 < ec->per_chunk ? hp->n_expert - e0 : ec->per_chunk;
+
+      if (ponder_vk_backend_failed (be, ponder_vk_op_moe_gate_up (
+            dev, l->gate_exps.type, &ec->gate_up[c], l->gate_exps.row_bytes, E, ff, e0, n, &xv,
+            n_tokens, n_used, &iv, &hv, NULL, error)))
+        return;
+    }
+  for (uint32_t c = 0; c < ec->n_chunks; c++)
+    {
+      uint32_t e0 = c * ec->per_chunk;
+      uint32_t n = hp->n_expert - e0 < ec->per_chunk ? hp->n_expert - e0 : ec->per_chunk;
+
+      if (ponder_vk_backend_failed (be, ponder_vk_op_moe_down (
+            dev, l->down_exps.type, &ec->down[c], l->down_exps.row_bytes, ff, E, e0, n, &hv,
+            n_tokens, n_used, &iv, &wv, shared || c > 0, &ov, NULL, error)))
+        return;
+    }
 }
 
 static void

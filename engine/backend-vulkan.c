@@ -170,9 +170,9 @@ check_model (const PonderModelWeights *w,
 }
 
 static PonderStatus
-upload_model (PonderVkModel *m,
-              uint32_t       host_expert_layers,
-              PonderError   *error)
+upload_model (PonderVkModel             *m,
+              const PonderVkModelParams *params,
+              PonderError               *error)
 {
   const PonderModelWeights *w = m->weights;
   const PonderHparams *hp = &w->hp;
@@ -208,7 +208,8 @@ upload_model (PonderVkModel *m,
         status = upload_matrix (m, mats[i], error);
     }
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_upload (m, m->device, w, host_expert_layers, &m->ds2, error);
+    status = ponder_vk_ds2_upload (m, m->device, w, params ? params->host_expert_layers : 0,
+                                   params ? params->max_expert_buffer : 0, &m->ds2, error);
   if (status == PONDER_OK)
     qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
   return status;
@@ -254,7 +255,7 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
                                    (unsigned long long) (phys->device_local_bytes >> 20));
     }
   if (status == PONDER_OK)
-    status = upload_model (m, params != NULL ? params->host_expert_layers : 0, error);
+    status = upload_model (m, params, error);
   if (status != PONDER_OK)
     {
       ponder_vk_model_free (m);

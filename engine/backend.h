@@ -174,6 +174,8 @@ typedef struct
   const char *loader_path;  /* NULL: libvulkan.so.1 */
   uint32_t    host_expert_layers; /* deepseek2: the routed experts of the last N MoE
                                      layers stay in system memory, run by the CPU */
+  uint64_t    max_expert_buffer;  /* deepseek2: bytes per buffer of routed experts
+                                     (tests); 0: the device's binding range, <= 1 GiB */
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

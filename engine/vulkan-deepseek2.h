@@ -24,8 +24,10 @@ typedef struct
   uint32_t n_slices;
   uint32_t up_offset;
   uint32_t accumulate;
+  uint32_t expert0;
+  uint32_t n_chunk;
 } PonderVkDs2MatmulPush;
-_Static_assert (sizeof (PonderVkDs2MatmulPush) == 32, "ds2_matmul.comp Push");
+_Static_assert (sizeof (PonderVkDs2MatmulPush) == 40, "ds2_matmul.comp Push");
 
 typedef struct
 {
@@ -78,21 +80,25 @@ PonderStatus ponder_vk_op_matmul_slices (PonderVkDevice *device, uint32_t type,
                                          uint32_t n_items, const PonderVkBuffer *y,
                                          const uint32_t *shape2, PonderError *error);
 
-/* h (n_tokens, n_used, n_out) = silu (G_e x_t) * U_e x_t with e = ids[t, k];
- * w holds the n_expert gate matrices then the n_expert up matrices. */
+/* h (n_tokens, n_used, n_out) = silu (G_e x_t) * U_e x_t with e = ids[t, k],
+ * for the slots whose expert is one of the n_chunk from expert0 on (others
+ * are left alone): w holds their gate matrices then their up matrices. */
 PonderStatus ponder_vk_op_moe_gate_up (PonderVkDevice *device, uint32_t type,
                                        const PonderVkBuffer *w, size_t row_bytes,
-                                       uint32_t n_in, uint32_t n_out, uint32_t n_expert,
+                                       uint32_t n_in, uint32_t n_out, uint32_t expert0,
+                                       uint32_t n_chunk,
                                        const PonderVkBuffer *x, uint32_t n_tokens,
                                        uint32_t n_used, const PonderVkBuffer *ids,
                                        const PonderVkBuffer *h, const uint32_t *shape2,
                                        PonderError *error);
 
 /* y (n_tokens, n_out) = (y if accumulate) + sum_k weights[t, k] D_e h (t, k)
- * with e = ids[t, k]; w holds the n_expert down matrices. */
+ * over the slots whose expert e = ids[t, k] is one of the n_chunk from
+ * expert0 on; w holds their down matrices. */
 PonderStatus ponder_vk_op_moe_down (PonderVkDevice *device, uint32_t type,
                                     const PonderVkBuffer *w, size_t row_bytes,
-                                    uint32_t n_in, uint32_t n_out, uint32_t n_expert,
+                                    uint32_t n_in, uint32_t n_out, uint32_t expert0,
+                                    uint32_t n_chunk,
                                     const PonderVkBuffer *h, uint32_t n_tokens,
                                     uint32_t n_used, const PonderVkBuffer *ids,
                                     const PonderVkBuffer *weights, bool accumulate,
@@ -138,12 +144,14 @@ typedef struct PonderVkDs2Backend PonderVkDs2Backend;
  * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
 PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_layers,
                                   uint64_t *bytes, PonderError *error);
-/* Uploads them (through ponder_vk_model_upload, and the fused gate/up
- * buffers of the MoE layers into *out), except the routed experts of the
- * last host_layers MoE layers, which the CPU runs from system memory. */
+/* Uploads them (through ponder_vk_model_upload, and the routed experts in
+ * chunks of at most max_buffer bytes per buffer into *out; 0: the device's
+ * binding range, at most 1 GiB), except the routed experts of the last
+ * host_layers MoE layers, which the CPU runs from system memory. */
 PonderStatus ponder_vk_ds2_upload (PonderVkModel *m, PonderVkDevice *device,
                                    const PonderModelWeights *w, uint32_t host_layers,
-                                   PonderVkDs2Model **out, PonderError *error);
+                                   uint64_t max_buffer, PonderVkDs2Model **out,
+                                   PonderError *error);
 void         ponder_vk_ds2_model_free (PonderVkDevice *device, PonderVkDs2Model *dm);
 /* Sets be's deepseek2 ops and allocates their scratch. */
 PonderStatus ponder_vk_ds2_backend_init (PonderBackend *be, const PonderVkDs2Model *dm,

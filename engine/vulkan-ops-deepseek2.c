@@ -125,7 +125,7 @@ ponder_vk_op_matmul_slices (PonderVkDevice       *device,
                             PonderError          *error)
 {
   PonderVkDs2MatmulPush push = { n_in, n_out, n_items, (uint32_t) row_bytes, x_stride,
-                                 n_slices, 0, 0 };
+                                 n_slices, 0, 0, 0, n_slices };
   const PonderVkBuffer *buffers[5] = { w, x, x, x, y };
 
   if (n_slices == 0 || n_items == 0 || x_stride < n_in
@@ -145,6 +145,7 @@ ponder_vk_op_moe_gate_up (PonderVkDevice       *device,
                           size_t                row_bytes,
                           uint32_t              n_in,
                           uint32_t              n_out,
+                          uint32_t              expert0,
                           uint32_t              n_expert,
                           const PonderVkBuffer *x,
                           uint32_t              n_tokens,
@@ -157,7 +158,7 @@ ponder_vk_op_moe_gate_up (PonderVkDevice       *device,
   uint64_t half = (uint64_t) n_expert * n_out * row_bytes;
   uint64_t n_slots = (uint64_t) n_tokens * n_used;
   PonderVkDs2MatmulPush push = { n_in, n_out, (uint32_t) n_slots, (uint32_t) row_bytes, n_in,
-                                 n_used, (uint32_t) half, 0 };
+                                 n_used, (uint32_t) half, 0, expert0, n_expert };
   const PonderVkBuffer *buffers[5] = { w, x, ids, ids, h };
 
   if (n_used == 0 || n_tokens == 0 || n_slots > UINT32_MAX
@@ -177,6 +178,7 @@ ponder_vk_op_moe_down (PonderVkDevice       *device,
                        size_t                row_bytes,
                        uint32_t              n_in,
                        uint32_t              n_out,
+                       uint32_t              expert0,
                        uint32_t              n_expert,
                        const PonderVkBuffer *h,
                        uint32_t              n_tokens,
@@ -190,7 +192,7 @@ ponder_vk_op_moe_down (PonderVkDevice       *device,
 {
   uint64_t n_slots = (uint64_t) n_tokens * n_used;
   PonderVkDs2MatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes, n_in, n_used, 0,
-                                 accumulate ? 1 : 0 };
+                                 accumulate ? 1 : 0, expert0, n_expert };
   const PonderVkBuffer *buffers[5] = { w, h, ids, weights, y };
 
   if (n_used == 0 || n_tokens == 0 || n_slots * n_in * 4 > h->size || n_slots * 4 > ids->size

@@ -14,6 +14,11 @@
  *              gate matrices in the same buffer, up_offset bytes in.
  *   2 DOWN     y (t, n_out) (+)= sum_k weights[t, k] D[ids[t, k]] h (t, k).
  *
+ * In modes 1 and 2 the buffer may hold a chunk of the experts, n_chunk
+ * from expert0 on (a tensor larger than a buffer binding can reach, or than
+ * 32-bit offsets can address, is split): items of other experts are left
+ * alone, and the down pass of every chunk but the first accumulates.
+ *
  * So the routed experts of a MoE layer take two dispatches, and only the
  * selected experts' rows are read: the expert ids never leave the device.
  * A workgroup computes gl_WorkGroupSize.x / THREADS_PER_ROW rows of one
@@ -44,6 +49,8 @@ layout (push_constant) uniform Push
   uint n_slices;   /* mode 0: slices; modes 1, 2: n_used */
   uint up_offset;  /* mode 1: bytes from the gate matrices to the up ones */
   uint accumulate; /* mode 2: add to y */
+  uint expert0;    /* modes 1, 2: the first expert in the buffer */
+  uint n_chunk;    /* modes 1, 2: experts in the buffer */
 } p;
 
 shared float partial[gl_WorkGroupSize.x];
@@ -124,9 +131,14 @@ main ()
   else if (MODE == 1u)
     {
       uint t = item / p.n_slices;
-      uint wb = uint (ids[item]) * slice_bytes + row * p.row_bytes;
-      float gate = live ? row_dot (wb, t * p.x_stride, lane) : 0.0;
-      float up = live ? row_dot (p.up_offset + wb, t * p.x_stride, lane) : 0.0;
+      uint e = uint (ids[item]) - p.expert0; /* wraps past n_chunk below expert0 */
+      uint wb = e * slice_bytes + row * p.row_bytes;
+      float gate, up;
+
+      if (e >= p.n_chunk)
+        return; /* another chunk's item: the same for the whole workgroup */
+      gate = live ? row_dot (wb, t * p.x_stride, lane) : 0.0;
+      up = live ? row_dot (p.up_offset + wb, t * p.x_stride, lane) : 0.0;
 
       gate = row_sum (gate, tid, lane);
       up = row_sum (up, tid, lane);
@@ -140,9 +152,11 @@ main ()
       for (uint k = 0u; live && k < p.n_slices; k++)
         {
           uint slot = item * p.n_slices + k;
-          uint wb = uint (ids[slot]) * slice_bytes + row * p.row_bytes;
+          uint e = uint (ids[slot]) - p.expert0;
 
-          acc += rw[slot] * row_dot (wb, slot * p.x_stride, lane);
+          if (e < p.n_chunk)
+            acc += rw[slot] * row_dot (e * slice_bytes + row * p.row_bytes, slot * p.x_stride,
+                                       lane);
         }
       acc = row_sum (acc, tid, lane);
       if (live && lane == 0u)

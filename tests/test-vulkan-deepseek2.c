@@ -6,7 +6,8 @@
  * Random inputs of awkward sizes (rows not multiples of the workgroup, a
  * latent width that is not a multiple of 8, strided query rows), every
  * weight type the shaders read, both workgroup shapes (one row per
- * invocation as on lavapipe, 32 and 64 lanes per row as on GPUs). The
+ * invocation as on lavapipe, 32 and 64 lanes per row as on GPUs), the
+ * routed experts in one buffer and cut into chunks of experts. The
  * references: ponder_dequantize_row and double-precision loops for the
  * products and the latent attention; for the routing, the CPU's
  * ponder_deepseek2_route (plain C, sharing nothing with the shader), whose
@@ -289,7 +290,11 @@ check_moe (gconstpointer data)
   uint8_t *gu, *down;
   int32_t *ids;
   float *x, *wts, *y0, *h_want, *h_bound;
-  PonderVkBuffer gub, db, xb, ib, wb, hb, yb;
+  /* the experts in one buffer, and in chunks of 3, 2 and 2 (as R1's
+   * tensors are cut to fit a binding) */
+  static const uint32_t chunks[2][4] = { { 0, 7 }, { 0, 3, 5, 7 } };
+  static const uint32_t n_chunks[2] = { 1, 3 };
+  PonderVkBuffer gub[3], db[3], xb, ib, wb, hb, yb;
 
   if (!fixture_open (&f))
     return;
@@ -302,8 +307,6 @@ check_moe (gconstpointer data)
   y0 = random_floats ((size_t) n_tokens * E, 1.0);
   h_want = g_new (float, (size_t) n_slots * ff);
   h_bound = g_new (float, (size_t) n_slots * ff);
-  gub = buffer_new (&f, gu, gu_row * 2 * n_expert * ff);
-  db = buffer_new (&f, down, d_row * n_expert * E);
   xb = buffer_new (&f, x, (size_t) n_tokens * E * 4);
   ib = buffer_new (&f, ids, n_slots * 4);
   wb = buffer_new (&f, wts, n_slots * 4);
@@ -329,24 +332,40 @@ check_moe (gconstpointer data)
     for (int acc = 0; acc < 2; acc++)
       {
         float *h = hb.mapped, *y = yb.mapped;
+        int split = (s + acc) % 2;
+        uint32_t nc = n_chunks[split];
+        const uint32_t *bounds = chunks[split];
+
+        for (uint32_t c = 0; c < nc; c++)
+          {
+            size_t e0 = bounds[c], n = bounds[c + 1] - e0, g = (size_t) ff * gu_row;
+
+            gub[c] = buffer_new (&f, NULL, 2 * n * g);
+            memcpy (gub[c].mapped, gu + e0 * g, n * g);
+            memcpy ((uint8_t *) gub[c].mapped + n * g, gu + (n_expert + e0) * g, n * g);
+            db[c] = buffer_new (&f, down + e0 * E * d_row, n * E * d_row);
+          }
 
         memset (h, 0xff, (size_t) n_slots * ff * 4);
         memcpy (y, y0, (size_t) n_tokens * E * 4);
         CHECK_OK (ponder_vk_begin (f.dev, ck));
-        CHECK_OK (ponder_vk_op_moe_gate_up (f.dev, type, &gub, gu_row, E, ff, n_expert, &xb,
-                                            n_tokens, n_used, &ib, &hb, shape_of (s), ck));
+        for (uint32_t c = 0; c < nc; c++)
+          CHECK_OK (ponder_vk_op_moe_gate_up (f.dev, type, &gub[c], gu_row, E, ff, bounds[c],
+                                              bounds[c + 1] - bounds[c], &xb, n_tokens, n_used,
+                                              &ib, &hb, shape_of (s), ck));
         CHECK_OK (ponder_vk_submit (f.dev, ck));
         for (size_t i = 0; i < (size_t) n_slots * ff; i++)
           {
             if (fabs (h[i] - h_want[i]) > h_bound[i])
-              g_error ("gate/up shape %d slot %zu row %zu: %.9g, expected %.9g", s, i / ff,
-                       i % ff, h[i], h_want[i]);
+              g_error ("gate/up shape %d chunks %u slot %zu row %zu: %.9g, expected %.9g", s,
+                       nc, i / ff, i % ff, h[i], h_want[i]);
           }
         memcpy (h, h_want, (size_t) n_slots * ff * 4);
         CHECK_OK (ponder_vk_begin (f.dev, ck));
-        CHECK_OK (ponder_vk_op_moe_down (f.dev, type, &db, d_row, ff, E, n_expert, &hb,
-                                         n_tokens, n_used, &ib, &wb, acc, &yb, shape_of (s),
-                                         ck));
+        for (uint32_t c = 0; c < nc; c++)
+          CHECK_OK (ponder_vk_op_moe_down (f.dev, type, &db[c], d_row, ff, E, bounds[c],
+                                           bounds[c + 1] - bounds[c], &hb, n_tokens, n_used,
+                                           &ib, &wb, acc || c > 0, &yb, shape_of (s), ck));
         CHECK_OK (ponder_vk_submit (f.dev, ck));
         for (uint32_t t = 0; t < n_tokens; t++)
           for (uint32_t r = 0; r < E; r++)
@@ -363,12 +382,15 @@ check_moe (gconstpointer data)
                   bound += fabs (wts[sl]) * mag;
                 }
               if (fabs (y[(size_t) t * E + r] - want) > 3e-5 * bound + 1e-6)
-                g_error ("down shape %d acc %d token %u row %u: %.9g, expected %.9g", s, acc,
-                         t, r, y[(size_t) t * E + r], want);
+                g_error ("down shape %d acc %d chunks %u token %u row %u: %.9g, expected %.9g",
+                         s, acc, nc, t, r, y[(size_t) t * E + r], want);
             }
+        for (uint32_t c = 0; c < nc; c++)
+          {
+            ponder_vk_buffer_free (f.dev, &gub[c]);
+            ponder_vk_buffer_free (f.dev, &db[c]);
+          }
       }
-  ponder_vk_buffer_free (f.dev, &gub);
-  ponder_vk_buffer_free (f.dev, &db);
   ponder_vk_buffer_free (f.dev, &xb);
   ponder_vk_buffer_free (f.dev, &ib);
   ponder_vk_buffer_free (f.dev, &wb);
