@@ -205,6 +205,10 @@ ponder_model_load_poll (PonderModelLoad *self,
 
   g_mutex_lock (&self->lock);
   state = self->state;
+  /* The user's Cancel wins even when the worker finished just before it:
+   * the loaded model is not taken and goes with the load. */
+  if (state == PONDER_MODEL_LOAD_DONE && g_atomic_int_get (&self->cancelled))
+    state = PONDER_MODEL_LOAD_CANCELLED;
   if (out_fraction != NULL)
     *out_fraction = self->fraction;
   g_mutex_unlock (&self->lock);
