@@ -10,9 +10,9 @@
  * and up expert tensors of each MoE layer are uploaded into one buffer,
  * gate matrices first; R1's expert tensors (4 GiB and more) exceed what a
  * binding reaches and 32-bit offsets address, so they are cut into chunks
- * of experts, one dispatch pair each. Latent attention is three dispatches: the per-head
- * absorption of W_UK into the queries, attention over the cached latent
- * rows, the per-head expansion with W_UV.
+ * of experts, one dispatch pair each. Latent attention is three
+ * dispatches: the per-head absorption of W_UK into the queries, attention
+ * over the cached latent rows, the per-head expansion with W_UV.
  *
  * Weights live in backend-vulkan.c's table (found by their host pointer),
  * except the routed experts' chunks, which are kept here per layer.
