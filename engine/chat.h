@@ -56,6 +56,16 @@ typedef struct
 void ponder_reasoning_splitter_init (PonderReasoningSplitter *splitter,
                                      bool                     start_in_reasoning);
 
+/* The state after the text of an assistant turn the prompt already holds
+ * (turn: everything after "<｜Assistant｜>", tags included), so that going on
+ * from a cut-off answer streams exactly what the model adds: in the
+ * reasoning when the last think tag opens one, else in the answer, with
+ * the leading newlines the turn already has after "</think>" counted as
+ * stripped. */
+void ponder_reasoning_splitter_init_continuing (PonderReasoningSplitter *splitter,
+                                                const char              *turn,
+                                                size_t                   len);
+
 /* Feeds the text of one generated token (is_think_open / is_think_close say
  * whether it was the single-token tag). Calls emit for each piece with its
  * kind, holding back text that may be the start of a split tag. Returns

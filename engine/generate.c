@@ -436,7 +436,7 @@ static PonderStatus
 generate (PonderSession              *session,
           const int32_t              *prompt,
           size_t                      n_prompt,
-          bool                        start_in_reasoning,
+          const PonderReasoningSplitter *initial,
           const PonderGenerateParams *params,
           PonderStats                *out_stats,
           PonderError                *error)
@@ -461,8 +461,8 @@ generate (PonderSession              *session,
   gen.params = params;
   gen.stats = &stats;
   gen.t_start = ponder_now_s ();
-  gen.reasoning_open = start_in_reasoning;
-  ponder_reasoning_splitter_init (&gen.splitter, start_in_reasoning);
+  gen.reasoning_open = initial->in_reasoning;
+  gen.splitter = *initial;
   gen.sampler = new_sampler (session->model, &params->sampling);
   if (gen.sampler == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the sampler");
@@ -519,9 +519,61 @@ ponder_session_generate_chat (PonderSession              *session,
   if (status == PONDER_OK && skip)
     status = list_push_text (&prompt, session->model, "</think>\n\n", true, error);
   if (status == PONDER_OK)
-    status = generate (session, prompt.ids, prompt.n, !skip, params, out_stats, error);
+    {
+      PonderReasoningSplitter initial;
+
+      ponder_reasoning_splitter_init (&initial, !skip);
+      status = generate (session, prompt.ids, prompt.n, &initial, params, out_stats, error);
+    }
   free (prompt.ids);
   return status;
+}
+
+/* The splitter for a prompt whose assistant turn may already hold part of
+ * the answer (continuing a cut-off one). The 671B model writes its tags as
+ * text over several tokens, so the turn is decoded and searched as text. */
+static PonderStatus
+splitter_for_prompt (const PonderModel       *model,
+                     const int32_t           *prompt,
+                     size_t                   n_prompt,
+                     PonderReasoningSplitter *out,
+                     PonderError             *error)
+{
+  size_t start = 0, size = 0, n_text = 0;
+  char *text;
+
+  for (size_t i = n_prompt; i > 0; i--)
+    if (prompt[i - 1] == model->id_assistant && model->id_assistant >= 0)
+      {
+        start = i;
+        break;
+      }
+  for (size_t i = start; i < n_prompt; i++)
+    {
+      size_t len = 0;
+
+      if (ponder_tokenizer_token_bytes (model->tokenizer, prompt[i], &len) != NULL)
+        size += len;
+    }
+  text = malloc (size + 1);
+  if (text == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the prompt text");
+  for (size_t i = start; i < n_prompt; i++)
+    {
+      size_t len = 0;
+      const char *bytes = ponder_tokenizer_token_bytes (model->tokenizer, prompt[i], &len);
+
+      if (bytes != NULL)
+        {
+          memcpy (text + n_text, bytes, len);
+          n_text += len;
+        }
+    }
+  text[n_text] = '\0';
+
+  ponder_reasoning_splitter_init_continuing (out, text, n_text);
+  free (text);
+  return PONDER_OK;
 }
 
 PonderStatus
@@ -533,7 +585,7 @@ ponder_session_generate_tokens (PonderSession              *session,
                                 PonderError                *error)
 {
   const PonderModel *model;
-  bool in_think = false;
+  PonderReasoningSplitter initial;
   TokenList list = { NULL, 0, 0 };
   PonderStatus status = PONDER_OK;
 
@@ -541,25 +593,19 @@ ponder_session_generate_tokens (PonderSession              *session,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "ponder_session_generate_tokens: session and prompt must be set");
   model = session->model;
-  /* Inside an open think block when the last tag in the prompt is <think>. */
-  for (size_t i = n_prompt; i > 0; i--)
-    {
-      if (prompt[i - 1] == model->id_think_end && model->id_think_end >= 0)
-        break;
-      if (prompt[i - 1] == model->id_think && model->id_think >= 0)
-        {
-          in_think = true;
-          break;
-        }
-    }
-  if (!(in_think && params != NULL && params->skip_reasoning))
-    return generate (session, prompt, n_prompt, in_think, params, out_stats, error);
+  status = splitter_for_prompt (model, prompt, n_prompt, &initial, error);
+  if (status != PONDER_OK)
+    return status;
+  if (!(initial.in_reasoning && params != NULL && params->skip_reasoning))
+    return generate (session, prompt, n_prompt, &initial, params, out_stats, error);
   for (size_t i = 0; i < n_prompt && status == PONDER_OK; i++)
     status = push_id (&list, prompt[i], error);
   if (status == PONDER_OK)
     status = list_push_text (&list, model, "</think>\n\n", true, error);
+  ponder_reasoning_splitter_init (&initial, false);
+  initial.n_newlines_stripped = 2; /* the "\n\n" just written */
   if (status == PONDER_OK)
-    status = generate (session, list.ids, list.n, false, params, out_stats, error);
+    status = generate (session, list.ids, list.n, &initial, params, out_stats, error);
   free (list.ids);
   return status;
 }

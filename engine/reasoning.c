@@ -40,6 +40,44 @@ ponder_reasoning_splitter_init (PonderReasoningSplitter *splitter,
   splitter->in_reasoning = start_in_reasoning;
 }
 
+/* The last place needle starts in text (n bytes, may hold NULs), or NULL. */
+static const char *
+last_occurrence (const char *text,
+                 size_t      n,
+                 const char *needle)
+{
+  size_t m = strlen (needle);
+
+  for (size_t i = n >= m ? n - m + 1 : 0; i > 0; i--)
+    if (memcmp (text + i - 1, needle, m) == 0)
+      return text + i - 1;
+  return NULL;
+}
+
+void
+ponder_reasoning_splitter_init_continuing (PonderReasoningSplitter *splitter,
+                                           const char              *turn,
+                                           size_t                   len)
+{
+  const char *open = last_occurrence (turn, len, THINK_OPEN);
+  const char *close = last_occurrence (turn, len, THINK_CLOSE);
+  const char *end = turn + len;
+  const char *after;
+
+  ponder_reasoning_splitter_init (splitter, open != NULL && (close == NULL || close < open));
+  if (close == NULL || splitter->in_reasoning)
+    return;
+  /* After a closed think block a "<think>" is markup, not a late opener. */
+  splitter->seen_any = true;
+  after = close + THINK_CLOSE_LEN;
+  while (after < end && *after == '\n' && splitter->n_newlines_stripped < 2)
+    {
+      after++;
+      splitter->n_newlines_stripped++;
+    }
+  splitter->answer_started = after < end;
+}
+
 static PonderPieceKind
 current_kind (const PonderReasoningSplitter *splitter)
 {

@@ -328,6 +328,51 @@ test_render_errors (void)
   g_assert_cmpstr (ponder_chat_family_name ((PonderChatFamily) 42), ==, "unknown");
 }
 
+/* Going on from a turn the prompt already holds: the continuation "tokens"
+ * must come out exactly as the model adds them. */
+static void
+check_continuing (const char         *turn,
+                  const char * const *tokens,
+                  const char         *want_reasoning,
+                  const char         *want_answer)
+{
+  PonderReasoningSplitter splitter;
+  Output out;
+
+  output_init (&out);
+  ponder_reasoning_splitter_init_continuing (&splitter, turn, strlen (turn));
+  for (size_t i = 0; tokens[i] != NULL; i++)
+    g_assert_true (ponder_reasoning_splitter_feed (&splitter, tokens[i], strlen (tokens[i]),
+                                                   false, false, collect_cb, &out));
+  g_assert_true (ponder_reasoning_splitter_finish (&splitter, collect_cb, &out));
+  g_assert_cmpstr (out.reasoning->str, ==, want_reasoning);
+  g_assert_cmpstr (out.answer->str, ==, want_answer);
+  output_clear (&out);
+}
+
+static void
+test_continuing (void)
+{
+  const char *para[] = { "\n\n", "Second paragraph.", NULL };
+  const char *plain[] = { " more", NULL };
+  const char *close_then[] = { " done.", "</think>", "\n\n", "Answer.", NULL };
+
+  /* Cut inside the answer right before a paragraph break: the break is the
+   * model's text and is kept (the answer's leading blank is long gone). */
+  check_continuing ("<think>\nhm</think>\n\nFirst paragraph.", para, "",
+                    "\n\nSecond paragraph.");
+  /* Cut right after the tag: the answer's leading "\n\n" is still dropped. */
+  check_continuing ("<think>\nhm</think>", para, "", "Second paragraph.");
+  /* One of the two newlines already in the turn: only one more is dropped. */
+  check_continuing ("<think>\nhm</think>\n", para, "", "\nSecond paragraph.");
+  /* Cut while thinking (the 671B model writes its tags as text): the rest
+   * of the reasoning, then the answer. */
+  check_continuing ("<think>\nLet me see", close_then, " done.", "Answer.");
+  check_continuing ("<think>\nLet me see", plain, " more", "");
+  /* No tag at all: an answer with nothing to strip but a leading blank. */
+  check_continuing ("", para, "", "Second paragraph.");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -338,6 +383,7 @@ main (int    argc,
   g_test_add_func ("/reasoning/split-three-tokens", test_split_three_tokens);
   g_test_add_func ("/reasoning/false-starts", test_false_starts);
   g_test_add_func ("/reasoning/never-closed", test_never_closed);
+  g_test_add_func ("/reasoning/continuing", test_continuing);
   g_test_add_func ("/reasoning/eos-before-close", test_eos_before_close);
   g_test_add_func ("/reasoning/old-template-open-token", test_old_template_open_token);
   g_test_add_func ("/reasoning/open-as-text", test_open_text);
