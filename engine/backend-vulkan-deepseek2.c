@@ -219,9 +219,22 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
   uint64_t range = ponder_vk_device_physical (device)->props.limits.maxStorageBufferRange;
   PonderStatus status = PONDER_OK;
 
+  uint64_t align = ponder_vk_view_alignment (device);
+  uint64_t row = (uint64_t) hp->kv_lora_rank + hp->qk_rope;
+
   *out = dm;
   if (dm == NULL || (dm->experts = calloc (hp->n_layers, sizeof *dm->experts)) == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+  /* The forward normalises each token's latent row and rotates its rope
+   * part (and, without q_lora, the queries' rope parts) in place through
+   * views the device must be able to bind. */
+  if ((row * 4) % align != 0 || (hp->kv_lora_rank * 4ull) % align != 0
+      || (hp->q_lora_rank == 0 && (hp->qk_nope * 4ull) % align != 0))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the latent rows of this model (%llu + %u floats, queries from "
+                             "%u) do not start at multiples of the device's %llu-byte storage "
+                             "offset alignment", (unsigned long long) hp->kv_lora_rank,
+                             hp->qk_rope, hp->qk_nope, (unsigned long long) align);
   if (max_buffer == 0)
     max_buffer = range < (1ull << 30) ? range : 1ull << 30;
   dm->weights = w;
