@@ -72,11 +72,14 @@ host_layer (const PonderHparams *hp,
 
 /* ---- Check and upload ------------------------------------------------------ */
 
+/* The types of ds2_matmul.comp (the 3-D weights); the others go through
+ * the dense matmul (ponder_vk_matmul_supported). */
 static bool
-shader_type (uint32_t type)
+ds2_type (uint32_t type)
 {
   return type == PONDER_TYPE_F32 || type == PONDER_TYPE_F16 || type == PONDER_TYPE_Q8_0
-         || type == PONDER_TYPE_Q4_K || type == PONDER_TYPE_Q6_K;
+         || type == PONDER_TYPE_Q4_0 || type == PONDER_TYPE_Q5_0 || type == PONDER_TYPE_Q4_K
+         || type == PONDER_TYPE_Q6_K;
 }
 
 static uint64_t
@@ -86,9 +89,11 @@ weight_bytes (const PonderWeight *w,
   return n_slices * w->n_out * w->row_bytes;
 }
 
+/* sliced: a 3-D weight that ds2_matmul.comp reads (else the dense matmul). */
 static PonderStatus
 check_weight (const PonderWeight *w,
               uint64_t            n_slices,
+              bool                sliced,
               uint64_t           *bytes,
               PonderError        *error)
 {
@@ -96,7 +101,7 @@ check_weight (const PonderWeight *w,
 
   if (w->data == NULL)
     return PONDER_OK;
-  if (!shader_type (w->type))
+  if (sliced ? !ds2_type (w->type) : !ponder_vk_matmul_supported (w->type))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "the Vulkan backend has no matmul for %s weights (%s)",
                              ponder_type_name (w->type, type, sizeof type),
@@ -138,11 +143,11 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
                                      &l->up_shexp, &l->down_shexp };
 
       for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
-        status = check_weight (mats[i], 1, bytes, error);
+        status = check_weight (mats[i], 1, false, bytes, error);
       if (status == PONDER_OK)
-        status = check_weight (&l->wk_b, hp->n_head, bytes, error);
+        status = check_weight (&l->wk_b, hp->n_head, true, bytes, error);
       if (status == PONDER_OK)
-        status = check_weight (&l->wv_b, hp->n_head, bytes, error);
+        status = check_weight (&l->wv_b, hp->n_head, true, bytes, error);
       if (status != PONDER_OK || l->router.tensor == NULL || host_layer (hp, il, host_layers))
         continue;
       if (l->gate_exps.type != l->up_exps.type || l->gate_exps.n_out != l->up_exps.n_out)
@@ -150,9 +155,9 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
                                  "%s: the Vulkan backend needs gate and up experts of one type",
                                  l->gate_exps.tensor->name);
       /* one expert at a time: the tensors go up in chunks of experts */
-      status = check_weight (&l->gate_exps, 2, bytes, error);
+      status = check_weight (&l->gate_exps, 2, true, bytes, error);
       if (status == PONDER_OK)
-        status = check_weight (&l->down_exps, 1, bytes, error);
+        status = check_weight (&l->down_exps, 1, true, bytes, error);
       *bytes += (hp->n_expert - 1ull) * (2 * weight_bytes (&l->gate_exps, 1)
                                           + weight_bytes (&l->down_exps, 1));
     }

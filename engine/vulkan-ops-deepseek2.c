@@ -38,6 +38,12 @@ kernel_of (uint32_t        type,
     case PONDER_TYPE_Q6_K:
       *out = PONDER_VK_KERNEL_DS2_MATMUL_Q6_K;
       return true;
+    case PONDER_TYPE_Q4_0:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q4_0;
+      return true;
+    case PONDER_TYPE_Q5_0:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q5_0;
+      return true;
     default:
       return false;
     }

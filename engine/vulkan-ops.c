@@ -20,7 +20,9 @@
 #include "attention.h"
 #include "ds2_matmul_f16.h"
 #include "ds2_matmul_f32.h"
+#include "ds2_matmul_q4_0.h"
 #include "ds2_matmul_q4_k.h"
+#include "ds2_matmul_q5_0.h"
 #include "ds2_matmul_q6_k.h"
 #include "ds2_matmul_q8_0.h"
 #include "ds2_mla.h"
@@ -65,6 +67,8 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q6_K, ds2_matmul_q6_k, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_ROUTE, ds2_route, 4, PonderVkDs2RoutePush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MLA, ds2_mla, 5, PonderVkDs2MlaPush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_0, ds2_matmul_q4_0, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_0, ds2_matmul_q5_0, 5, PonderVkDs2MatmulPush, 3),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's

@@ -1,6 +1,8 @@
 /* ds2_dequant.glsl: one 32-element unit of a weight row for ds2_matmul.comp,
- * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_K or W_Q6_K
- * (block layouts of spec 2.2-2.4). Units past n_in read as zero.
+ * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K
+ * or W_Q6_K (block layouts of spec 2.2-2.4; Q4_0 and Q5_0 are what rows too
+ * short for a K-quant fall back to, as DeepSeek's attn_k_b). Units past n_in
+ * read as zero.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -32,6 +34,33 @@ dequant_unit (uint row_base, uint unit, out float v[32])
 
   [[unroll]] for (uint i = 0u; i < 32u; i++)
     v[i] = d * float (read_i8 (base + 2u + i));
+#elif defined(W_Q4_0)
+  /* 18-byte blocks: d, then qs[16]: element j in the low nibble of qs[j],
+   * element j + 16 in its high nibble; x = d (q - 8) */
+  uint base = row_base + unit * 18u;
+  float d = read_f16 (base);
+
+  [[unroll]] for (uint j = 0u; j < 16u; j++)
+    {
+      uint q = read_u8 (base + 2u + j);
+
+      v[j] = d * float (int (q & 15u) - 8);
+      v[j + 16u] = d * float (int (q >> 4) - 8);
+    }
+#elif defined(W_Q5_0)
+  /* 22-byte blocks: d, qh (a little-endian u32 at an even offset), qs[16];
+   * bit i of qh is the fifth bit of element i; x = d (q - 16) */
+  uint base = row_base + unit * 22u;
+  float d = read_f16 (base);
+  uint qh = read_u16 (base + 2u) | (read_u16 (base + 4u) << 16);
+
+  [[unroll]] for (uint j = 0u; j < 16u; j++)
+    {
+      uint q = read_u8 (base + 6u + j);
+
+      v[j] = d * float (int ((q & 15u) | (((qh >> j) & 1u) << 4)) - 16);
+      v[j + 16u] = d * float (int ((q >> 4) | (((qh >> (j + 16u)) & 1u) << 4)) - 16);
+    }
 #elif defined(W_Q4_K)
   /* 144-byte super-blocks: d, dmin (f16), 12 bytes of 6-bit scales and
    * mins, 128 bytes of nibbles; sub-block s of 32 uses the low nibbles of
@@ -85,6 +114,6 @@ dequant_unit (uint row_base, uint unit, out float v[32])
       v[l] = (l < 16u ? s0 : s1) * float (int (q) - 32);
     }
 #else
-#error "define one of W_F32, W_F16, W_Q8_0, W_Q4_K, W_Q6_K"
+#error "define one of W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K, W_Q6_K"
 #endif
 }

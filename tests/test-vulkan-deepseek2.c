@@ -5,7 +5,7 @@
  *
  * Random inputs of awkward sizes (rows not multiples of the workgroup, a
  * latent width that is not a multiple of 8, strided query rows), every
- * weight type the shaders read, both workgroup shapes (one row per
+ * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), both workgroup shapes (one row per
  * invocation as on lavapipe, 32 and 64 lanes per row as on GPUs), the
  * routed experts in one buffer and cut into chunks of experts. The
  * references: ponder_dequantize_row and double-precision loops for the
@@ -140,6 +140,8 @@ random_weights (uint32_t type,
           put_f16 (blk, (float) g_test_rand_double_range (-1, 1));
           break;
         case PONDER_TYPE_Q8_0:
+        case PONDER_TYPE_Q4_0:
+        case PONDER_TYPE_Q5_0:
           put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
           break;
         case PONDER_TYPE_Q4_K:
@@ -617,7 +619,8 @@ main (int    argc,
 {
   static const struct { const char *name; uint32_t type; } types[] = {
     { "f32", PONDER_TYPE_F32 }, { "f16", PONDER_TYPE_F16 }, { "q8_0", PONDER_TYPE_Q8_0 },
-    { "q4_k", PONDER_TYPE_Q4_K }, { "q6_k", PONDER_TYPE_Q6_K },
+    { "q4_0", PONDER_TYPE_Q4_0 }, { "q5_0", PONDER_TYPE_Q5_0 }, { "q4_k", PONDER_TYPE_Q4_K },
+    { "q6_k", PONDER_TYPE_Q6_K },
   };
 
   g_test_init (&argc, &argv, NULL);

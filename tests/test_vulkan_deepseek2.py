@@ -47,7 +47,7 @@ ROUTE_MARGIN = 1e-4
 # (preset, weight type): MLA layout with q_lora ('tiny'), legacy attn_kv_b
 # converted at load, no q_lora in both layouts, V2-style softmax routing
 # without bias or groups, 256-wide rows (Q6_K with Q8_0 where rows are
-# shorter), F16 and Q8_0.
+# shorter; llama.cpp's Q4_K_M mix with Q5_0 where they are), F16 and Q8_0.
 CASES = [
     ('tiny', 'F32'),
     ('tiny-legacy', 'F32'),
@@ -59,6 +59,7 @@ CASES = [
     ('tiny', 'Q8_0'),
     ('tiny-legacy', 'Q8_0'),
     ('tiny256', 'Q6_K'),
+    ('tiny256', 'Q4_K_M'),
 ]
 # Expert placement: (preset, weight type, MoE layers whose routed experts stay
 # on the host). The tiny presets have two MoE layers.
@@ -179,15 +180,14 @@ def check_chat(tmp):
 
 
 def check_fallback(tmp):
-    """Q4_K_M on 256-wide rows still has Q5_0 matrices (rows of 128 fall
-    back from Q4_K, spec 2.6), which no shader reads: --backend vulkan names
-    the type and the CPU computes the same logits as --backend cpu."""
-    path = os.path.join(tmp, 'deepseek2-q4_k_m.gguf')
-    gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=7)
+    """IQ weights (spec 2.5) have no shader yet: --backend vulkan names the
+    type and the CPU computes the same logits as --backend cpu."""
+    path = os.path.join(tmp, 'deepseek2-iq2_xxs.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny256', 'IQ2_XXS', seed=7)
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3', '--threads', '2',
                  '--backend', 'vulkan'])
     err = p.stderr.decode(errors='replace')
-    if p.returncode != 0 or 'Q5_0' not in err or FALLBACK_NOTE not in err:
+    if p.returncode != 0 or 'IQ' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
                 % (p.returncode, err.strip())]
     rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
