@@ -5,9 +5,10 @@
  *
  * Random inputs of awkward sizes (rows not multiples of the workgroup, a
  * latent width that is not a multiple of 8, strided query rows), every
- * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), both workgroup shapes (one row per
- * invocation as on lavapipe, 32 and 64 lanes per row as on GPUs), the
- * routed experts in one buffer and cut into chunks of experts. The
+ * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K),
+ * both workgroup shapes (one row per invocation as on lavapipe, 32 and 64
+ * lanes per row as on GPUs), the routed experts in one buffer and cut into
+ * chunks of experts. The
  * references: ponder_dequantize_row and double-precision loops for the
  * products and the latent attention; for the routing, the CPU's
  * ponder_deepseek2_route (plain C, sharing nothing with the shader), whose
