@@ -94,11 +94,11 @@ main ()
   if (p.gating == 1u)
     {
       float mx = NEG_INF, sum = 0.0;
-      uint none = NONE;
+      uint who = tid; /* any valid index: only the value is wanted */
 
       for (uint e = tid; e < n; e += wg)
         mx = max (mx, logits[base + e]);
-      reduce_best (mx, none); /* the index plays no part */
+      reduce_best (mx, who);
       for (uint e = tid; e < n; e += wg)
         {
           score[e] = exp (logits[base + e] - mx);

@@ -418,18 +418,21 @@ typedef struct
   uint32_t    n_expert, n_used, n_groups, n_group_used, gating;
   bool        norm, bias, ties;
   float       scale;
+  double      spread; /* logits in [-spread, spread] */
 } RouteCase;
 
 static const RouteCase route_cases[] = {
   /* R1: 256 experts, 8 of them, 8 groups of which 4 kept, sigmoid, bias */
-  { "r1", 256, 8, 8, 4, 2, true, true, false, 2.5f },
-  { "small", 64, 6, 8, 4, 2, true, true, false, 2.5f },
+  { "r1", 256, 8, 8, 4, 2, true, true, false, 2.5f, 3.0 },
+  { "small", 64, 6, 8, 4, 2, true, true, false, 2.5f, 3.0 },
   /* exact ties between experts and between groups: lower index / later group */
-  { "ties", 64, 6, 8, 4, 2, true, true, true, 2.5f },
-  { "no-groups", 20, 5, 0, 0, 2, true, true, false, 1.0f },
-  { "softmax", 60, 6, 1, 1, 1, false, false, false, 1.0f },
-  { "softplus", 48, 4, 4, 3, 4, true, false, false, 1.5f },
-  { "ties-softmax", 40, 3, 0, 0, 1, true, false, true, 1.0f },
+  { "ties", 64, 6, 8, 4, 2, true, true, true, 2.5f, 3.0 },
+  { "no-groups", 20, 5, 0, 0, 2, true, true, false, 1.0f, 3.0 },
+  { "softmax", 60, 6, 1, 1, 1, false, false, false, 1.0f, 3.0 },
+  /* exp overflows unless the largest logit over all experts is taken out */
+  { "softmax-wide", 200, 6, 0, 0, 1, true, false, false, 1.0f, 60.0 },
+  { "softplus", 48, 4, 4, 3, 4, true, false, false, 1.5f, 3.0 },
+  { "ties-softmax", 40, 3, 0, 0, 1, true, false, true, 1.0f, 3.0 },
 };
 
 static void
@@ -454,7 +457,7 @@ check_route (gconstpointer data)
   hp.expert_gating = rc->gating;
   hp.expert_weights_norm = rc->norm;
   hp.expert_weights_scale = rc->scale;
-  logits = random_floats ((size_t) n_tokens * n, 3.0);
+  logits = random_floats ((size_t) n_tokens * n, rc->spread);
   bias = random_floats (n, rc->bias ? 0.1 : 0.0);
   if (rc->ties)
     for (uint32_t t = 0; t < n_tokens; t++)
