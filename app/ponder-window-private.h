@@ -41,6 +41,7 @@ struct _PonderWindow
   PonderSession         *session;
   char                  *model_name;
   GCancellable          *cancellable;   /* cancelled when the window goes */
+  GCancellable          *search_cancellable; /* the sidebar search running */
   gboolean               loading;
   gboolean               disposed;
 

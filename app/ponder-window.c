@@ -193,28 +193,18 @@ row_conversation_id (GtkListBoxRow *row)
   return id != NULL ? *id : 0;
 }
 
-void
-_ponder_window_refresh_sidebar (PonderWindow *self)
+/* Rebuilds the sidebar from conversations (is_search: search hits). */
+static void
+fill_sidebar (PonderWindow *self,
+              GPtrArray    *items,
+              gboolean      is_search)
 {
-  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
-  g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_autoptr(GError) error = NULL;
   GtkWidget *child;
   guint i;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->conversation_list))) != NULL)
     gtk_list_box_remove (self->conversation_list, child);
-
-  if (query[0] == '\0')
-    items = ponder_history_list_conversations (self->history, 500, &error);
-  else
-    items = ponder_history_search (self->history, query, 100, &error);
-  if (items == NULL)
-    {
-      _ponder_window_report_error (self, _("Could not read the conversations"), error);
-      return;
-    }
 
   for (i = 0; i < items->len; i++)
     {
@@ -222,7 +212,7 @@ _ponder_window_refresh_sidebar (PonderWindow *self)
       const char *snippet = NULL;
       GtkWidget *row;
 
-      if (query[0] == '\0')
+      if (!is_search)
         conversation = g_ptr_array_index (items, i);
       else
         {
@@ -241,6 +231,66 @@ _ponder_window_refresh_sidebar (PonderWindow *self)
       if (conversation->id == self->conversation_id)
         gtk_list_box_select_row (self->conversation_list, GTK_LIST_BOX_ROW (row));
     }
+}
+
+static void
+on_search_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(PonderWindow) self = user_data;
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GError) error = NULL;
+
+  hits = ponder_history_search_finish (PONDER_HISTORY (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->disposed)
+    return; /* a newer query replaced this one, or the window went */
+  g_clear_object (&self->search_cancellable);
+  if (hits == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not search the conversations"), error);
+      return;
+    }
+  fill_sidebar (self, hits, TRUE);
+}
+
+/* The list, or the search hits for the text in the search field. A search
+ * over a big history takes a while, so it runs on a worker thread and the
+ * newest query cancels the one before. */
+void
+_ponder_window_refresh_sidebar (PonderWindow *self)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->search_cancellable != NULL)
+    g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
+
+  if (query[0] != '\0')
+    {
+      self->search_cancellable = g_cancellable_new ();
+      ponder_history_search_async (self->history, query, 100, self->search_cancellable,
+                                   on_search_done, g_object_ref (self));
+      return;
+    }
+  items = ponder_history_list_conversations (self->history, 500, &error);
+  if (items == NULL)
+    {
+      _ponder_window_report_error (self, _("Could not read the conversations"), error);
+      return;
+    }
+  fill_sidebar (self, items, FALSE);
+}
+
+/* TRUE while a search started from the search field has not come back. */
+gboolean
+ponder_window_get_search_pending (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
+
+  return self->search_cancellable != NULL;
 }
 
 static void
@@ -707,6 +757,9 @@ ponder_window_dispose (GObject *object)
 
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  if (self->search_cancellable != NULL)
+    g_cancellable_cancel (self->search_cancellable);
+  g_clear_object (&self->search_cancellable);
   _ponder_window_models_dispose (self);
   g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->scroll_tick_id != 0)

@@ -22,6 +22,7 @@ void          ponder_window_load_model           (PonderWindow                *s
                                                   const char                  *path);
 gboolean      ponder_window_get_model_loaded     (PonderWindow                *self);
 gboolean      ponder_window_get_busy             (PonderWindow                *self);
+gboolean      ponder_window_get_search_pending   (PonderWindow                *self);
 gint64        ponder_window_get_conversation_id  (PonderWindow                *self);
 void          ponder_window_open_conversation    (PonderWindow                *self,
                                                   gint64                       conversation_id);

@@ -19,6 +19,13 @@
 #include "ponder-message-row.h"
 #include "ponder-window.h"
 
+/* The search field's query has come back (it runs on a worker thread). */
+static gboolean
+search_done (gpointer data)
+{
+  return !ponder_window_get_search_pending (data);
+}
+
 static const char markdown_sample[] =
   "# Solving it\n\n"
   "We need **both** terms and *one* `x` here, not ~~three~~. A <span>tag</span> & more.\n\n"
@@ -266,10 +273,12 @@ test_chat_flow (void)
   /* 7. Search finds the conversation by message text, and only it. */
   gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "fixed script");
   settle (400);
+  g_assert_true (wait_for (search_done, window, WAIT_MS));
   g_assert_cmpuint (n_children (list), ==, 1);
   screenshot (GTK_WIDGET (window), "08-search");
   gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "zebracorn");
   settle (400);
+  g_assert_true (wait_for (search_done, window, WAIT_MS));
   g_assert_cmpuint (n_children (list), ==, 0);
 
   gtk_editable_set_text (GTK_EDITABLE (ponder_window_get_search_entry (window)), "");
