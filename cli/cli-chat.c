@@ -33,6 +33,7 @@ enum
   OPT_SKIP_REASONING,
   OPT_STATS,
   OPT_JSON,
+  OPT_GPU_LAYERS,
 };
 
 typedef struct
@@ -41,6 +42,7 @@ typedef struct
   const char          *prompt;
   const char          *system;
   PonderBackendKind    backend;
+  long                 gpu_layers;
   PonderSessionParams  session;
   PonderGenerateParams generate;
   bool                 hide_reasoning;
@@ -239,7 +241,8 @@ run_chat (const ChatOptions *options)
   ChatOutput out = { 0 };
   int rc;
 
-  if ((rc = cli_load_model (options->model_path, options->backend, true, &model)) != 0)
+  if ((rc = cli_load_model_layers (options->model_path, options->backend, options->gpu_layers,
+                                   true, &model)) != 0)
     return rc;
   if (ponder_session_new (model, &options->session, &session, &error) != PONDER_OK)
     {
@@ -291,6 +294,7 @@ static const char chat_help[] =
   "      --ctx N               context window in tokens (default: min(training, 8192))\n"
   "      --threads N           CPU threads (default: one per core)\n"
   "      --backend B           auto, cpu or vulkan\n"
+  "      --gpu-layers N        with vulkan: only the last N layers on the device\n"
   "      --stats               print timings after each answer";
 
 static int
@@ -311,6 +315,9 @@ parse_chat_option (int opt, ChatOptions *options)
     case OPT_BACKEND:
       return cli_parse_backend (optarg, &options->backend)
              ? 0 : cli_usage_error ("unknown backend '%s' (auto, cpu or vulkan)", optarg);
+    case OPT_GPU_LAYERS:
+      return cli_parse_gpu_layers (optarg, &options->gpu_layers)
+             ? 0 : cli_usage_error ("bad --gpu-layers '%s'", optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -400,6 +407,7 @@ cli_chat (int argc, char **argv)
     { "ctx", required_argument, NULL, OPT_CTX },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
+    { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -408,6 +416,7 @@ cli_chat (int argc, char **argv)
   int opt, rc;
 
   options.backend = PONDER_BACKEND_AUTO;
+  options.gpu_layers = -1;
   options.session = ponder_session_params_default ();
   options.generate = ponder_generate_params_default ();
   while ((opt = getopt_long (argc, argv, "m:p:s:h", options_table, NULL)) != -1)
@@ -424,6 +433,7 @@ typedef struct
 {
   const char       *model_path;
   PonderBackendKind backend;
+  long              gpu_layers;
   long              n_prompt;
   long              n_generate;
   long              n_threads;
@@ -549,11 +559,12 @@ cli_bench (int argc, char **argv)
     { "repetitions", required_argument, NULL, 'r' },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
+    { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
-  BenchOptions options = { NULL, PONDER_BACKEND_AUTO, 64, 32, 0, 3, false };
+  BenchOptions options = { NULL, PONDER_BACKEND_AUTO, -1, 64, 32, 0, 3, false };
   PonderModel *model = NULL;
   int opt, rc;
 
@@ -584,12 +595,16 @@ cli_bench (int argc, char **argv)
           if (!cli_parse_backend (optarg, &options.backend))
             return cli_usage_error ("unknown backend '%s' (auto, cpu or vulkan)", optarg);
           break;
+        case OPT_GPU_LAYERS:
+          if (!cli_parse_gpu_layers (optarg, &options.gpu_layers))
+            return cli_usage_error ("bad --gpu-layers '%s'", optarg);
+          break;
         case OPT_JSON:
           options.json = true;
           break;
         case 'h':
           puts ("Usage: ponder-cli bench -m MODEL.gguf [-p N] [-n N] [-r N] [--threads N]\n"
-                "                        [--backend B] [--json]\n"
+                "                        [--backend B] [--gpu-layers N] [--json]\n"
                 "\n"
                 "Measures prefill of N prompt tokens (-p, default 64) and greedy decode\n"
                 "of N tokens (-n, default 32), each repeated -r times (default 3), and\n"
@@ -600,7 +615,8 @@ cli_bench (int argc, char **argv)
           return 2;
         }
     }
-  if ((rc = cli_load_model (options.model_path, options.backend, false, &model)) != 0)
+  if ((rc = cli_load_model_layers (options.model_path, options.backend, options.gpu_layers,
+                                   false, &model)) != 0)
     return rc;
   rc = run_bench (&options, model);
   ponder_model_free (model);

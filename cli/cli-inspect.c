@@ -13,7 +13,7 @@
 
 #define MAX_TYPE_STATS 40
 
-enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY };
+enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS };
 
 /* ---- info -------------------------------------------------------------- */
 
@@ -436,10 +436,12 @@ cli_logits (int argc, char **argv)
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "threads", required_argument, NULL, OPT_THREADS },
     { "step", no_argument, NULL, 's' },
+    { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   bool step = false;
+  long gpu_layers = -1;
   const char *model_path = NULL, *tokens_text = NULL;
   PonderBackendKind backend = PONDER_BACKEND_AUTO;
   PonderModel *model = NULL;
@@ -469,9 +471,13 @@ cli_logits (int argc, char **argv)
         case 's':
           step = true;
           break;
+        case OPT_GPU_LAYERS:
+          if (!cli_parse_gpu_layers (optarg, &gpu_layers))
+            return cli_usage_error ("bad --gpu-layers '%s'", optarg);
+          break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
-                "                         [--threads N] [--step]\n"
+                "                         [--gpu-layers N] [--threads N] [--step]\n"
                 "\n"
                 "Evaluates the tokens (no BOS added) and prints one line per position,\n"
                 "each a JSON array of that position's logits over the vocabulary.\n"
@@ -490,7 +496,7 @@ cli_logits (int argc, char **argv)
       free (ids);
       return cli_usage_error ("%s", "--tokens is empty");
     }
-  if ((rc = cli_load_model (model_path, backend, false, &model)) != 0)
+  if ((rc = cli_load_model_layers (model_path, backend, gpu_layers, false, &model)) != 0)
     {
       free (ids);
       return rc;

@@ -22,6 +22,14 @@ int  cli_load_model          (const char        *path,
                               PonderBackendKind  backend,
                               bool               show_progress,
                               PonderModel      **out_model);
+/* The same with the layers on the Vulkan device (--gpu-layers; -1: all). */
+int  cli_load_model_layers   (const char        *path,
+                              PonderBackendKind  backend,
+                              long               gpu_layers,
+                              bool               show_progress,
+                              PonderModel      **out_model);
+/* Parses --gpu-layers N (0 or more). */
+bool cli_parse_gpu_layers    (const char *text, long *out);
 
 /* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */
 void cli_set_running_session (PonderSession *session);

@@ -92,6 +92,22 @@ cli_load_model (const char        *path,
                 bool               show_progress,
                 PonderModel      **out_model)
 {
+  return cli_load_model_layers (path, backend, -1, show_progress, out_model);
+}
+
+bool
+cli_parse_gpu_layers (const char *text, long *out)
+{
+  return cli_parse_int (text, 0, 100000, out);
+}
+
+int
+cli_load_model_layers (const char        *path,
+                       PonderBackendKind  backend,
+                       long               gpu_layers,
+                       bool               show_progress,
+                       PonderModel      **out_model)
+{
   PonderModelParams params = ponder_model_params_default ();
   PonderError error = { 0 };
   bool shown = false;
@@ -102,6 +118,7 @@ cli_load_model (const char        *path,
       return 2;
     }
   params.backend = backend;
+  params.n_gpu_layers = (int32_t) gpu_layers;
   /* a developer switch until the memory planner places experts (issue 5) */
   if (getenv ("PONDER_HOST_EXPERT_LAYERS") != NULL)
     params.host_expert_layers = (uint32_t) strtoul (getenv ("PONDER_HOST_EXPERT_LAYERS"), NULL,

@@ -48,6 +48,7 @@ struct PonderVkModel
   size_t                    n_entries;
   size_t                    cap_entries;
   PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
+  uint32_t                  first_layer; /* layers before it run on the CPU */
 };
 
 static int
@@ -134,6 +135,7 @@ upload_matrix (PonderVkModel      *m,
 static PonderStatus
 check_model (const PonderModelWeights *w,
              uint32_t                  host_expert_layers,
+             uint32_t                  first_layer,
              uint64_t                 *out_bytes,
              PonderError              *error)
 {
@@ -149,9 +151,13 @@ check_model (const PonderModelWeights *w,
                              "even RoPE width (this model: %u/%u, n_rot %u)",
                              PONDER_VK_ATTENTION_MAX_HEAD_DIM, hp->head_dim_k, hp->head_dim_v,
                              hp->n_rot);
+  if (first_layer > 0 && (hp->arch == PONDER_ARCH_DEEPSEEK2 || first_layer >= hp->n_layers))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "partial offload of %s: %u of %u layers on the CPU is not supported",
+                             hp->arch_name, first_layer, hp->n_layers);
   status = check_matrix (&w->output, error);
   bytes += w->output.n_out * w->output.row_bytes;
-  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+  for (uint32_t il = first_layer; il < hp->n_layers && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
       const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
@@ -185,7 +191,7 @@ upload_model (PonderVkModel             *m,
   status = upload (m, w->output_norm, e, "output_norm", error);
   if (status == PONDER_OK)
     status = upload_matrix (m, &w->output, error);
-  for (uint32_t il = 0; il < hp->n_layers && status == PONDER_OK; il++)
+  for (uint32_t il = m->first_layer; il < hp->n_layers && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
       const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
@@ -228,8 +234,8 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
   uint64_t bytes = 0;
 
   *out_model = NULL;
-  status = check_model (weights, params != NULL ? params->host_expert_layers : 0, &bytes,
-                        error);
+  status = check_model (weights, params != NULL ? params->host_expert_layers : 0,
+                        params != NULL ? params->first_layer : 0, &bytes, error);
   if (status != PONDER_OK)
     return status;
   m = calloc (1, sizeof *m);
@@ -237,6 +243,7 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
   pthread_mutex_init (&m->lock, NULL);
   m->weights = weights;
+  m->first_layer = params != NULL ? params->first_layer : 0;
   vkp.device_index = params != NULL ? params->device_index : -1;
   vkp.validation = params != NULL && params->validation;
   if (params != NULL && params->loader_path != NULL)
@@ -509,6 +516,29 @@ vk_embed (PonderBackend      *be,
   failed (b, ponder_vk_copy (b->dev, &b->embed_in, 0, buf, off, bytes, &b->error));
 }
 
+/* The residual stream from the CPU layers of a partial offload. */
+static void
+vk_upload (PonderBackend *be,
+           float         *dst,
+           const float   *src,
+           size_t         n)
+{
+  VkBackend *b = vkb (be);
+  const PonderVkBuffer *buf;
+  size_t off;
+
+  if (step_failed (b))
+    return;
+  if (n * sizeof (float) > b->embed_in.size || !resolve (b, dst, &buf, &off))
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: an upload of %zu floats does not fit", n));
+      return;
+    }
+  memcpy (b->embed_in.mapped, src, n * sizeof (float));
+  failed (b, ponder_vk_copy (b->dev, &b->embed_in, 0, buf, off, n * sizeof (float), &b->error));
+}
+
 static void
 vk_rmsnorm (PonderBackend *be,
             const float   *x,
@@ -744,7 +774,8 @@ ensure_kv (VkBackend           *b,
   b->kv_v = calloc (cache->n_layers, sizeof *b->kv_v);
   if (b->kv_k == NULL || b->kv_v == NULL)
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
-  for (uint32_t il = 0; il < cache->n_layers && status == PONDER_OK; il++)
+  /* Layers run by the CPU keep theirs in the cache's host arrays. */
+  for (uint32_t il = b->model->first_layer; il < cache->n_layers && status == PONDER_OK; il++)
     {
       b->kv_layers = il + 1;
       status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->k_row * 4,
@@ -884,6 +915,7 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.end_step = vk_end_step;
   b->base.alloc_activations = vk_alloc_activations;
   b->base.embed = vk_embed;
+  b->base.upload = vk_upload;
   b->base.rmsnorm = vk_rmsnorm;
   b->base.matmul = vk_matmul;
   b->base.matmul_multi = vk_matmul_multi;

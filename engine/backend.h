@@ -63,6 +63,10 @@ struct PonderBackend
                               uint32_t n_tokens, PonderError *error);
   PonderStatus (*end_step)   (PonderBackend *be, bool run, PonderError *error);
 
+  /* dst (n floats, from alloc_activations) = src (n floats of host memory),
+   * within a step; NULL in the CPU backend. */
+  void   (*upload)   (PonderBackend *be, float *dst, const float *src, size_t n);
+
   /* Returns a buffer of n floats valid until the backend is freed. */
   float *(*alloc_activations) (PonderBackend *be, size_t n);
 
@@ -176,6 +180,8 @@ typedef struct
                                      layers stay in system memory, run by the CPU */
   uint64_t    max_expert_buffer;  /* deepseek2: bytes per buffer of routed experts
                                      (tests); 0: the device's binding range, <= 1 GiB */
+  uint32_t    first_layer;  /* dense partial offload: layers before it stay on the
+                               CPU and are not uploaded (0: all on the device) */
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

@@ -212,9 +212,24 @@ ponder_forward_run (PonderForward     *fw,
   const PonderModelWeights *w = fw->weights;
   const PonderHparams *hp = &w->hp;
   PonderBackend *be = fw->backend;
-  uint32_t first;
+  PonderForward *host = fw->host;
+  uint32_t first, il = 0;
 
   fw->status = PONDER_OK;
+  if (host != NULL)
+    {
+      /* Partial offload: the first layers on the CPU (host's buffers), the
+       * residual stream then handed to the device. */
+      host->backend->embed (host->backend, &w->token_embd, tokens, n_tokens, host->x);
+      for (; il < fw->n_host_layers; il++)
+        {
+          if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
+            return false;
+          attention_block (host, host->backend, &w->layers[il], cache, &cache->layers[il],
+                           n_tokens, pos0);
+          ffn_block (host, host->backend, &w->layers[il], n_tokens);
+        }
+    }
   if (be->begin_step != NULL)
     {
       fw->status = be->begin_step (be, cache, pos0, n_tokens, &fw->error);
@@ -222,8 +237,11 @@ ponder_forward_run (PonderForward     *fw,
         return false;
     }
   /* x_0 = token_embd[token] */
-  be->embed (be, &w->token_embd, tokens, n_tokens, fw->x);
-  for (uint32_t il = 0; il < hp->n_layers; il++)
+  if (host != NULL)
+    be->upload (be, fw->x, host->x, (size_t) n_tokens * hp->n_embd);
+  else
+    be->embed (be, &w->token_embd, tokens, n_tokens, fw->x);
+  for (; il < hp->n_layers; il++)
     {
       /* A prefill batch of a large model takes seconds: let cancel in. */
       if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))

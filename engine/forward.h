@@ -19,7 +19,7 @@ typedef enum
   PONDER_LOGITS_ALL,  /* logits of every token of the batch */
 } PonderLogitsMode;
 
-typedef struct
+typedef struct PonderForward
 {
   const PonderModelWeights *weights;
   PonderBackend            *backend;        /* embedding, final norm, logits */
@@ -47,6 +47,11 @@ typedef struct
   bool                      moe_ids_owned;  /* calloc'd (host routing), else the backend's */
   float                    *moe_w;          /* (max_tokens, n_expert_used) */
   float                    *route_tmp;      /* (3 n_expert + n_expert_groups) */
+  /* Partial offload (dense architectures): layers [0, n_host_layers) run
+   * on host->backend with host's buffers, the rest on backend, which must
+   * have upload. NULL: every layer on backend. */
+  struct PonderForward     *host;
+  uint32_t                  n_host_layers;
   /* why the last ponder_forward_run returned false, when not a cancel */
   PonderStatus              status;
   PonderError               error;

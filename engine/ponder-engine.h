@@ -66,6 +66,9 @@ typedef struct
   uint32_t           host_expert_layers; /* Vulkan, deepseek2: the routed experts of the
                                             last N MoE layers stay in system memory and
                                             run on the CPU (0: all on the device) */
+  int32_t            n_gpu_layers;  /* Vulkan, dense models: the last N layers on the
+                                       device, the others on the CPU (partial offload);
+                                       -1: all on the device */
 } PonderModelParams;
 
 PonderModelParams ponder_model_params_default (void);

@@ -41,6 +41,7 @@ struct PonderModel
   int32_t             id_think;
   int32_t             id_think_end;
   PonderVkModel      *vk;              /* weights on a Vulkan device, or NULL: CPU */
+  uint32_t            n_host_layers;   /* partial offload: the first layers on the CPU */
 };
 
 struct PonderSession
@@ -50,6 +51,8 @@ struct PonderSession
   PonderThreadpool *pool;
   PonderBackend    *backend;
   PonderForward     fw;
+  PonderBackend    *host_backend;    /* partial offload: the CPU layers' backend... */
+  PonderForward     host_fw;         /* ...and their buffers (fw.host), else unused */
   PonderKvCache     cache;
   float            *logits;          /* (n_vocab) of the last evaluated token */
   float            *logits_history;  /* (n_logits_known, n_vocab) from eval_logits */

@@ -34,7 +34,7 @@ ponder_free (void *memory)
 PonderModelParams
 ponder_model_params_default (void)
 {
-  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1, 0 };
+  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1, 0, -1 };
 
   return params;
 }
@@ -175,10 +175,17 @@ ponder_model_load (const char              *path,
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
   if (status == PONDER_OK)
     status = touch_weights (model, params, error);
-  if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN)
+  /* No layer on the device is a CPU model. */
+  if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN
+      && params->n_gpu_layers != 0)
     {
       PonderVkModelParams vkp = { params->device_index, false, NULL,
                                   params->host_expert_layers };
+
+      if (params->n_gpu_layers > 0
+          && (uint32_t) params->n_gpu_layers < model->weights.hp.n_layers)
+        model->n_host_layers = model->weights.hp.n_layers - (uint32_t) params->n_gpu_layers;
+      vkp.first_layer = model->n_host_layers;
 
       status = ponder_vk_model_new (&model->weights, &vkp, &model->vk, error);
       if (status != PONDER_OK)
@@ -403,6 +410,16 @@ ponder_session_new (PonderModel               *model,
   if (status == PONDER_OK)
     status = ponder_forward_init (&session->fw, &model->weights, session->backend,
                                   PONDER_BATCH_TOKENS, error);
+  if (status == PONDER_OK && model->vk != NULL && model->n_host_layers > 0)
+    {
+      status = ponder_backend_cpu_new (session->pool, PONDER_BATCH_TOKENS, max_n_in,
+                                       &session->host_backend, error);
+      if (status == PONDER_OK)
+        status = ponder_forward_init (&session->host_fw, &model->weights,
+                                      session->host_backend, PONDER_BATCH_TOKENS, error);
+      session->fw.host = &session->host_fw;
+      session->fw.n_host_layers = model->n_host_layers;
+    }
   if (status == PONDER_OK)
     status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx, k_row,
                                    v_row, error);
@@ -430,6 +447,9 @@ ponder_session_free (PonderSession *session)
   ponder_forward_clear (&session->fw);
   if (session->backend != NULL)
     session->backend->free (session->backend);
+  ponder_forward_clear (&session->host_fw);
+  if (session->host_backend != NULL)
+    session->host_backend->free (session->host_backend);
   ponder_threadpool_free (session->pool);
   free (session->logits);
   free (session->logits_history);

@@ -2,8 +2,8 @@
 # test_vulkan_forward.py: whole-model runs on the Vulkan backend (lavapipe in
 # CI) against the float64 numpy reference (tests/reference.py) and against
 # the CPU backend, on tiny generated qwen2, llama and qwen3 models; the
-# scripted chat model's greedy script on Vulkan; and the CPU fallback for a
-# weight type without a shader.
+# scripted chat model's greedy script on Vulkan; the CPU fallback for a
+# weight type without a shader; partial offload (--gpu-layers).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -142,6 +142,44 @@ def check_scripted(tmp):
     return []
 
 
+def check_partial(tmp):
+    """--gpu-layers 1 on 2-layer models: layer 0 on the CPU, layer 1 and the
+    output on the device, prefill and decode. Against the reference with the
+    CPU's tolerance (the CPU layer rounds its activations for quantised
+    weights); and it must really be a split: bitwise different from both
+    the all-CPU and the all-Vulkan logits (each deterministic)."""
+    fails = []
+    for arch, preset, wtype in (('qwen2', 'tiny', 'F32'), ('llama', 'tiny256', 'Q4_K_M')):
+        path = os.path.join(tmp, 'partial-%s-%s.gguf' % (arch, wtype))
+        gen_model.generate(path, arch, preset, wtype, seed=9)
+        cfg, W, types = reference.load_model(path)
+        tokens = [int(t) for t in np.random.default_rng(9).integers(
+            0, W['token_embd.weight'].shape[0], N_TOKENS)]
+        ref = reference.forward(cfg, W, tokens, types)
+        tol = REL_TOL * np.abs(ref).max()
+        try:
+            cpu = logits(path, tokens, 'cpu')
+            full = logits(path, tokens, 'vulkan')
+            for step in (False, True):
+                p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
+                             '--threads', '2', '--backend', 'vulkan', '--gpu-layers', '1']
+                            + (['--step'] if step else []))
+                err = p.stderr.decode(errors='replace').strip()
+                if p.returncode != 0 or FALLBACK_NOTE in err:
+                    raise RuntimeError('exit %d: %s' % (p.returncode, err))
+                got = np.array([json.loads(line) for line in p.stdout.decode().splitlines()
+                                if line.strip()])
+                e = np.abs(got - ref).max()
+                name = '%s %s%s' % (arch, wtype, ' --step' if step else '')
+                if e > np.abs(cpu - ref).max() + tol:
+                    fails.append('partial %s: max |split - ref| = %.3g' % (name, e))
+                if np.array_equal(got, cpu) or np.array_equal(got, full):
+                    fails.append('partial %s: same logits as one backend alone' % name)
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+            fails.append('partial %s %s: %s' % (arch, wtype, e))
+    return fails
+
+
 def check_fallback(tmp):
     """A weight type without a shader (Q4_1): --backend vulkan says why and
     the CPU computes the same logits as --backend cpu."""
@@ -182,7 +220,8 @@ def main():
                 print('     ' + f)
             n_fail += bool(fails)
         if not args.only:
-            for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback)):
+            for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback),
+                                ('partial offload', check_partial)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
                 for f in fails:
