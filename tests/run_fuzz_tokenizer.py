@@ -32,11 +32,20 @@ def build(clang, src, exe):
     sources = [os.path.join(src, 'tests', 'fuzz-tokenizer.c')] + \
         [os.path.join(engine, f) for f in ('tokenizer.c', 'tokenizer-bpe.c', 'tokenizer-pre.c',
                                            'unicode.c', 'gguf.c', 'gguf-lookup.c',
-                                           'gguf-open.c', 'error.c', 'quant.c')]
+                                           'gguf-open.c', 'error.c')]
+    # The weight-type table (quant.c) pulls in the dequantisers and SIMD
+    # kernels of every format, which need their own compiler flags: take
+    # them from the built library (uninstrumented, which ASan allows).
+    build_root = os.environ.get('PONDER_BUILD_ROOT', os.path.join(src, 'build'))
+    archive = os.path.join(build_root, 'engine', 'libponder-engine.a')
+    if not os.path.exists(archive):
+        print('FAIL: %s not found: build the engine first' % archive)
+        return 1
+    extra = [archive, '-ldl']
     cmd = [clang, '-g', '-O1', '-fsanitize=fuzzer,address,undefined',
            '-fno-sanitize-recover=undefined', '-DPONDER_LIBFUZZER', '-std=c11',
            '-D_POSIX_C_SOURCE=200809L', '-D_DEFAULT_SOURCE', '-I', engine,
-           *sources, '-lpcre2-8', '-lunistring', '-lm', '-lpthread', '-o', exe]
+           *sources, *extra, '-lpcre2-8', '-lunistring', '-lm', '-lpthread', '-o', exe]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         if 'libclang_rt.fuzzer' in r.stderr or 'cannot find' in r.stderr:
