@@ -14,8 +14,9 @@
  * ranges are PROT_NONE, a host access to an activation by mistake faults at
  * once instead of reading stale data.
  *
- * Embedding rows are gathered and dequantised on the host (the table can
- * stay in the file mapping) and copied in at the start of the step. The KV
+ * Embedding rows are gathered and dequantised on the device from the
+ * uploaded table; a table of a type without a kernel stays in the file
+ * mapping and its rows are dequantised on the host and copied in. The KV
  * cache lives in one pair of device buffers per layer.
  */
 #include "backend.h"
@@ -157,6 +158,8 @@ check_model (const PonderModelWeights *w,
                              hp->arch_name, first_layer, hp->n_layers);
   status = check_matrix (&w->output, error);
   bytes += w->output.n_out * w->output.row_bytes;
+  if (ponder_vk_embed_supported (w->token_embd.type) && w->token_embd.data != w->output.data)
+    bytes += w->token_embd.n_out * w->token_embd.row_bytes;
   for (uint32_t il = first_layer; il < hp->n_layers && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
@@ -189,6 +192,8 @@ upload_model (PonderVkModel             *m,
   PonderStatus status;
 
   status = upload (m, w->output_norm, e, "output_norm", error);
+  if (status == PONDER_OK && ponder_vk_embed_supported (w->token_embd.type))
+    status = upload_matrix (m, &w->token_embd, error);
   if (status == PONDER_OK)
     status = upload_matrix (m, &w->output, error);
   for (uint32_t il = m->first_layer; il < hp->n_layers && status == PONDER_OK; il++)
@@ -328,6 +333,7 @@ typedef struct
   uint32_t         kv_layers;
   /* host-visible: embedding rows and RoPE table written before the step */
   PonderVkBuffer   embed_in;   /* (max_tokens, n_embd) */
+  PonderVkBuffer   ids;        /* (max_tokens) uint32 token ids of the step */
   PonderVkBuffer   rope_table; /* (max_tokens, n_rot) */
   PonderVkBuffer   host_out;   /* an op's output to host memory (the logits) */
   PonderVkBuffer   scratch;    /* device: inputs at offsets the device cannot bind */
@@ -498,11 +504,22 @@ vk_embed (PonderBackend      *be,
 {
   VkBackend *b = vkb (be);
   size_t n = table->n_in, bytes = (size_t) n_tokens * n * sizeof (float);
-  const PonderVkBuffer *buf;
+  const PonderVkBuffer *buf, *tb = find_weight (b->model, table->data);
+  PonderVkBuffer ov;
   size_t off;
 
   if (step_failed (b))
     return;
+  if (tb != NULL && n_tokens <= b->max_tokens)
+    {
+      if (!output (b, out, bytes, &ov))
+        return;
+      memcpy (b->ids.mapped, ids, n_tokens * sizeof (int32_t));
+      failed (b, ponder_vk_op_embed (b->dev, table->type, tb, table->row_bytes, (uint32_t) n,
+                                     (uint32_t) table->n_out, &b->ids, n_tokens, &ov,
+                                     &b->error));
+      return;
+    }
   if (bytes > b->embed_in.size || !resolve (b, out, &buf, &off))
     {
       failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
@@ -885,6 +902,7 @@ vk_free (PonderBackend *be)
       munmap (b->acts[i].base, b->acts[i].bytes);
     }
   ponder_vk_buffer_free (b->dev, &b->embed_in);
+  ponder_vk_buffer_free (b->dev, &b->ids);
   ponder_vk_buffer_free (b->dev, &b->rope_table);
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
@@ -930,6 +948,9 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   if (status == PONDER_OK)
     status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_rot * 4,
                                    PONDER_VK_MEMORY_HOST, "rope-table", &b->rope_table, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * 4, PONDER_VK_MEMORY_HOST, "ids",
+                                   &b->ids, error);
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
     status = ponder_vk_ds2_backend_init (&b->base, model->ds2, model->weights, max_tokens,
                                          &b->ds2, error);

@@ -18,6 +18,15 @@
 #include "add_bias.h"
 #include "argmax.h"
 #include "attention.h"
+#include "embed_f32.h"
+#include "embed_f16.h"
+#include "embed_bf16.h"
+#include "embed_q8_0.h"
+#include "embed_q4_0.h"
+#include "embed_q5_0.h"
+#include "embed_q4_k.h"
+#include "embed_q5_k.h"
+#include "embed_q6_k.h"
 #include "ds2_matmul_f16.h"
 #include "ds2_matmul_f32.h"
 #include "ds2_matmul_q4_0.h"
@@ -60,6 +69,15 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_0, matmul_q5_0, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_K, matmul_q5_k, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_BF16, matmul_bf16, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_EMBED_F32, embed_f32, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_F16, embed_f16, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_BF16, embed_bf16, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q8_0, embed_q8_0, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q4_0, embed_q4_0, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q5_0, embed_q5_0, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q4_K, embed_q4_k, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q5_K, embed_q5_k, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q6_K, embed_q6_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F32, ds2_matmul_f32, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F16, ds2_matmul_f16, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q8_0, ds2_matmul_q8_0, 5, PonderVkDs2MatmulPush, 3),
@@ -143,6 +161,90 @@ matmul_kernel (uint32_t        type,
     default:
       return false;
     }
+}
+
+static bool
+embed_kernel (uint32_t        type,
+              PonderVkKernel *out_kernel)
+{
+  switch (type)
+    {
+    case PONDER_TYPE_F32:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_F32;
+      return true;
+    case PONDER_TYPE_F16:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_F16;
+      return true;
+    case PONDER_TYPE_BF16:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_BF16;
+      return true;
+    case PONDER_TYPE_Q8_0:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q8_0;
+      return true;
+    case PONDER_TYPE_Q4_0:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_0;
+      return true;
+    case PONDER_TYPE_Q5_0:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_0;
+      return true;
+    case PONDER_TYPE_Q4_K:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_K;
+      return true;
+    case PONDER_TYPE_Q5_K:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_K;
+      return true;
+    case PONDER_TYPE_Q6_K:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q6_K;
+      return true;
+    default:
+      return false;
+    }
+}
+
+bool
+ponder_vk_embed_supported (uint32_t type)
+{
+  PonderVkKernel kernel;
+
+  return embed_kernel (type, &kernel);
+}
+
+PonderStatus
+ponder_vk_op_embed (PonderVkDevice       *device,
+                    uint32_t              type,
+                    const PonderVkBuffer *table,
+                    size_t                row_bytes,
+                    uint32_t              n_in,
+                    uint32_t              n_rows,
+                    const PonderVkBuffer *ids,
+                    uint32_t              n_tokens,
+                    const PonderVkBuffer *out,
+                    PonderError          *error)
+{
+  PonderVkMatmulPush push = { n_in, n_rows, n_tokens, (uint32_t) row_bytes };
+  const PonderVkBuffer *buffers[3] = { table, ids, out };
+  uint64_t n_items = (uint64_t) n_tokens * ((n_in + 31u) / 32u) * 8u, expect_row;
+  PonderVkKernel kernel;
+  uint32_t groups[3];
+  PonderStatus status;
+  char name[32];
+
+  if (!embed_kernel (type, &kernel))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "no Vulkan embedding lookup for type %s",
+                             ponder_type_name (type, name, sizeof name));
+  if (n_rows == 0 || !ponder_type_row_bytes (type, n_in, &expect_row) || expect_row != row_bytes
+      || (uint64_t) row_bytes * n_rows > table->size || (uint64_t) n_tokens * 4 > ids->size
+      || (uint64_t) n_tokens * n_in * 4 > out->size || row_bytes > UINT32_MAX / 2)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "embed %s (%u rows of %u, %u tokens): bad sizes",
+                             ponder_type_name (type, name, sizeof name), n_rows, n_in, n_tokens);
+  status = ponder_vk_grid (device, (n_items + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, groups,
+                           error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, kernel, &WG_ELEMENTWISE, 1, groups, buffers, 3, &push,
+                             sizeof push, error);
 }
 
 bool

@@ -187,6 +187,16 @@ typedef enum
   PONDER_VK_KERNEL_MATMUL_Q5_0,
   PONDER_VK_KERNEL_MATMUL_Q5_K,
   PONDER_VK_KERNEL_MATMUL_BF16,
+  /* embedding lookup: the matmul sources built with EMBED */
+  PONDER_VK_KERNEL_EMBED_F32,
+  PONDER_VK_KERNEL_EMBED_F16,
+  PONDER_VK_KERNEL_EMBED_BF16,
+  PONDER_VK_KERNEL_EMBED_Q8_0,
+  PONDER_VK_KERNEL_EMBED_Q4_0,
+  PONDER_VK_KERNEL_EMBED_Q5_0,
+  PONDER_VK_KERNEL_EMBED_Q4_K,
+  PONDER_VK_KERNEL_EMBED_Q5_K,
+  PONDER_VK_KERNEL_EMBED_Q6_K,
   /* deepseek2 (vulkan-ops-deepseek2.c) */
   PONDER_VK_KERNEL_DS2_MATMUL_F32,
   PONDER_VK_KERNEL_DS2_MATMUL_F16,
@@ -396,6 +406,14 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
  * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K,
  * Q6_K: ponder_vk_matmul_supported). */
 bool         ponder_vk_matmul_supported (uint32_t type);
+/* out (n_tokens, n_in) = rows ids (uint32, n_tokens) of table, n_rows rows of
+ * row_bytes in type, dequantised on the device. */
+bool         ponder_vk_embed_supported (uint32_t type);
+PonderStatus ponder_vk_op_embed (PonderVkDevice *device, uint32_t type,
+                                 const PonderVkBuffer *table, size_t row_bytes,
+                                 uint32_t n_in, uint32_t n_rows, const PonderVkBuffer *ids,
+                                 uint32_t n_tokens, const PonderVkBuffer *out,
+                                 PonderError *error);
 PonderStatus ponder_vk_op_matmul  (PonderVkDevice *device, uint32_t type,
                                    const PonderVkBuffer *w, size_t row_bytes,
                                    uint32_t n_in, uint32_t n_out,

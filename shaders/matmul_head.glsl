@@ -26,6 +26,29 @@
  */
 
 #extension GL_EXT_control_flow_attributes : require
+
+#ifdef EMBED
+/* Built with EMBED (embed_<type> in shaders/meson.build), the same source is
+ * the embedding lookup: out (n_tokens, n_in) = rows ids of the table, each
+ * invocation dequantising four elements with the type's dequant4. */
+layout (local_size_x_id = 0) in;
+
+layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_rows, row_bytes) */
+layout (binding = 1) readonly buffer Ids { uint ids[]; };        /* (n_tokens) */
+layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n_in) */
+
+/* Mirrors PonderVkMatmulPush (n_out: the table's rows). */
+layout (push_constant) uniform Push
+{
+  uint n_in;
+  uint n_out;
+  uint n_tokens;
+  uint row_bytes;
+} p;
+
+#include "bytes.glsl"
+#include "grid.glsl"
+#else
 #extension GL_KHR_shader_subgroup_ballot : require
 
 #define NB 8u
@@ -52,3 +75,4 @@ layout (push_constant) uniform Push
 shared float partial[gl_WorkGroupSize.x * NB];
 
 #include "bytes.glsl"
+#endif

@@ -3,6 +3,28 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#ifdef EMBED
+void
+main ()
+{
+  uint idx = flat_invocation ();
+  uint per_token = (p.n_in + 31u) / 32u * 8u; /* four-element groups per row */
+  uint t = idx / per_token;
+  uint u = (idx % per_token) / 8u;
+  uint j = idx % 8u;
+  uint k = u * 32u + 4u * j;
+  Unit s;
+  vec4 w;
+
+  if (t >= p.n_tokens || k >= p.n_in)
+    return;
+  s = unit_setup (min (ids[t], p.n_out - 1u) * p.row_bytes, u);
+  w = dequant4 (s, j);
+  [[unroll]] for (uint c = 0u; c < 4u; c++)
+    if (k + c < p.n_in)
+      y[t * p.n_in + k + c] = w[c];
+}
+#else
 void
 main ()
 {
@@ -113,3 +135,4 @@ main ()
       if (t < nt)
         y[(tok0 + t) * p.n_out + row] = acc[t];
 }
+#endif

@@ -324,6 +324,71 @@ test_matmul_q5_k (void)
   check_matmul (PONDER_TYPE_Q5_K, 256 * 5, 45, 10);
 }
 
+/* Embedding rows gathered and dequantised on the device, against
+ * ponder_dequantize_row: the same f32 arithmetic, where a fused multiply-add
+ * may round once less, so 1e-6 of the row's largest magnitude. Ids repeat
+ * and include the first and last rows; rows are awkward lengths. */
+static void
+check_embed (uint32_t type,
+             uint32_t n_in)
+{
+  const uint32_t n_rows = 37, n_tokens = 11;
+  const uint32_t ids[11] = { 36, 0, 5, 5, 17, 36, 1, 2, 30, 0, 9 };
+  Fixture f;
+  size_t row_bytes;
+  uint8_t *w;
+  float *y, *row;
+  PonderVkBuffer wb, ib, yb;
+
+  if (!fixture_open (&f))
+    return;
+  w = random_weights (type, n_in, n_rows, &row_bytes);
+  y = g_new (float, (size_t) n_tokens * n_in);
+  row = g_new (float, n_in);
+  wb = upload_new (&f, w, row_bytes * n_rows, PONDER_VK_MEMORY_DEVICE);
+  ib = upload_new (&f, ids, sizeof ids, PONDER_VK_MEMORY_DEVICE);
+  yb = upload_new (&f, NULL, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_embed (f.dev, type, &wb, row_bytes, n_in, n_rows, &ib, n_tokens, &yb,
+                                ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &yb, 0, y, (size_t) n_tokens * n_in * 4, ck));
+  for (uint32_t t = 0; t < n_tokens; t++)
+    {
+      float big = 0.0f;
+
+      ponder_dequantize_row ((PonderType) type, w + (size_t) ids[t] * row_bytes, row, n_in);
+      for (uint32_t i = 0; i < n_in; i++)
+        big = MAX (big, fabsf (row[i]));
+      for (uint32_t i = 0; i < n_in; i++)
+        if (!(fabsf (y[(size_t) t * n_in + i] - row[i]) <= 1e-6f * big))
+          g_error ("embed %s: token %u (row %u) element %u: %.9g, expected %.9g",
+                   ponder_type_info (type)->name, t, ids[t], i, y[(size_t) t * n_in + i],
+                   row[i]);
+    }
+  ponder_vk_buffer_free (f.dev, &wb);
+  ponder_vk_buffer_free (f.dev, &ib);
+  ponder_vk_buffer_free (f.dev, &yb);
+  g_free (w);
+  g_free (y);
+  g_free (row);
+  fixture_close (&f);
+}
+
+static void
+test_embed (void)
+{
+  check_embed (PONDER_TYPE_F32, 333);
+  check_embed (PONDER_TYPE_F16, 45);
+  check_embed (PONDER_TYPE_BF16, 70);
+  check_embed (PONDER_TYPE_Q8_0, 32 * 3);
+  check_embed (PONDER_TYPE_Q4_0, 32 * 5);
+  check_embed (PONDER_TYPE_Q5_0, 32 * 7);
+  check_embed (PONDER_TYPE_Q4_K, 256 * 2);
+  check_embed (PONDER_TYPE_Q5_K, 256);
+  check_embed (PONDER_TYPE_Q6_K, 256 * 3);
+}
+
 /* More rows than one grid axis allows (65535 on lavapipe): the y split. */
 static void
 test_matmul_tall (void)
@@ -799,6 +864,8 @@ test_validation (void)
   check_matmul (PONDER_TYPE_Q4_0, 64, 5, 1);
   check_matmul (PONDER_TYPE_Q5_0, 64, 5, 2);
   check_matmul (PONDER_TYPE_Q5_K, 256, 5, 1);
+  check_embed (PONDER_TYPE_Q4_K, 256);
+  check_embed (PONDER_TYPE_F16, 45);
   test_dispatch_checks ();
   test_staging ();
   validation_mode = false;
@@ -821,6 +888,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/matmul/q5_0", test_matmul_q5_0);
   g_test_add_func ("/vulkan/matmul/q5_k", test_matmul_q5_k);
   g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
+  g_test_add_func ("/vulkan/embed", test_embed);
   g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
   g_test_add_func ("/vulkan/rope/norm", test_rope_norm);
   g_test_add_func ("/vulkan/rope/neox", test_rope_neox);
