@@ -423,6 +423,15 @@ ponder_session_new (PonderModel               *model,
   if (status == PONDER_OK)
     status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx, k_row,
                                    v_row, error);
+  /* A device backend allocates its KV cache at its first step: take an
+   * empty one now, so that a context that does not fit is refused here
+   * with the reason rather than at the first evaluation. */
+  if (status == PONDER_OK && session->backend->begin_step != NULL)
+    {
+      status = session->backend->begin_step (session->backend, &session->cache, 0, 1, error);
+      if (status == PONDER_OK)
+        session->backend->end_step (session->backend, false, NULL);
+    }
   if (status == PONDER_OK)
     {
       session->logits = calloc (hp->n_vocab, sizeof (float));
