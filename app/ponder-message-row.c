@@ -26,6 +26,13 @@ struct _PonderMessageRow
   gboolean           thinking;     /* reasoning still streaming */
   gboolean           streaming;
   gint64             started_us;   /* monotonic, when streaming began */
+  /* What the row was built from beyond its text, so that a transcript
+   * refresh can keep the rows that would come out the same. */
+  gboolean           built_streaming;
+  gboolean           complete;
+  guint              sibling_index;
+  guint              n_siblings;
+  double             reasoning_s;
   GString           *reasoning;
   GString           *answer;
 
@@ -163,7 +170,9 @@ build_card (PonderMessageRow *self)
   gtk_box_append (GTK_BOX (header), self->card_title);
   gtk_box_append (GTK_BOX (header), self->card_arrow);
 
-  self->trace = plain_label (self->reasoning->str, "reasoning-trace");
+  /* The trace gets its text when first shown: a collapsed revealer still
+   * measures its child, and R1's traces run to thousands of words. */
+  self->trace = plain_label ("", "reasoning-trace");
   gtk_widget_add_css_class (self->trace, "dim-label");
   self->revealer = gtk_revealer_new ();
   gtk_revealer_set_child (GTK_REVEALER (self->revealer), self->trace);
@@ -336,6 +345,11 @@ ponder_message_row_new (const PonderHistoryMessage *message,
   self->message_id = message->id;
   self->role = message->role;
   self->streaming = streaming;
+  self->built_streaming = streaming;
+  self->complete = message->complete;
+  self->sibling_index = message->sibling_index;
+  self->n_siblings = message->n_siblings;
+  self->reasoning_s = message->reasoning_s;
   g_string_assign (self->reasoning, message->reasoning);
   g_string_assign (self->answer, message->content);
 
@@ -415,6 +429,33 @@ ponder_message_row_new (const PonderHistoryMessage *message,
   return GTK_WIDGET (self);
 }
 
+/**
+ * ponder_message_row_shows:
+ * @streaming: whether @message is the answer being generated now
+ *
+ * Returns: TRUE when a row built now for @message would look the same as
+ *   this one (the reasoning card's open state aside: the row keeps its own)
+ */
+gboolean
+ponder_message_row_shows (PonderMessageRow           *self,
+                          const PonderHistoryMessage *message,
+                          gboolean                    streaming)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
+
+  /* A streamed row keeps its plain text after the end: never reused. */
+  return !streaming && !self->built_streaming
+         && self->message_id == message->id
+         && self->role == message->role
+         && self->complete == message->complete
+         && self->sibling_index == message->sibling_index
+         && self->n_siblings == message->n_siblings
+         && self->reasoning_s == message->reasoning_s
+         && g_str_equal (self->answer->str, message->content)
+         && g_str_equal (self->reasoning->str, message->reasoning);
+}
+
 gint64
 ponder_message_row_get_message_id (PonderMessageRow *self)
 {
@@ -434,7 +475,8 @@ ponder_message_row_append (PonderMessageRow *self,
   if (reasoning != NULL && reasoning[0] != '\0')
     {
       g_string_append (self->reasoning, reasoning);
-      gtk_label_set_text (GTK_LABEL (self->trace), self->reasoning->str);
+      if (ponder_message_row_get_expanded (self))
+        gtk_label_set_text (GTK_LABEL (self->trace), self->reasoning->str);
     }
   if (answer != NULL && answer[0] != '\0')
     {
@@ -526,6 +568,9 @@ ponder_message_row_set_expanded (PonderMessageRow *self,
 
   if (self->revealer == NULL)
     return;
+  /* Kept while it closes: the text slides away with the card. */
+  if (expanded)
+    gtk_label_set_text (GTK_LABEL (self->trace), self->reasoning->str);
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->revealer), expanded);
   gtk_image_set_from_icon_name (GTK_IMAGE (self->card_arrow),
                                 expanded ? "pan-down-symbolic" : "pan-end-symbolic");

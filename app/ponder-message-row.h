@@ -17,6 +17,9 @@ G_DECLARE_FINAL_TYPE (PonderMessageRow, ponder_message_row, PONDER, MESSAGE_ROW,
 
 GtkWidget  *ponder_message_row_new                 (const PonderHistoryMessage *message,
                                                     gboolean                    streaming);
+gboolean    ponder_message_row_shows               (PonderMessageRow           *self,
+                                                    const PonderHistoryMessage *message,
+                                                    gboolean                    streaming);
 gint64      ponder_message_row_get_message_id      (PonderMessageRow           *self);
 void        ponder_message_row_append              (PonderMessageRow           *self,
                                                     const char                 *reasoning,

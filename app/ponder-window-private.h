@@ -72,6 +72,11 @@ struct _PonderWindow
   PonderHistoryMessage  *continued;     /* the answer as it was, when continuing */
   gint64                 last_save_us;
 
+  /* The transcript (ponder-window-transcript.c) */
+  GPtrArray             *transcript_path;   /* messages shown, system prompt left out */
+  gint64                 transcript_conversation_id;
+  guint                  transcript_first;  /* the path index of the first row built */
+  guint                  older_rows_id;
   gboolean               stick_to_bottom;
   gboolean               drop_oldest;   /* once: the user chose to trim */
   guint                  scroll_tick_id;
@@ -96,6 +101,8 @@ char     *_ponder_window_dup_composer_text  (PonderWindow      *self);
 char     *_ponder_window_make_title         (const char        *text);
 void      _ponder_window_refresh_sidebar    (PonderWindow      *self);
 void      _ponder_window_rebuild_transcript (PonderWindow      *self);
+void      _ponder_window_init_transcript    (PonderWindow      *self);
+void      _ponder_window_dispose_transcript (PonderWindow      *self);
 void      _ponder_window_start_generation   (PonderWindow      *self,
                                              gint64             parent_id);
 gint64    _ponder_window_last_message_id    (PonderWindow      *self,

@@ -20,7 +20,6 @@
 
 #define FLUSH_INTERVAL_MS   33
 #define SAVE_INTERVAL_US    G_USEC_PER_SEC
-#define STICK_SLACK_PX      40.0
 #define TITLE_MAX_CHARS     60
 
 
@@ -311,85 +310,6 @@ static void
 on_back_clicked (PonderWindow *self)
 {
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
-}
-
-/* ---- transcript ---------------------------------------------------------- */
-
-static gboolean
-scroll_to_bottom_tick (GtkWidget     *widget,
-                       GdkFrameClock *clock,
-                       gpointer       user_data)
-{
-  PonderWindow *self = PONDER_WINDOW (user_data);
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
-
-  self->scroll_tick_id = 0;
-  if (self->stick_to_bottom)
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj)
-                                   - gtk_adjustment_get_page_size (adj));
-  return G_SOURCE_REMOVE;
-}
-
-/* Scrolling inside the allocation that grew the content is undone by the
- * viewport, so the jump to the bottom waits for the next frame. */
-static void
-on_upper_changed (PonderWindow *self)
-{
-  if (self->stick_to_bottom && self->scroll_tick_id == 0)
-    self->scroll_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller),
-                                                         scroll_to_bottom_tick, self, NULL);
-}
-
-static void
-on_value_changed (PonderWindow *self)
-{
-  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
-  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-
-  /* Follow new text unless the user has scrolled up to read. */
-  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - STICK_SLACK_PX;
-}
-
-void
-_ponder_window_rebuild_transcript (PonderWindow *self)
-{
-  g_autoptr(GPtrArray) path = NULL;
-  g_autoptr(GError) error = NULL;
-  GtkWidget *child;
-  guint i;
-
-  self->generation_row = NULL;
-  while ((child = gtk_widget_get_first_child (self->transcript)) != NULL)
-    gtk_box_remove (GTK_BOX (self->transcript), child);
-
-  if (self->conversation_id != 0)
-    {
-      path = ponder_history_list_active_path (self->history, self->conversation_id, &error);
-      if (path == NULL)
-        _ponder_window_report_error (self, _("Could not read the conversation"), error);
-    }
-
-  for (i = 0; path != NULL && i < path->len; i++)
-    {
-      const PonderHistoryMessage *message = g_ptr_array_index (path, i);
-      gboolean streaming = _ponder_window_is_busy (self) && message->id == self->generation_message_id;
-      GtkWidget *row;
-
-      if (message->role == PONDER_HISTORY_ROLE_SYSTEM)
-        continue;
-      row = ponder_message_row_new (message, streaming);
-      if (!streaming && ponder_settings_get_reasoning_display () == PONDER_REASONING_EXPANDED)
-        ponder_message_row_set_expanded (PONDER_MESSAGE_ROW (row), TRUE);
-      gtk_box_append (GTK_BOX (self->transcript), row);
-      if (streaming)
-        self->generation_row = PONDER_MESSAGE_ROW (row);
-    }
-
-  gtk_stack_set_visible_child_name (self->chat_stack,
-                                    path != NULL && path->len > 0 ? "transcript" : "welcome");
-  self->stick_to_bottom = TRUE;
-  _ponder_window_update_title (self);
-  _ponder_window_update_actions (self);
 }
 
 /* ---- generation ---------------------------------------------------------- */
@@ -762,12 +682,9 @@ ponder_window_dispose (GObject *object)
   g_clear_object (&self->search_cancellable);
   _ponder_window_models_dispose (self);
   g_clear_handle_id (&self->flush_id, g_source_remove);
-  if (self->scroll_tick_id != 0)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->scroller), self->scroll_tick_id);
-  self->scroll_tick_id = 0;
+  _ponder_window_dispose_transcript (self);
   g_clear_pointer (&self->generation, ponder_generation_free);
   g_clear_pointer (&self->continued, ponder_history_message_free);
-  self->generation_row = NULL;
   if (self->history != NULL)
     _ponder_window_purge_pending (self);
 
@@ -835,7 +752,6 @@ ponder_window_class_init (PonderWindowClass *klass)
 static void
 ponder_window_init (PonderWindow *self)
 {
-  GtkAdjustment *adj;
   GtkEventController *shortcuts;
   GtkDropTarget *drop;
 
@@ -848,7 +764,7 @@ ponder_window_init (PonderWindow *self)
   self->cancellable = g_cancellable_new ();
   self->generation_reasoning = g_string_new (NULL);
   self->generation_answer = g_string_new (NULL);
-  self->stick_to_bottom = TRUE;
+  _ponder_window_init_transcript (self);
   _ponder_window_init_edit (self);
 
   /* Enter sends; Shift+Enter falls through to the text view (a new line). */
@@ -870,12 +786,6 @@ ponder_window_init (PonderWindow *self)
   /* GtkTextView has no placeholder in GTK 4.8: an overlaid label. */
   g_signal_connect_object (gtk_text_view_get_buffer (self->composer), "changed",
                            G_CALLBACK (on_composer_changed), self, G_CONNECT_SWAPPED);
-
-  adj = gtk_scrolled_window_get_vadjustment (self->scroller);
-  g_signal_connect_object (adj, "notify::upper", G_CALLBACK (on_upper_changed), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (adj, "value-changed", G_CALLBACK (on_value_changed), self,
-                           G_CONNECT_SWAPPED);
 }
 
 /**

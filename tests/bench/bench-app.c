@@ -8,11 +8,15 @@
  *    window's first frame has been painted;
  *  - search: the sidebar's search over every message, rows rebuilt, until
  *    the next frame is painted;
+ *  - open: a conversation is opened, until the next frame is painted (wall
+ *    clock and the process's CPU time), three of plain text, then one of M
+ *    R1-style messages (reasoning, markdown, math, code, tables);
  *  - streaming: an answer grows at 100 tokens/s (drained every 33 ms, as the
- *    window drains a generation) below a long conversation, and the frame
- *    clock's intervals are recorded for a few seconds.
+ *    window drains a generation) below the R1-style conversation, and the
+ *    frame clock's intervals are recorded for a few seconds.
  *
  * Usage: bench-app [N-CONVERSATIONS [MESSAGES-PER-CONVERSATION [SECONDS]]]
+ * (SECONDS 0: no streaming)
  */
 
 #include <stdio.h>
@@ -99,6 +103,62 @@ fill (PonderHistory *history,
       history_test_raw_exec (db, "RELEASE fill");
     }
   return last;
+}
+
+/* An answer as R1 writes one: a long reasoning trace, then paragraphs
+ * with inline and display math, a list, and every third answer a fenced
+ * code block, every fifth a table. */
+static char *
+make_answer (GRand *rand,
+             guint  m)
+{
+  g_autofree char *p1 = make_text (rand, 50);
+  g_autofree char *p2 = make_text (rand, 40);
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "%s with $x^{%u} + \\frac{a}{b}$ and \\(\\sqrt{%u}\\).\n\n"
+                          "$$\\int_0^1 x^2 \\, dx = \\frac{1}{3}$$\n\n", p1, m, m);
+  g_string_append (s, "1. **First**, the base case.\n2. Then the *step*.\n"
+                   "3. `n + 1` follows.\n\n");
+  if (m % 3 == 1)
+    g_string_append (s, "```python\ndef f(n):\n    if n < 2:\n        return n\n"
+                     "    return f(n - 1) + f(n - 2)\n```\n\n");
+  if (m % 5 == 1)
+    g_string_append (s, "| n | f(n) |\n|---|------|\n| 1 | 1 |\n| 2 | 1 |\n| 3 | 2 |\n\n");
+  g_string_append_printf (s, "%s\n\n**Answer:** $\\boxed{%u}$", p2, m);
+  return g_string_free (s, FALSE);
+}
+
+/* One conversation of R1-style exchanges; returns its id. */
+static gint64
+fill_r1 (PonderHistory *history,
+         guint          n_messages)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr(GError) error = NULL;
+  gint64 id = ponder_history_create_conversation (history, "R1 at work", "r1", &error);
+  gint64 parent = 0;
+  guint m;
+
+  g_assert_no_error (error);
+  for (m = 0; m < n_messages; m++)
+    {
+      g_autofree char *text = m % 2 ? make_answer (rand, m) : make_text (rand, 25);
+      g_autoptr(PonderHistoryMessage) msg =
+        ponder_history_message_new (m % 2 ? PONDER_HISTORY_ROLE_ASSISTANT
+                                          : PONDER_HISTORY_ROLE_USER, text);
+
+      if (m % 2)
+        {
+          g_free (msg->reasoning);
+          msg->reasoning = make_text (rand, 300);
+          msg->reasoning_s = 20.0 + m;
+        }
+      msg->complete = TRUE;
+      parent = ponder_history_add_message (history, id, parent, msg, &error);
+      g_assert_no_error (error);
+    }
+  return id;
 }
 
 /* ---- frames ------------------------------------------------------------------ */
@@ -311,11 +371,13 @@ main (int   argc,
   PonderWindow *window;
   GtkWidget *search;
   gint64 last;
+  gint64 r1 = 0;
   double t0;
   double t1;
   double t2;
   double t3;
   double c0;
+  guint i;
 
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
@@ -336,6 +398,7 @@ main (int   argc,
     g_assert_no_error (error);
     t0 = now_ms ();
     last = fill (history, n_conversations, per_conversation);
+    r1 = fill_r1 (history, per_conversation);
     printf ("fill: %u conversations x %u messages in %.1f s\n", n_conversations,
             per_conversation, (now_ms () - t0) / 1000);
   }
@@ -379,15 +442,23 @@ main (int   argc,
     g_signal_emit_by_name (search, "search-changed");
   }
 
-  /* Streaming below the last conversation's messages. */
-  wait_for_paint (GTK_WIDGET (window));
-  c0 = cpu_ms ();
-  t0 = now_ms ();
-  ponder_window_open_conversation (window, last);
-  t1 = now_ms ();
-  t2 = wait_for_paint (GTK_WIDGET (window));
-  printf ("open a conversation of %u messages: %.1f ms to the frame (rows %.1f, frame %.1f);"
-          " %.1f ms of CPU\n", per_conversation, t2 - t0, t1 - t0, t2 - t1, cpu_ms () - c0);
+  /* The first conversation opened also loads the rows' icons and fonts;
+   * then plain text, then an R1 conversation. */
+  for (i = 0; i < 4; i++)
+    {
+      gint64 id = i < 3 ? last - 2 + (gint64) i : r1;
+
+      wait_for_paint (GTK_WIDGET (window));
+      c0 = cpu_ms ();
+      t0 = now_ms ();
+      ponder_window_open_conversation (window, id);
+      t1 = now_ms ();
+      t2 = wait_for_paint (GTK_WIDGET (window));
+      printf ("open a conversation of %u messages (%s): %.1f ms to the frame (rows %.1f, "
+              "frame %.1f); %.1f ms of CPU\n", per_conversation,
+              i == 0 ? "first" : i < 3 ? "again" : "R1-style",
+              t2 - t0, t1 - t0, t2 - t1, cpu_ms () - c0);
+    }
   if (seconds > 0)
     bench_streaming (window, seconds);
 
