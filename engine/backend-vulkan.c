@@ -318,6 +318,9 @@ typedef struct
 
 #define MAX_ACTIVATIONS 32
 
+/* Keys per workgroup of the split decode attention. */
+#define ATTN_CHUNK 256u
+
 typedef struct
 {
   PonderBackend    base;
@@ -330,6 +333,7 @@ typedef struct
   const PonderKvCache *kv_cache;
   PonderVkBuffer  *kv_k;
   PonderVkBuffer  *kv_v;
+  PonderVkBuffer   attn_part;  /* split decode attention's chunks (ATTN_CHUNK keys each) */
   uint32_t         kv_layers;
   /* host-visible: embedding rows and RoPE table written before the step */
   PonderVkBuffer   embed_in;   /* (max_tokens, n_embd) */
@@ -725,9 +729,19 @@ vk_attention (PonderBackend       *be,
       || !input (b, q, (size_t) n_tokens * n_head * hd_k * 4, &qv)
       || !output (b, out, (size_t) n_tokens * n_head * hd_v * 4, &ov))
     return;
-  failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, n_tokens,
-                                     pos0, n_head, n_head_kv, hd_k, hd_v, cache->k_row,
-                                     cache->v_row, scale, &b->error));
+  /* Decode past one chunk: split over the keys, so that a long context is
+   * spread over many workgroups instead of one per head. */
+  if (n_tokens == 1 && pos0 + 1 > ATTN_CHUNK
+      && ((uint64_t) pos0 + ATTN_CHUNK) / ATTN_CHUNK * n_head * (hd_v + 2) * 4
+         <= b->attn_part.size)
+    failed (b, ponder_vk_op_attention_decode (b->dev, &qv, &b->kv_k[il], &b->kv_v[il],
+                                              &b->attn_part, &ov, pos0, n_head, n_head_kv, hd_k,
+                                              hd_v, cache->k_row, cache->v_row, ATTN_CHUNK,
+                                              scale, &b->error));
+  else
+    failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, n_tokens,
+                                       pos0, n_head, n_head_kv, hd_k, hd_v, cache->k_row,
+                                       cache->v_row, scale, &b->error));
 }
 
 static void
@@ -772,6 +786,7 @@ free_kv (VkBackend *b)
     }
   free (b->kv_k);
   free (b->kv_v);
+  ponder_vk_buffer_free (b->dev, &b->attn_part);
   b->kv_k = b->kv_v = NULL;
   b->kv_layers = 0;
   b->kv_cache = NULL;
@@ -800,6 +815,15 @@ ensure_kv (VkBackend           *b,
       if (status == PONDER_OK)
         status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->v_row * 4,
                                        PONDER_VK_MEMORY_DEVICE, "kv-v", &b->kv_v[il], error);
+    }
+  if (status == PONDER_OK)
+    {
+      const PonderHparams *hp = &b->model->weights->hp;
+      size_t n_chunks = ((size_t) cache->n_ctx + ATTN_CHUNK - 1) / ATTN_CHUNK;
+
+      status = ponder_vk_buffer_new (b->dev, n_chunks * hp->n_head * (hp->head_dim_v + 2) * 4,
+                                     PONDER_VK_MEMORY_DEVICE, "attn-part", &b->attn_part,
+                                     error);
     }
   if (status != PONDER_OK)
     {

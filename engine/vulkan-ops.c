@@ -18,6 +18,8 @@
 #include "add_bias.h"
 #include "argmax.h"
 #include "attention.h"
+#include "attention_merge.h"
+#include "attention_split.h"
 #include "embed_f32.h"
 #include "embed_f16.h"
 #include "embed_bf16.h"
@@ -78,6 +80,8 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_EMBED_Q4_K, embed_q4_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q5_K, embed_q5_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q6_K, embed_q6_k, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION_SPLIT, attention_split, 4, PonderVkAttentionSplitPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION_MERGE, attention_merge, 2, PonderVkAttentionMergePush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F32, ds2_matmul_f32, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F16, ds2_matmul_f16, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q8_0, ds2_matmul_q8_0, 5, PonderVkDs2MatmulPush, 3),
@@ -464,6 +468,59 @@ ponder_vk_op_add_bias (PonderVkDevice       *device,
     return status;
   return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ADD_BIAS, &WG_ELEMENTWISE, 1, groups,
                              buffers, 2, &push, sizeof push, error);
+}
+
+PonderStatus
+ponder_vk_op_attention_decode (PonderVkDevice       *device,
+                               const PonderVkBuffer *q,
+                               const PonderVkBuffer *k,
+                               const PonderVkBuffer *v,
+                               const PonderVkBuffer *part,
+                               const PonderVkBuffer *out,
+                               uint32_t              pos0,
+                               uint32_t              n_head,
+                               uint32_t              n_head_kv,
+                               uint32_t              hd_k,
+                               uint32_t              hd_v,
+                               uint32_t              k_row,
+                               uint32_t              v_row,
+                               uint32_t              chunk,
+                               float                 scale,
+                               PonderError          *error)
+{
+  uint64_t n_keys = (uint64_t) pos0 + 1;
+  uint32_t n_chunks = chunk > 0 ? (uint32_t) ((n_keys + chunk - 1) / chunk) : 0;
+  PonderVkAttentionSplitPush split = { n_head, n_head_kv, hd_k, hd_v, (uint32_t) n_keys, k_row,
+                                       v_row, chunk, scale };
+  PonderVkAttentionMergePush merge = { n_head, hd_v, n_chunks };
+  const PonderVkBuffer *split_buffers[4] = { q, k, v, part };
+  const PonderVkBuffer *merge_buffers[2] = { part, out };
+  uint32_t groups[3];
+  PonderStatus status;
+
+  if (chunk == 0 || n_head_kv == 0 || n_head % n_head_kv != 0
+      || hd_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM || hd_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM
+      || (uint64_t) n_head_kv * hd_k > k_row || (uint64_t) n_head_kv * hd_v > v_row)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "split attention: %u query heads over %u KV heads of %u/%u dims "
+                             "in chunks of %u is not supported", n_head, n_head_kv, hd_k, hd_v,
+                             chunk);
+  if (n_keys * k_row * 4 > k->size || n_keys * v_row * 4 > v->size
+      || (uint64_t) n_head * hd_k * 4 > q->size || (uint64_t) n_head * hd_v * 4 > out->size
+      || (uint64_t) n_chunks * n_head * (hd_v + 2u) * 4 > part->size)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "split attention at position %u: a buffer is too small", pos0);
+  status = ponder_vk_grid (device, (uint64_t) n_chunks * n_head, groups, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION_SPLIT, &WG_ROWS, 1, groups,
+                                 split_buffers, 4, &split, sizeof split, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_grid (device, ((uint64_t) n_head * hd_v + WG_ELEMENTWISE - 1)
+                                     / WG_ELEMENTWISE, groups, error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION_MERGE, &WG_ELEMENTWISE, 1,
+                             groups, merge_buffers, 2, &merge, sizeof merge, error);
 }
 
 PonderStatus

@@ -197,6 +197,8 @@ typedef enum
   PONDER_VK_KERNEL_EMBED_Q4_K,
   PONDER_VK_KERNEL_EMBED_Q5_K,
   PONDER_VK_KERNEL_EMBED_Q6_K,
+  PONDER_VK_KERNEL_ATTENTION_SPLIT,
+  PONDER_VK_KERNEL_ATTENTION_MERGE,
   /* deepseek2 (vulkan-ops-deepseek2.c) */
   PONDER_VK_KERNEL_DS2_MATMUL_F32,
   PONDER_VK_KERNEL_DS2_MATMUL_F16,
@@ -280,6 +282,28 @@ typedef struct
   float    scale;
 } PonderVkAttentionPush;
 _Static_assert (sizeof (PonderVkAttentionPush) == 36, "attention.comp Push");
+
+typedef struct
+{
+  uint32_t n_head;
+  uint32_t n_head_kv;
+  uint32_t hd_k;
+  uint32_t hd_v;
+  uint32_t n_keys;
+  uint32_t k_row;
+  uint32_t v_row;
+  uint32_t chunk;
+  float    scale;
+} PonderVkAttentionSplitPush;
+_Static_assert (sizeof (PonderVkAttentionSplitPush) == 36, "attention_split.comp Push");
+
+typedef struct
+{
+  uint32_t n_head;
+  uint32_t hd_v;
+  uint32_t n_chunks;
+} PonderVkAttentionMergePush;
+_Static_assert (sizeof (PonderVkAttentionMergePush) == 12, "attention_merge.comp Push");
 
 /* Largest head dimension attention.comp keeps in shared memory. */
 #define PONDER_VK_ATTENTION_MAX_HEAD_DIM 256
@@ -455,6 +479,16 @@ PonderStatus ponder_vk_op_attention (PonderVkDevice *device, const PonderVkBuffe
                                      uint32_t pos0, uint32_t n_head, uint32_t n_head_kv,
                                      uint32_t hd_k, uint32_t hd_v, uint32_t k_row,
                                      uint32_t v_row, float scale, PonderError *error);
+/* The same for one query token at position pos0, split over the keys in
+ * chunks of chunk positions (two dispatches); part is scratch of
+ * ceil ((pos0 + 1) / chunk) * n_head * (hd_v + 2) floats. */
+PonderStatus ponder_vk_op_attention_decode (PonderVkDevice *device, const PonderVkBuffer *q,
+                                            const PonderVkBuffer *k, const PonderVkBuffer *v,
+                                            const PonderVkBuffer *part,
+                                            const PonderVkBuffer *out, uint32_t pos0,
+                                            uint32_t n_head, uint32_t n_head_kv, uint32_t hd_k,
+                                            uint32_t hd_v, uint32_t k_row, uint32_t v_row,
+                                            uint32_t chunk, float scale, PonderError *error);
 /* out[0] (uint32) = index of the largest of x (n). */
 PonderStatus ponder_vk_op_argmax  (PonderVkDevice *device, const PonderVkBuffer *x,
                                    uint32_t n, const PonderVkBuffer *out, PonderError *error);

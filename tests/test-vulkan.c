@@ -509,12 +509,15 @@ test_rope_neox (void)
   check_rope (PONDER_ROPE_NEOX);
 }
 
+/* chunk 0: the one-pass kernel; else decode (n_tokens 1) split over the keys
+ * in chunks of chunk positions. */
 static void
-check_attention (uint32_t n_tokens,
-                 uint32_t pos0,
-                 uint32_t n_head,
-                 uint32_t n_head_kv,
-                 uint32_t hd)
+check_attention_chunked (uint32_t n_tokens,
+                         uint32_t pos0,
+                         uint32_t n_head,
+                         uint32_t n_head_kv,
+                         uint32_t hd,
+                         uint32_t chunk)
 {
   const uint32_t n_ctx = pos0 + n_tokens, k_row = n_head_kv * hd, v_row = n_head_kv * hd;
   const size_t n_q = (size_t) n_tokens * n_head * hd;
@@ -526,7 +529,8 @@ check_attention (uint32_t n_tokens,
   PonderKvCache cache = { 0 };
   Fixture f;
   float *q, *ref, *out;
-  PonderVkBuffer qb, kb, vb, ob;
+  PonderVkBuffer qb, kb, vb, ob, pb;
+  uint32_t n_chunks = chunk > 0 ? (n_ctx + chunk - 1) / chunk : 1;
 
   if (!fixture_open (&f))
     return;
@@ -549,27 +553,43 @@ check_attention (uint32_t n_tokens,
   kb = upload_new (&f, layer.k, (size_t) n_ctx * k_row * 4, PONDER_VK_MEMORY_DEVICE);
   vb = upload_new (&f, layer.v, (size_t) n_ctx * v_row * 4, PONDER_VK_MEMORY_DEVICE);
   ob = upload_new (&f, NULL, n_q * 4, PONDER_VK_MEMORY_HOST);
+  pb = upload_new (&f, NULL, (size_t) n_chunks * n_head * (hd + 2) * 4, PONDER_VK_MEMORY_DEVICE);
   CHECK_OK (ponder_vk_begin (f.dev, ck));
-  CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, n_tokens, pos0, n_head, n_head_kv,
-                                    hd, hd, k_row, v_row, scale, ck));
+  if (chunk > 0)
+    CHECK_OK (ponder_vk_op_attention_decode (f.dev, &qb, &kb, &vb, &pb, &ob, pos0, n_head,
+                                             n_head_kv, hd, hd, k_row, v_row, chunk, scale, ck));
+  else
+    CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, n_tokens, pos0, n_head,
+                                      n_head_kv, hd, hd, k_row, v_row, scale, ck));
   CHECK_OK (ponder_vk_submit (f.dev, ck));
   CHECK_OK (ponder_vk_buffer_download (f.dev, &ob, 0, out, n_q * 4, ck));
   for (size_t i = 0; i < n_q; i++)
     if (fabs (out[i] - ref[i]) > 2e-5)
-      g_error ("attention %u tokens at %u, %u/%u heads of %u [%zu]: gpu %.8g, cpu %.8g",
-               n_tokens, pos0, n_head, n_head_kv, hd, i, out[i], ref[i]);
+      g_error ("attention %u tokens at %u, %u/%u heads of %u, chunk %u [%zu]: gpu %.8g, "
+               "cpu %.8g", n_tokens, pos0, n_head, n_head_kv, hd, chunk, i, out[i], ref[i]);
   cpu->free (cpu);
   ponder_threadpool_free (pool);
   ponder_vk_buffer_free (f.dev, &qb);
   ponder_vk_buffer_free (f.dev, &kb);
   ponder_vk_buffer_free (f.dev, &vb);
   ponder_vk_buffer_free (f.dev, &ob);
+  ponder_vk_buffer_free (f.dev, &pb);
   g_free (q);
   g_free (layer.k);
   g_free (layer.v);
   g_free (ref);
   g_free (out);
   fixture_close (&f);
+}
+
+static void
+check_attention (uint32_t n_tokens,
+                 uint32_t pos0,
+                 uint32_t n_head,
+                 uint32_t n_head_kv,
+                 uint32_t hd)
+{
+  check_attention_chunked (n_tokens, pos0, n_head, n_head_kv, hd, 0);
 }
 
 /* Prefill across two key tiles, decode deep into the cache, plain MHA. */
@@ -579,6 +599,16 @@ test_attention (void)
   check_attention (3, 70, 6, 2, 40);
   check_attention (1, 150, 4, 1, 72);
   check_attention (5, 0, 3, 3, 24);
+}
+
+/* Decode split over the keys: chunks of a workgroup and more, an awkward
+ * chunk with a short last one, a single chunk. */
+static void
+test_attention_split (void)
+{
+  check_attention_chunked (1, 1000, 6, 2, 40, 256);
+  check_attention_chunked (1, 150, 4, 1, 72, 7);
+  check_attention_chunked (1, 30, 3, 3, 24, 64);
 }
 
 /* swiglu, add and argmax recorded into one command buffer, so the barriers
@@ -855,6 +885,7 @@ test_validation (void)
   test_rmsnorm ();
   test_rope_neox ();
   check_attention (2, 65, 4, 2, 16);
+  check_attention_chunked (1, 100, 4, 2, 16, 32);
   check_matmul (PONDER_TYPE_F32, 40, 5, 2);
   check_matmul (PONDER_TYPE_F16, 40, 5, 2);
   check_matmul (PONDER_TYPE_Q8_0, 64, 5, 9);
@@ -893,6 +924,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/rope/norm", test_rope_norm);
   g_test_add_func ("/vulkan/rope/neox", test_rope_neox);
   g_test_add_func ("/vulkan/attention", test_attention);
+  g_test_add_func ("/vulkan/attention/split", test_attention_split);
   g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
   g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
   g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);

@@ -180,6 +180,26 @@ def check_partial(tmp):
     return fails
 
 
+def check_long_decode(tmp):
+    """300 tokens one at a time: past 256 cached positions the decode
+    attention is split over the keys (chunks of 256 merged), against the
+    reference with the F32 tolerance."""
+    path = os.path.join(tmp, 'long-qwen2.gguf')
+    gen_model.generate(path, 'qwen2', 'tiny', 'F32', seed=11)
+    cfg, W, types = reference.load_model(path)
+    tokens = [int(t) for t in np.random.default_rng(11).integers(
+        0, W['token_embd.weight'].shape[0], 300)]
+    ref = reference.forward(cfg, W, tokens, types)
+    try:
+        got = logits(path, tokens, 'vulkan', step=True)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+        return ['long decode: %s' % e]
+    e = np.abs(got - ref).max() if got.shape == ref.shape else np.inf
+    if not e <= REL_TOL * np.abs(ref).max():
+        return ['long decode: max |vulkan - ref| = %.3g' % e]
+    return []
+
+
 def check_fallback(tmp):
     """A weight type without a shader (Q4_1): --backend vulkan says why and
     the CPU computes the same logits as --backend cpu."""
@@ -221,7 +241,8 @@ def main():
             n_fail += bool(fails)
         if not args.only:
             for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback),
-                                ('partial offload', check_partial)):
+                                ('partial offload', check_partial),
+                                ('long decode', check_long_decode)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
                 for f in fails:
