@@ -46,11 +46,18 @@ _ponder_window_models_refresh (PonderWindow *self)
   g_autoptr(GMenu) list_section = g_menu_new ();
   g_autoptr(GMenu) tools_section = g_menu_new ();
 
-  if (self->history == NULL)
+  if (self->history == NULL || self->pending_model_removals == NULL)
     return;
   models = ponder_history_list_models (self->history, &error);
   if (models == NULL)
     _ponder_window_report_error (self, _("Could not read the model library"), error);
+  for (guint i = models != NULL ? models->len : 0; i > 0; i--)
+    {
+      const PonderHistoryModel *model = g_ptr_array_index (models, i - 1);
+
+      if (g_hash_table_contains (self->pending_model_removals, &model->id))
+        g_ptr_array_remove_index (models, i - 1);
+    }
 
   g_menu_remove_all (self->models_menu);
   for (guint i = 0; models != NULL && i < models->len; i++)
@@ -106,6 +113,8 @@ import_plan (PonderWindow          *self,
   self->loading_model_id = ponder_history_add_model (self->history, model, &error);
   if (self->loading_model_id == 0)
     _ponder_window_report_error (self, _("Could not remember the model"), error);
+  /* Imported again while its removal could still be undone: it stays. */
+  g_hash_table_remove (self->pending_model_removals, &self->loading_model_id);
   _ponder_window_models_refresh (self);
 }
 
@@ -326,6 +335,35 @@ ponder_window_load_model (PonderWindow *self,
   start_load (self, path, known != NULL ? known->n_ctx : 0, TRUE);
 }
 
+/**
+ * _ponder_window_dup_startup_model:
+ *
+ * The model to open at start-up: the library's most recently used model
+ * whose file is still there, else the file the settings remember (from
+ * before the library, or never imported) if it is still there.
+ *
+ * Returns: (transfer full) (nullable): its path; %NULL to start with none
+ */
+char *
+_ponder_window_dup_startup_model (PonderWindow *self)
+{
+  g_autoptr(GPtrArray) models = ponder_history_list_models (self->history, NULL);
+  g_autofree char *remembered = NULL;
+
+  /* Most recently used first; never loaded (a failed import) at the end. */
+  for (guint i = 0; models != NULL && i < models->len; i++)
+    {
+      const PonderHistoryModel *model = g_ptr_array_index (models, i);
+
+      if (model->last_used_us > 0 && !ponder_model_get_file_missing (model))
+        return g_strdup (model->path);
+    }
+  remembered = ponder_settings_dup_model_path ();
+  if (remembered != NULL && g_file_test (remembered, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&remembered);
+  return NULL;
+}
+
 /* ---- actions -------------------------------------------------------------- */
 
 static void
@@ -357,6 +395,64 @@ switch_model_action (GtkWidget  *widget,
   ponder_window_load_model (self, model->path);
 }
 
+/* The removal becomes final: the library forgets the model. The loaded
+ * model stays usable; it is only no longer remembered, and no longer
+ * opened at the next start. */
+static void
+purge_model (PonderWindow *self,
+             gint64        id)
+{
+  g_autoptr(PonderHistoryModel) model = NULL;
+  g_autofree char *remembered = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_hash_table_remove (self->pending_model_removals, &id))
+    return;
+  model = ponder_history_get_model (self->history, id, NULL);
+  if (!ponder_history_remove_model (self->history, id, &error)
+      && !g_error_matches (error, PONDER_HISTORY_ERROR, PONDER_HISTORY_ERROR_NOT_FOUND))
+    {
+      _ponder_window_report_error (self, _("Could not remove the model"), error);
+      return;
+    }
+  if (id == self->model_id)
+    self->model_id = 0;
+  if (id == self->loading_model_id)
+    self->loading_model_id = 0;
+  remembered = ponder_settings_dup_model_path ();
+  if (model != NULL && g_strcmp0 (remembered, model->path) == 0)
+    ponder_settings_set_model_path ("");
+}
+
+static void
+on_remove_undone (AdwToast     *toast,
+                  PonderWindow *self)
+{
+  gint64 *id = g_object_get_data (G_OBJECT (toast), "model-id");
+
+  if (self->disposed)
+    return;
+  g_hash_table_remove (self->pending_model_removals, id);
+  _ponder_window_models_refresh (self);
+}
+
+static void
+on_remove_toast_dismissed (AdwToast     *toast,
+                           PonderWindow *self)
+{
+  gint64 *id = g_object_get_data (G_OBJECT (toast), "model-id");
+
+  /* At dispose the window purges what is left itself. */
+  if (!self->disposed)
+    {
+      purge_model (self, *id);
+      _ponder_window_models_refresh (self);
+    }
+}
+
+/* The model leaves the lists at once, and the library when its undo toast
+ * goes; the toast shows in the models dialog when that is where the
+ * removal was asked for. */
 static void
 remove_model_action (GtkWidget  *widget,
                      const char *action_name,
@@ -364,17 +460,46 @@ remove_model_action (GtkWidget  *widget,
 {
   PonderWindow *self = PONDER_WINDOW (widget);
   gint64 id = g_variant_get_int64 (parameter);
+  g_autoptr(PonderHistoryModel) model = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *text = NULL;
+  AdwToast *toast;
 
-  if (!ponder_history_remove_model (self->history, id, &error))
+  model = ponder_history_get_model (self->history, id, &error);
+  if (model == NULL)
     {
       _ponder_window_report_error (self, _("Could not remove the model"), error);
       return;
     }
-  /* The loaded model stays usable; it is only no longer remembered. */
-  if (id == self->model_id)
-    self->model_id = 0;
-  _ponder_window_models_refresh (self);
+  /* A toast's title is markup; the name comes from the file. */
+  name = g_markup_escape_text (model->name[0] != '\0' ? model->name : model->path, -1);
+  if (self->loading && id == self->loading_model_id)
+    {
+      text = g_strdup_printf (_("“%s” is loading: cancel the load before removing it"), name);
+      toast = adw_toast_new (text);
+    }
+  else
+    {
+      if (!g_hash_table_add (self->pending_model_removals, g_memdup2 (&id, sizeof id)))
+        return;
+      if (id == self->model_id && self->session != NULL)
+        text = g_strdup_printf (_("“%s” removed (still loaded)"), name);
+      else
+        text = g_strdup_printf (_("“%s” removed from the library"), name);
+      toast = adw_toast_new (text);
+      adw_toast_set_button_label (toast, _("_Undo"));
+      g_object_set_data_full (G_OBJECT (toast), "model-id", g_memdup2 (&id, sizeof id),
+                              g_free);
+      g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_remove_undone), self, 0);
+      g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_remove_toast_dismissed),
+                               self, 0);
+      _ponder_window_models_refresh (self);
+    }
+  if (self->models_dialog != NULL && gtk_widget_get_visible (GTK_WIDGET (self->models_dialog)))
+    adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self->models_dialog), toast);
+  else
+    adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 static void
@@ -474,6 +599,8 @@ _ponder_window_models_init (PonderWindow *self)
   gtk_menu_button_set_child (GTK_MENU_BUTTON (self->model_button), box);
   g_object_set_data (G_OBJECT (self->model_button), "label", label);
 
+  self->pending_model_removals = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                        NULL);
   self->models_menu = g_menu_new ();
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->model_button),
                                   G_MENU_MODEL (self->models_menu));
@@ -487,6 +614,15 @@ _ponder_window_models_dispose (PonderWindow *self)
 {
   g_clear_handle_id (&self->load_poll_id, g_source_remove);
   g_clear_pointer (&self->model_load, ponder_model_load_free);
+  /* Closing the window while an undo toast is up makes the removal final. */
+  if (self->pending_model_removals != NULL && self->history != NULL)
+    {
+      g_autoptr(GList) ids = g_hash_table_get_keys (self->pending_model_removals);
+
+      for (GList *l = ids; l != NULL; l = l->next)
+        purge_model (self, *(gint64 *) l->data);
+    }
+  g_clear_pointer (&self->pending_model_removals, g_hash_table_unref);
   if (self->models_dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->models_dialog));
   g_clear_weak_pointer (&self->models_dialog);

@@ -17,6 +17,7 @@ void                _ponder_window_models_dispose       (PonderWindow   *self);
 void                _ponder_window_models_refresh       (PonderWindow   *self);
 void                _ponder_window_update_model_actions (PonderWindow   *self);
 void                _ponder_window_update_title         (PonderWindow   *self);
+char               *_ponder_window_dup_startup_model    (PonderWindow   *self);
 
 /* The loaded model's id in the library (0 when none, or when it was
  * removed from the library while loaded). */

@@ -57,6 +57,7 @@ struct _PonderWindow
   gint64                 loading_model_id;
   gint64                 model_id;        /* the loaded model in the library */
   PonderModelsDialog    *models_dialog;   /* weak */
+  GHashTable            *pending_model_removals;  /* ids whose undo toast is up */
   guint64                memory_limit;    /* 0: plan against what is available */
 
   gint64                 conversation_id;  /* 0: a new chat not yet stored */

@@ -792,7 +792,7 @@ ponder_window_init (PonderWindow *self)
  * ponder_window_new:
  * @history: the open history store (the window keeps a reference)
  *
- * Also loads the remembered model, if any.
+ * Also loads the most recently used model whose file is still there, if any.
  */
 PonderWindow *
 ponder_window_new (GtkApplication *application,
@@ -807,8 +807,8 @@ ponder_window_new (GtkApplication *application,
   self = g_object_new (PONDER_TYPE_WINDOW, "application", application, NULL);
   self->history = g_object_ref (history);
 
-  model_path = ponder_settings_dup_model_path ();
-  if (model_path != NULL && g_file_test (model_path, G_FILE_TEST_IS_REGULAR))
+  model_path = _ponder_window_dup_startup_model (self);
+  if (model_path != NULL)
     ponder_window_load_model (self, model_path);
   else
     gtk_stack_set_visible_child_name (self->main_stack, "no-model");

@@ -6,7 +6,8 @@
  * model in $PONDER_SCRIPTED_MODEL). A second model comes from gen_model.py.
  * Everything goes through the window's actions: import two models, see
  * them listed, switch, cancel a load, remove one, a missing file, a load
- * that will not fit (both ways out) and a file that is not a model.
+ * that will not fit (both ways out) and a file that is not a model;
+ * removing with undo, the model in use too; which model a start opens.
  * Screenshots go to $PONDER_BUILD_ROOT/tests/screenshots/models-*.png.
  */
 
@@ -14,6 +15,7 @@
 
 #include "app-test-util.h"
 #include "ponder-model-load.h"
+#include "ponder-settings.h"
 #include "ponder-window-models.h"
 
 static char *tmp_dir;
@@ -138,6 +140,72 @@ label_with_prefix (GtkWidget  *widget,
         return TRUE;
     }
   return FALSE;
+}
+
+/* The button under @widget with this tooltip, label or icon; NULL if none. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *tooltip,
+             const char *label,
+             const char *icon)
+{
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  collect (widget, buttons, GTK_TYPE_BUTTON);
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (buttons, i);
+      GtkButton *b = GTK_BUTTON (button);
+
+      if ((tooltip != NULL && g_strcmp0 (gtk_widget_get_tooltip_text (button), tooltip) == 0)
+          || (label != NULL && g_strcmp0 (gtk_button_get_label (b), label) == 0)
+          || (icon != NULL && g_strcmp0 (gtk_button_get_icon_name (b), icon) == 0))
+        return button;
+    }
+  return NULL;
+}
+
+/* Clicks the trash button of the dialog's row for @id. */
+static void
+click_remove (PonderModelsDialog *dialog,
+              gint64              id)
+{
+  for (guint i = 0; i < ponder_models_dialog_get_n_models (dialog); i++)
+    {
+      GtkWidget *row = ponder_models_dialog_get_row (dialog, i);
+      GtkWidget *button = find_button (row, "Remove from the Library", NULL, NULL);
+
+      g_assert_nonnull (button);
+      if (g_object_get_data (G_OBJECT (row), "model-id") != NULL
+          && *(gint64 *) g_object_get_data (G_OBJECT (row), "model-id") == id)
+        {
+          /* As during a real click, held while the list is rebuilt under it. */
+          g_object_ref (button);
+          g_signal_emit_by_name (button, "clicked");
+          g_object_unref (button);
+          settle (50);
+          return;
+        }
+    }
+  g_assert_not_reached ();
+}
+
+/* The close button of the toast whose button reads "_Undo" under @widget. */
+static GtkWidget *
+toast_close_button (GtkWidget *widget)
+{
+  GtkWidget *undo = find_button (widget, NULL, "_Undo", NULL);
+
+  g_assert_nonnull (undo);
+  return find_button (gtk_widget_get_parent (undo), NULL, NULL, "window-close-symbolic");
+}
+
+static guint
+library_size (PonderHistory *history)
+{
+  g_autoptr(GPtrArray) models = library (history);
+
+  return models->len;
 }
 
 static const char *
@@ -279,16 +347,56 @@ test_library (void)
   g_assert_true (wait_for (not_loading, window, WAIT_MS));
   g_assert_cmpint (ponder_window_get_model_id (window), ==, b_id);
 
-  /* Remove the one not in use: gone from the store, the menu and the list. */
-  activate (window, "win.remove-model", g_variant_new_int64 (a_id));
-  models = library (history);
-  g_assert_cmpuint (models->len, ==, 1);
-  g_clear_pointer (&models, g_ptr_array_unref);
-  ids = menu_ids (window);
-  g_assert_cmpuint (ids->len, ==, 1);
-  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
-  g_clear_pointer (&ids, g_array_unref);
-  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
+  /* Remove the one not in use from its row: it leaves the menu and the
+   * list at once, with an undo toast in the dialog; the store keeps it
+   * until the toast goes, so Undo brings it back as it was. */
+  {
+    g_autoptr(PonderHistoryModel) before = ponder_history_get_model (history, a_id, &error);
+    g_autoptr(PonderHistoryModel) after = NULL;
+    GtkWidget *undo;
+
+    g_assert_no_error (error);
+    click_remove (dialog, a_id);
+    ids = menu_ids (window);
+    g_assert_cmpuint (ids->len, ==, 1);
+    g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
+    g_clear_pointer (&ids, g_array_unref);
+    g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
+    g_assert_cmpstr (row_title (dialog, 0), ==, "qwen2-tiny-Q8_0");
+    g_assert_cmpuint (library_size (history), ==, 2);
+    g_assert_nonnull (find_label_text (GTK_WIDGET (dialog),
+                                       "“qwen2-scripted-F16” removed from the library"));
+    screenshot (GTK_WIDGET (dialog), "models-05b-removed-undo");
+    undo = find_button (GTK_WIDGET (dialog), NULL, "_Undo", NULL);
+    g_assert_nonnull (undo);
+    g_signal_emit_by_name (undo, "clicked");
+    /* Until the toast has slid away (its button would be found again). */
+    settle (600);
+    g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 2);
+    ids = menu_ids (window);
+    g_assert_cmpuint (ids->len, ==, 2);
+    g_clear_pointer (&ids, g_array_unref);
+    after = ponder_history_get_model (history, a_id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (after->n_ctx, ==, 2048);
+    g_assert_cmpint (after->last_used_us, ==, before->last_used_us);
+    g_assert_cmpstr (after->path, ==, scripted);
+
+    /* Removed again, and the toast closed: now the store forgets it. (Not
+     * while it still slides in: libadwaita 1.2 crashes on that.) */
+    click_remove (dialog, a_id);
+    settle (600);
+    g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
+    g_assert_cmpuint (library_size (history), ==, 2);
+    g_signal_emit_by_name (toast_close_button (GTK_WIDGET (dialog)), "clicked");
+    settle (100);
+    g_assert_cmpuint (library_size (history), ==, 1);
+    ids = menu_ids (window);
+    g_assert_cmpuint (ids->len, ==, 1);
+    g_assert_cmpint (g_array_index (ids, gint64, 0), ==, b_id);
+    g_clear_pointer (&ids, g_array_unref);
+    g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
+  }
 
   /* A model whose file went away is listed as missing and refused in words. */
   copy = g_build_filename (tmp_dir, "copy.gguf", NULL);
@@ -369,6 +477,193 @@ test_library (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
+}
+
+static char *
+copy_model (const char *name)
+{
+  g_autofree char *contents = NULL;
+  char *path = g_build_filename (tmp_dir, name, NULL);
+  gsize length;
+
+  g_assert_true (g_file_get_contents (g_getenv ("PONDER_SCRIPTED_MODEL"), &contents, &length,
+                                      NULL));
+  g_assert_true (g_file_set_contents (path, contents, length, NULL));
+  return path;
+}
+
+static gint64
+library_id (PonderHistory *history,
+            const char    *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PonderHistoryModel) model = ponder_history_find_model (history, path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (model);
+  return model->id;
+}
+
+/* The tests of this file share one store: start from an empty library. */
+static void
+clear_library (PonderHistory *history)
+{
+  g_autoptr(GPtrArray) models = library (history);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < models->len; i++)
+    {
+      ponder_history_remove_model (history,
+                                   ((PonderHistoryModel *) g_ptr_array_index (models, i))->id,
+                                   &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* A window as at start-up, once its first load (if any) is over. */
+static PonderWindow *
+start_window (PonderApplication *app)
+{
+  PonderWindow *window = new_window (app, ponder_application_get_history (app));
+
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  return window;
+}
+
+static void
+close_window (PonderWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (100);
+}
+
+/* The model in use can be removed: it stays loaded and answers; once the
+ * removal is final it is no longer remembered, and the next start opens
+ * nothing, without an error. */
+static void
+test_remove_in_use (void)
+{
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *remembered = NULL;
+  PonderHistory *history;
+  PonderWindow *window;
+  PonderModelsDialog *dialog;
+  gint64 id;
+
+  if (g_getenv ("PONDER_SCRIPTED_MODEL") == NULL)
+    {
+      g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  path = copy_model ("in-use.gguf");
+  ponder_settings_set_model_path ("");
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  history = ponder_application_get_history (app);
+  clear_library (history);
+  window = start_window (app);
+  load_and_wait (window, path);
+  id = library_id (history, path);
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, id);
+
+  activate (window, "win.show-models", NULL);
+  dialog = ponder_window_get_models_dialog (window);
+  click_remove (dialog, id);
+  g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 0);
+  g_assert_nonnull (find_label_text (GTK_WIDGET (dialog),
+                                     "“qwen2-scripted-F16” removed (still loaded)"));
+  screenshot (GTK_WIDGET (dialog), "models-10-removed-in-use");
+  g_assert_true (ponder_window_get_model_loaded (window));
+  send (window, "Hello");
+  g_assert_cmpuint (n_children (ponder_window_get_transcript (window)), ==, 2);
+
+  /* Closing the window with the toast up makes the removal final. */
+  close_window (window);
+  g_assert_cmpuint (library_size (history), ==, 0);
+  remembered = ponder_settings_dup_model_path ();
+  g_assert_true (remembered == NULL || remembered[0] == '\0');
+
+  window = start_window (app);
+  g_assert_false (ponder_window_get_model_loaded (window));
+  g_assert_null (find_message_dialog ());
+  close_window (window);
+}
+
+/* A start opens the library's most recently used model whose file is
+ * there, then the one the settings remember, then none, quietly. */
+static void
+test_startup_model (void)
+{
+  g_autoptr(PonderApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  PonderHistory *history;
+  PonderWindow *window;
+  gint64 first_id;
+  gint64 second_id;
+
+  if (g_getenv ("PONDER_SCRIPTED_MODEL") == NULL)
+    {
+      g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
+      return;
+    }
+  first = copy_model ("start-first.gguf");
+  second = copy_model ("start-second.gguf");
+  third = copy_model ("start-third.gguf");
+  ponder_settings_set_model_path ("");
+  app = ponder_application_new (G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  history = ponder_application_get_history (app);
+  clear_library (history);
+
+  /* Nothing known: nothing opened. */
+  window = start_window (app);
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, 0);
+  g_assert_false (ponder_window_get_model_loaded (window));
+  load_and_wait (window, first);
+  load_and_wait (window, second);
+  first_id = library_id (history, first);
+  second_id = library_id (history, second);
+  close_window (window);
+
+  /* The settings name the first; the library used the second last. */
+  ponder_settings_set_model_path (first);
+  window = start_window (app);
+  g_assert_true (ponder_window_get_model_loaded (window));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, second_id);
+  close_window (window);
+
+  /* Its file gone: the most recent one still there. */
+  g_assert_cmpint (g_unlink (second), ==, 0);
+  window = start_window (app);
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, first_id);
+  close_window (window);
+
+  /* None left in the library: the file the settings name. */
+  g_assert_cmpint (g_unlink (first), ==, 0);
+  ponder_settings_set_model_path (third);
+  window = start_window (app);
+  g_assert_true (ponder_window_get_model_loaded (window));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, library_id (history, third));
+  close_window (window);
+
+  /* That gone too: the empty state, no error dialog. */
+  g_assert_cmpint (g_unlink (third), ==, 0);
+  window = new_window (app, history);
+  g_assert_false (ponder_window_get_loading (window));
+  settle (200);
+  g_assert_false (ponder_window_get_model_loaded (window));
+  g_assert_cmpint (ponder_window_get_model_id (window), ==, 0);
+  g_assert_null (find_message_dialog ());
+  g_assert_nonnull (find_label_text (GTK_WIDGET (window), "No Model Loaded"));
+  screenshot (GTK_WIDGET (window), "models-11-start-file-gone");
+  close_window (window);
 }
 
 /* The loader itself: a cancel reaches the engine, which stops reading. */
@@ -475,6 +770,8 @@ main (int   argc,
   g_test_add_func ("/ponder/models/load-cancel", test_load_cancel);
   g_test_add_func ("/ponder/models/library", test_library);
   g_test_add_func ("/ponder/models/big-model", test_big_model);
+  g_test_add_func ("/ponder/models/remove-in-use", test_remove_in_use);
+  g_test_add_func ("/ponder/models/startup-model", test_startup_model);
 
   rc = g_test_run ();
   {
