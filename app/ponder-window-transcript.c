@@ -143,7 +143,8 @@ rows_for_height (GPtrArray *path,
 static double
 screen_height (PonderWindow *self)
 {
-  double page = gtk_adjustment_get_page_size (gtk_scrolled_window_get_vadjustment (self->scroller));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double page = gtk_adjustment_get_page_size (adj);
   int window = gtk_widget_get_height (GTK_WIDGET (self));
 
   return page > 0 ? page : window > 0 ? window : 800;
