@@ -442,12 +442,11 @@ on_remove_toast_dismissed (AdwToast     *toast,
 {
   gint64 *id = g_object_get_data (G_OBJECT (toast), "model-id");
 
-  /* At dispose the window purges what is left itself. */
+  /* At dispose the window purges what is left itself. No refresh: the
+   * lists already leave the model out, and rebuilding the dialog from
+   * here, while it closes with the toast still sliding in, crashed. */
   if (!self->disposed)
-    {
-      purge_model (self, *id);
-      _ponder_window_models_refresh (self);
-    }
+    purge_model (self, *id);
 }
 
 /* The model leaves the lists at once, and the library when its undo toast

@@ -383,7 +383,7 @@ test_library (void)
     g_assert_cmpstr (after->path, ==, scripted);
 
     /* Removed again, and the toast closed: now the store forgets it. (Not
-     * while it still slides in: libadwaita 1.2 crashes on that.) */
+     * while it still slides in: libadwaita 1.2 can crash on that.) */
     click_remove (dialog, a_id);
     settle (600);
     g_assert_cmpuint (ponder_models_dialog_get_n_models (dialog), ==, 1);
@@ -569,6 +569,19 @@ test_remove_in_use (void)
   id = library_id (history, path);
   g_assert_cmpint (ponder_window_get_model_id (window), ==, id);
 
+  /* The dialog closed at once, its toast with it: the removal is final
+   * (this used to crash while the toast was sliding in). */
+  activate (window, "win.show-models", NULL);
+  dialog = ponder_window_get_models_dialog (window);
+  click_remove (dialog, id);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  settle (400);
+  g_assert_cmpuint (library_size (history), ==, 0);
+  g_assert_true (ponder_window_get_model_loaded (window));
+
+  /* Imported again, removed again, this time with the toast kept up. */
+  load_and_wait (window, path);
+  id = library_id (history, path);
   activate (window, "win.show-models", NULL);
   dialog = ponder_window_get_models_dialog (window);
   click_remove (dialog, id);
