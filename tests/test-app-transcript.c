@@ -112,18 +112,24 @@ assert_rows_are_path_suffix (PonderWindow *window,
                      g_array_index (ids, gint64, offset + i));
 }
 
-/* Until no more rows come and the last ones have been laid out. */
+/* Until no more rows come and the last ones have been laid out: the row
+ * count unchanged over three looks 100 ms apart (a loaded machine may run
+ * the idle that builds them late). */
 static void
 settle_rows (PonderWindow *window)
 {
-  guint n;
+  guint stable = 0;
+  guint n = n_children (ponder_window_get_transcript (window));
 
-  do
+  while (stable < 3)
     {
-      n = n_children (ponder_window_get_transcript (window));
-      settle (150);
+      guint now;
+
+      settle (100);
+      now = n_children (ponder_window_get_transcript (window));
+      stable = now == n ? stable + 1 : 0;
+      n = now;
     }
-  while (n != n_children (ponder_window_get_transcript (window)));
 }
 
 static double
