@@ -44,6 +44,7 @@ struct PonderVkDevice
   uint32_t                n_recorded;     /* dispatches in this step */
   bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
+  PonderVkBuffer          iq_tables;      /* codebooks of the IQ shaders (vulkan-iq.c) */
 };
 
 /* ponder_vk_check that also marks the device lost on VK_ERROR_DEVICE_LOST. */

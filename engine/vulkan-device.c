@@ -304,6 +304,8 @@ ponder_vk_device_new (PonderVulkan         *vk,
     status = create_layouts (device, error);
   if (status == PONDER_OK)
     status = create_commands (device, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_iq_tables_new (device, &device->iq_tables, error);
   if (status != PONDER_OK)
     {
       ponder_error_prefix (error, "%s: ", device->phys->props.deviceName);
@@ -323,6 +325,7 @@ ponder_vk_device_free (PonderVkDevice *device)
     {
       device->fn.vkDeviceWaitIdle (device->device);
       save_pipeline_cache (device);
+      ponder_vk_buffer_free (device, &device->iq_tables);
       for (uint32_t i = 0; i < device->n_pipelines; i++)
         device->fn.vkDestroyPipeline (device->device, device->pipelines[i].pipeline, NULL);
       for (int k = 0; k < PONDER_VK_N_KERNELS; k++)

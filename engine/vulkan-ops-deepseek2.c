@@ -5,6 +5,8 @@
  */
 #include "vulkan-deepseek2.h"
 
+#include <string.h>
+
 #include "error.h"
 #include "quant.h"
 
@@ -44,6 +46,33 @@ kernel_of (uint32_t        type,
     case PONDER_TYPE_Q5_0:
       *out = PONDER_VK_KERNEL_DS2_MATMUL_Q5_0;
       return true;
+    case PONDER_TYPE_IQ1_S:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S;
+      return true;
+    case PONDER_TYPE_IQ1_M:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M;
+      return true;
+    case PONDER_TYPE_IQ2_XXS:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS;
+      return true;
+    case PONDER_TYPE_IQ2_XS:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS;
+      return true;
+    case PONDER_TYPE_IQ2_S:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S;
+      return true;
+    case PONDER_TYPE_IQ3_XXS:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS;
+      return true;
+    case PONDER_TYPE_IQ3_S:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S;
+      return true;
+    case PONDER_TYPE_IQ4_NL:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL;
+      return true;
+    case PONDER_TYPE_IQ4_XS:
+      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS;
+      return true;
     default:
       return false;
     }
@@ -81,6 +110,7 @@ matmul (PonderVkDevice             *device,
   uint32_t spec[3];
   uint64_t expect_row;
   uint32_t groups[3], rows_per_group;
+  const PonderVkBuffer *all[6];
   PonderVkKernel kernel;
   PonderStatus status;
   char name[32];
@@ -111,8 +141,11 @@ matmul (PonderVkDevice             *device,
                                    / rows_per_group * push->n_items, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, kernel, spec, 3, groups, buffers, 5, push, sizeof *push,
-                             error);
+  /* the IQ kernels read their codebooks from a sixth binding */
+  memcpy (all, buffers, 5 * sizeof *all);
+  all[5] = ponder_vk_iq_tables (device);
+  return ponder_vk_dispatch (device, kernel, spec, 3, groups, all,
+                             ponder_vk_kernel_info (kernel)->n_buffers, push, sizeof *push, error);
 }
 
 PonderStatus

@@ -31,6 +31,15 @@
 #include "embed_q6_k.h"
 #include "ds2_matmul_f16.h"
 #include "ds2_matmul_f32.h"
+#include "ds2_matmul_iq1_s.h"
+#include "ds2_matmul_iq1_m.h"
+#include "ds2_matmul_iq2_xxs.h"
+#include "ds2_matmul_iq2_xs.h"
+#include "ds2_matmul_iq2_s.h"
+#include "ds2_matmul_iq3_xxs.h"
+#include "ds2_matmul_iq3_s.h"
+#include "ds2_matmul_iq4_nl.h"
+#include "ds2_matmul_iq4_xs.h"
 #include "ds2_matmul_q4_0.h"
 #include "ds2_matmul_q4_k.h"
 #include "ds2_matmul_q5_0.h"
@@ -41,6 +50,15 @@
 #include "matmul_bf16.h"
 #include "matmul_f16.h"
 #include "matmul_f32.h"
+#include "matmul_iq1_s.h"
+#include "matmul_iq1_m.h"
+#include "matmul_iq2_xxs.h"
+#include "matmul_iq2_xs.h"
+#include "matmul_iq2_s.h"
+#include "matmul_iq3_xxs.h"
+#include "matmul_iq3_s.h"
+#include "matmul_iq4_nl.h"
+#include "matmul_iq4_xs.h"
 #include "matmul_q4_0.h"
 #include "matmul_q4_k.h"
 #include "matmul_q5_0.h"
@@ -91,6 +109,24 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_DS2_MLA, ds2_mla, 5, PonderVkDs2MlaPush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_0, ds2_matmul_q4_0, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_0, ds2_matmul_q5_0, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ1_S, matmul_iq1_s, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ1_M, matmul_iq1_m, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_XXS, matmul_iq2_xxs, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_XS, matmul_iq2_xs, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_S, matmul_iq2_s, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ3_XXS, matmul_iq3_xxs, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ3_S, matmul_iq3_s, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ4_NL, matmul_iq4_nl, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ4_XS, matmul_iq4_xs, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S, ds2_matmul_iq1_s, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M, ds2_matmul_iq1_m, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS, ds2_matmul_iq2_xxs, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS, ds2_matmul_iq2_xs, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S, ds2_matmul_iq2_s, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS, ds2_matmul_iq3_xxs, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S, ds2_matmul_iq3_s, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL, ds2_matmul_iq4_nl, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS, ds2_matmul_iq4_xs, 6, PonderVkDs2MatmulPush, 3),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -161,6 +197,33 @@ matmul_kernel (uint32_t        type,
       return true;
     case PONDER_TYPE_Q5_K:
       *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_K;
+      return true;
+    case PONDER_TYPE_IQ1_S:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ1_S;
+      return true;
+    case PONDER_TYPE_IQ1_M:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ1_M;
+      return true;
+    case PONDER_TYPE_IQ2_XXS:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_XXS;
+      return true;
+    case PONDER_TYPE_IQ2_XS:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_XS;
+      return true;
+    case PONDER_TYPE_IQ2_S:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_S;
+      return true;
+    case PONDER_TYPE_IQ3_XXS:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ3_XXS;
+      return true;
+    case PONDER_TYPE_IQ3_S:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ3_S;
+      return true;
+    case PONDER_TYPE_IQ4_NL:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ4_NL;
+      return true;
+    case PONDER_TYPE_IQ4_XS:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ4_XS;
       return true;
     default:
       return false;
@@ -314,7 +377,8 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
 {
   const PonderTypeInfo *ti = ponder_type_info (type);
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
-  const PonderVkBuffer *buffers[3] = { w, x, y };
+  /* the IQ kernels read their codebooks from a fourth binding */
+  const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
   PonderVkKernel kernel;
   uint32_t spec[2] = { wg_size, threads_per_row };
   uint64_t expect_row;
@@ -347,8 +411,8 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
   if (status != PONDER_OK)
     return status;
   groups[2] = (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
-  return ponder_vk_dispatch (device, kernel, spec, 2, groups, buffers, 3, &push, sizeof push,
-                             error);
+  return ponder_vk_dispatch (device, kernel, spec, 2, groups, buffers, kernels[kernel].n_buffers,
+                             &push, sizeof push, error);
 }
 
 void

@@ -209,6 +209,25 @@ typedef enum
   PONDER_VK_KERNEL_DS2_MLA,
   PONDER_VK_KERNEL_DS2_MATMUL_Q4_0,
   PONDER_VK_KERNEL_DS2_MATMUL_Q5_0,
+  /* IQ types (shaders/iq_dequant.glsl), dense and deepseek2 */
+  PONDER_VK_KERNEL_MATMUL_IQ1_S,
+  PONDER_VK_KERNEL_MATMUL_IQ1_M,
+  PONDER_VK_KERNEL_MATMUL_IQ2_XXS,
+  PONDER_VK_KERNEL_MATMUL_IQ2_XS,
+  PONDER_VK_KERNEL_MATMUL_IQ2_S,
+  PONDER_VK_KERNEL_MATMUL_IQ3_XXS,
+  PONDER_VK_KERNEL_MATMUL_IQ3_S,
+  PONDER_VK_KERNEL_MATMUL_IQ4_NL,
+  PONDER_VK_KERNEL_MATMUL_IQ4_XS,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -421,6 +440,12 @@ PonderStatus ponder_vk_grid     (const PonderVkDevice *device,
                                  uint32_t              groups[3],
                                  PonderError          *error);
 
+/* The IQ codebooks for shaders/iq_dequant.glsl (vulkan-iq.c), made with
+ * the device; the IQ matmul kernels bind them after their other buffers. */
+PonderStatus ponder_vk_iq_tables_new (PonderVkDevice *device, PonderVkBuffer *out,
+                                      PonderError *error);
+const PonderVkBuffer *ponder_vk_iq_tables (const PonderVkDevice *device);
+
 /* Ops (vulkan-ops.c): each records one dispatch. Buffers hold float rows
  * laid out as in backend.h unless said otherwise. */
 PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer *x,
@@ -428,7 +453,7 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
                                    uint32_t n_rows, uint32_t n, float eps, PonderError *error);
 /* y (n_tokens, n_out) = x (n_tokens, n_in) times w transposed; w holds n_out
  * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K,
- * Q6_K: ponder_vk_matmul_supported). */
+ * Q6_K and the IQ types of spec 2.5: ponder_vk_matmul_supported). */
 bool         ponder_vk_matmul_supported (uint32_t type);
 /* out (n_tokens, n_in) = rows ids (uint32, n_tokens) of table, n_rows rows of
  * row_bytes in type, dequantised on the device. */

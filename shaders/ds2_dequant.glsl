@@ -1,6 +1,7 @@
 /* ds2_dequant.glsl: one 32-element unit of a weight row for ds2_matmul.comp,
- * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K
- * or W_Q6_K (block layouts of spec 2.2-2.4; Q4_0 and Q5_0 are what rows too
+ * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K,
+ * W_Q6_K or an IQ type's W_IQ* (block layouts of spec 2.2-2.5; iq_dequant.glsl
+ * has the IQ ones); Q4_0 and Q5_0 are what rows too
  * short for a K-quant fall back to, as DeepSeek's attn_k_b). Units past n_in
  * read as zero.
  *
@@ -12,6 +13,16 @@
  */
 
 #include "bytes.glsl"
+
+#if defined(W_IQ1_S) || defined(W_IQ1_M) || defined(W_IQ2_XXS) || defined(W_IQ2_XS) \
+    || defined(W_IQ2_S) || defined(W_IQ3_XXS) || defined(W_IQ3_S) || defined(W_IQ4_NL) \
+    || defined(W_IQ4_XS)
+#define W_IQ
+#define IQ_TABLE_BINDING 5
+/* the IQ types (spec 2.5): the dense matmul's Unit, unit_setup, dequant4;
+ * the codebooks at binding 5 */
+#include "iq_dequant.glsl"
+#endif
 
 void
 dequant_unit (uint row_base, uint unit, out float v[32])
@@ -112,6 +123,18 @@ dequant_unit (uint row_base, uint unit, out float v[32])
       uint q = ((read_u8 (ql + l) >> lshift) & 15u) | (((read_u8 (qh + l) >> (2u * k)) & 3u) << 4);
 
       v[l] = (l < 16u ? s0 : s1) * float (int (q) - 32);
+    }
+#elif defined(W_IQ)
+  Unit s = unit_setup (row_base, unit);
+
+  [[unroll]] for (uint j = 0u; j < 8u; j++)
+    {
+      vec4 w = dequant4 (s, j);
+
+      v[4u * j] = w.x;
+      v[4u * j + 1u] = w.y;
+      v[4u * j + 2u] = w.z;
+      v[4u * j + 3u] = w.w;
     }
 #else
 #error "define one of W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K, W_Q6_K"

@@ -5,7 +5,8 @@
  *
  * Random inputs of awkward sizes (rows not multiples of the workgroup, a
  * latent width that is not a multiple of 8, strided query rows), every
- * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K),
+ * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K; the IQ
+ * types of R1's dynamic quants and IQ4_NL, their short-row fallback),
  * both workgroup shapes (one row per invocation as on lavapipe, 32 and 64
  * lanes per row as on GPUs), the routed experts in one buffer and cut into
  * chunks of experts. The
@@ -151,6 +152,23 @@ random_weights (uint32_t type,
           break;
         case PONDER_TYPE_Q6_K:
           put_f16 (blk + 208, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        case PONDER_TYPE_IQ1_M:
+          {
+            /* the f16 scale's nibble k is the top nibble of scale word k
+             * (every other bit of an IQ block may be random) */
+            uint16_t d = ponder_fp32_to_fp16 ((float) g_test_rand_double_range (-0.01, 0.01));
+
+            for (int k = 0; k < 4; k++)
+              blk[49 + 2 * k] = (uint8_t) ((blk[49 + 2 * k] & 15) | (((d >> (4 * k)) & 15) << 4));
+          }
+          break;
+        case PONDER_TYPE_IQ1_S:
+        case PONDER_TYPE_IQ2_XXS:
+        case PONDER_TYPE_IQ3_XXS:
+        case PONDER_TYPE_IQ4_NL:
+        case PONDER_TYPE_IQ4_XS:
+          put_f16 (blk, (float) g_test_rand_double_range (-0.01, 0.01));
           break;
         default:
           g_assert_not_reached ();
@@ -627,7 +645,9 @@ main (int    argc,
   static const struct { const char *name; uint32_t type; } types[] = {
     { "f32", PONDER_TYPE_F32 }, { "f16", PONDER_TYPE_F16 }, { "q8_0", PONDER_TYPE_Q8_0 },
     { "q4_0", PONDER_TYPE_Q4_0 }, { "q5_0", PONDER_TYPE_Q5_0 }, { "q4_k", PONDER_TYPE_Q4_K },
-    { "q6_k", PONDER_TYPE_Q6_K },
+    { "q6_k", PONDER_TYPE_Q6_K }, { "iq1_s", PONDER_TYPE_IQ1_S }, { "iq1_m", PONDER_TYPE_IQ1_M },
+    { "iq2_xxs", PONDER_TYPE_IQ2_XXS }, { "iq3_xxs", PONDER_TYPE_IQ3_XXS },
+    { "iq4_nl", PONDER_TYPE_IQ4_NL }, { "iq4_xs", PONDER_TYPE_IQ4_XS },
   };
 
   g_test_init (&argc, &argv, NULL);
