@@ -10,5 +10,6 @@
 G_BEGIN_DECLS
 
 GtkWidget *ponder_markdown_view_new (const char *markdown);
+void       ponder_markdown_warm_up  (void);
 
 G_END_DECLS

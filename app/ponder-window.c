@@ -14,6 +14,7 @@
 
 #include "ponder-engine.h"
 #include "ponder-generation.h"
+#include "ponder-markdown.h"
 #include "ponder-message-row.h"
 #include "ponder-window-export.h"
 #include "ponder-window-private.h"
@@ -816,6 +817,7 @@ ponder_window_new (GtkApplication *application,
   _ponder_window_models_refresh (self);
   _ponder_window_refresh_sidebar (self);
   _ponder_window_rebuild_transcript (self);
+  ponder_markdown_warm_up ();
 
   return self;
 }
