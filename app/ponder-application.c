@@ -10,6 +10,7 @@
 #include "ponder-application.h"
 #include "ponder-history-recovery.h"
 #include "ponder-resources.h"
+#include "ponder-settings.h"
 #include "ponder-window.h"
 
 struct _PonderApplication
@@ -92,6 +93,35 @@ about_action (GSimpleAction *action,
 }
 
 static void
+on_reasoning_display_selected (AdwComboRow *row)
+{
+  GSettings *settings = ponder_settings_get ();
+
+  if (settings != NULL)
+    g_settings_set_enum (settings, "reasoning-display", adw_combo_row_get_selected (row));
+}
+
+/* "Past reasoning": collapsed, expanded or hidden (PonderReasoningDisplay
+ * order, the schema's enum). */
+static GtkWidget *
+reasoning_display_row (void)
+{
+  const char *choices[] = { _("Collapsed"), _("Expanded"), _("Hidden"), NULL };
+  g_autoptr(GtkStringList) model = gtk_string_list_new (choices);
+  GtkWidget *row = adw_combo_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Past reasoning"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               _("How the reasoning of earlier answers is shown. It is kept "
+                                 "either way, and never sent back to the model."));
+  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (row), ponder_settings_get_reasoning_display ());
+  g_signal_connect (row, "notify::selected", G_CALLBACK (on_reasoning_display_selected), NULL);
+  gtk_widget_set_name (row, "reasoning-display-row");
+  return row;
+}
+
+static void
 preferences_action (GSimpleAction *action,
                     GVariant      *parameter,
                     gpointer       user_data)
@@ -108,6 +138,11 @@ preferences_action (GSimpleAction *action,
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), model != NULL ? model : _("None"));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
+
+  group = adw_preferences_group_new ();
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Conversations"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), reasoning_display_row ());
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
 
   prefs = adw_preferences_window_new ();

@@ -24,6 +24,7 @@ struct _PonderMessageRow
   gint64             message_id;
   PonderHistoryRole  role;
   gboolean           thinking;     /* reasoning still streaming */
+  gboolean           hide_reasoning; /* the "hidden" past-reasoning preference */
   gboolean           streaming;
   gint64             started_us;   /* monotonic, when streaming began */
   /* What the row was built from beyond its text, so that a transcript
@@ -100,7 +101,8 @@ update_card (PonderMessageRow *self)
   if (self->card == NULL)
     return;
 
-  gtk_widget_set_visible (self->card, self->thinking || self->reasoning->len > 0);
+  gtk_widget_set_visible (self->card, self->thinking
+                                      || (self->reasoning->len > 0 && !self->hide_reasoning));
 
   if (self->thinking)
     {
@@ -558,6 +560,26 @@ ponder_message_row_get_expanded (PonderMessageRow *self)
   g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), FALSE);
 
   return self->revealer != NULL && gtk_revealer_get_reveal_child (GTK_REVEALER (self->revealer));
+}
+
+/* Past reasoning is kept in the store but not shown (the "hidden"
+ * preference); a row still thinking always shows its card. */
+void
+ponder_message_row_set_reasoning_hidden (PonderMessageRow *self,
+                                         gboolean          hidden)
+{
+  g_return_if_fail (PONDER_IS_MESSAGE_ROW (self));
+
+  self->hide_reasoning = hidden;
+  update_card (self);
+}
+
+gboolean
+ponder_message_row_get_reasoning_shown (PonderMessageRow *self)
+{
+  g_return_val_if_fail (PONDER_IS_MESSAGE_ROW (self), FALSE);
+
+  return self->card != NULL && gtk_widget_get_visible (self->card);
 }
 
 void

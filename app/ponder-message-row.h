@@ -31,6 +31,9 @@ const char *ponder_message_row_get_reasoning_title (PonderMessageRow           *
 const char *ponder_message_row_get_branch_label    (PonderMessageRow           *self);
 const char *ponder_message_row_get_answer_text     (PonderMessageRow           *self);
 gboolean    ponder_message_row_get_expanded        (PonderMessageRow           *self);
+void        ponder_message_row_set_reasoning_hidden (PonderMessageRow          *self,
+                                                     gboolean                   hidden);
+gboolean    ponder_message_row_get_reasoning_shown (PonderMessageRow           *self);
 void        ponder_message_row_set_expanded        (PonderMessageRow           *self,
                                                     gboolean                    expanded);
 

@@ -98,6 +98,7 @@ void      _ponder_window_report_error       (PonderWindow      *self,
                                              GError            *error);
 gboolean  _ponder_window_is_busy            (PonderWindow      *self);
 void      _ponder_window_update_actions     (PonderWindow      *self);
+void      _ponder_window_apply_reasoning_display (PonderWindow *self);
 char     *_ponder_window_dup_composer_text  (PonderWindow      *self);
 char     *_ponder_window_make_title         (const char        *text);
 void      _ponder_window_refresh_sidebar    (PonderWindow      *self);

@@ -102,6 +102,8 @@ make_row (PonderWindow               *self,
 
   if (!streaming && expand_reasoning)
     ponder_message_row_set_expanded (PONDER_MESSAGE_ROW (row), TRUE);
+  if (!streaming && ponder_settings_get_reasoning_display () == PONDER_REASONING_HIDDEN)
+    ponder_message_row_set_reasoning_hidden (PONDER_MESSAGE_ROW (row), TRUE);
   if (streaming)
     self->generation_row = PONDER_MESSAGE_ROW (row);
   return row;
@@ -154,6 +156,26 @@ static gboolean
 expand_reasoning (void)
 {
   return ponder_settings_get_reasoning_display () == PONDER_REASONING_EXPANDED;
+}
+
+/* The past-reasoning preference changed: apply it to the rows built (the
+ * answer being generated keeps its card as it is). */
+void
+_ponder_window_apply_reasoning_display (PonderWindow *self)
+{
+  PonderReasoningDisplay display = ponder_settings_get_reasoning_display ();
+  GtkWidget *child;
+
+  for (child = gtk_widget_get_first_child (self->transcript); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (!PONDER_IS_MESSAGE_ROW (child) || child == (GtkWidget *) self->generation_row)
+        continue;
+      ponder_message_row_set_reasoning_hidden (PONDER_MESSAGE_ROW (child),
+                                               display == PONDER_REASONING_HIDDEN);
+      ponder_message_row_set_expanded (PONDER_MESSAGE_ROW (child),
+                                       display == PONDER_REASONING_EXPANDED);
+    }
 }
 
 /* Builds the batch of rows just above the first one, and moves the view

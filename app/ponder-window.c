@@ -759,6 +759,10 @@ ponder_window_init (PonderWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   _ponder_window_models_init (self);
   ponder_settings_bind_window (GTK_WINDOW (self));
+  if (ponder_settings_get () != NULL)
+    g_signal_connect_object (ponder_settings_get (), "changed::reasoning-display",
+                             G_CALLBACK (_ponder_window_apply_reasoning_display), self,
+                             G_CONNECT_SWAPPED);
   ponder_settings_get_default_sampling (&self->default_sampling);
   self->has_default_sampling = TRUE;
 

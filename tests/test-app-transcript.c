@@ -286,6 +286,80 @@ test_reasoning_shown_when_opened (void)
   fixture_close (&f);
 }
 
+/* The row a preferences window's widget tree holds under @name, or NULL. */
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  GtkWidget *child;
+
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The past-reasoning preference, chosen in Preferences, applies at once to
+ * the rows shown: hidden, expanded, collapsed. The reasoning stays stored. */
+static void
+test_reasoning_display_preference (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(PonderHistoryMessage) stored = NULL;
+  GListModel *toplevels;
+  GtkWidget *combo = NULL;
+  PonderMessageRow *answer;
+
+  if (!fixture_open (&f))
+    return;
+  settings = g_settings_new ("io.github.ponder.Ponder");
+  g_settings_set_enum (settings, "reasoning-display", 0);
+  ponder_window_open_conversation (f.window, make_conversation (f.history, 2, ids));
+  settle (100);
+  answer = row_at (f.window, 1);
+  g_assert_true (ponder_message_row_get_reasoning_shown (answer));
+  g_assert_false (ponder_message_row_get_expanded (answer));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f.app), "preferences", NULL);
+  settle (100);
+  toplevels = gtk_window_get_toplevels (); /* owned by GTK */
+  for (guint i = 0; combo == NULL && i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+
+      combo = find_named (window, "reasoning-display-row");
+    }
+  g_assert_nonnull (combo);
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (combo), 2);
+  settle (50);
+  g_assert_cmpstr (g_settings_get_string (settings, "reasoning-display"), ==, "hidden");
+  g_assert_false (ponder_message_row_get_reasoning_shown (answer));
+  stored = ponder_history_get_message (f.history, g_array_index (ids, gint64, 1), NULL);
+  g_assert_cmpstr (stored->reasoning, ==, "Reasoning behind answer 1");
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (combo), 1);
+  settle (50);
+  g_assert_true (ponder_message_row_get_reasoning_shown (answer));
+  g_assert_true (ponder_message_row_get_expanded (answer));
+
+  adw_combo_row_set_selected (ADW_COMBO_ROW (combo), 0);
+  settle (50);
+  g_assert_true (ponder_message_row_get_reasoning_shown (answer));
+  g_assert_false (ponder_message_row_get_expanded (answer));
+  gtk_window_destroy (GTK_WINDOW (gtk_widget_get_root (combo)));
+  fixture_close (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -298,5 +372,7 @@ main (int   argc,
   g_test_add_func ("/transcript/lazy-rows", test_lazy_rows);
   g_test_add_func ("/transcript/keeps-rows", test_keeps_rows);
   g_test_add_func ("/transcript/reasoning-shown-when-opened", test_reasoning_shown_when_opened);
+  g_test_add_func ("/transcript/reasoning-display-preference",
+                   test_reasoning_display_preference);
   return g_test_run ();
 }
