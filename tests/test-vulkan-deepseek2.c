@@ -31,49 +31,12 @@
 #include "forward.h"
 #include "quant.h"
 #include "vulkan-deepseek2.h"
-
-typedef struct
-{
-  PonderVulkan   *vk;
-  PonderVkDevice *dev;
-} Fixture;
-
-#define CHECK_OK(call)                                                  \
-  G_STMT_START {                                                        \
-    PonderError check_error_ = { 0 };                                   \
-    PonderError *ck = &check_error_;                                    \
-    if ((call) != PONDER_OK)                                            \
-      g_error ("%s: %s", #call, check_error_.message);                  \
-  } G_STMT_END
+#include "vulkan-test-util.h"
 
 static bool
 fixture_open (Fixture *f)
 {
-  PonderVkParams params = ponder_vk_params_default ();
-  PonderError error = { 0 };
-
-  memset (f, 0, sizeof *f);
-  params.validation = g_getenv ("PONDER_TEST_VALIDATION") != NULL;
-  if (ponder_vk_open (&params, &f->vk, &error) != PONDER_OK
-      || ponder_vk_device_new (f->vk, -1, &params, &f->dev, &error) != PONDER_OK)
-    {
-      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
-      ponder_vk_close (f->vk);
-      return false;
-    }
-  return true;
-}
-
-static void
-fixture_close (Fixture *f)
-{
-  unsigned n_messages = atomic_load (&f->vk->n_messages);
-
-  ponder_vk_device_free (f->dev);
-  if (n_messages > 0)
-    g_test_fail_printf ("%u validation messages; the first: %s", n_messages,
-                        f->vk->first_message);
-  ponder_vk_close (f->vk);
+  return vulkan_fixture_open (f, g_getenv ("PONDER_TEST_VALIDATION") != NULL, false);
 }
 
 /* A host-visible buffer holding data (or zeros). */
@@ -89,26 +52,6 @@ buffer_new (Fixture    *f,
   if (data != NULL)
     memcpy (buf.mapped, data, size);
   return buf;
-}
-
-static float *
-random_floats (size_t n,
-               double scale)
-{
-  float *v = g_new (float, n);
-
-  for (size_t i = 0; i < n; i++)
-    v[i] = (float) g_test_rand_double_range (-scale, scale);
-  return v;
-}
-
-static void
-put_f16 (uint8_t *p,
-         float    value)
-{
-  uint16_t h = ponder_fp32_to_fp16 (value);
-
-  memcpy (p, &h, 2);
 }
 
 /* n_rows rows of n_in random weights of type as bytes, the scale fields

@@ -29,22 +29,9 @@
 
 #include "quant.h"
 #include "vulkan-private.h"
-
-typedef struct
-{
-  PonderVulkan   *vk;
-  PonderVkDevice *dev;
-} Fixture;
+#include "vulkan-test-util.h"
 
 static bool validation_mode;
-
-#define CHECK_OK(call)                                                  \
-  G_STMT_START {                                                        \
-    PonderError check_error_ = { 0 };                                   \
-    PonderError *ck = &check_error_;                                    \
-    if ((call) != PONDER_OK)                                            \
-      g_error ("%s: %s", #call, check_error_.message);                  \
-  } G_STMT_END
 
 static const struct
 {
@@ -63,35 +50,7 @@ static const uint32_t shapes[4][2] = { { 0, 0 }, { 8, 1 }, { 64, 32 }, { 64, 64 
 static bool
 fixture_open (Fixture *f)
 {
-  PonderVkParams params = ponder_vk_params_default ();
-  PonderError error = { 0 };
-
-  memset (f, 0, sizeof *f);
-  params.validation = validation_mode;
-  if (ponder_vk_open (&params, &f->vk, &error) != PONDER_OK)
-    {
-      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
-      return false;
-    }
-  if (ponder_vk_device_new (f->vk, -1, &params, &f->dev, &error) != PONDER_OK)
-    {
-      g_test_fail_printf ("opening the default Vulkan device: %s", error.message);
-      ponder_vk_close (f->vk);
-      return false;
-    }
-  return true;
-}
-
-static void
-fixture_close (Fixture *f)
-{
-  unsigned n_messages = atomic_load (&f->vk->n_messages);
-
-  ponder_vk_device_free (f->dev);
-  if (n_messages > 0)
-    g_test_fail_printf ("%u validation messages; the first: %s", n_messages,
-                        f->vk->first_message);
-  ponder_vk_close (f->vk);
+  return vulkan_fixture_open (f, validation_mode, false);
 }
 
 static PonderVkBuffer

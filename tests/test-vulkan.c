@@ -31,12 +31,7 @@
 #include "quant.h"
 #include "threadpool.h"
 #include "vulkan-private.h"
-
-typedef struct
-{
-  PonderVulkan   *vk;
-  PonderVkDevice *dev;
-} Fixture;
+#include "vulkan-test-util.h"
 
 static bool validation_mode;
 static bool staging_mode;
@@ -44,46 +39,8 @@ static bool staging_mode;
 static bool
 fixture_open (Fixture *f)
 {
-  PonderVkParams params = ponder_vk_params_default ();
-  PonderError error = { 0 };
-
-  memset (f, 0, sizeof *f);
-  params.validation = validation_mode;
-  params.force_staging = staging_mode;
-  if (ponder_vk_open (&params, &f->vk, &error) != PONDER_OK)
-    {
-      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
-      return false;
-    }
-  if (ponder_vk_device_new (f->vk, -1, &params, &f->dev, &error) != PONDER_OK)
-    {
-      g_test_fail_printf ("opening the default Vulkan device: %s", error.message);
-      ponder_vk_close (f->vk);
-      return false;
-    }
-  return true;
+  return vulkan_fixture_open (f, validation_mode, staging_mode);
 }
-
-static void
-fixture_close (Fixture *f)
-{
-  unsigned n_messages = f->vk != NULL ? atomic_load (&f->vk->n_messages) : 0;
-
-  ponder_vk_device_free (f->dev);
-  if (f->vk != NULL && n_messages > 0)
-    g_test_fail_printf ("%u validation messages; the first: %s", n_messages,
-                        f->vk->first_message);
-  ponder_vk_close (f->vk);
-}
-
-#define CHECK_OK(call)                                                  \
-  G_STMT_START {                                                        \
-    PonderError check_error_ = { 0 };                                   \
-    PonderError *ck = &check_error_;                                    \
-    PonderStatus check_status_ = (call);                                \
-    if (check_status_ != PONDER_OK)                                     \
-      g_error ("%s: %s", #call, check_error_.message);                  \
-  } G_STMT_END
 
 static PonderVkBuffer
 upload_new (Fixture        *f,
@@ -97,26 +54,6 @@ upload_new (Fixture        *f,
   if (data != NULL)
     CHECK_OK (ponder_vk_buffer_upload (f->dev, &buf, 0, data, size, ck));
   return buf;
-}
-
-static float *
-random_floats (size_t n,
-               float  scale)
-{
-  float *v = g_new (float, n);
-
-  for (size_t i = 0; i < n; i++)
-    v[i] = (float) g_test_rand_double_range (-scale, scale);
-  return v;
-}
-
-static void
-put_f16 (uint8_t *p,
-         float    value)
-{
-  uint16_t h = ponder_fp32_to_fp16 (value);
-
-  memcpy (p, &h, 2);
 }
 
 /* n_out rows of n_in random weights of type, as raw bytes. */
