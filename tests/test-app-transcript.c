@@ -340,6 +340,7 @@ test_reasoning_display_preference (void)
     }
   g_assert_nonnull (combo);
 
+  screenshot (GTK_WIDGET (gtk_widget_get_root (combo)), "transcript-04-preferences");
   adw_combo_row_set_selected (ADW_COMBO_ROW (combo), 2);
   settle (50);
   g_assert_cmpstr (g_settings_get_string (settings, "reasoning-display"), ==, "hidden");
