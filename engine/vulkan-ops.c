@@ -26,6 +26,8 @@
 #include "embed_q8_0.h"
 #include "embed_q4_0.h"
 #include "embed_q5_0.h"
+#include "embed_q4_1.h"
+#include "embed_q5_1.h"
 #include "embed_q4_k.h"
 #include "embed_q5_k.h"
 #include "embed_q6_k.h"
@@ -62,6 +64,8 @@
 #include "matmul_q4_0.h"
 #include "matmul_q4_k.h"
 #include "matmul_q5_0.h"
+#include "matmul_q4_1.h"
+#include "matmul_q5_1.h"
 #include "matmul_q5_k.h"
 #include "matmul_q6_k.h"
 #include "matmul_q8_0.h"
@@ -87,6 +91,8 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_0, matmul_q4_0, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_0, matmul_q5_0, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_1, matmul_q4_1, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_1, matmul_q5_1, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_K, matmul_q5_k, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_BF16, matmul_bf16, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_EMBED_F32, embed_f32, 3, PonderVkMatmulPush, 1),
@@ -95,6 +101,8 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_EMBED_Q8_0, embed_q8_0, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q4_0, embed_q4_0, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q5_0, embed_q5_0, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q4_1, embed_q4_1, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q5_1, embed_q5_1, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q4_K, embed_q4_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q5_K, embed_q5_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q6_K, embed_q6_k, 3, PonderVkMatmulPush, 1),
@@ -195,6 +203,12 @@ matmul_kernel (uint32_t        type,
     case PONDER_TYPE_Q5_0:
       *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_0;
       return true;
+    case PONDER_TYPE_Q4_1:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_1;
+      return true;
+    case PONDER_TYPE_Q5_1:
+      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_1;
+      return true;
     case PONDER_TYPE_Q5_K:
       *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_K;
       return true;
@@ -253,6 +267,12 @@ embed_kernel (uint32_t        type,
       return true;
     case PONDER_TYPE_Q5_0:
       *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_0;
+      return true;
+    case PONDER_TYPE_Q4_1:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_1;
+      return true;
+    case PONDER_TYPE_Q5_1:
+      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_1;
       return true;
     case PONDER_TYPE_Q4_K:
       *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_K;

@@ -185,6 +185,8 @@ typedef enum
   PONDER_VK_KERNEL_ADD_BIAS,
   PONDER_VK_KERNEL_MATMUL_Q4_0,
   PONDER_VK_KERNEL_MATMUL_Q5_0,
+  PONDER_VK_KERNEL_MATMUL_Q4_1,
+  PONDER_VK_KERNEL_MATMUL_Q5_1,
   PONDER_VK_KERNEL_MATMUL_Q5_K,
   PONDER_VK_KERNEL_MATMUL_BF16,
   /* embedding lookup: the matmul sources built with EMBED */
@@ -194,6 +196,8 @@ typedef enum
   PONDER_VK_KERNEL_EMBED_Q8_0,
   PONDER_VK_KERNEL_EMBED_Q4_0,
   PONDER_VK_KERNEL_EMBED_Q5_0,
+  PONDER_VK_KERNEL_EMBED_Q4_1,
+  PONDER_VK_KERNEL_EMBED_Q5_1,
   PONDER_VK_KERNEL_EMBED_Q4_K,
   PONDER_VK_KERNEL_EMBED_Q5_K,
   PONDER_VK_KERNEL_EMBED_Q6_K,
@@ -452,7 +456,7 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
                                    const PonderVkBuffer *w, const PonderVkBuffer *out,
                                    uint32_t n_rows, uint32_t n, float eps, PonderError *error);
 /* y (n_tokens, n_out) = x (n_tokens, n_in) times w transposed; w holds n_out
- * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K,
+ * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
  * Q6_K and the IQ types of spec 2.5: ponder_vk_matmul_supported). */
 bool         ponder_vk_matmul_supported (uint32_t type);
 /* out (n_tokens, n_in) = rows ids (uint32, n_tokens) of table, n_rows rows of

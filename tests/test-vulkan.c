@@ -112,6 +112,12 @@ random_weights (uint32_t type,
         case PONDER_TYPE_Q5_0:
           put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
           break;
+        case PONDER_TYPE_Q4_1:
+        case PONDER_TYPE_Q5_1:
+          /* d and the offset m */
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (-0.2, 0.2));
+          break;
         case PONDER_TYPE_Q5_K:
           put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
           put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
@@ -255,6 +261,20 @@ test_matmul_q5_0 (void)
 }
 
 static void
+test_matmul_q4_1 (void)
+{
+  check_matmul (PONDER_TYPE_Q4_1, 32 * 37, 67, 1);
+  check_matmul (PONDER_TYPE_Q4_1, 32 * 5, 131, 13);
+}
+
+static void
+test_matmul_q5_1 (void)
+{
+  check_matmul (PONDER_TYPE_Q5_1, 32 * 37, 67, 1);
+  check_matmul (PONDER_TYPE_Q5_1, 32 * 5, 131, 13);
+}
+
+static void
 test_matmul_q5_k (void)
 {
   check_matmul (PONDER_TYPE_Q5_K, 256 * 3, 67, 1);
@@ -321,6 +341,8 @@ test_embed (void)
   check_embed (PONDER_TYPE_Q8_0, 32 * 3);
   check_embed (PONDER_TYPE_Q4_0, 32 * 5);
   check_embed (PONDER_TYPE_Q5_0, 32 * 7);
+  check_embed (PONDER_TYPE_Q4_1, 32 * 7);
+  check_embed (PONDER_TYPE_Q5_1, 32 * 7);
   check_embed (PONDER_TYPE_Q4_K, 256 * 2);
   check_embed (PONDER_TYPE_Q5_K, 256);
   check_embed (PONDER_TYPE_Q6_K, 256 * 3);
@@ -644,7 +666,7 @@ test_dispatch_checks (void)
   g_assert_nonnull (strstr (error.message, "workgroups on axis 2"));
   g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q4_K, &a, 144, 255, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
-  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q5_1, &a, 24, 32, 1, &b, 1, &b,
+  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q3_K, &a, 110, 256, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_UNSUPPORTED);
   /* The valid dispatch still runs after the refusals. */
   CHECK_OK (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2, &push,
@@ -854,6 +876,8 @@ main (int    argc,
   g_test_add_func ("/vulkan/matmul/bf16", test_matmul_bf16);
   g_test_add_func ("/vulkan/matmul/q4_0", test_matmul_q4_0);
   g_test_add_func ("/vulkan/matmul/q5_0", test_matmul_q5_0);
+  g_test_add_func ("/vulkan/matmul/q4_1", test_matmul_q4_1);
+  g_test_add_func ("/vulkan/matmul/q5_1", test_matmul_q5_1);
   g_test_add_func ("/vulkan/matmul/q5_k", test_matmul_q5_k);
   g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
   g_test_add_func ("/vulkan/embed", test_embed);

@@ -180,14 +180,14 @@ def check_chat(tmp):
 
 
 def check_fallback(tmp):
-    """A weight type without a shader (Q4_1): --backend vulkan names the
+    """A weight type without a shader (Q3_K): --backend vulkan names the
     type and the CPU computes the same logits as --backend cpu."""
-    path = os.path.join(tmp, 'deepseek2-q4_1.gguf')
-    gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_1', seed=7)
+    path = os.path.join(tmp, 'deepseek2-q3_k.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny256', 'Q3_K', seed=7)
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3', '--threads', '2',
                  '--backend', 'vulkan'])
     err = p.stderr.decode(errors='replace')
-    if p.returncode != 0 or 'Q4_1' not in err or FALLBACK_NOTE not in err:
+    if p.returncode != 0 or 'Q3_K' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
                 % (p.returncode, err.strip())]
     rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]

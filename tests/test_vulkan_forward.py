@@ -56,6 +56,9 @@ CASES = [
     ('qwen3', 'tiny', 'BF16', False),
     ('qwen2', 'tiny256', 'Q5_K', False),
     ('qwen2', 'tiny', 'Q4_K_M', False),  # rows of 64: the Q5_0/Q8_0 fallbacks
+    ('llama', 'tiny', 'Q4_1', False),
+    ('qwen2', 'tiny', 'Q5_1', False),
+    ('qwen3', 'tiny', 'Q5_K', False),  # rows of 64: all Q5_1, Q5_K_M's fallback
 ]
 FALLBACK_NOTE = 'using the CPU backend'
 
@@ -201,15 +204,15 @@ def check_long_decode(tmp):
 
 
 def check_fallback(tmp):
-    """A weight type without a shader (Q4_1): --backend vulkan says why and
+    """A weight type without a shader (Q3_K): --backend vulkan says why and
     the CPU computes the same logits as --backend cpu."""
-    path = os.path.join(tmp, 'fallback-q4_1.gguf')
-    gen_model.generate(path, 'llama', 'tiny', 'Q4_1', seed=5)
+    path = os.path.join(tmp, 'fallback-q3_k.gguf')
+    gen_model.generate(path, 'llama', 'tiny256', 'Q3_K', seed=5)
     tokens = [1, 2, 3, 4]
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3,4', '--threads', '2',
                  '--backend', 'vulkan'])
     err = p.stderr.decode(errors='replace')
-    if p.returncode != 0 or 'Q4_1' not in err or FALLBACK_NOTE not in err:
+    if p.returncode != 0 or 'Q3_K' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
                 % (p.returncode, err.strip())]
     rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
