@@ -14,6 +14,8 @@
  * ranges are PROT_NONE, a host access to an activation by mistake faults at
  * once instead of reading stale data.
  *
+ * The weights' device buffers are the model's (vulkan-model.c).
+ *
  * Embedding rows are gathered and dequantised on the device from the
  * uploaded table; a table of a type without a kernel stays in the file
  * mapping and its rows are dequantised on the host and copied in. The KV
@@ -29,283 +31,8 @@
 #include "error.h"
 #include "quant.h"
 #include "vulkan-deepseek2.h"
+#include "vulkan-model-private.h"
 #include "vulkan-private.h"
-
-/* ---- The model on the device ----------------------------------------------- */
-
-typedef struct
-{
-  const void     *host;  /* the pointer forward.c passes */
-  PonderVkBuffer  buffer;
-} WeightEntry;
-
-struct PonderVkModel
-{
-  PonderVulkan             *vk;
-  PonderVkDevice           *device;
-  pthread_mutex_t           lock;
-  const PonderModelWeights *weights;
-  WeightEntry              *entries; /* sorted by host once loaded */
-  size_t                    n_entries;
-  size_t                    cap_entries;
-  PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
-  uint32_t                  first_layer; /* layers before it run on the CPU */
-};
-
-static int
-compare_entries (const void *a,
-                 const void *b)
-{
-  uintptr_t x = (uintptr_t) ((const WeightEntry *) a)->host;
-  uintptr_t y = (uintptr_t) ((const WeightEntry *) b)->host;
-
-  return x < y ? -1 : x > y;
-}
-
-static const PonderVkBuffer *
-find_weight (const PonderVkModel *m,
-             const void          *host)
-{
-  WeightEntry key = { host, { 0 } };
-  const WeightEntry *e = bsearch (&key, m->entries, m->n_entries, sizeof key, compare_entries);
-
-  return e != NULL ? &e->buffer : NULL;
-}
-
-static PonderStatus
-upload (PonderVkModel *m,
-        const void    *host,
-        size_t         bytes,
-        const char    *name,
-        PonderError   *error)
-{
-  WeightEntry *e;
-  PonderStatus status;
-
-  if (host == NULL)
-    return PONDER_OK;
-  /* A tied output matrix is the embedding table: one copy. */
-  for (size_t i = 0; i < m->n_entries; i++)
-    if (m->entries[i].host == host)
-      return PONDER_OK;
-  if (m->n_entries == m->cap_entries)
-    {
-      size_t cap = m->cap_entries ? 2 * m->cap_entries : 64;
-      WeightEntry *grown = realloc (m->entries, cap * sizeof *grown);
-
-      if (grown == NULL)
-        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
-      m->entries = grown;
-      m->cap_entries = cap;
-    }
-  e = &m->entries[m->n_entries];
-  e->host = host;
-  status = ponder_vk_buffer_new (m->device, bytes, PONDER_VK_MEMORY_DEVICE, name, &e->buffer,
-                                 error);
-  if (status != PONDER_OK)
-    return status;
-  m->n_entries++;
-  return ponder_vk_buffer_upload (m->device, &e->buffer, 0, host, bytes, error);
-}
-
-static PonderStatus
-check_matrix (const PonderWeight *w,
-              PonderError        *error)
-{
-  char type[32];
-
-  if (ponder_vk_matmul_supported (w->type))
-    return PONDER_OK;
-  return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                           "the Vulkan backend has no matmul for %s weights (%s)",
-                           ponder_type_name (w->type, type, sizeof type),
-                           w->tensor != NULL ? w->tensor->name : "?");
-}
-
-static PonderStatus
-upload_matrix (PonderVkModel      *m,
-               const PonderWeight *w,
-               PonderError        *error)
-{
-  return upload (m, w->data, w->n_out * w->row_bytes, w->tensor ? w->tensor->name : "weight",
-                 error);
-}
-
-/* Every check that can fail without touching the device, so that a model
- * the shaders cannot run is refused before anything is allocated. */
-static PonderStatus
-check_model (const PonderModelWeights *w,
-             uint32_t                  host_expert_layers,
-             uint32_t                  first_layer,
-             uint64_t                 *out_bytes,
-             PonderError              *error)
-{
-  const PonderHparams *hp = &w->hp;
-  uint64_t bytes = 0;
-  PonderStatus status;
-
-  if (hp->head_dim_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM
-      || hp->head_dim_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM || hp->n_rot == 0
-      || hp->n_rot % 2 != 0 || hp->n_rot > hp->head_dim_k)
-    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "the Vulkan backend supports head dimensions up to %d with an "
-                             "even RoPE width (this model: %u/%u, n_rot %u)",
-                             PONDER_VK_ATTENTION_MAX_HEAD_DIM, hp->head_dim_k, hp->head_dim_v,
-                             hp->n_rot);
-  if (first_layer > 0 && (hp->arch == PONDER_ARCH_DEEPSEEK2 || first_layer >= hp->n_layers))
-    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "partial offload of %s: %u of %u layers on the CPU is not supported",
-                             hp->arch_name, first_layer, hp->n_layers);
-  status = check_matrix (&w->output, error);
-  bytes += w->output.n_out * w->output.row_bytes;
-  if (ponder_vk_embed_supported (w->token_embd.type) && w->token_embd.data != w->output.data)
-    bytes += w->token_embd.n_out * w->token_embd.row_bytes;
-  for (uint32_t il = first_layer; il < hp->n_layers && status == PONDER_OK; il++)
-    {
-      const PonderLayer *l = &w->layers[il];
-      const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
-                                     &l->w_down };
-
-      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
-        {
-          status = check_matrix (mats[i], error);
-          bytes += mats[i]->n_out * mats[i]->row_bytes;
-        }
-    }
-  if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_check (w, host_expert_layers, &bytes, error);
-  *out_bytes = bytes;
-  return status;
-}
-
-static PonderStatus
-upload_model (PonderVkModel             *m,
-              const PonderVkModelParams *params,
-              PonderError               *error)
-{
-  const PonderModelWeights *w = m->weights;
-  const PonderHparams *hp = &w->hp;
-  size_t n_q = (size_t) hp->n_head * hp->head_dim_k;
-  size_t n_k = (size_t) hp->n_head_kv * hp->head_dim_k;
-  size_t n_v = (size_t) hp->n_head_kv * hp->head_dim_v;
-  size_t e = hp->n_embd * sizeof (float);
-  PonderStatus status;
-
-  status = upload (m, w->output_norm, e, "output_norm", error);
-  if (status == PONDER_OK && ponder_vk_embed_supported (w->token_embd.type))
-    status = upload_matrix (m, &w->token_embd, error);
-  if (status == PONDER_OK)
-    status = upload_matrix (m, &w->output, error);
-  for (uint32_t il = m->first_layer; il < hp->n_layers && status == PONDER_OK; il++)
-    {
-      const PonderLayer *l = &w->layers[il];
-      const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
-                                     &l->w_down };
-
-      status = upload (m, l->attn_norm, e, "attn_norm", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->ffn_norm, e, "ffn_norm", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->bq, n_q * sizeof (float), "attn_q.bias", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->bk, n_k * sizeof (float), "attn_k.bias", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->bv, n_v * sizeof (float), "attn_v.bias", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->q_norm, hp->head_dim_k * sizeof (float), "attn_q_norm", error);
-      if (status == PONDER_OK)
-        status = upload (m, l->k_norm, hp->head_dim_k * sizeof (float), "attn_k_norm", error);
-      for (size_t i = 0; i < sizeof mats / sizeof *mats && status == PONDER_OK; i++)
-        status = upload_matrix (m, mats[i], error);
-    }
-  if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_upload (m, m->device, w, params ? params->host_expert_layers : 0,
-                                   params ? params->max_expert_buffer : 0, &m->ds2, error);
-  if (status == PONDER_OK)
-    qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
-  return status;
-}
-
-PonderStatus
-ponder_vk_model_new (const PonderModelWeights  *weights,
-                     const PonderVkModelParams *params,
-                     PonderVkModel            **out_model,
-                     PonderError               *error)
-{
-  PonderVkParams vkp = ponder_vk_params_default ();
-  const PonderVkPhysical *phys;
-  PonderVkModel *m;
-  PonderStatus status;
-  uint64_t bytes = 0;
-
-  *out_model = NULL;
-  status = check_model (weights, params != NULL ? params->host_expert_layers : 0,
-                        params != NULL ? params->first_layer : 0, &bytes, error);
-  if (status != PONDER_OK)
-    return status;
-  m = calloc (1, sizeof *m);
-  if (m == NULL)
-    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
-  pthread_mutex_init (&m->lock, NULL);
-  m->weights = weights;
-  m->first_layer = params != NULL ? params->first_layer : 0;
-  vkp.device_index = params != NULL ? params->device_index : -1;
-  vkp.validation = params != NULL && params->validation;
-  if (params != NULL && params->loader_path != NULL)
-    vkp.loader_path = params->loader_path;
-  status = ponder_vk_open (&vkp, &m->vk, error);
-  if (status == PONDER_OK)
-    status = ponder_vk_device_new (m->vk, vkp.device_index, &vkp, &m->device, error);
-  if (status == PONDER_OK)
-    {
-      /* Refuse a model that cannot fit before allocating any of it. */
-      phys = ponder_vk_device_physical (m->device);
-      if (phys->device_local_bytes > 0 && bytes > phys->device_local_bytes)
-        status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
-                                   "%s: the weights need %llu MiB, the device has %llu MiB",
-                                   phys->props.deviceName, (unsigned long long) (bytes >> 20),
-                                   (unsigned long long) (phys->device_local_bytes >> 20));
-    }
-  if (status == PONDER_OK)
-    status = upload_model (m, params, error);
-  if (status != PONDER_OK)
-    {
-      ponder_vk_model_free (m);
-      return status;
-    }
-  *out_model = m;
-  return PONDER_OK;
-}
-
-void
-ponder_vk_model_free (PonderVkModel *m)
-{
-  if (m == NULL)
-    return;
-  for (size_t i = 0; i < m->n_entries; i++)
-    ponder_vk_buffer_free (m->device, &m->entries[i].buffer);
-  free (m->entries);
-  ponder_vk_ds2_model_free (m->device, m->ds2);
-  ponder_vk_device_free (m->device);
-  ponder_vk_close (m->vk);
-  pthread_mutex_destroy (&m->lock);
-  free (m);
-}
-
-const char *
-ponder_vk_model_device_name (const PonderVkModel *m)
-{
-  return ponder_vk_device_physical (m->device)->props.deviceName;
-}
-
-uint32_t
-ponder_vk_model_n_messages (const PonderVkModel *m,
-                            const char         **out_first)
-{
-  if (out_first != NULL)
-    *out_first = m->vk->first_message;
-  return atomic_load (&m->vk->n_messages);
-}
 
 /* ---- The backend --------------------------------------------------------------- */
 
@@ -399,7 +126,7 @@ resolve (VkBackend             *b,
           return true;
         }
     }
-  w = find_weight (b->model, p);
+  w = ponder_vk_model_find_weight (b->model, p);
   if (w == NULL)
     return false;
   *out_buffer = w;
@@ -508,7 +235,7 @@ vk_embed (PonderBackend      *be,
 {
   VkBackend *b = vkb (be);
   size_t n = table->n_in, bytes = (size_t) n_tokens * n * sizeof (float);
-  const PonderVkBuffer *buf, *tb = find_weight (b->model, table->data);
+  const PonderVkBuffer *buf, *tb = ponder_vk_model_find_weight (b->model, table->data);
   PonderVkBuffer ov;
   size_t off;
 
@@ -988,16 +715,6 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
 }
 
 /* ---- Services for backend-vulkan-deepseek2.c ------------------------------ */
-
-PonderStatus
-ponder_vk_model_upload (PonderVkModel *m,
-                        const void    *host,
-                        size_t         bytes,
-                        const char    *name,
-                        PonderError   *error)
-{
-  return upload (m, host, bytes, name, error);
-}
 
 PonderVkDevice *
 ponder_vk_backend_device (PonderBackend *be)

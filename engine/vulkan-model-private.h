@@ -1,0 +1,33 @@
+/* vulkan-model-private.h: what backend-vulkan.c shares with vulkan-model.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <pthread.h>
+
+#include "backend.h"
+#include "vulkan-deepseek2.h"
+#include "vulkan-private.h"
+
+typedef struct
+{
+  const void     *host;  /* the pointer forward.c passes */
+  PonderVkBuffer  buffer;
+} WeightEntry;
+
+struct PonderVkModel
+{
+  PonderVulkan             *vk;
+  PonderVkDevice           *device;
+  pthread_mutex_t           lock;
+  const PonderModelWeights *weights;
+  WeightEntry              *entries; /* sorted by host once loaded */
+  size_t                    n_entries;
+  size_t                    cap_entries;
+  PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
+  uint32_t                  first_layer; /* layers before it run on the CPU */
+};
+
+const PonderVkBuffer *ponder_vk_model_find_weight (const PonderVkModel *m,
+                                                   const void          *host);
