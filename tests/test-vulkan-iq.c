@@ -207,27 +207,8 @@ check_dot (Fixture *fx,
   for (int shape = 0; shape < 4; shape++)
     {
       run_matmul (&f, shape, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb, y);
-      for (uint32_t r = 0; r < n_out; r++)
-        {
-          ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes, row, n_in);
-          for (uint32_t t = 0; t < n_tokens; t++)
-            {
-              const float *xt = x + (size_t) t * n_in;
-              double dot = 0.0, mag = 0.0, err;
-
-              for (uint32_t i = 0; i < n_in; i++)
-                {
-                  dot += (double) row[i] * xt[i];
-                  mag += fabs ((double) row[i] * xt[i]);
-                }
-              err = fabs (y[(size_t) t * n_out + r] - dot);
-              if (!(err <= 3e-5 * mag + 1e-7))
-                g_error ("%s %u -> %u, shape %d, token %u of %u, row %u: gpu %.8g, ref %.8g",
-                         ponder_type_info (type)->name, n_in, n_out, shape, t, n_tokens, r,
-                         y[(size_t) t * n_out + r], dot);
-              worst = MAX (worst, err / (mag + 1e-30));
-            }
-        }
+      worst = MAX (worst, check_matmul_result (type, w, row_bytes, x, y, n_in, n_out, n_tokens,
+                                               shape, row));
     }
   g_test_message ("%s %u -> %u x %u tokens: worst error %.2g of sum |w x|",
                   ponder_type_info (type)->name, n_in, n_out, n_tokens, worst);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -83,4 +84,46 @@ put_f16 (uint8_t *p,
   uint16_t h = ponder_fp32_to_fp16 (value);
 
   memcpy (p, &h, 2);
+}
+
+/* Checks y (n_tokens, n_out), a device product of the rows w of type with x
+ * (n_tokens, n_in), against double-precision dots over the CPU's
+ * dequantised rows (row: scratch of n_in floats): each within 3e-5 of
+ * sum |w x|. Returns the worst error relative to that sum. */
+static inline double
+check_matmul_result (uint32_t       type,
+                     const uint8_t *w,
+                     size_t         row_bytes,
+                     const float   *x,
+                     const float   *y,
+                     uint32_t       n_in,
+                     uint32_t       n_out,
+                     uint32_t       n_tokens,
+                     int            shape,
+                     float         *row)
+{
+  double worst = 0.0;
+
+  for (uint32_t r = 0; r < n_out; r++)
+    {
+      ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes, row, n_in);
+      for (uint32_t t = 0; t < n_tokens; t++)
+        {
+          const float *xt = x + (size_t) t * n_in;
+          double dot = 0.0, mag = 0.0, err;
+
+          for (uint32_t i = 0; i < n_in; i++)
+            {
+              dot += (double) row[i] * xt[i];
+              mag += fabs ((double) row[i] * xt[i]);
+            }
+          err = fabs (y[(size_t) t * n_out + r] - dot);
+          if (!(err <= 3e-5 * mag + 1e-7))
+            g_error ("%s %u -> %u, shape %d, token %u of %u, row %u: gpu %.8g, ref %.8g",
+                     ponder_type_info (type)->name, n_in, n_out, shape, t, n_tokens, r,
+                     y[(size_t) t * n_out + r], dot);
+          worst = MAX (worst, err / (mag + 1e-30));
+        }
+    }
+  return worst;
 }
