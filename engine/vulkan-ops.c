@@ -86,7 +86,7 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_ROPE, rope, 2, PonderVkRopePush, 1),
   KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush, 1),
-  KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 2, PonderVkElementwisePush, 1),
+  KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 3, PonderVkArgmaxPush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_0, matmul_q4_0, 3, PonderVkMatmulPush, 2),
@@ -611,10 +611,22 @@ PonderStatus
 ponder_vk_op_argmax (PonderVkDevice       *device,
                      const PonderVkBuffer *x,
                      uint32_t              n,
+                     const PonderVkBuffer *mask,
+                     uint32_t              n_mask_words,
                      const PonderVkBuffer *out,
                      PonderError          *error)
 {
-  return elementwise (device, PONDER_VK_KERNEL_ARGMAX, x, out, n, 1, error);
+  PonderVkArgmaxPush push = { n, mask != NULL ? n_mask_words : 0 };
+  /* Without a mask the binding still needs a buffer; the shader never reads it. */
+  const PonderVkBuffer *buffers[3] = { x, out, mask != NULL ? mask : out };
+  uint32_t groups[3] = { 1, 1, 1 };
+
+  if ((uint64_t) n * 4 > x->size || out->size < 4
+      || (mask != NULL && (uint64_t) n_mask_words * 4 > mask->size))
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "argmax over %u values: a buffer is too small", n);
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ARGMAX, &WG_ELEMENTWISE, 1, groups,
+                             buffers, 3, &push, sizeof push, error);
 }
 
 PonderStatus

@@ -283,7 +283,14 @@ typedef struct
 {
   uint32_t n;
 } PonderVkElementwisePush;
-_Static_assert (sizeof (PonderVkElementwisePush) == 4, "swiglu/add/argmax.comp Push");
+_Static_assert (sizeof (PonderVkElementwisePush) == 4, "swiglu/add.comp Push");
+
+typedef struct
+{
+  uint32_t n;
+  uint32_t n_mask_words;
+} PonderVkArgmaxPush;
+_Static_assert (sizeof (PonderVkArgmaxPush) == 8, "argmax.comp Push");
 
 typedef struct
 {
@@ -518,6 +525,10 @@ PonderStatus ponder_vk_op_attention_decode (PonderVkDevice *device, const Ponder
                                             uint32_t n_head, uint32_t n_head_kv, uint32_t hd_k,
                                             uint32_t hd_v, uint32_t k_row, uint32_t v_row,
                                             uint32_t chunk, float scale, PonderError *error);
-/* out[0] (uint32) = index of the largest of x (n). */
+/* out[0] (uint32) = index of the largest of x (n), ties to the lowest, never
+ * an index whose bit is set in mask (n_mask_words uint32; mask NULL: none);
+ * 0xffffffff when every candidate is NaN or masked. */
 PonderStatus ponder_vk_op_argmax  (PonderVkDevice *device, const PonderVkBuffer *x,
-                                   uint32_t n, const PonderVkBuffer *out, PonderError *error);
+                                   uint32_t n, const PonderVkBuffer *mask,
+                                   uint32_t n_mask_words, const PonderVkBuffer *out,
+                                   PonderError *error);

@@ -551,6 +551,88 @@ test_attention_split (void)
   check_attention_chunked (1, 30, 3, 3, 24, 64);
 }
 
+/* Greedy decoding's pick with the padding mask: a tie goes to the lower
+ * index, NaN and masked indices never win, the mask may be shorter than the
+ * vector (indices past it are unmasked), and all-masked gives 0xffffffff. */
+static uint32_t
+masked_argmax_reference (const float *x, uint32_t n, const uint32_t *mask, uint32_t n_words)
+{
+  uint32_t best = 0xffffffffu;
+
+  for (uint32_t i = 0; i < n; i++)
+    {
+      bool is_masked = i / 32 < n_words && (mask[i / 32] >> (i % 32) & 1u);
+
+      if (!is_masked && !isnan (x[i]) && (best == 0xffffffffu || x[i] > x[best]))
+        best = i;
+    }
+  return best;
+}
+
+static void
+test_argmax_masked (void)
+{
+  const uint32_t n = 151937, n_words = (n + 31) / 32 - 3;
+  Fixture f;
+  float *x;
+  uint32_t *mask, best = 0;
+  PonderVkBuffer xb, mb, bb;
+  struct { uint32_t set_max; uint32_t masked; } cases[] = {
+    { 7, 0 },                 /* nothing special: plain maximum */
+    { 100000, 100000 },       /* the maximum is masked */
+    { 151936, 5 },            /* the maximum lies past the mask's words */
+  };
+
+  if (!fixture_open (&f))
+    return;
+  x = random_floats (n, 4.0f);
+  mask = g_new0 (uint32_t, n_words);
+  xb = upload_new (&f, NULL, n * 4, PONDER_VK_MEMORY_HOST);
+  mb = upload_new (&f, NULL, n_words * 4, PONDER_VK_MEMORY_HOST);
+  bb = upload_new (&f, NULL, 4, PONDER_VK_MEMORY_HOST);
+  for (uint32_t i = 0; i < n; i += 997)
+    x[i] = NAN;
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      uint32_t ref;
+
+      /* Two equal maxima below the planted one, so masking it leaves a tie. */
+      x[cases[c].set_max] = 100.0f + c;
+      x[3001] = x[2000] = 50.0f + c;
+      memset (mask, 0, n_words * 4);
+      for (uint32_t i = 131; i < n_words * 32; i += 4099)
+        mask[i / 32] |= 1u << (i % 32);
+      mask[cases[c].masked / 32] |= 1u << (cases[c].masked % 32);
+      ref = masked_argmax_reference (x, n, mask, n_words);
+      CHECK_OK (ponder_vk_buffer_upload (f.dev, &xb, 0, x, n * 4, ck));
+      CHECK_OK (ponder_vk_buffer_upload (f.dev, &mb, 0, mask, n_words * 4, ck));
+      CHECK_OK (ponder_vk_begin (f.dev, ck));
+      CHECK_OK (ponder_vk_op_argmax (f.dev, &xb, n, &mb, n_words, &bb, ck));
+      CHECK_OK (ponder_vk_submit (f.dev, ck));
+      CHECK_OK (ponder_vk_buffer_download (f.dev, &bb, 0, &best, 4, ck));
+      g_assert_cmpuint (best, ==, ref);
+      x[cases[c].set_max] = 0.0f;
+    }
+  g_assert_cmpuint (best, ==, 151936); /* the last case's answer, worked by hand */
+  /* Everything masked or NaN: no winner. */
+  memset (mask, 0xff, n_words * 4);
+  for (uint32_t i = n_words * 32; i < n; i++)
+    x[i] = NAN;
+  CHECK_OK (ponder_vk_buffer_upload (f.dev, &xb, 0, x, n * 4, ck));
+  CHECK_OK (ponder_vk_buffer_upload (f.dev, &mb, 0, mask, n_words * 4, ck));
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_argmax (f.dev, &xb, n, &mb, n_words, &bb, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &bb, 0, &best, 4, ck));
+  g_assert_cmpuint (best, ==, 0xffffffffu);
+  ponder_vk_buffer_free (f.dev, &xb);
+  ponder_vk_buffer_free (f.dev, &mb);
+  ponder_vk_buffer_free (f.dev, &bb);
+  g_free (x);
+  g_free (mask);
+  fixture_close (&f);
+}
+
 /* swiglu, add and argmax recorded into one command buffer, so the barriers
  * between dependent dispatches are exercised too: argmax reads the sum. */
 static void
@@ -575,7 +657,7 @@ test_elementwise_step (void)
   CHECK_OK (ponder_vk_begin (f.dev, ck));
   CHECK_OK (ponder_vk_op_swiglu (f.dev, &gb, &ub, n, ck));
   CHECK_OK (ponder_vk_op_add (f.dev, &ab, &gb, n, ck));
-  CHECK_OK (ponder_vk_op_argmax (f.dev, &ab, n, &bb, ck));
+  CHECK_OK (ponder_vk_op_argmax (f.dev, &ab, n, NULL, 0, &bb, ck));
   CHECK_OK (ponder_vk_submit (f.dev, ck));
   CHECK_OK (ponder_vk_buffer_download (f.dev, &ab, 0, out, n * 4, ck));
   CHECK_OK (ponder_vk_buffer_download (f.dev, &bb, 0, &best, 4, ck));
@@ -868,6 +950,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/attention", test_attention);
   g_test_add_func ("/vulkan/attention/split", test_attention_split);
   g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
+  g_test_add_func ("/vulkan/argmax-masked", test_argmax_masked);
   g_test_add_func ("/vulkan/dispatch-checks", test_dispatch_checks);
   g_test_add_func ("/vulkan/pipeline-cache", test_pipeline_cache);
   g_test_add_func ("/vulkan/staging", test_staging);
