@@ -77,13 +77,7 @@ host_layer (const PonderHparams *hp,
 static bool
 ds2_type (uint32_t type)
 {
-  return type == PONDER_TYPE_F32 || type == PONDER_TYPE_F16 || type == PONDER_TYPE_Q8_0
-         || type == PONDER_TYPE_Q4_0 || type == PONDER_TYPE_Q5_0 || type == PONDER_TYPE_Q4_K
-         || type == PONDER_TYPE_Q6_K || type == PONDER_TYPE_IQ1_S || type == PONDER_TYPE_IQ1_M
-         || type == PONDER_TYPE_IQ2_XXS || type == PONDER_TYPE_IQ2_XS
-         || type == PONDER_TYPE_IQ2_S || type == PONDER_TYPE_IQ3_XXS
-         || type == PONDER_TYPE_IQ3_S || type == PONDER_TYPE_IQ4_NL
-         || type == PONDER_TYPE_IQ4_XS;
+  return ponder_vk_expert_supported (type);
 }
 
 static uint64_t

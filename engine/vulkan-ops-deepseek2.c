@@ -19,65 +19,6 @@ enum
 
 static const uint32_t WG_TOKEN = 64; /* routing and attention: one workgroup per row */
 
-static bool
-kernel_of (uint32_t        type,
-           PonderVkKernel *out)
-{
-  switch (type)
-    {
-    case PONDER_TYPE_F32:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_F32;
-      return true;
-    case PONDER_TYPE_F16:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_F16;
-      return true;
-    case PONDER_TYPE_Q8_0:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q8_0;
-      return true;
-    case PONDER_TYPE_Q4_K:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q4_K;
-      return true;
-    case PONDER_TYPE_Q6_K:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q6_K;
-      return true;
-    case PONDER_TYPE_Q4_0:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q4_0;
-      return true;
-    case PONDER_TYPE_Q5_0:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_Q5_0;
-      return true;
-    case PONDER_TYPE_IQ1_S:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S;
-      return true;
-    case PONDER_TYPE_IQ1_M:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M;
-      return true;
-    case PONDER_TYPE_IQ2_XXS:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS;
-      return true;
-    case PONDER_TYPE_IQ2_XS:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS;
-      return true;
-    case PONDER_TYPE_IQ2_S:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S;
-      return true;
-    case PONDER_TYPE_IQ3_XXS:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS;
-      return true;
-    case PONDER_TYPE_IQ3_S:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S;
-      return true;
-    case PONDER_TYPE_IQ4_NL:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL;
-      return true;
-    case PONDER_TYPE_IQ4_XS:
-      *out = PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS;
-      return true;
-    default:
-      return false;
-    }
-}
-
 /* The shape vulkan-ops.c gives its matmuls: one row per invocation on CPU
  * implementations (barriers are coroutine switches there), 32 lanes per
  * row on GPUs so that loads coalesce. */
@@ -111,11 +52,11 @@ matmul (PonderVkDevice             *device,
   uint64_t expect_row;
   uint32_t groups[3], rows_per_group;
   const PonderVkBuffer *all[6];
-  PonderVkKernel kernel;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type)->expert;
   PonderStatus status;
   char name[32];
 
-  if (!kernel_of (type, &kernel))
+  if (kernel == PONDER_VK_KERNEL_NONE)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "no Vulkan deepseek2 matmul for weight type %s",
                              ponder_type_name (type, name, sizeof name));

@@ -173,127 +173,59 @@ ponder_vk_op_rmsnorm (PonderVkDevice       *device,
                              &push, sizeof push, error);
 }
 
-static bool
-matmul_kernel (uint32_t        type,
-               PonderVkKernel *out_kernel)
+/* Which kernels each weight type has: adding a type is one row. Types
+ * not listed have none (NONE: this type has no such kernel). */
+#define NONE PONDER_VK_KERNEL_NONE
+#define ROW(type, matmul, embed, expert) \
+  [PONDER_TYPE_##type] = { true, { matmul, embed, expert } }
+#define K(name) PONDER_VK_KERNEL_##name
+
+static const struct
 {
-  switch (type)
-    {
-    case PONDER_TYPE_F32:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_F32;
-      return true;
-    case PONDER_TYPE_F16:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_F16;
-      return true;
-    case PONDER_TYPE_Q8_0:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q8_0;
-      return true;
-    case PONDER_TYPE_Q4_K:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_K;
-      return true;
-    case PONDER_TYPE_Q6_K:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q6_K;
-      return true;
-    case PONDER_TYPE_BF16:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_BF16;
-      return true;
-    case PONDER_TYPE_Q4_0:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_0;
-      return true;
-    case PONDER_TYPE_Q5_0:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_0;
-      return true;
-    case PONDER_TYPE_Q4_1:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q4_1;
-      return true;
-    case PONDER_TYPE_Q5_1:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_1;
-      return true;
-    case PONDER_TYPE_Q5_K:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_Q5_K;
-      return true;
-    case PONDER_TYPE_IQ1_S:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ1_S;
-      return true;
-    case PONDER_TYPE_IQ1_M:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ1_M;
-      return true;
-    case PONDER_TYPE_IQ2_XXS:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_XXS;
-      return true;
-    case PONDER_TYPE_IQ2_XS:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_XS;
-      return true;
-    case PONDER_TYPE_IQ2_S:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ2_S;
-      return true;
-    case PONDER_TYPE_IQ3_XXS:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ3_XXS;
-      return true;
-    case PONDER_TYPE_IQ3_S:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ3_S;
-      return true;
-    case PONDER_TYPE_IQ4_NL:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ4_NL;
-      return true;
-    case PONDER_TYPE_IQ4_XS:
-      *out_kernel = PONDER_VK_KERNEL_MATMUL_IQ4_XS;
-      return true;
-    default:
-      return false;
-    }
+  bool                listed;
+  PonderVkTypeKernels k;
+} type_table[] = {
+  ROW (F32, K (MATMUL_F32), K (EMBED_F32), K (DS2_MATMUL_F32)),
+  ROW (F16, K (MATMUL_F16), K (EMBED_F16), K (DS2_MATMUL_F16)),
+  ROW (BF16, K (MATMUL_BF16), K (EMBED_BF16), NONE),
+  ROW (Q8_0, K (MATMUL_Q8_0), K (EMBED_Q8_0), K (DS2_MATMUL_Q8_0)),
+  ROW (Q4_0, K (MATMUL_Q4_0), K (EMBED_Q4_0), K (DS2_MATMUL_Q4_0)),
+  ROW (Q5_0, K (MATMUL_Q5_0), K (EMBED_Q5_0), K (DS2_MATMUL_Q5_0)),
+  ROW (Q4_1, K (MATMUL_Q4_1), K (EMBED_Q4_1), NONE),
+  ROW (Q5_1, K (MATMUL_Q5_1), K (EMBED_Q5_1), NONE),
+  ROW (Q4_K, K (MATMUL_Q4_K), K (EMBED_Q4_K), K (DS2_MATMUL_Q4_K)),
+  ROW (Q5_K, K (MATMUL_Q5_K), K (EMBED_Q5_K), NONE),
+  ROW (Q6_K, K (MATMUL_Q6_K), K (EMBED_Q6_K), K (DS2_MATMUL_Q6_K)),
+  ROW (IQ1_S, K (MATMUL_IQ1_S), NONE, K (DS2_MATMUL_IQ1_S)),
+  ROW (IQ1_M, K (MATMUL_IQ1_M), NONE, K (DS2_MATMUL_IQ1_M)),
+  ROW (IQ2_XXS, K (MATMUL_IQ2_XXS), NONE, K (DS2_MATMUL_IQ2_XXS)),
+  ROW (IQ2_XS, K (MATMUL_IQ2_XS), NONE, K (DS2_MATMUL_IQ2_XS)),
+  ROW (IQ2_S, K (MATMUL_IQ2_S), NONE, K (DS2_MATMUL_IQ2_S)),
+  ROW (IQ3_XXS, K (MATMUL_IQ3_XXS), NONE, K (DS2_MATMUL_IQ3_XXS)),
+  ROW (IQ3_S, K (MATMUL_IQ3_S), NONE, K (DS2_MATMUL_IQ3_S)),
+  ROW (IQ4_NL, K (MATMUL_IQ4_NL), NONE, K (DS2_MATMUL_IQ4_NL)),
+  ROW (IQ4_XS, K (MATMUL_IQ4_XS), NONE, K (DS2_MATMUL_IQ4_XS)),
+};
+
+#undef K
+#undef ROW
+
+const PonderVkTypeKernels *
+ponder_vk_type_kernels (uint32_t type)
+{
+  static const PonderVkTypeKernels none = { NONE, NONE, NONE };
+
+  if (type >= sizeof type_table / sizeof *type_table || !type_table[type].listed)
+    return &none;
+  return &type_table[type].k;
 }
 
-static bool
-embed_kernel (uint32_t        type,
-              PonderVkKernel *out_kernel)
-{
-  switch (type)
-    {
-    case PONDER_TYPE_F32:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_F32;
-      return true;
-    case PONDER_TYPE_F16:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_F16;
-      return true;
-    case PONDER_TYPE_BF16:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_BF16;
-      return true;
-    case PONDER_TYPE_Q8_0:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q8_0;
-      return true;
-    case PONDER_TYPE_Q4_0:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_0;
-      return true;
-    case PONDER_TYPE_Q5_0:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_0;
-      return true;
-    case PONDER_TYPE_Q4_1:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_1;
-      return true;
-    case PONDER_TYPE_Q5_1:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_1;
-      return true;
-    case PONDER_TYPE_Q4_K:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q4_K;
-      return true;
-    case PONDER_TYPE_Q5_K:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q5_K;
-      return true;
-    case PONDER_TYPE_Q6_K:
-      *out_kernel = PONDER_VK_KERNEL_EMBED_Q6_K;
-      return true;
-    default:
-      return false;
-    }
-}
+#undef NONE
 
 bool
 ponder_vk_embed_supported (uint32_t type)
 {
-  PonderVkKernel kernel;
-
-  return embed_kernel (type, &kernel);
+  return ponder_vk_type_kernels (type)->embed != PONDER_VK_KERNEL_NONE;
 }
 
 PonderStatus
@@ -311,12 +243,12 @@ ponder_vk_op_embed (PonderVkDevice       *device,
   PonderVkMatmulPush push = { n_in, n_rows, n_tokens, (uint32_t) row_bytes };
   const PonderVkBuffer *buffers[3] = { table, ids, out };
   uint64_t n_items = (uint64_t) n_tokens * ((n_in + 31u) / 32u) * 8u, expect_row;
-  PonderVkKernel kernel;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type)->embed;
   uint32_t groups[3];
   PonderStatus status;
   char name[32];
 
-  if (!embed_kernel (type, &kernel))
+  if (kernel == PONDER_VK_KERNEL_NONE)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "no Vulkan embedding lookup for type %s",
                              ponder_type_name (type, name, sizeof name));
@@ -337,9 +269,13 @@ ponder_vk_op_embed (PonderVkDevice       *device,
 bool
 ponder_vk_matmul_supported (uint32_t type)
 {
-  PonderVkKernel kernel;
+  return ponder_vk_type_kernels (type)->matmul != PONDER_VK_KERNEL_NONE;
+}
 
-  return matmul_kernel (type, &kernel);
+bool
+ponder_vk_expert_supported (uint32_t type)
+{
+  return ponder_vk_type_kernels (type)->expert != PONDER_VK_KERNEL_NONE;
 }
 
 /* spec[0] = workgroup size, spec[1] = threads per row (a power of two
@@ -399,14 +335,14 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
   /* the IQ kernels read their codebooks from a fourth binding */
   const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
-  PonderVkKernel kernel;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type)->matmul;
   uint32_t spec[2] = { wg_size, threads_per_row };
   uint64_t expect_row;
   uint32_t groups[3];
   PonderStatus status;
   char name[32];
 
-  if (!matmul_kernel (type, &kernel))
+  if (kernel == PONDER_VK_KERNEL_NONE)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "no Vulkan matmul for weight type %s",
                              ponder_type_name (type, name, sizeof name));

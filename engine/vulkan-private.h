@@ -251,6 +251,20 @@ typedef struct
 
 const PonderVkKernelInfo *ponder_vk_kernel_info (PonderVkKernel kernel);
 
+/* Where a weight type has no kernel of a kind. */
+#define PONDER_VK_KERNEL_NONE PONDER_VK_N_KERNELS
+
+/* The kernels that read one weight type (vulkan-ops.c's table). */
+typedef struct
+{
+  PonderVkKernel matmul; /* matmul_<type>: dense products, decode and prefill */
+  PonderVkKernel embed;  /* embed_<type>: rows of an embedding table */
+  PonderVkKernel expert; /* ds2_matmul_<type>: deepseek2's slices and experts */
+} PonderVkTypeKernels;
+
+/* Never NULL: a type without kernels has PONDER_VK_KERNEL_NONE in each. */
+const PonderVkTypeKernels *ponder_vk_type_kernels (uint32_t type);
+
 /* Push-constant blocks, mirrored field for field by the shaders. */
 typedef struct
 {
@@ -466,6 +480,9 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
  * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
  * Q6_K and the IQ types of spec 2.5: ponder_vk_matmul_supported). */
 bool         ponder_vk_matmul_supported (uint32_t type);
+/* Whether deepseek2's 3-D weights of type run on the device
+ * (ponder_vk_op_matmul_slices, moe_gate_up, moe_down). */
+bool         ponder_vk_expert_supported (uint32_t type);
 /* out (n_tokens, n_in) = rows ids (uint32, n_tokens) of table, n_rows rows of
  * row_bytes in type, dequantised on the device. */
 bool         ponder_vk_embed_supported (uint32_t type);
