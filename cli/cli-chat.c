@@ -115,10 +115,11 @@ print_stats (const PonderStats *stats)
 
   fprintf (stderr,
            "[%u prompt tokens (%u reused), %u generated (%u reasoning); "
-           "first token after %.2f s; prefill %.1f t/s, decode %.1f t/s; %s]\n",
+           "first token after %.2f s; prefill %.1f t/s, decode %.1f t/s; %u picked on the "
+           "device; %s]\n",
            stats->n_prompt_tokens, stats->n_reused_tokens, stats->n_generated_tokens,
            stats->n_reasoning_tokens, stats->time_to_first_token_s, stats->prefill_tokens_per_s,
-           stats->decode_tokens_per_s,
+           stats->decode_tokens_per_s, stats->n_device_picks,
            stats->stop_reason <= PONDER_STOP_CONTEXT_FULL ? reasons[stats->stop_reason] : "?");
 }
 

@@ -78,6 +78,11 @@ typedef struct
   PonderStatus     status;     /* first failure of the step's ops */
   PonderError      error;
   PonderVkDs2Backend *ds2;     /* deepseek2 scratch (backend-vulkan-deepseek2.c) */
+  /* argmax's padding mask: bits over mask_n logits, built from mask_ids */
+  PonderVkBuffer   mask;
+  uint32_t         mask_n;
+  int32_t         *mask_ids;
+  size_t           mask_n_ids;
 } VkBackend;
 
 static VkBackend *
@@ -499,6 +504,69 @@ vk_add (PonderBackend *be,
   failed (b, ponder_vk_op_add (b->dev, &xv, &yv, (uint32_t) n, &b->error));
 }
 
+/* The padding mask as bits in host-visible memory, rebuilt only when the
+ * ids change (the sampler lists the same ones for every request). */
+static bool
+ensure_mask (VkBackend     *b,
+             uint32_t       n,
+             const int32_t *masked,
+             size_t         n_masked)
+{
+  size_t words = ((size_t) n + 31) / 32;
+  int32_t *ids;
+  uint32_t *bits;
+
+  if (b->mask_n == n && b->mask_n_ids == n_masked
+      && (n_masked == 0 || memcmp (b->mask_ids, masked, n_masked * sizeof *masked) == 0))
+    return true;
+  ids = n_masked > 0 ? malloc (n_masked * sizeof *ids) : NULL;
+  if (n_masked > 0 && ids == NULL)
+    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_NO_MEMORY,
+                                         "out of memory for the padding mask"));
+  if (b->mask.size < words * 4)
+    {
+      ponder_vk_buffer_free (b->dev, &b->mask);
+      if (failed (b, ponder_vk_buffer_new (b->dev, words * 4, PONDER_VK_MEMORY_HOST,
+                                           "argmax-mask", &b->mask, &b->error)))
+        {
+          free (ids);
+          b->mask_n = 0;
+          return false;
+        }
+    }
+  bits = b->mask.mapped;
+  memset (bits, 0, words * 4);
+  for (size_t i = 0; i < n_masked; i++)
+    if (masked[i] >= 0 && (uint32_t) masked[i] < n)
+      bits[masked[i] / 32] |= 1u << (masked[i] % 32);
+  if (n_masked > 0)
+    memcpy (ids, masked, n_masked * sizeof *ids);
+  free (b->mask_ids);
+  b->mask_ids = ids;
+  b->mask_n_ids = n_masked;
+  b->mask_n = n;
+  return true;
+}
+
+static void
+vk_argmax (PonderBackend *be,
+           const float   *x,
+           uint32_t       n,
+           const int32_t *masked,
+           size_t         n_masked,
+           int32_t       *out_id)
+{
+  VkBackend *b = vkb (be);
+  PonderVkBuffer xv, outv;
+
+  if (step_failed (b) || !input (b, x, (size_t) n * 4, &xv) || !ensure_mask (b, n, masked, n_masked)
+      || !output (b, out_id, sizeof *out_id, &outv))
+    return;
+  /* 0xffffffff (no candidate) reads back as -1. */
+  failed (b, ponder_vk_op_argmax (b->dev, &xv, n, &b->mask, (uint32_t) ((n + 31) / 32), &outv,
+                                  &b->error));
+}
+
 /* ---- Steps ----------------------------------------------------------------- */
 
 static void
@@ -657,6 +725,8 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->rope_table);
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
+  ponder_vk_buffer_free (b->dev, &b->mask);
+  free (b->mask_ids);
   ponder_vk_ds2_backend_free (b->dev, b->ds2);
   free (b);
 }
@@ -694,6 +764,7 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.attention = vk_attention;
   b->base.swiglu = vk_swiglu;
   b->base.add = vk_add;
+  b->base.argmax = vk_argmax;
   status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,
                                  PONDER_VK_MEMORY_HOST, "embed-in", &b->embed_in, error);
   if (status == PONDER_OK)

@@ -115,6 +115,14 @@ struct PonderBackend
   /* x (n) += y. */
   void   (*add)      (PonderBackend *be, float *x, const float *y, size_t n);
 
+  /* Greedy decoding's pick without reading the logits back: *out_id = the
+   * index of the largest of the n floats of x (from alloc_activations), ties
+   * to the lowest, never one of masked (n_masked ids); -1 when none
+   * qualifies (all NaN or masked). Written when end_step returns. NULL: the
+   * caller reads the logits back and picks on the host. */
+  void   (*argmax)   (PonderBackend *be, const float *x, uint32_t n, const int32_t *masked,
+                      size_t n_masked, int32_t *out_id);
+
   /* ---- deepseek2 (NULL in backends that cannot run it) ---- */
 
   /* Per-slice products of a 3-D weight (w: one slice's n_in, n_out; slice s

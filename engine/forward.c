@@ -120,6 +120,9 @@ ponder_forward_init (PonderForward            *fw,
     }
   for (uint32_t il = 0; il < hp->n_layers; il++)
     fw->layer_backend[il] = backend;
+  /* Optional: without it greedy decoding reads the logits back. */
+  if (backend->argmax != NULL)
+    fw->logits_device = backend->alloc_activations (backend, hp->n_vocab);
   if (hp->arch == PONDER_ARCH_DEEPSEEK2)
     {
       status = ponder_forward_deepseek2_init (fw, error);
@@ -260,7 +263,15 @@ ponder_forward_run (PonderForward     *fw,
                        n_tokens, pos0);
       ffn_block (fw, fw->layer_backend[il], &w->layers[il], n_tokens);
     }
-  if (mode != PONDER_LOGITS_NONE)
+  if (mode == PONDER_LOGITS_ARGMAX)
+    {
+      be->rmsnorm (be, fw->x + (size_t) (n_tokens - 1) * hp->n_embd, w->output_norm, 1,
+                   hp->n_embd, hp->norm_eps, fw->xn);
+      be->matmul (be, &w->output, fw->xn, 1, fw->logits_device);
+      be->argmax (be, fw->logits_device, hp->n_vocab, fw->argmax_masked, fw->argmax_n_masked,
+                  &fw->argmax_id);
+    }
+  else if (mode != PONDER_LOGITS_NONE)
     {
       /* logits = W_output RMSNorm_output (x_L), only for the rows asked for. */
       first = mode == PONDER_LOGITS_LAST ? n_tokens - 1 : 0;

@@ -17,6 +17,9 @@ typedef enum
   PONDER_LOGITS_NONE, /* prompt chunk: only fill the KV cache */
   PONDER_LOGITS_LAST, /* logits of the last token of the batch */
   PONDER_LOGITS_ALL,  /* logits of every token of the batch */
+  /* greedy decoding on a backend with argmax: only the last token's pick,
+   * into argmax_id (the logits stay on the device) */
+  PONDER_LOGITS_ARGMAX,
 } PonderLogitsMode;
 
 typedef struct PonderForward
@@ -52,6 +55,12 @@ typedef struct PonderForward
    * have upload. NULL: every layer on backend. */
   struct PonderForward     *host;
   uint32_t                  n_host_layers;
+  /* PONDER_LOGITS_ARGMAX: the logits on the device (n_vocab; NULL when the
+   * backend has no argmax), the ids never picked, and the pick */
+  float                    *logits_device;
+  const int32_t            *argmax_masked;
+  size_t                    argmax_n_masked;
+  int32_t                   argmax_id;
   /* why the last ponder_forward_run returned false, when not a cancel */
   PonderStatus              status;
   PonderError               error;
@@ -79,7 +88,9 @@ void         ponder_forward_clear (PonderForward            *fw);
 
 /* Evaluates tokens (n_tokens <= max_tokens, ids already checked) at
  * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits
- * receives 0, 1 or n_tokens rows of n_vocab floats according to mode.
+ * receives 0, 1 or n_tokens rows of n_vocab floats according to mode;
+ * PONDER_LOGITS_ARGMAX (only when fw->logits_device is set) writes none
+ * and leaves the greedy pick outside fw->argmax_masked in fw->argmax_id.
  * When cancel (may be NULL) becomes true, stops between layers and returns
  * false; the batch's cache positions are then garbage. A device backend's
  * failure also returns false, with fw->status and fw->error set (they are

@@ -236,6 +236,8 @@ typedef struct
   double                      t_start;
   double                      t_prefilled;   /* reasoning starts here */
   double                      t_first;
+  bool                        device_picks;  /* greedy, picked by the backend */
+  int32_t                     picked;        /* the backend's pick for pos, or -1 */
 } Generation;
 
 static bool
@@ -303,8 +305,12 @@ feed_token (Generation *gen,
 
   if (gen->pos >= session->n_ctx)
     return false;
-  ponder_forward_run (&session->fw, &session->cache, &id, 1, gen->pos, PONDER_LOGITS_LAST,
+  ponder_forward_run (&session->fw, &session->cache, &id, 1, gen->pos,
+                      gen->device_picks ? PONDER_LOGITS_ARGMAX : PONDER_LOGITS_LAST,
                       session->logits, NULL);
+  /* Nothing qualified (all NaN or masked): the host's greedy pick is 0. */
+  if (gen->device_picks)
+    gen->picked = session->fw.argmax_id >= 0 ? session->fw.argmax_id : 0;
   ponder_kv_cache_commit (&session->cache, gen->pos, &id, 1);
   gen->pos++;
   return true;
@@ -355,8 +361,14 @@ decode_loop (Generation  *gen,
 
   while (stop == (PonderStopReason) -1)
     {
-      int32_t id = ponder_sampler_sample (gen->sampler, session->logits);
+      int32_t id = gen->picked;
       bool was_reasoning = gen->splitter.in_reasoning;
+
+      if (id >= 0)
+        stats->n_device_picks++;
+      else
+        id = ponder_sampler_sample (gen->sampler, session->logits);
+      gen->picked = -1;
 
       if (stats->n_generated_tokens == 0)
         {
@@ -468,6 +480,11 @@ generate (PonderSession              *session,
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the sampler");
   for (size_t i = 0; i < n_prompt; i++)
     ponder_sampler_accept (gen.sampler, prompt[i]);
+  /* The prompt's last logits come back for the first pick either way. */
+  gen.picked = -1;
+  gen.device_picks = session->fw.logits_device != NULL
+                     && ponder_sampler_is_greedy (gen.sampler, &session->fw.argmax_masked,
+                                                  &session->fw.argmax_n_masked);
 
   reuse = ponder_kv_cache_reuse (&session->cache, prompt, (uint32_t) n_prompt);
   if (session->n_logits_known > reuse)
@@ -494,6 +511,8 @@ generate (PonderSession              *session,
         stats.stop_reason = PONDER_STOP_CANCELLED;
     }
   ponder_sampler_free (gen.sampler);
+  session->fw.argmax_masked = NULL;
+  session->fw.argmax_n_masked = 0;
   if (out_stats != NULL)
     *out_stats = stats;
   return status;

@@ -263,6 +263,8 @@ typedef struct
   double           prefill_tokens_per_s;
   double           decode_tokens_per_s;
   PonderStopReason stop_reason;
+  uint32_t         n_device_picks;    /* greedy tokens picked on the GPU, so that
+                                         one id was read back instead of the logits */
 } PonderStats;
 
 /* Renders messages with the chat template, reuses the longest cached token

@@ -213,6 +213,20 @@ ponder_sampler_mask (PonderSampler *sampler,
   return true;
 }
 
+bool
+ponder_sampler_is_greedy (const PonderSampler  *sampler,
+                          const int32_t       **out_masked,
+                          size_t               *out_n_masked)
+{
+  float penalty = sampler->params.repeat_penalty;
+
+  *out_masked = sampler->masked;
+  *out_n_masked = sampler->n_masked;
+  /* The same conditions under which prepare_candidates takes its argmax
+   * branch with the penalty a no-op, whatever the recent window holds. */
+  return !(sampler->params.temperature > 0.0f) && (penalty == 1.0f || !(penalty > 0.0f));
+}
+
 void
 ponder_sampler_accept (PonderSampler *sampler,
                        int32_t        token)

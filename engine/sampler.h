@@ -26,6 +26,13 @@ bool           ponder_sampler_mask   (PonderSampler             *sampler,
                                       const int32_t             *ids,
                                       size_t                     n_ids);
 
+/* True when the pick is the plain argmax of the logits outside the mask
+ * (temperature 0 and no repetition penalty), so a device may make it;
+ * *out_masked / *out_n_masked then give the mask (owned by the sampler). */
+bool           ponder_sampler_is_greedy (const PonderSampler  *sampler,
+                                         const int32_t       **out_masked,
+                                         size_t               *out_n_masked);
+
 /* Records a token for the repetition penalty window (prompt and output). */
 void           ponder_sampler_accept (PonderSampler             *sampler,
                                       int32_t                    token);

@@ -25,6 +25,7 @@
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,21 +129,33 @@ def check_case(tmp, arch, preset, wtype, tied, seed):
 
 
 def check_scripted(tmp):
-    """Greedy chat on Vulkan follows the scripted model's script."""
-    path = os.path.join(tmp, 'scripted.gguf')
-    script = gen_model.generate_scripted(path)
-    p = run_cli(['chat', '-m', path, '-p', 'What is 1+1?', '--seed', '1', '--temperature', '0',
-                 '--max-tokens', '64', '--threads', '2', '--backend', 'vulkan'])
-    out = p.stdout.decode('utf-8', errors='replace').strip()
-    err = p.stderr.decode('utf-8', errors='replace')
-    if p.returncode != 0:
-        return ['scripted: chat exit %d: %s' % (p.returncode, err.strip())]
-    if FALLBACK_NOTE in err:
-        return ['scripted: the Vulkan backend was not used: %s' % err.strip()]
-    if out != script['answer'] or script['reasoning'] not in err:
-        return ['scripted: answer %r (expected %r), reasoning in stderr: %s'
-                % (out, script['answer'], script['reasoning'] in err)]
-    return []
+    """Greedy chat on Vulkan follows the scripted model's script, with the
+    tokens after the first picked on the device (argmax with the padding
+    mask); also for the model whose padding rows are the argmax everywhere,
+    which only the mask keeps on script."""
+    fails = []
+    for name, bait in (('scripted', False), ('scripted pad bait', True)):
+        path = os.path.join(tmp, '%s.gguf' % name.replace(' ', '-'))
+        script = gen_model.generate_scripted(path, pad_bait=bait)
+        p = run_cli(['chat', '-m', path, '-p', 'What is 1+1?', '--seed', '1',
+                     '--temperature', '0', '--max-tokens', '64', '--threads', '2',
+                     '--backend', 'vulkan', '--stats'])
+        out = p.stdout.decode('utf-8', errors='replace').strip()
+        err = p.stderr.decode('utf-8', errors='replace')
+        picks = re.search(r'(\d+) picked on the device', err)
+        if p.returncode != 0:
+            fails.append('%s: chat exit %d: %s' % (name, p.returncode, err.strip()))
+        elif FALLBACK_NOTE in err:
+            fails.append('%s: the Vulkan backend was not used: %s' % (name, err.strip()))
+        elif out != script['answer'] or script['reasoning'] not in err:
+            fails.append('%s: answer %r (expected %r), reasoning in stderr: %s'
+                         % (name, out, script['answer'], script['reasoning'] in err))
+        elif picks is None or int(picks.group(1)) != len(script['generated_ids']) - 1:
+            # every pick but the first (from the prompt's logits), EOS included
+            fails.append('%s: %s tokens picked on the device, expected %d: %s'
+                         % (name, picks and picks.group(1), len(script['generated_ids']) - 1,
+                            err.strip()))
+    return fails
 
 
 def check_partial(tmp):
