@@ -28,6 +28,8 @@
 #include "embed_q5_0.h"
 #include "embed_q4_1.h"
 #include "embed_q5_1.h"
+#include "embed_q2_k.h"
+#include "embed_q3_k.h"
 #include "embed_q4_k.h"
 #include "embed_q5_k.h"
 #include "embed_q6_k.h"
@@ -42,7 +44,12 @@
 #include "ds2_matmul_iq3_s.h"
 #include "ds2_matmul_iq4_nl.h"
 #include "ds2_matmul_iq4_xs.h"
+#include "ds2_matmul_q2_k.h"
+#include "ds2_matmul_q3_k.h"
 #include "ds2_matmul_q4_0.h"
+#include "ds2_matmul_q4_1.h"
+#include "ds2_matmul_q5_1.h"
+#include "ds2_matmul_q5_k.h"
 #include "ds2_matmul_q4_k.h"
 #include "ds2_matmul_q5_0.h"
 #include "ds2_matmul_q6_k.h"
@@ -61,6 +68,8 @@
 #include "matmul_iq3_s.h"
 #include "matmul_iq4_nl.h"
 #include "matmul_iq4_xs.h"
+#include "matmul_q2_k.h"
+#include "matmul_q3_k.h"
 #include "matmul_q4_0.h"
 #include "matmul_q4_k.h"
 #include "matmul_q5_0.h"
@@ -135,6 +144,15 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S, ds2_matmul_iq3_s, 6, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL, ds2_matmul_iq4_nl, 6, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS, ds2_matmul_iq4_xs, 6, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q2_K, matmul_q2_k, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_Q3_K, matmul_q3_k, 3, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q2_K, embed_q2_k, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_EMBED_Q3_K, embed_q3_k, 3, PonderVkMatmulPush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_1, ds2_matmul_q4_1, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_1, ds2_matmul_q5_1, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q2_K, ds2_matmul_q2_k, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q3_K, ds2_matmul_q3_k, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_K, ds2_matmul_q5_k, 5, PonderVkDs2MatmulPush, 3),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -191,10 +209,12 @@ static const struct
   ROW (Q8_0, K (MATMUL_Q8_0), K (EMBED_Q8_0), K (DS2_MATMUL_Q8_0)),
   ROW (Q4_0, K (MATMUL_Q4_0), K (EMBED_Q4_0), K (DS2_MATMUL_Q4_0)),
   ROW (Q5_0, K (MATMUL_Q5_0), K (EMBED_Q5_0), K (DS2_MATMUL_Q5_0)),
-  ROW (Q4_1, K (MATMUL_Q4_1), K (EMBED_Q4_1), NONE),
-  ROW (Q5_1, K (MATMUL_Q5_1), K (EMBED_Q5_1), NONE),
+  ROW (Q4_1, K (MATMUL_Q4_1), K (EMBED_Q4_1), K (DS2_MATMUL_Q4_1)),
+  ROW (Q5_1, K (MATMUL_Q5_1), K (EMBED_Q5_1), K (DS2_MATMUL_Q5_1)),
+  ROW (Q2_K, K (MATMUL_Q2_K), K (EMBED_Q2_K), K (DS2_MATMUL_Q2_K)),
+  ROW (Q3_K, K (MATMUL_Q3_K), K (EMBED_Q3_K), K (DS2_MATMUL_Q3_K)),
   ROW (Q4_K, K (MATMUL_Q4_K), K (EMBED_Q4_K), K (DS2_MATMUL_Q4_K)),
-  ROW (Q5_K, K (MATMUL_Q5_K), K (EMBED_Q5_K), NONE),
+  ROW (Q5_K, K (MATMUL_Q5_K), K (EMBED_Q5_K), K (DS2_MATMUL_Q5_K)),
   ROW (Q6_K, K (MATMUL_Q6_K), K (EMBED_Q6_K), K (DS2_MATMUL_Q6_K)),
   ROW (IQ1_S, K (MATMUL_IQ1_S), NONE, K (DS2_MATMUL_IQ1_S)),
   ROW (IQ1_M, K (MATMUL_IQ1_M), NONE, K (DS2_MATMUL_IQ1_M)),

@@ -232,6 +232,16 @@ typedef enum
   PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S,
   PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL,
   PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS,
+  /* the last K-quants; deepseek2 experts through unit_<type>.glsl */
+  PONDER_VK_KERNEL_MATMUL_Q2_K,
+  PONDER_VK_KERNEL_MATMUL_Q3_K,
+  PONDER_VK_KERNEL_EMBED_Q2_K,
+  PONDER_VK_KERNEL_EMBED_Q3_K,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_1,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_1,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q2_K,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q3_K,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_K,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -477,8 +487,8 @@ PonderStatus ponder_vk_op_rmsnorm (PonderVkDevice *device, const PonderVkBuffer 
                                    const PonderVkBuffer *w, const PonderVkBuffer *out,
                                    uint32_t n_rows, uint32_t n, float eps, PonderError *error);
 /* y (n_tokens, n_out) = x (n_tokens, n_in) times w transposed; w holds n_out
- * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
- * Q6_K and the IQ types of spec 2.5: ponder_vk_matmul_supported). */
+ * rows of row_bytes in type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,
+ * Q4_K, Q5_K, Q6_K and the IQ types of spec 2.5: ponder_vk_matmul_supported). */
 bool         ponder_vk_matmul_supported (uint32_t type);
 /* Whether deepseek2's 3-D weights of type run on the device
  * (ponder_vk_op_matmul_slices, moe_gate_up, moe_down). */

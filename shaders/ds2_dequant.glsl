@@ -1,9 +1,9 @@
 /* ds2_dequant.glsl: one 32-element unit of a weight row for ds2_matmul.comp,
  * in the type named by the define W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K,
- * W_Q6_K or an IQ type's W_IQ* (block layouts of spec 2.2-2.5; iq_dequant.glsl
- * has the IQ ones); Q4_0 and Q5_0 are what rows too
- * short for a K-quant fall back to, as DeepSeek's attn_k_b). Units past n_in
- * read as zero.
+ * W_Q6_K (written out here), W_Q4_1, W_Q5_1, W_Q2_K, W_Q3_K, W_Q5_K (the dense
+ * matmul's unit_<type>.glsl) or an IQ type's W_IQ* (iq_dequant.glsl); block
+ * layouts of spec 2.2-2.5. Q4_0 and Q5_0 are what rows too short for a
+ * K-quant fall back to, as DeepSeek's attn_k_b. Units past n_in read as zero.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -17,11 +17,26 @@
 #if defined(W_IQ1_S) || defined(W_IQ1_M) || defined(W_IQ2_XXS) || defined(W_IQ2_XS) \
     || defined(W_IQ2_S) || defined(W_IQ3_XXS) || defined(W_IQ3_S) || defined(W_IQ4_NL) \
     || defined(W_IQ4_XS)
-#define W_IQ
+#define W_UNIT
 #define IQ_TABLE_BINDING 5
 /* the IQ types (spec 2.5): the dense matmul's Unit, unit_setup, dequant4;
  * the codebooks at binding 5 */
 #include "iq_dequant.glsl"
+#elif defined(W_Q4_1)
+#define W_UNIT
+#include "unit_q4_1.glsl"
+#elif defined(W_Q5_1)
+#define W_UNIT
+#include "unit_q5_1.glsl"
+#elif defined(W_Q2_K)
+#define W_UNIT
+#include "unit_q2_k.glsl"
+#elif defined(W_Q3_K)
+#define W_UNIT
+#include "unit_q3_k.glsl"
+#elif defined(W_Q5_K)
+#define W_UNIT
+#include "unit_q5_k.glsl"
 #endif
 
 void
@@ -124,7 +139,8 @@ dequant_unit (uint row_base, uint unit, out float v[32])
 
       v[l] = (l < 16u ? s0 : s1) * float (int (q) - 32);
     }
-#elif defined(W_IQ)
+#elif defined(W_UNIT)
+  /* the dense matmul's unit, four elements at a time */
   Unit s = unit_setup (row_base, unit);
 
   [[unroll]] for (uint j = 0u; j < 8u; j++)
@@ -137,6 +153,6 @@ dequant_unit (uint row_base, uint unit, out float v[32])
       v[4u * j + 3u] = w.w;
     }
 #else
-#error "define one of W_F32, W_F16, W_Q8_0, W_Q4_0, W_Q5_0, W_Q4_K, W_Q6_K"
+#error "define the weight type: one of W_F32 ... W_Q6_K, W_Q4_1 ... W_Q5_K, W_IQ*"
 #endif
 }

@@ -5,8 +5,9 @@
  *
  * Random inputs of awkward sizes (rows not multiples of the workgroup, a
  * latent width that is not a multiple of 8, strided query rows), every
- * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K; the IQ
- * types of R1's dynamic quants and IQ4_NL, their short-row fallback),
+ * weight type the shaders read (F32, F16, Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, Q2_K,
+ * Q3_K, Q4_K, Q5_K, Q6_K; the IQ types of R1's dynamic quants and IQ4_NL,
+ * their short-row fallback),
  * both workgroup shapes (one row per invocation as on lavapipe, 32 and 64
  * lanes per row as on GPUs), the routed experts in one buffer and cut into
  * chunks of experts. The
@@ -95,6 +96,23 @@ random_weights (uint32_t type,
           break;
         case PONDER_TYPE_Q6_K:
           put_f16 (blk + 208, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        case PONDER_TYPE_Q4_1:
+        case PONDER_TYPE_Q5_1:
+          /* d and the offset m */
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (-0.2, 0.2));
+          break;
+        case PONDER_TYPE_Q5_K:
+          put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
+          break;
+        case PONDER_TYPE_Q2_K:
+          put_f16 (blk + 80, (float) g_test_rand_double_range (0.0, 0.02));
+          put_f16 (blk + 82, (float) g_test_rand_double_range (0.0, 0.02));
+          break;
+        case PONDER_TYPE_Q3_K:
+          put_f16 (blk + 108, (float) g_test_rand_double_range (-0.01, 0.01));
           break;
         case PONDER_TYPE_IQ1_M:
           {
@@ -588,7 +606,9 @@ main (int    argc,
   static const struct { const char *name; uint32_t type; } types[] = {
     { "f32", PONDER_TYPE_F32 }, { "f16", PONDER_TYPE_F16 }, { "q8_0", PONDER_TYPE_Q8_0 },
     { "q4_0", PONDER_TYPE_Q4_0 }, { "q5_0", PONDER_TYPE_Q5_0 }, { "q4_k", PONDER_TYPE_Q4_K },
-    { "q6_k", PONDER_TYPE_Q6_K }, { "iq1_s", PONDER_TYPE_IQ1_S }, { "iq1_m", PONDER_TYPE_IQ1_M },
+    { "q6_k", PONDER_TYPE_Q6_K }, { "q4_1", PONDER_TYPE_Q4_1 }, { "q5_1", PONDER_TYPE_Q5_1 },
+    { "q2_k", PONDER_TYPE_Q2_K }, { "q3_k", PONDER_TYPE_Q3_K }, { "q5_k", PONDER_TYPE_Q5_K },
+    { "iq1_s", PONDER_TYPE_IQ1_S }, { "iq1_m", PONDER_TYPE_IQ1_M },
     { "iq2_xxs", PONDER_TYPE_IQ2_XXS }, { "iq3_xxs", PONDER_TYPE_IQ3_XXS },
     { "iq4_nl", PONDER_TYPE_IQ4_NL }, { "iq4_xs", PONDER_TYPE_IQ4_XS },
   };

@@ -122,6 +122,14 @@ random_weights (uint32_t type,
           put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
           put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
           break;
+        case PONDER_TYPE_Q2_K:
+          /* d and dmin after the scales and quants */
+          put_f16 (blk + 80, (float) g_test_rand_double_range (0.0, 0.02));
+          put_f16 (blk + 82, (float) g_test_rand_double_range (0.0, 0.02));
+          break;
+        case PONDER_TYPE_Q3_K:
+          put_f16 (blk + 108, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
         default:
           g_assert_not_reached ();
         }
@@ -262,6 +270,25 @@ test_matmul_q5_k (void)
   check_matmul (PONDER_TYPE_Q5_K, 256 * 5, 45, 10);
 }
 
+/* Rows of 1, 3 and 5 super-blocks, row counts that fill no workgroup, a
+ * batch of one token (decode), of 10 (a full NB = 8 and a partial one) and
+ * of 3; each also in the four shapes of check_matmul. */
+static void
+test_matmul_q2_k (void)
+{
+  check_matmul (PONDER_TYPE_Q2_K, 256 * 3, 67, 1);
+  check_matmul (PONDER_TYPE_Q2_K, 256 * 5, 45, 10);
+  check_matmul (PONDER_TYPE_Q2_K, 256, 131, 3);
+}
+
+static void
+test_matmul_q3_k (void)
+{
+  check_matmul (PONDER_TYPE_Q3_K, 256 * 3, 67, 1);
+  check_matmul (PONDER_TYPE_Q3_K, 256 * 5, 45, 10);
+  check_matmul (PONDER_TYPE_Q3_K, 256, 131, 3);
+}
+
 /* Embedding rows gathered and dequantised on the device, against
  * ponder_dequantize_row: the same f32 arithmetic, where a fused multiply-add
  * may round once less, so 1e-6 of the row's largest magnitude. Ids repeat
@@ -327,6 +354,8 @@ test_embed (void)
   check_embed (PONDER_TYPE_Q4_K, 256 * 2);
   check_embed (PONDER_TYPE_Q5_K, 256);
   check_embed (PONDER_TYPE_Q6_K, 256 * 3);
+  check_embed (PONDER_TYPE_Q2_K, 256 * 3);
+  check_embed (PONDER_TYPE_Q3_K, 256 * 2);
 }
 
 /* More rows than one grid axis allows (65535 on lavapipe): the y split. */
@@ -729,8 +758,13 @@ test_dispatch_checks (void)
   g_assert_nonnull (strstr (error.message, "workgroups on axis 2"));
   g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q4_K, &a, 144, 255, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_INVALID_ARGUMENT);
-  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q3_K, &a, 110, 256, 1, &b, 1, &b,
+  /* Q8_K (only ever the CPU's activation blocks) and the IQ embedding
+   * tables have no shader. */
+  g_assert_cmpint (ponder_vk_op_matmul (f.dev, PONDER_TYPE_Q8_K, &a, 292, 256, 1, &b, 1, &b,
                                         &error), ==, PONDER_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error.message, "Q8_K"));
+  g_assert_cmpint (ponder_vk_op_embed (f.dev, PONDER_TYPE_IQ2_XXS, &a, 66, 256, 1, &b, 1, &b,
+                                       &error), ==, PONDER_ERROR_UNSUPPORTED);
   /* The valid dispatch still runs after the refusals. */
   CHECK_OK (ponder_vk_dispatch (f.dev, PONDER_VK_KERNEL_ADD, &wg, 1, groups, bufs, 2, &push,
                                 sizeof push, ck));
@@ -917,7 +951,10 @@ test_validation (void)
   check_matmul (PONDER_TYPE_Q4_0, 64, 5, 1);
   check_matmul (PONDER_TYPE_Q5_0, 64, 5, 2);
   check_matmul (PONDER_TYPE_Q5_K, 256, 5, 1);
+  check_matmul (PONDER_TYPE_Q2_K, 256, 5, 9);
+  check_matmul (PONDER_TYPE_Q3_K, 256, 5, 2);
   check_embed (PONDER_TYPE_Q4_K, 256);
+  check_embed (PONDER_TYPE_Q3_K, 256);
   check_embed (PONDER_TYPE_F16, 45);
   test_dispatch_checks ();
   test_staging ();
@@ -942,6 +979,8 @@ main (int    argc,
   g_test_add_func ("/vulkan/matmul/q4_1", test_matmul_q4_1);
   g_test_add_func ("/vulkan/matmul/q5_1", test_matmul_q5_1);
   g_test_add_func ("/vulkan/matmul/q5_k", test_matmul_q5_k);
+  g_test_add_func ("/vulkan/matmul/q2_k", test_matmul_q2_k);
+  g_test_add_func ("/vulkan/matmul/q3_k", test_matmul_q3_k);
   g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
   g_test_add_func ("/vulkan/embed", test_embed);
   g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
