@@ -246,7 +246,9 @@ vk_embed (PonderBackend      *be,
 
   if (step_failed (b))
     return;
-  if (tb != NULL && n_tokens <= b->max_tokens)
+  /* a tied table is on the device as the output matrix even where its
+   * type has no embedding kernel */
+  if (tb != NULL && ponder_vk_embed_supported (table->type) && n_tokens <= b->max_tokens)
     {
       if (!output (b, out, bytes, &ov))
         return;

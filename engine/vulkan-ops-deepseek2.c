@@ -52,7 +52,7 @@ matmul (PonderVkDevice             *device,
   uint64_t expect_row;
   uint32_t groups[3], rows_per_group;
   const PonderVkBuffer *all[6];
-  PonderVkKernel kernel = ponder_vk_type_kernels (type)->expert;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type).expert;
   PonderStatus status;
   char name[32];
 

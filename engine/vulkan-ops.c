@@ -230,14 +230,32 @@ static const struct
 #undef K
 #undef ROW
 
-const PonderVkTypeKernels *
+/* Kinds of kernel (PONDER_VK_HIDE_*) tests have hidden, by type. */
+static unsigned hidden[sizeof type_table / sizeof *type_table];
+
+PonderVkTypeKernels
 ponder_vk_type_kernels (uint32_t type)
 {
-  static const PonderVkTypeKernels none = { NONE, NONE, NONE };
+  PonderVkTypeKernels k = { NONE, NONE, NONE };
 
   if (type >= sizeof type_table / sizeof *type_table || !type_table[type].listed)
-    return &none;
-  return &type_table[type].k;
+    return k;
+  k = type_table[type].k;
+  if (hidden[type] & PONDER_VK_HIDE_MATMUL)
+    k.matmul = NONE;
+  if (hidden[type] & PONDER_VK_HIDE_EMBED)
+    k.embed = NONE;
+  if (hidden[type] & PONDER_VK_HIDE_EXPERT)
+    k.expert = NONE;
+  return k;
+}
+
+void
+ponder_vk_test_hide_kernels (uint32_t type,
+                             unsigned kinds)
+{
+  if (type < sizeof type_table / sizeof *type_table)
+    hidden[type] = kinds;
 }
 
 #undef NONE
@@ -245,7 +263,7 @@ ponder_vk_type_kernels (uint32_t type)
 bool
 ponder_vk_embed_supported (uint32_t type)
 {
-  return ponder_vk_type_kernels (type)->embed != PONDER_VK_KERNEL_NONE;
+  return ponder_vk_type_kernels (type).embed != PONDER_VK_KERNEL_NONE;
 }
 
 PonderStatus
@@ -263,7 +281,7 @@ ponder_vk_op_embed (PonderVkDevice       *device,
   PonderVkMatmulPush push = { n_in, n_rows, n_tokens, (uint32_t) row_bytes };
   const PonderVkBuffer *buffers[3] = { table, ids, out };
   uint64_t n_items = (uint64_t) n_tokens * ((n_in + 31u) / 32u) * 8u, expect_row;
-  PonderVkKernel kernel = ponder_vk_type_kernels (type)->embed;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type).embed;
   uint32_t groups[3];
   PonderStatus status;
   char name[32];
@@ -289,13 +307,13 @@ ponder_vk_op_embed (PonderVkDevice       *device,
 bool
 ponder_vk_matmul_supported (uint32_t type)
 {
-  return ponder_vk_type_kernels (type)->matmul != PONDER_VK_KERNEL_NONE;
+  return ponder_vk_type_kernels (type).matmul != PONDER_VK_KERNEL_NONE;
 }
 
 bool
 ponder_vk_expert_supported (uint32_t type)
 {
-  return ponder_vk_type_kernels (type)->expert != PONDER_VK_KERNEL_NONE;
+  return ponder_vk_type_kernels (type).expert != PONDER_VK_KERNEL_NONE;
 }
 
 /* spec[0] = workgroup size, spec[1] = threads per row (a power of two
@@ -355,7 +373,7 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
   /* the IQ kernels read their codebooks from a fourth binding */
   const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
-  PonderVkKernel kernel = ponder_vk_type_kernels (type)->matmul;
+  PonderVkKernel kernel = ponder_vk_type_kernels (type).matmul;
   uint32_t spec[2] = { wg_size, threads_per_row };
   uint64_t expect_row;
   uint32_t groups[3];

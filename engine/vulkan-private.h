@@ -272,8 +272,18 @@ typedef struct
   PonderVkKernel expert; /* ds2_matmul_<type>: deepseek2's slices and experts */
 } PonderVkTypeKernels;
 
-/* Never NULL: a type without kernels has PONDER_VK_KERNEL_NONE in each. */
-const PonderVkTypeKernels *ponder_vk_type_kernels (uint32_t type);
+/* A type without kernels has PONDER_VK_KERNEL_NONE in each. */
+PonderVkTypeKernels ponder_vk_type_kernels (uint32_t type);
+
+/* Tests only: ponder_vk_type_kernels reports no kernel of the kinds given
+ * (PONDER_VK_HIDE_* or-ed; 0 shows them again) for type, so that the
+ * refusal of a weight type without shaders and the host gather of
+ * embedding rows stay tested now that every type the CPU runs has them.
+ * Process-wide: call it while no model is loading or running. */
+#define PONDER_VK_HIDE_MATMUL 1u
+#define PONDER_VK_HIDE_EMBED  2u
+#define PONDER_VK_HIDE_EXPERT 4u
+void ponder_vk_test_hide_kernels (uint32_t type, unsigned kinds);
 
 /* Push-constant blocks, mirrored field for field by the shaders. */
 typedef struct

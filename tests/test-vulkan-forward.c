@@ -12,6 +12,14 @@
  * directly): |vulkan - cpu| <= 1e-4 * max |cpu| on F32 weights, where both
  * are f32 arithmetic (measured ~3e-7). Also: a step whose op fails reports
  * the error from end_step, and the backend still runs the next step.
+ *
+ * Every weight type the CPU runs has shaders, so two paths only a type
+ * without them used to reach are run with kernels hidden by
+ * ponder_vk_test_hide_kernels: the host gather of embedding rows (F32 with
+ * its embedding kernel hidden, untied and tied, the same 1e-4 against the
+ * CPU, under validation) and the refusal of a model whose weights have no
+ * matmul (UNSUPPORTED naming the type: a dense model's matrices, and
+ * deepseek2's 3-D weights, which ds2_matmul.comp reads).
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -24,21 +32,26 @@
 #include "kv-cache.h"
 #include "model.h"
 #include "threadpool.h"
+#include "vulkan-model-private.h"
 
 #define N_PREFILL 5
 #define N_DECODE  3
 
 static char *tmp_dir;
 
+/* tied: "--tied", "--untied" or NULL (the preset's choice). */
 static char *
-generate_model (const char *arch,
+generate_typed (const char *arch,
+                const char *preset,
+                const char *type,
+                const char *tied,
                 const char *name)
 {
   const char *src = g_getenv ("PONDER_SOURCE_ROOT");
   g_autofree char *script = g_build_filename (src ? src : "..", "tests", "gen_model.py", NULL);
   char *out = g_build_filename (tmp_dir, name, NULL);
-  const char *argv[] = { "/usr/bin/python3", script, "model", "--arch", arch, "--preset", "tiny",
-                         "--type", "F32", "--out", out, NULL };
+  const char *argv[] = { "/usr/bin/python3", script, "model", "--arch", arch, "--preset", preset,
+                         "--type", type, "--out", out, tied, NULL };
   g_autofree char *std_err = NULL;
   int wait_status = 0;
 
@@ -47,6 +60,13 @@ generate_model (const char *arch,
   if (!g_spawn_check_wait_status (wait_status, NULL))
     g_error ("gen_model.py failed: %s", std_err);
   return out;
+}
+
+static char *
+generate_model (const char *arch,
+                const char *name)
+{
+  return generate_typed (arch, "tiny", "F32", NULL, name);
 }
 
 typedef struct
@@ -99,11 +119,11 @@ runner_logits (Runner        *r,
     }
 }
 
+/* The model at path on the device (validation on) against the CPU. */
 static void
-check_arch (const char *arch)
+check_path (const char *arch,
+            const char *path)
 {
-  g_autofree char *name = g_strdup_printf ("%s.gguf", arch);
-  g_autofree char *path = generate_model (arch, name);
   PonderVkModelParams params = { -1, true, NULL };
   PonderGgufFile *file = NULL;
   PonderModelWeights w;
@@ -163,9 +183,102 @@ check_arch (const char *arch)
 }
 
 static void
+check_arch (const char *arch)
+{
+  g_autofree char *name = g_strdup_printf ("%s.gguf", arch);
+  g_autofree char *path = generate_model (arch, name);
+
+  check_path (arch, path);
+}
+
+static void
 test_qwen2 (void)
 {
   check_arch ("qwen2");
+}
+
+/* Rows gathered on the host where the table's type has no embedding
+ * kernel: the table is not uploaded (untied) or is uploaded only as the
+ * output matrix (tied), and the logits are the CPU's. */
+static void
+check_host_embedding (const char *tied)
+{
+  g_autofree char *name = g_strdup_printf ("host-embd%s.gguf", tied);
+  g_autofree char *path = generate_typed ("qwen2", "tiny", "F32", tied, name);
+  PonderVkModelParams params = { -1, false, NULL };
+  PonderGgufFile *file = NULL;
+  PonderModelWeights w;
+  PonderVkModel *vkm = NULL;
+  PonderError error = { 0 };
+
+  ponder_vk_test_hide_kernels (PONDER_TYPE_F32, PONDER_VK_HIDE_EMBED);
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  if (ponder_vk_model_new (&w, &params, &vkm, &error) == PONDER_OK)
+    {
+      g_assert_true ((ponder_vk_model_find_weight (vkm, w.token_embd.data) != NULL)
+                     == (w.token_embd.data == w.output.data));
+      ponder_vk_model_free (vkm);
+    }
+  ponder_model_weights_clear (&w);
+  ponder_gguf_close (file);
+  check_path ("qwen2", path);
+  ponder_vk_test_hide_kernels (PONDER_TYPE_F32, 0);
+}
+
+static void
+test_host_embedding (void)
+{
+  check_host_embedding ("--untied");
+  check_host_embedding ("--tied");
+}
+
+/* A weight type whose kernel is missing: the model is refused before any
+ * upload with UNSUPPORTED naming the type (the caller's cue to use the
+ * CPU), for a dense matrix and for deepseek2's 3-D weights (attn_v_b and
+ * the routed experts). */
+static void
+check_refused (const char *arch,
+               unsigned    kinds)
+{
+  g_autofree char *name = g_strdup_printf ("refused-%s.gguf", arch);
+  g_autofree char *path = generate_typed (arch, "tiny256", "Q3_K", NULL, name);
+  PonderVkModelParams params = { -1, false, NULL };
+  PonderGgufFile *file = NULL;
+  PonderModelWeights w;
+  PonderVkModel *vkm = NULL;
+  PonderError error = { 0 };
+  PonderStatus status;
+
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  ponder_vk_test_hide_kernels (PONDER_TYPE_Q3_K, kinds);
+  status = ponder_vk_model_new (&w, &params, &vkm, &error);
+  ponder_vk_test_hide_kernels (PONDER_TYPE_Q3_K, 0);
+  g_test_message ("%s: %s", arch, error.message);
+  if (status == PONDER_ERROR_DEVICE)
+    g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
+  else
+    {
+      g_assert_cmpint (status, ==, PONDER_ERROR_UNSUPPORTED);
+      g_assert_null (vkm);
+      g_assert_nonnull (strstr (error.message, "Q3_K"));
+    }
+  /* with the kernels back the same model loads */
+  if (status != PONDER_ERROR_DEVICE)
+    {
+      g_assert_cmpint (ponder_vk_model_new (&w, &params, &vkm, &error), ==, PONDER_OK);
+      ponder_vk_model_free (vkm);
+    }
+  ponder_model_weights_clear (&w);
+  ponder_gguf_close (file);
+}
+
+static void
+test_refused (void)
+{
+  check_refused ("llama", PONDER_VK_HIDE_MATMUL);
+  check_refused ("deepseek2", PONDER_VK_HIDE_EXPERT);
 }
 
 static void
@@ -231,6 +344,8 @@ main (int    argc,
   tmp_dir = g_dir_make_tmp ("ponder-vulkan-forward-XXXXXX", NULL);
   g_test_add_func ("/vulkan-forward/validation/qwen2", test_qwen2);
   g_test_add_func ("/vulkan-forward/validation/qwen3", test_qwen3);
+  g_test_add_func ("/vulkan-forward/validation/host-embedding", test_host_embedding);
+  g_test_add_func ("/vulkan-forward/refused", test_refused);
   g_test_add_func ("/vulkan-forward/step-error", test_step_error);
   rc = g_test_run ();
   {
