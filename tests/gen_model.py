@@ -17,8 +17,9 @@
 #
 # Weight types: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K
 # IQ1_S IQ1_M IQ2_XXS IQ2_XS IQ2_S IQ3_XXS IQ3_S IQ4_NL IQ4_XS ("pure": every
-# matrix that type, with llama.cpp's shape fallbacks), Q4_K_M (llama.cpp's
-# per-tensor mix, engine-spec 2.6) and UD-IQ1_S (unsloth's R1 mix, below).
+# matrix that type, with llama.cpp's shape fallbacks), Q4_K_M and Q3_K_M
+# (llama.cpp's per-tensor mixes, engine-spec 2.6 and below) and UD-IQ1_S
+# (unsloth's R1 mix, below).
 #
 # Quantised tensors normally hold the real quantisation (tests/quants.py) of
 # known float weights. With fast=True (the benchmark presets) they are blocks
@@ -53,13 +54,13 @@ PURE_TYPES = ('F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1',
 # UD-IQ1_S: the mix of unsloth's R1 UD-IQ1_S files (engine-spec 2.6): FFN /
 # expert matrices IQ1_S, their down projections IQ2_XXS in "more bits"
 # layers, everything else 4-6 bit K-quants.
-MIX_TYPES = ('Q4_K_M', 'UD-IQ1_S')
+MIX_TYPES = ('Q4_K_M', 'Q3_K_M', 'UD-IQ1_S')
 ALL_TYPES = PURE_TYPES + MIX_TYPES
 
 # llama_ftype values written to general.file_type (pure K types use the _S id).
 FILE_TYPE = {
     'F32': 0, 'F16': 1, 'Q4_0': 2, 'Q4_1': 3, 'Q8_0': 7, 'Q5_0': 8, 'Q5_1': 9,
-    'Q2_K': 10, 'Q3_K': 11, 'Q4_K': 14, 'Q4_K_M': 15, 'Q5_K': 16, 'Q6_K': 18,
+    'Q2_K': 10, 'Q3_K': 11, 'Q3_K_M': 12, 'Q4_K': 14, 'Q4_K_M': 15, 'Q5_K': 16, 'Q6_K': 18,
     'BF16': 32, 'IQ2_XXS': 19, 'IQ2_XS': 20, 'IQ3_XXS': 23, 'IQ1_S': 24, 'IQ4_NL': 25,
     'IQ3_S': 26, 'IQ2_S': 28, 'IQ4_XS': 30, 'IQ1_M': 31, 'UD-IQ1_S': 24,
 }
@@ -184,6 +185,8 @@ def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
         return _fit_type(wtype, row_len)
     if wtype == 'UD-IQ1_S':
         return _fit_type(_ud_iq1_s_type(name, layer, n_layer, tied), row_len)
+    if wtype == 'Q3_K_M':
+        return _fit_type(_q3_k_m_type(name, layer, n_layer, tied), row_len)
     if wtype != 'Q4_K_M':
         raise ValueError('unknown weight type %s' % wtype)
     t = 'Q4_K'
@@ -198,6 +201,22 @@ def tensor_type(name, wtype, row_len, n_dims, layer, n_layer, tied):
         if _use_more_bits(layer, n_layer):
             t = 'Q6_K'
     return _fit_type(t, row_len)
+
+
+def _q3_k_m_type(name, layer, n_layer, tied):
+    """llama.cpp's Q3_K_M (ftype 12) as llama_tensor_get_type gives it for
+    dense models: Q3_K, with attn_v Q5_K in the first two layers and Q4_K
+    after, ffn_down Q5_K in the first n/16 layers and Q4_K after,
+    attn_output Q4_K and the output matrix Q6_K."""
+    if name == 'output.weight' or (tied and name == 'token_embd.weight'):
+        return 'Q6_K'
+    if name.endswith('attn_v.weight'):
+        return 'Q5_K' if layer < 2 else 'Q4_K'
+    if 'ffn_down' in name:
+        return 'Q5_K' if layer < n_layer // 16 else 'Q4_K'
+    if name.endswith('attn_output.weight'):
+        return 'Q4_K'
+    return 'Q3_K'
 
 
 def _ud_iq1_s_type(name, layer, n_layer, tied):

@@ -3,7 +3,7 @@
 # CI) against the float64 numpy reference (tests/reference.py) and against
 # the CPU backend, on tiny generated qwen2, llama and qwen3 models; the
 # scripted chat model's greedy script on Vulkan; the CPU fallback for a
-# weight type without a shader; partial offload (--gpu-layers).
+# model the shaders cannot run; partial offload (--gpu-layers).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
@@ -60,6 +60,8 @@ CASES = [
     ('llama', 'tiny', 'Q4_1', False),
     ('qwen2', 'tiny', 'Q5_1', False),
     ('qwen3', 'tiny', 'Q5_K', False),  # rows of 64: all Q5_1, Q5_K_M's fallback
+    ('llama', 'tiny256', 'Q3_K_M', False),  # Q3_K (embedding table too), Q4_K, Q5_K, Q6_K
+    ('qwen2', 'tiny256', 'Q2_K', False),
 ]
 FALLBACK_NOTE = 'using the CPU backend'
 
@@ -217,15 +219,20 @@ def check_long_decode(tmp):
 
 
 def check_fallback(tmp):
-    """A weight type without a shader (Q3_K): --backend vulkan says why and
-    the CPU computes the same logits as --backend cpu."""
-    path = os.path.join(tmp, 'fallback-q3_k.gguf')
-    gen_model.generate(path, 'llama', 'tiny256', 'Q3_K', seed=5)
+    """A model the shaders cannot run (heads of 288 dimensions: attention
+    holds at most 256 in shared memory): --backend vulkan says why and the
+    CPU computes the same logits as --backend cpu. (Every weight type the
+    CPU runs has shaders; test-vulkan-forward refuses one whose kernels it
+    hides.)"""
+    path = os.path.join(tmp, 'fallback-wide-heads.gguf')
+    cfg = gen_model.make_config('llama', 'tiny')
+    cfg['head_dim'] = 288
+    gen_model.generate(path, 'llama', 'tiny', 'F32', seed=5, cfg=cfg)
     tokens = [1, 2, 3, 4]
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3,4', '--threads', '2',
                  '--backend', 'vulkan'])
     err = p.stderr.decode(errors='replace')
-    if p.returncode != 0 or 'Q3_K' not in err or FALLBACK_NOTE not in err:
+    if p.returncode != 0 or 'head dimensions' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
                 % (p.returncode, err.strip())]
     rows = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
