@@ -34,6 +34,7 @@ enum
   OPT_STATS,
   OPT_JSON,
   OPT_GPU_LAYERS,
+  OPT_DEVICE,
 };
 
 typedef struct
@@ -296,6 +297,8 @@ static const char chat_help[] =
   "      --threads N           CPU threads (default: one per core)\n"
   "      --backend B           auto, cpu or vulkan\n"
   "      --gpu-layers N        with vulkan: only the last N layers on the device\n"
+  "      --device LIST         with vulkan: device index (see ponder-cli devices), or\n"
+  "                            several (0,1) to split the layers over them\n"
   "      --stats               print timings after each answer";
 
 static int
@@ -319,6 +322,8 @@ parse_chat_option (int opt, ChatOptions *options)
     case OPT_GPU_LAYERS:
       return cli_parse_gpu_layers (optarg, &options->gpu_layers)
              ? 0 : cli_usage_error ("bad --gpu-layers '%s'", optarg);
+    case OPT_DEVICE:
+      return cli_parse_devices (optarg) ? 0 : cli_usage_error ("bad --device '%s'", optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -409,6 +414,7 @@ cli_chat (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+    { "device", required_argument, NULL, OPT_DEVICE },
     { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -561,6 +567,7 @@ cli_bench (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+    { "device", required_argument, NULL, OPT_DEVICE },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -600,12 +607,17 @@ cli_bench (int argc, char **argv)
           if (!cli_parse_gpu_layers (optarg, &options.gpu_layers))
             return cli_usage_error ("bad --gpu-layers '%s'", optarg);
           break;
+        case OPT_DEVICE:
+          if (!cli_parse_devices (optarg))
+            return cli_usage_error ("bad --device '%s'", optarg);
+          break;
         case OPT_JSON:
           options.json = true;
           break;
         case 'h':
           puts ("Usage: ponder-cli bench -m MODEL.gguf [-p N] [-n N] [-r N] [--threads N]\n"
-                "                        [--backend B] [--gpu-layers N] [--json]\n"
+                "                        [--backend B] [--gpu-layers N] [--device LIST]\n"
+                "                        [--json]\n"
                 "\n"
                 "Measures prefill of N prompt tokens (-p, default 64) and greedy decode\n"
                 "of N tokens (-n, default 32), each repeated -r times (default 3), and\n"

@@ -13,7 +13,11 @@
 
 #define MAX_TYPE_STATS 40
 
-enum { OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS };
+enum
+{
+  OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS,
+  OPT_DEVICE
+};
 
 /* ---- info -------------------------------------------------------------- */
 
@@ -437,6 +441,7 @@ cli_logits (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "step", no_argument, NULL, 's' },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+    { "device", required_argument, NULL, OPT_DEVICE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -475,9 +480,14 @@ cli_logits (int argc, char **argv)
           if (!cli_parse_gpu_layers (optarg, &gpu_layers))
             return cli_usage_error ("bad --gpu-layers '%s'", optarg);
           break;
+        case OPT_DEVICE:
+          if (!cli_parse_devices (optarg))
+            return cli_usage_error ("bad --device '%s'", optarg);
+          break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
-                "                         [--gpu-layers N] [--threads N] [--step]\n"
+                "                         [--gpu-layers N] [--device LIST] [--threads N]\n"
+                "                         [--step]\n"
                 "\n"
                 "Evaluates the tokens (no BOS added) and prints one line per position,\n"
                 "each a JSON array of that position's logits over the vocabulary.\n"

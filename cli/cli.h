@@ -30,6 +30,9 @@ int  cli_load_model_layers   (const char        *path,
                               PonderModel      **out_model);
 /* Parses --gpu-layers N (0 or more). */
 bool cli_parse_gpu_layers    (const char *text, long *out);
+/* Parses --device LIST: one index (ponder-cli devices), or several
+ * separated by commas to split the layers over them; later loads use it. */
+bool cli_parse_devices       (const char *text);
 
 /* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */
 void cli_set_running_session (PonderSession *session);

@@ -101,6 +101,54 @@ cli_parse_gpu_layers (const char *text, long *out)
   return cli_parse_int (text, 0, 100000, out);
 }
 
+/* --device: the Vulkan devices to load on (none given: the default one). */
+static int32_t chosen_devices[PONDER_MAX_DEVICES];
+static uint32_t n_chosen_devices;
+
+bool
+cli_parse_devices (const char *text)
+{
+  char buf[128], *save = NULL;
+  uint32_t n = 0;
+
+  if (strlen (text) >= sizeof buf)
+    return false;
+  strcpy (buf, text);
+  for (char *item = strtok_r (buf, ",", &save); item != NULL; item = strtok_r (NULL, ",", &save))
+    {
+      long index;
+
+      if (n == PONDER_MAX_DEVICES || !cli_parse_int (item, 0, 1000, &index))
+        return false;
+      chosen_devices[n++] = (int32_t) index;
+    }
+  if (n == 0)
+    return false;
+  n_chosen_devices = n;
+  return true;
+}
+
+/* A split says where each layer runs, so that it can be checked. */
+static void
+print_split (const PonderModel *model)
+{
+  PonderModelInfo info;
+
+  ponder_model_get_info (model, &info);
+  if (info.n_devices < 2)
+    return;
+  fprintf (stderr, "ponder-cli: layers");
+  if (info.device_first_layer[0] > 0)
+    fprintf (stderr, " 0-%u on the CPU,", info.device_first_layer[0] - 1);
+  for (uint32_t d = 0; d < info.n_devices; d++)
+    {
+      uint32_t end = d + 1 < info.n_devices ? info.device_first_layer[d + 1] : info.n_layers;
+
+      fprintf (stderr, " %u-%u on device %d (%s)%s", info.device_first_layer[d], end - 1,
+               chosen_devices[d], info.device_names[d], d + 1 < info.n_devices ? "," : "\n");
+    }
+}
+
 int
 cli_load_model_layers (const char        *path,
                        PonderBackendKind  backend,
@@ -119,6 +167,13 @@ cli_load_model_layers (const char        *path,
     }
   params.backend = backend;
   params.n_gpu_layers = (int32_t) gpu_layers;
+  if (n_chosen_devices == 1)
+    params.device_index = chosen_devices[0];
+  else
+    {
+      params.n_devices = n_chosen_devices;
+      memcpy (params.devices, chosen_devices, sizeof chosen_devices);
+    }
   /* a developer switch until the memory planner places experts (issue 5) */
   if (getenv ("PONDER_HOST_EXPERT_LAYERS") != NULL)
     params.host_expert_layers = (uint32_t) strtoul (getenv ("PONDER_HOST_EXPERT_LAYERS"), NULL,
@@ -147,6 +202,7 @@ cli_load_model_layers (const char        *path,
       fprintf (stderr, "ponder-cli: %s\n", error.message);
       return 1;
     }
+  print_split (*out_model);
   return 0;
 }
 

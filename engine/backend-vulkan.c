@@ -295,6 +295,29 @@ vk_upload (PonderBackend *be,
 }
 
 static void
+vk_download (PonderBackend *be,
+             float         *dst,
+             const float   *src,
+             size_t         n)
+{
+  VkBackend *b = vkb (be);
+  const PonderVkBuffer *buf;
+  size_t off;
+  PonderVkBuffer out;
+
+  if (step_failed (b))
+    return;
+  if (!resolve (b, src, &buf, &off))
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: a download not from the device"));
+      return;
+    }
+  if (output (b, dst, n * sizeof (float), &out))
+    failed (b, ponder_vk_copy (b->dev, buf, off, &out, 0, n * sizeof (float), &b->error));
+}
+
+static void
 vk_rmsnorm (PonderBackend *be,
             const float   *x,
             const float   *w,
@@ -603,8 +626,10 @@ ensure_kv (VkBackend           *b,
   b->kv_v = calloc (cache->n_layers, sizeof *b->kv_v);
   if (b->kv_k == NULL || b->kv_v == NULL)
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
-  /* Layers run by the CPU keep theirs in the cache's host arrays. */
-  for (uint32_t il = b->model->first_layer; il < cache->n_layers && status == PONDER_OK; il++)
+  /* Layers run by the CPU keep theirs in the cache's host arrays, layers of
+   * another device on that device. */
+  for (uint32_t il = b->model->first_layer; il < b->model->end_layer && status == PONDER_OK;
+       il++)
     {
       b->kv_layers = il + 1;
       status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->k_row * 4,
@@ -757,6 +782,7 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.alloc_activations = vk_alloc_activations;
   b->base.embed = vk_embed;
   b->base.upload = vk_upload;
+  b->base.download = vk_download;
   b->base.rmsnorm = vk_rmsnorm;
   b->base.matmul = vk_matmul;
   b->base.matmul_multi = vk_matmul_multi;

@@ -67,6 +67,11 @@ struct PonderBackend
    * within a step; NULL in the CPU backend. */
   void   (*upload)   (PonderBackend *be, float *dst, const float *src, size_t n);
 
+  /* dst (n floats of host memory) = src (n floats from alloc_activations),
+   * within a step, filled when end_step returns (the residual stream handed
+   * to the next device of a split); NULL in the CPU backend. */
+  void   (*download) (PonderBackend *be, float *dst, const float *src, size_t n);
+
   /* Returns a buffer of n floats valid until the backend is freed. */
   float *(*alloc_activations) (PonderBackend *be, size_t n);
 
@@ -190,6 +195,9 @@ typedef struct
                                      (tests); 0: the device's binding range, <= 1 GiB */
   uint32_t    first_layer;  /* dense partial offload: layers before it stay on the
                                CPU and are not uploaded (0: all on the device) */
+  uint32_t    end_layer;    /* dense, several devices: layers from it on run on
+                               another device, which also holds the output head
+                               (0: n_layers, this device has the head) */
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

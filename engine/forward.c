@@ -140,6 +140,7 @@ ponder_forward_clear (PonderForward *fw)
   ponder_rope_clear (&fw->rope);
   ponder_forward_deepseek2_clear (fw);
   free (fw->layer_backend);
+  free (fw->transfer);
   memset (fw, 0, sizeof *fw);
 }
 
@@ -202,67 +203,74 @@ ffn_block (PonderForward     *fw,
   be->add (be, fw->x, fw->proj, (size_t) n * hp->n_embd);
 }
 
-bool
-ponder_forward_run (PonderForward     *fw,
-                    PonderKvCache     *cache,
-                    const int32_t     *tokens,
-                    uint32_t           n_tokens,
-                    uint32_t           pos0,
-                    PonderLogitsMode   mode,
-                    float             *logits,
-                    const atomic_bool *cancel)
+PonderStatus
+ponder_forward_add_stage (PonderForward *fw,
+                          PonderForward *stage,
+                          uint32_t       end_layer,
+                          PonderError   *error)
+{
+  uint32_t first = fw->n_stages > 0 ? fw->stage_end[fw->n_stages - 1] : 0;
+
+  if (fw->n_stages == PONDER_FORWARD_MAX_STAGES || end_layer <= first
+      || end_layer >= fw->weights->hp.n_layers)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "a stage of layers %u to %u of %u (stage %u)", first, end_layer,
+                             fw->weights->hp.n_layers, fw->n_stages + 1);
+  if (fw->transfer == NULL)
+    {
+      fw->transfer = malloc ((size_t) fw->max_tokens * fw->weights->hp.n_embd * sizeof (float));
+      if (fw->transfer == NULL)
+        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+    }
+  fw->stages[fw->n_stages] = stage;
+  fw->stage_end[fw->n_stages] = end_layer;
+  fw->n_stages++;
+  return PONDER_OK;
+}
+
+/* Runs layers [*il, end) on stage's backend and buffers; false when
+ * cancelled between layers (the caller ends the step). */
+static bool
+run_layers (PonderForward     *stage,
+            PonderKvCache     *cache,
+            uint32_t          *il,
+            uint32_t           end,
+            uint32_t           n_tokens,
+            uint32_t           pos0,
+            const atomic_bool *cancel)
+{
+  const PonderModelWeights *w = stage->weights;
+
+  for (; *il < end; (*il)++)
+    {
+      /* A prefill batch of a large model takes seconds: let cancel in. */
+      if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
+        return false;
+      /* h = x + Attn (RMSNorm_attn (x)); x' = h + FFN (RMSNorm_ffn (h)) */
+      if (w->hp.arch == PONDER_ARCH_DEEPSEEK2)
+        {
+          ponder_forward_deepseek2_layer (stage, stage->layer_backend[*il], *il, cache, n_tokens,
+                                          pos0);
+          continue;
+        }
+      attention_block (stage, stage->layer_backend[*il], &w->layers[*il], cache,
+                       &cache->layers[*il], n_tokens, pos0);
+      ffn_block (stage, stage->layer_backend[*il], &w->layers[*il], n_tokens);
+    }
+  return true;
+}
+
+static void
+output_head (PonderForward    *fw,
+             uint32_t          n_tokens,
+             PonderLogitsMode  mode,
+             float            *logits)
 {
   const PonderModelWeights *w = fw->weights;
   const PonderHparams *hp = &w->hp;
   PonderBackend *be = fw->backend;
-  PonderForward *host = fw->host;
-  uint32_t first, il = 0;
+  uint32_t first;
 
-  fw->status = PONDER_OK;
-  if (host != NULL)
-    {
-      /* Partial offload: the first layers on the CPU (host's buffers), the
-       * residual stream then handed to the device. */
-      host->backend->embed (host->backend, &w->token_embd, tokens, n_tokens, host->x);
-      for (; il < fw->n_host_layers; il++)
-        {
-          if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
-            return false;
-          attention_block (host, host->backend, &w->layers[il], cache, &cache->layers[il],
-                           n_tokens, pos0);
-          ffn_block (host, host->backend, &w->layers[il], n_tokens);
-        }
-    }
-  if (be->begin_step != NULL)
-    {
-      fw->status = be->begin_step (be, cache, pos0, n_tokens, &fw->error);
-      if (fw->status != PONDER_OK)
-        return false;
-    }
-  /* x_0 = token_embd[token] */
-  if (host != NULL)
-    be->upload (be, fw->x, host->x, (size_t) n_tokens * hp->n_embd);
-  else
-    be->embed (be, &w->token_embd, tokens, n_tokens, fw->x);
-  for (; il < hp->n_layers; il++)
-    {
-      /* A prefill batch of a large model takes seconds: let cancel in. */
-      if (cancel != NULL && atomic_load_explicit (cancel, memory_order_relaxed))
-        {
-          if (be->end_step != NULL)
-            fw->status = be->end_step (be, false, &fw->error);
-          return false;
-        }
-      /* h = x + Attn (RMSNorm_attn (x)); x' = h + FFN (RMSNorm_ffn (h)) */
-      if (hp->arch == PONDER_ARCH_DEEPSEEK2)
-        {
-          ponder_forward_deepseek2_layer (fw, fw->layer_backend[il], il, cache, n_tokens, pos0);
-          continue;
-        }
-      attention_block (fw, fw->layer_backend[il], &w->layers[il], cache, &cache->layers[il],
-                       n_tokens, pos0);
-      ffn_block (fw, fw->layer_backend[il], &w->layers[il], n_tokens);
-    }
   if (mode == PONDER_LOGITS_ARGMAX)
     {
       be->rmsnorm (be, fw->x + (size_t) (n_tokens - 1) * hp->n_embd, w->output_norm, 1,
@@ -279,10 +287,62 @@ ponder_forward_run (PonderForward     *fw,
                    hp->n_embd, hp->norm_eps, fw->xn);
       be->matmul (be, &w->output, fw->xn, n_tokens - first, logits);
     }
-  if (be->end_step != NULL)
+}
+
+bool
+ponder_forward_run (PonderForward     *fw,
+                    PonderKvCache     *cache,
+                    const int32_t     *tokens,
+                    uint32_t           n_tokens,
+                    uint32_t           pos0,
+                    PonderLogitsMode   mode,
+                    float             *logits,
+                    const atomic_bool *cancel)
+{
+  const PonderModelWeights *w = fw->weights;
+  const PonderHparams *hp = &w->hp;
+  const float *handoff = NULL; /* the previous stage's residual stream, in host memory */
+  size_t n_x = (size_t) n_tokens * hp->n_embd;
+  uint32_t il = 0;
+
+  fw->status = PONDER_OK;
+  for (uint32_t s = 0; s <= fw->n_stages; s++)
     {
-      fw->status = be->end_step (be, true, &fw->error);
-      if (fw->status != PONDER_OK)
+      PonderForward *stage = s < fw->n_stages ? fw->stages[s] : fw;
+      PonderBackend *be = stage->backend;
+      uint32_t end = s < fw->n_stages ? fw->stage_end[s] : hp->n_layers;
+      bool done;
+
+      if (be->begin_step != NULL)
+        {
+          fw->status = be->begin_step (be, cache, pos0, n_tokens, &fw->error);
+          if (fw->status != PONDER_OK)
+            return false;
+        }
+      /* x_0 = token_embd[token] */
+      if (handoff == NULL)
+        be->embed (be, &w->token_embd, tokens, n_tokens, stage->x);
+      else if (be->upload != NULL)
+        be->upload (be, stage->x, handoff, n_x);
+      else
+        memcpy (stage->x, handoff, n_x * sizeof (float));
+      done = run_layers (stage, cache, &il, end, n_tokens, pos0, cancel);
+      if (done && s == fw->n_stages)
+        output_head (fw, n_tokens, mode, logits);
+      else if (done && be->download != NULL)
+        {
+          be->download (be, fw->transfer, stage->x, n_x);
+          handoff = fw->transfer;
+        }
+      else
+        handoff = stage->x;
+      if (be->end_step != NULL)
+        {
+          fw->status = be->end_step (be, done, &fw->error);
+          if (fw->status != PONDER_OK)
+            return false;
+        }
+      if (!done)
         return false;
     }
   return true;

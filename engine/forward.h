@@ -22,6 +22,9 @@ typedef enum
   PONDER_LOGITS_ARGMAX,
 } PonderLogitsMode;
 
+/* The CPU's layers plus up to 8 devices. */
+#define PONDER_FORWARD_MAX_STAGES 9
+
 typedef struct PonderForward
 {
   const PonderModelWeights *weights;
@@ -50,11 +53,16 @@ typedef struct PonderForward
   bool                      moe_ids_owned;  /* calloc'd (host routing), else the backend's */
   float                    *moe_w;          /* (max_tokens, n_expert_used) */
   float                    *route_tmp;      /* (3 n_expert + n_expert_groups) */
-  /* Partial offload (dense architectures): layers [0, n_host_layers) run
-   * on host->backend with host's buffers, the rest on backend, which must
-   * have upload. NULL: every layer on backend. */
-  struct PonderForward     *host;
-  uint32_t                  n_host_layers;
+  /* Layers split over several backends (partial offload to the CPU, several
+   * devices): stages[s] runs layers [stage_end[s - 1], stage_end[s]) (from 0
+   * for s = 0) with its own backend and buffers, and embeds when s = 0; this
+   * forward runs the layers after the last stage and the output head. The
+   * residual stream goes from stage to stage through host memory: a backend
+   * with download hands it over in transfer, the next one uploads it. */
+  struct PonderForward     *stages[PONDER_FORWARD_MAX_STAGES];
+  uint32_t                  stage_end[PONDER_FORWARD_MAX_STAGES];
+  uint32_t                  n_stages;
+  float                    *transfer;       /* (max_tokens, n_embd), with stages */
   /* PONDER_LOGITS_ARGMAX: the logits on the device (n_vocab; NULL when the
    * backend has no argmax), the ids never picked, and the pick */
   float                    *logits_device;
@@ -85,6 +93,13 @@ PonderStatus ponder_forward_init  (PonderForward            *fw,
                                    uint32_t                  max_tokens,
                                    PonderError              *error);
 void         ponder_forward_clear (PonderForward            *fw);
+
+/* Puts stage (initialised on its own backend, owned by the caller) before
+ * the layers fw runs so far, running them up to end_layer (exclusive). */
+PonderStatus ponder_forward_add_stage (PonderForward         *fw,
+                                       PonderForward         *stage,
+                                       uint32_t               end_layer,
+                                       PonderError           *error);
 
 /* Evaluates tokens (n_tokens <= max_tokens, ids already checked) at
  * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits

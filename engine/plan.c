@@ -13,6 +13,7 @@
 #include "session-private.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -270,5 +271,67 @@ ponder_model_plan (const char             *path,
         n = hp.n_ctx_train;
       out_plan->max_fit_ctx = (uint32_t) (n / PLAN_CTX_STEP * PLAN_CTX_STEP);
     }
+  return PONDER_OK;
+}
+
+/* ---- Layers over several devices ------------------------------------------ */
+
+static uint64_t
+layer_bytes (const PonderLayer *l)
+{
+  const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
+                                 &l->w_down };
+  uint64_t bytes = 0;
+
+  for (size_t i = 0; i < sizeof mats / sizeof *mats; i++)
+    bytes += (uint64_t) mats[i]->n_out * mats[i]->row_bytes;
+  return bytes;
+}
+
+PonderStatus
+ponder_plan_split_layers (const PonderModelWeights *w,
+                          uint32_t                  first_layer,
+                          uint32_t                  n_devices,
+                          const uint64_t           *budgets,
+                          uint32_t                 *out_end,
+                          PonderError              *error)
+{
+  uint32_t n_layers = w->hp.n_layers;
+  long double total = 0.0L, budget_total = 0.0L, budget_seen = 0.0L, done = 0.0L;
+  uint32_t end = first_layer;
+
+  if (n_devices == 0 || first_layer >= n_layers || n_layers - first_layer < n_devices)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "%u layers cannot be split over %u devices",
+                             first_layer < n_layers ? n_layers - first_layer : 0, n_devices);
+  for (uint32_t il = first_layer; il < n_layers; il++)
+    total += layer_bytes (&w->layers[il]);
+  total += (long double) w->output.n_out * w->output.row_bytes;
+  for (uint32_t d = 0; d < n_devices; d++)
+    budget_total += budgets[d];
+  for (uint32_t d = 0; d + 1 < n_devices; d++)
+    {
+      /* Where this device's share of the bytes should end, had every device
+       * a share in proportion to its memory (equal ones without figures). */
+      long double target;
+      uint32_t last_allowed = n_layers - (n_devices - 1 - d);
+
+      budget_seen += budget_total > 0.0L ? budgets[d] : 1.0L;
+      target = total * budget_seen / (budget_total > 0.0L ? budget_total : n_devices);
+      /* At least one layer; then more while that brings the end closer. */
+      done += layer_bytes (&w->layers[end]);
+      end++;
+      while (end < last_allowed)
+        {
+          long double next = done + layer_bytes (&w->layers[end]);
+
+          if (fabsl (next - target) >= fabsl (done - target))
+            break;
+          done = next;
+          end++;
+        }
+      out_end[d] = end;
+    }
+  out_end[n_devices - 1] = n_layers;
   return PONDER_OK;
 }

@@ -56,6 +56,8 @@ typedef enum
 /* Returns false to cancel the load. Called on the loading thread. */
 typedef bool (*PonderProgressFunc) (float fraction, void *user_data);
 
+#define PONDER_MAX_DEVICES 8
+
 typedef struct
 {
   PonderBackendKind  backend;       /* AUTO is the CPU for now */
@@ -69,6 +71,14 @@ typedef struct
   int32_t            n_gpu_layers;  /* Vulkan, dense models: the last N layers on the
                                        device, the others on the CPU (partial offload);
                                        -1: all on the device */
+  /* Vulkan, dense models, several GPUs: with n_devices >= 2 the device layers
+   * are split into consecutive shares (a pipeline), one per entry of devices
+   * (ponder_list_devices order) in proportion to each one's memory; the last
+   * also runs the output head. An index may repeat: that device is opened
+   * again as another logical device (how a split is tested on one GPU).
+   * device_index is then unused. */
+  uint32_t           n_devices;
+  int32_t            devices[PONDER_MAX_DEVICES];
 } PonderModelParams;
 
 PonderModelParams ponder_model_params_default (void);
@@ -110,6 +120,11 @@ typedef struct
   uint32_t    n_expert_used;
   const char *backend;           /* "cpu" or "vulkan" */
   const char *device_name;       /* the Vulkan device, or NULL on the CPU */
+  /* The Vulkan devices in use (several with a split), each with the first
+   * layer it runs; layers before the first one's run on the CPU. */
+  uint32_t    n_devices;
+  uint32_t    device_first_layer[PONDER_MAX_DEVICES];
+  const char *device_names[PONDER_MAX_DEVICES];
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */

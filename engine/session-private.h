@@ -42,6 +42,11 @@ struct PonderModel
   int32_t             id_think_end;
   PonderVkModel      *vk;              /* weights on a Vulkan device, or NULL: CPU */
   uint32_t            n_host_layers;   /* partial offload: the first layers on the CPU */
+  /* Several devices: vk_split[d] runs layers [first, vk_split_end[d]) after
+   * the CPU's and the previous device's; vk runs the rest and the head. */
+  PonderVkModel      *vk_split[PONDER_MAX_DEVICES - 1];
+  uint32_t            vk_split_end[PONDER_MAX_DEVICES - 1];
+  uint32_t            n_vk_split;
 };
 
 struct PonderSession
@@ -52,7 +57,10 @@ struct PonderSession
   PonderBackend    *backend;
   PonderForward     fw;
   PonderBackend    *host_backend;    /* partial offload: the CPU layers' backend... */
-  PonderForward     host_fw;         /* ...and their buffers (fw.host), else unused */
+  PonderForward     host_fw;         /* ...and their buffers (a stage of fw), else unused */
+  /* Several devices: a backend and buffers per device before the last */
+  PonderBackend    *split_backend[PONDER_MAX_DEVICES - 1];
+  PonderForward     split_fw[PONDER_MAX_DEVICES - 1];
   PonderKvCache     cache;
   float            *logits;          /* (n_vocab) of the last evaluated token */
   float            *logits_history;  /* (n_logits_known, n_vocab) from eval_logits */
@@ -92,3 +100,14 @@ PonderStatus ponder_session_chat_tokens (const PonderModel   *model,
                                          PonderError         *error);
 
 double       ponder_now_s (void);
+
+/* Ends (exclusive) of consecutive layer ranges over n_devices devices, from
+ * first_layer to the last layer: each device's share of the weight bytes
+ * (the output head counted on the last device) as near as it can be to its
+ * share of budgets (all 0: equal shares), and at least one layer each. */
+PonderStatus ponder_plan_split_layers (const PonderModelWeights *w,
+                                       uint32_t                  first_layer,
+                                       uint32_t                  n_devices,
+                                       const uint64_t           *budgets,
+                                       uint32_t                 *out_end,
+                                       PonderError              *error);

@@ -139,6 +139,77 @@ describe_model (PonderModel *model,
   return PONDER_OK;
 }
 
+/* The device memory of each of params->devices, for the split. */
+static PonderStatus
+device_budgets (const PonderModelParams *params,
+                uint64_t                *out_budgets,
+                PonderError             *error)
+{
+  PonderDeviceInfo infos[16];
+  size_t n_infos = ponder_list_devices (infos, 16, error);
+
+  if (n_infos == 0)
+    return error != NULL && error->code != PONDER_OK ? error->code : PONDER_ERROR_DEVICE;
+  for (uint32_t d = 0; d < params->n_devices; d++)
+    {
+      if (params->devices[d] < 0 || (size_t) params->devices[d] >= n_infos)
+        return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                 "there is no device %d (%zu devices)", params->devices[d],
+                                 n_infos);
+      out_budgets[d] = infos[params->devices[d]].memory_bytes;
+    }
+  return PONDER_OK;
+}
+
+/* Uploads the device layers: after the CPU's (n_gpu_layers), split over
+ * params->devices when there are several, the last device with the head. */
+static PonderStatus
+load_on_devices (PonderModel             *model,
+                 const PonderModelParams *params,
+                 PonderError             *error)
+{
+  uint32_t n_layers = model->weights.hp.n_layers;
+  uint32_t n_devices = params->n_devices >= 2 ? params->n_devices : 1;
+  uint32_t ends[PONDER_MAX_DEVICES] = { n_layers };
+  uint64_t budgets[PONDER_MAX_DEVICES] = { 0 };
+  uint32_t first;
+  PonderStatus status = PONDER_OK;
+
+  if (params->n_devices > PONDER_MAX_DEVICES)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "%u devices: at most %d", params->n_devices, PONDER_MAX_DEVICES);
+  if (params->n_gpu_layers > 0 && (uint32_t) params->n_gpu_layers < n_layers)
+    model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
+  if (n_devices > 1)
+    {
+      status = device_budgets (params, budgets, error);
+      if (status == PONDER_OK)
+        status = ponder_plan_split_layers (&model->weights, model->n_host_layers, n_devices,
+                                           budgets, ends, error);
+    }
+  first = model->n_host_layers;
+  for (uint32_t d = 0; d < n_devices && status == PONDER_OK; d++)
+    {
+      PonderVkModelParams vkp = { n_devices > 1 ? params->devices[d] : params->device_index,
+                                  false, NULL, params->host_expert_layers };
+      bool last = d + 1 == n_devices;
+
+      vkp.first_layer = first;
+      vkp.end_layer = ends[d];
+      status = ponder_vk_model_new (&model->weights, &vkp,
+                                    last ? &model->vk : &model->vk_split[d], error);
+      if (status == PONDER_OK && !last)
+        {
+          model->vk_split_end[d] = ends[d];
+          model->n_vk_split = d + 1;
+        }
+      if (status != PONDER_OK && n_devices > 1)
+        ponder_error_prefix (error, "device %u of %u: ", d + 1, n_devices);
+      first = ends[d];
+    }
+  return status;
+}
+
 PonderStatus
 ponder_model_load (const char              *path,
                    const PonderModelParams *params,
@@ -179,15 +250,7 @@ ponder_model_load (const char              *path,
   if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN
       && params->n_gpu_layers != 0)
     {
-      PonderVkModelParams vkp = { params->device_index, false, NULL,
-                                  params->host_expert_layers };
-
-      if (params->n_gpu_layers > 0
-          && (uint32_t) params->n_gpu_layers < model->weights.hp.n_layers)
-        model->n_host_layers = model->weights.hp.n_layers - (uint32_t) params->n_gpu_layers;
-      vkp.first_layer = model->n_host_layers;
-
-      status = ponder_vk_model_new (&model->weights, &vkp, &model->vk, error);
+      status = load_on_devices (model, params, error);
       if (status != PONDER_OK)
         ponder_error_prefix (error, "Vulkan: ");
     }
@@ -206,6 +269,8 @@ ponder_model_free (PonderModel *model)
   if (model == NULL)
     return;
   ponder_vk_model_free (model->vk);
+  for (uint32_t d = 0; d < model->n_vk_split; d++)
+    ponder_vk_model_free (model->vk_split[d]);
   if (model->tokenizer != NULL)
     ponder_tokenizer_free (model->tokenizer);
   ponder_model_weights_clear (&model->weights);
@@ -248,6 +313,20 @@ ponder_model_get_info (const PonderModel *model,
   out_info->n_expert_used = hp->n_expert_used;
   out_info->backend = model->vk != NULL ? "vulkan" : "cpu";
   out_info->device_name = model->vk != NULL ? ponder_vk_model_device_name (model->vk) : NULL;
+  if (model->vk != NULL)
+    {
+      for (uint32_t d = 0; d < model->n_vk_split; d++)
+        {
+          out_info->device_first_layer[d] = d > 0 ? model->vk_split_end[d - 1]
+                                                  : model->n_host_layers;
+          out_info->device_names[d] = ponder_vk_model_device_name (model->vk_split[d]);
+        }
+      out_info->n_devices = model->n_vk_split + 1;
+      out_info->device_first_layer[model->n_vk_split]
+        = model->n_vk_split > 0 ? model->vk_split_end[model->n_vk_split - 1]
+                                : model->n_host_layers;
+      out_info->device_names[model->n_vk_split] = out_info->device_name;
+    }
 }
 
 size_t
@@ -365,6 +444,41 @@ ponder_model_render_chat (const PonderModel   *model,
 
 /* ---- Sessions -------------------------------------------------------------- */
 
+/* The layers before the last device's: the CPU's (partial offload), then
+ * every other device's, each with its own backend and buffers. */
+static PonderStatus
+add_stages (PonderSession *session,
+            size_t         max_n_in,
+            PonderError   *error)
+{
+  const PonderModel *model = session->model;
+  PonderStatus status = PONDER_OK;
+
+  if (model->n_host_layers > 0)
+    {
+      status = ponder_backend_cpu_new (session->pool, PONDER_BATCH_TOKENS, max_n_in,
+                                       &session->host_backend, error);
+      if (status == PONDER_OK)
+        status = ponder_forward_init (&session->host_fw, &model->weights,
+                                      session->host_backend, PONDER_BATCH_TOKENS, error);
+      if (status == PONDER_OK)
+        status = ponder_forward_add_stage (&session->fw, &session->host_fw,
+                                           model->n_host_layers, error);
+    }
+  for (uint32_t d = 0; d < model->n_vk_split && status == PONDER_OK; d++)
+    {
+      status = ponder_backend_vulkan_new (model->vk_split[d], PONDER_BATCH_TOKENS,
+                                          &session->split_backend[d], error);
+      if (status == PONDER_OK)
+        status = ponder_forward_init (&session->split_fw[d], &model->weights,
+                                      session->split_backend[d], PONDER_BATCH_TOKENS, error);
+      if (status == PONDER_OK)
+        status = ponder_forward_add_stage (&session->fw, &session->split_fw[d],
+                                           model->vk_split_end[d], error);
+    }
+  return status;
+}
+
 PonderStatus
 ponder_session_new (PonderModel               *model,
                     const PonderSessionParams *params,
@@ -410,27 +524,24 @@ ponder_session_new (PonderModel               *model,
   if (status == PONDER_OK)
     status = ponder_forward_init (&session->fw, &model->weights, session->backend,
                                   PONDER_BATCH_TOKENS, error);
-  if (status == PONDER_OK && model->vk != NULL && model->n_host_layers > 0)
-    {
-      status = ponder_backend_cpu_new (session->pool, PONDER_BATCH_TOKENS, max_n_in,
-                                       &session->host_backend, error);
-      if (status == PONDER_OK)
-        status = ponder_forward_init (&session->host_fw, &model->weights,
-                                      session->host_backend, PONDER_BATCH_TOKENS, error);
-      session->fw.host = &session->host_fw;
-      session->fw.n_host_layers = model->n_host_layers;
-    }
+  if (status == PONDER_OK && model->vk != NULL)
+    status = add_stages (session, max_n_in, error);
   if (status == PONDER_OK)
     status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx, k_row,
                                    v_row, error);
   /* A device backend allocates its KV cache at its first step: take an
    * empty one now, so that a context that does not fit is refused here
    * with the reason rather than at the first evaluation. */
-  if (status == PONDER_OK && session->backend->begin_step != NULL)
+  for (uint32_t s = 0; s <= session->fw.n_stages && status == PONDER_OK; s++)
     {
-      status = session->backend->begin_step (session->backend, &session->cache, 0, 1, error);
+      PonderBackend *be = s < session->fw.n_stages ? session->fw.stages[s]->backend
+                                                   : session->backend;
+
+      if (be->begin_step == NULL)
+        continue;
+      status = be->begin_step (be, &session->cache, 0, 1, error);
       if (status == PONDER_OK)
-        session->backend->end_step (session->backend, false, NULL);
+        be->end_step (be, false, NULL);
     }
   if (status == PONDER_OK)
     {
@@ -459,6 +570,12 @@ ponder_session_free (PonderSession *session)
   ponder_forward_clear (&session->host_fw);
   if (session->host_backend != NULL)
     session->host_backend->free (session->host_backend);
+  for (uint32_t d = 0; d < PONDER_MAX_DEVICES - 1; d++)
+    {
+      ponder_forward_clear (&session->split_fw[d]);
+      if (session->split_backend[d] != NULL)
+        session->split_backend[d]->free (session->split_backend[d]);
+    }
   ponder_threadpool_free (session->pool);
   free (session->logits);
   free (session->logits_history);

@@ -26,7 +26,8 @@ struct PonderVkModel
   size_t                    n_entries;
   size_t                    cap_entries;
   PonderVkDs2Model         *ds2;     /* deepseek2's fused expert buffers */
-  uint32_t                  first_layer; /* layers before it run on the CPU */
+  uint32_t                  first_layer; /* layers before it run elsewhere */
+  uint32_t                  end_layer;   /* layers from it on run on another device */
 };
 
 const PonderVkBuffer *ponder_vk_model_find_weight (const PonderVkModel *m,

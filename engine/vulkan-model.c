@@ -104,6 +104,7 @@ static PonderStatus
 check_model (const PonderModelWeights *w,
              uint32_t                  host_expert_layers,
              uint32_t                  first_layer,
+             uint32_t                  end_layer,
              uint64_t                 *out_bytes,
              PonderError              *error)
 {
@@ -119,15 +120,22 @@ check_model (const PonderModelWeights *w,
                              "even RoPE width (this model: %u/%u, n_rot %u)",
                              PONDER_VK_ATTENTION_MAX_HEAD_DIM, hp->head_dim_k, hp->head_dim_v,
                              hp->n_rot);
-  if (first_layer > 0 && (hp->arch == PONDER_ARCH_DEEPSEEK2 || first_layer >= hp->n_layers))
+  if ((first_layer > 0 || end_layer < hp->n_layers)
+      && (hp->arch == PONDER_ARCH_DEEPSEEK2 || first_layer >= end_layer))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "partial offload of %s: %u of %u layers on the CPU is not supported",
-                             hp->arch_name, first_layer, hp->n_layers);
-  status = check_matrix (&w->output, error);
-  bytes += w->output.n_out * w->output.row_bytes;
-  if (ponder_vk_embed_supported (w->token_embd.type) && w->token_embd.data != w->output.data)
+                             "layers %u to %u of %u of %s on one device: splitting this "
+                             "architecture's layers is not supported",
+                             first_layer, end_layer, hp->n_layers, hp->arch_name);
+  status = PONDER_OK;
+  if (end_layer == hp->n_layers)
+    {
+      status = check_matrix (&w->output, error);
+      bytes += w->output.n_out * w->output.row_bytes;
+    }
+  if (first_layer == 0 && ponder_vk_embed_supported (w->token_embd.type)
+      && (w->token_embd.data != w->output.data || end_layer < hp->n_layers))
     bytes += w->token_embd.n_out * w->token_embd.row_bytes;
-  for (uint32_t il = first_layer; il < hp->n_layers && status == PONDER_OK; il++)
+  for (uint32_t il = first_layer; il < end_layer && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
       const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
@@ -158,12 +166,15 @@ upload_model (PonderVkModel             *m,
   size_t e = hp->n_embd * sizeof (float);
   PonderStatus status;
 
-  status = upload (m, w->output_norm, e, "output_norm", error);
-  if (status == PONDER_OK && ponder_vk_embed_supported (w->token_embd.type))
+  /* Only the first device embeds, only the last one has the head. */
+  status = PONDER_OK;
+  if (m->first_layer == 0 && ponder_vk_embed_supported (w->token_embd.type))
     status = upload_matrix (m, &w->token_embd, error);
-  if (status == PONDER_OK)
+  if (status == PONDER_OK && m->end_layer == hp->n_layers)
+    status = upload (m, w->output_norm, e, "output_norm", error);
+  if (status == PONDER_OK && m->end_layer == hp->n_layers)
     status = upload_matrix (m, &w->output, error);
-  for (uint32_t il = m->first_layer; il < hp->n_layers && status == PONDER_OK; il++)
+  for (uint32_t il = m->first_layer; il < m->end_layer && status == PONDER_OK; il++)
     {
       const PonderLayer *l = &w->layers[il];
       const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
@@ -204,10 +215,18 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
   PonderVkModel *m;
   PonderStatus status;
   uint64_t bytes = 0;
+  uint32_t first_layer, end_layer;
 
   *out_model = NULL;
-  status = check_model (weights, params != NULL ? params->host_expert_layers : 0,
-                        params != NULL ? params->first_layer : 0, &bytes, error);
+  first_layer = params != NULL ? params->first_layer : 0;
+  end_layer = params != NULL && params->end_layer > 0 ? params->end_layer
+                                                      : weights->hp.n_layers;
+  if (end_layer > weights->hp.n_layers)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "layers up to %u of a model of %u", end_layer,
+                             weights->hp.n_layers);
+  status = check_model (weights, params != NULL ? params->host_expert_layers : 0, first_layer,
+                        end_layer, &bytes, error);
   if (status != PONDER_OK)
     return status;
   m = calloc (1, sizeof *m);
@@ -215,7 +234,8 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
   pthread_mutex_init (&m->lock, NULL);
   m->weights = weights;
-  m->first_layer = params != NULL ? params->first_layer : 0;
+  m->first_layer = first_layer;
+  m->end_layer = end_layer;
   vkp.device_index = params != NULL ? params->device_index : -1;
   vkp.validation = params != NULL && params->validation;
   if (params != NULL && params->loader_path != NULL)

@@ -160,6 +160,88 @@ def check_scripted(tmp):
     return fails
 
 
+def expected_split(W, n_layers, first, n_devices):
+    """The layer ranges ponder_plan_split_layers should choose for devices of
+    equal memory, from the rule: each device's share of the weight bytes
+    (the output head counted on the last) as near as it can be to an equal
+    share, at least one layer each. F32 weights: bytes = 4 x elements."""
+    mats = ('attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down')
+    layer = [4 * sum(W['blk.%d.%s.weight' % (il, m)].size for m in mats)
+             for il in range(n_layers)]
+    head = W.get('output.weight', W['token_embd.weight'])
+    total = sum(layer[first:]) + 4 * head.size
+    ends, end, done = [], first, 0
+    for d in range(n_devices - 1):
+        target = total * (d + 1) / n_devices
+        done += layer[end]
+        end += 1
+        while end < n_layers - (n_devices - 1 - d) and \
+                abs(done + layer[end] - target) < abs(done - target):
+            done += layer[end]
+            end += 1
+        ends.append(end)
+    return ends + [n_layers]
+
+
+def check_split(tmp):
+    """--device 0,0[,0]: the layers split over one device opened as two or
+    three logical devices (a pipeline, the residual stream handed over
+    through host memory) must give the same logits as one device, bit for
+    bit, in prefill and decode, also after CPU layers (--gpu-layers); the
+    ranges ponder-cli reports must follow the split rule; and impossible
+    splits fail with the reason."""
+    fails = []
+    for arch, wtype in (('qwen2', 'F32'), ('llama', 'Q4_K_M')):
+        cfg = gen_model.make_config(arch, 'tiny')
+        cfg['n_layer'] = 5
+        path = os.path.join(tmp, 'split-%s-%s.gguf' % (arch, wtype))
+        gen_model.generate(path, arch, 'tiny', wtype, seed=13, cfg=cfg)
+        _, W, _ = reference.load_model(path)
+        tokens = [int(t) for t in np.random.default_rng(13).integers(
+            0, W['token_embd.weight'].shape[0], N_TOKENS)]
+        for gpu_layers, devices in ((None, '0,0'), (None, '0,0,0'), (3, '0,0')):
+            extra = ['--gpu-layers', str(gpu_layers)] if gpu_layers else []
+            name = '%s %s --device %s %s' % (arch, wtype, devices, ' '.join(extra))
+            first = 5 - gpu_layers if gpu_layers else 0
+            n_dev = devices.count(',') + 1
+            for step in (False, True):
+                base = ['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
+                        '--threads', '2', '--backend', 'vulkan'] + extra + \
+                    (['--step'] if step else [])
+                one = run_cli(base)
+                split = run_cli(base + ['--device', devices])
+                err = split.stderr.decode(errors='replace').strip()
+                if one.returncode != 0 or split.returncode != 0 or FALLBACK_NOTE in err:
+                    fails.append('%s: exit %d / %d: %s' % (name, one.returncode,
+                                                           split.returncode, err))
+                    continue
+                if one.stdout != split.stdout:
+                    fails.append('%s%s: logits differ from one device'
+                                 % (name, ' --step' if step else ''))
+                m = re.search(r'layers (.*)', err)
+                ranges = re.findall(r'(\d+)-(\d+) on device', err)
+                want_ends = expected_split(W, 5, first, n_dev) if wtype == 'F32' else None
+                got_ends = [int(b) + 1 for _, b in ranges]
+                got_starts = [int(a) for a, _ in ranges]
+                if (len(ranges) != n_dev or got_starts[0] != first or got_ends[-1] != 5
+                        or got_starts[1:] != got_ends[:-1]
+                        or (want_ends is not None and got_ends != want_ends)):
+                    fails.append('%s: split reported as %r, expected ends %s from layer %d'
+                                 % (name, m and m.group(1), want_ends, first))
+    path = os.path.join(tmp, 'split-qwen2-F32.gguf')
+    p = run_cli(['logits', '-m', path, '--tokens', '1,2', '--backend', 'vulkan',
+                 '--gpu-layers', '2', '--device', '0,0,0'])
+    err = p.stderr.decode(errors='replace')
+    if p.returncode == 0 or 'cannot be split over 3 devices' not in err:
+        fails.append('2 layers over 3 devices: exit %d, %r' % (p.returncode, err.strip()))
+    p = run_cli(['logits', '-m', path, '--tokens', '1,2', '--backend', 'vulkan',
+                 '--device', '0,99'])
+    err = p.stderr.decode(errors='replace')
+    if p.returncode == 0 or 'there is no device 99' not in err:
+        fails.append('--device 0,99: exit %d, %r' % (p.returncode, err.strip()))
+    return fails
+
+
 def check_partial(tmp):
     """--gpu-layers 1 on 2-layer models: layer 0 on the CPU, layer 1 and the
     output on the device, prefill and decode. Against the reference with the
@@ -265,6 +347,7 @@ def main():
         if not args.only:
             for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback),
                                 ('partial offload', check_partial),
+                                ('split over devices', check_split),
                                 ('long decode', check_long_decode)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
