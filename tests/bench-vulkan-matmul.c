@@ -145,7 +145,7 @@ main (int    argc,
   static const uint32_t types[] = { PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0,
                                     PONDER_TYPE_F16, PONDER_TYPE_IQ1_S, PONDER_TYPE_IQ1_M,
                                     PONDER_TYPE_IQ2_XXS, PONDER_TYPE_IQ3_XXS,
-                                    PONDER_TYPE_IQ4_XS };
+                                    PONDER_TYPE_IQ4_XS, PONDER_TYPE_Q2_K, PONDER_TYPE_Q3_K };
   double seconds = argc > 1 ? atof (argv[1]) : 1.0;
   PonderError error = { 0 };
   PonderVulkan *vk;
