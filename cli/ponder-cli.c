@@ -135,6 +135,9 @@ print_split (const PonderModel *model)
   PonderModelInfo info;
 
   ponder_model_get_info (model, &info);
+  if (info.n_expert_devices > 1)
+    fprintf (stderr, "ponder-cli: the routed experts of each layer shared by %u devices\n",
+             info.n_expert_devices);
   if (info.n_devices < 2)
     return;
   fprintf (stderr, "ponder-cli: layers");

@@ -32,20 +32,13 @@
 #include "error.h"
 #include "threadpool.h"
 
-typedef struct
-{
-  PonderVkBuffer *gate_up;   /* (n_chunks) a chunk's gate matrices, then its up ones */
-  PonderVkBuffer *down;      /* (n_chunks) */
-  uint32_t        n_chunks;  /* 0: dense layer, or experts on the host */
-  uint32_t        per_chunk; /* experts per chunk (the last may hold fewer) */
-} ExpertChunks;
-
 struct PonderVkDs2Model
 {
   const PonderModelWeights *weights;
-  ExpertChunks             *experts;   /* (n_layers) */
+  PonderVkExpertChunks     *experts;   /* (n_layers) */
   uint32_t                  n_layers;
   uint32_t                  host_layers; /* routed experts of the last ones on the host */
+  PonderVkExpertPeers      *peers;       /* devices with the other experts, or NULL */
 };
 
 struct PonderVkDs2Backend
@@ -59,6 +52,9 @@ struct PonderVkDs2Backend
   PonderThreadpool       *pool;
   PonderBackend          *cpu;
   PonderVkBuffer          x_host, ids_host, w_host, out_host;
+  /* expert parallelism: each peer's partial sum, copied in (host-visible) */
+  PonderVkBuffer         *peer_out;
+  uint32_t                n_peers;
 };
 
 /* Whether layer il's routed experts stay in system memory. */
@@ -162,20 +158,22 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
   return status;
 }
 
-/* The routed experts of layer l in chunks of at most max_buffer bytes per
- * buffer. */
-static PonderStatus
-upload_experts (PonderVkDevice     *device,
-                const PonderLayer  *l,
-                uint32_t            n_expert,
-                uint64_t            max_buffer,
-                ExpertChunks       *ec,
-                PonderError        *error)
+PonderStatus
+ponder_vk_ds2_upload_experts (PonderVkDevice       *device,
+                              const PonderLayer    *l,
+                              uint32_t              first,
+                              uint32_t              end,
+                              uint64_t              max_buffer,
+                              PonderVkExpertChunks *ec,
+                              PonderError          *error)
 {
   size_t gate = weight_bytes (&l->gate_exps, 1), down = weight_bytes (&l->down_exps, 1);
   uint64_t per = max_buffer / (2 * gate > down ? 2 * gate : down);
+  uint32_t n_expert = end - first;
   PonderStatus status = PONDER_OK;
 
+  ec->first = first;
+  ec->end = end;
   ec->per_chunk = per == 0 ? 1 : per < n_expert ? (uint32_t) per : n_expert;
   ec->n_chunks = (n_expert + ec->per_chunk - 1) / ec->per_chunk;
   ec->gate_up = calloc (ec->n_chunks, sizeof *ec->gate_up);
@@ -187,8 +185,8 @@ upload_experts (PonderVkDevice     *device,
     }
   for (uint32_t c = 0; c < ec->n_chunks && status == PONDER_OK; c++)
     {
-      size_t e0 = (size_t) c * ec->per_chunk;
-      size_t n = n_expert - e0 < ec->per_chunk ? n_expert - e0 : ec->per_chunk;
+      size_t e0 = first + (size_t) c * ec->per_chunk;
+      size_t n = end - e0 < ec->per_chunk ? end - e0 : ec->per_chunk;
 
       status = ponder_vk_buffer_new (device, 2 * n * gate, PONDER_VK_MEMORY_DEVICE,
                                      l->gate_exps.tensor->name, &ec->gate_up[c], error);
@@ -208,12 +206,67 @@ upload_experts (PonderVkDevice     *device,
   return status;
 }
 
+void
+ponder_vk_ds2_free_experts (PonderVkDevice       *device,
+                            PonderVkExpertChunks *ec)
+{
+  for (uint32_t c = 0; c < ec->n_chunks; c++)
+    {
+      ponder_vk_buffer_free (device, &ec->gate_up[c]);
+      ponder_vk_buffer_free (device, &ec->down[c]);
+    }
+  free (ec->gate_up);
+  free (ec->down);
+  memset (ec, 0, sizeof *ec);
+}
+
+PonderStatus
+ponder_vk_ds2_record_experts (PonderVkDevice             *dev,
+                              const PonderLayer          *l,
+                              const PonderVkExpertChunks *ec,
+                              uint32_t                    n_embd,
+                              const PonderVkBuffer       *xv,
+                              uint32_t                    n_tokens,
+                              uint32_t                    n_used,
+                              const PonderVkBuffer       *iv,
+                              const PonderVkBuffer       *wv,
+                              const PonderVkBuffer       *hv,
+                              bool                        accumulate,
+                              const PonderVkBuffer       *ov,
+                              PonderError                *error)
+{
+  uint32_t ff = (uint32_t) l->gate_exps.n_out;
+  PonderStatus status = PONDER_OK;
+
+  /* each chunk fills the slots of its experts; then each adds their share */
+  for (uint32_t c = 0; c < ec->n_chunks && status == PONDER_OK; c++)
+    {
+      uint32_t e0 = ec->first + c * ec->per_chunk;
+      uint32_t n = ec->end - e0 < ec->per_chunk ? ec->end - e0 : ec->per_chunk;
+
+      status = ponder_vk_op_moe_gate_up (dev, l->gate_exps.type, &ec->gate_up[c],
+                                         l->gate_exps.row_bytes, n_embd, ff, e0, n, xv,
+                                         n_tokens, n_used, iv, hv, NULL, error);
+    }
+  for (uint32_t c = 0; c < ec->n_chunks && status == PONDER_OK; c++)
+    {
+      uint32_t e0 = ec->first + c * ec->per_chunk;
+      uint32_t n = ec->end - e0 < ec->per_chunk ? ec->end - e0 : ec->per_chunk;
+
+      status = ponder_vk_op_moe_down (dev, l->down_exps.type, &ec->down[c],
+                                      l->down_exps.row_bytes, ff, n_embd, e0, n, hv, n_tokens,
+                                      n_used, iv, wv, accumulate || c > 0, ov, NULL, error);
+    }
+  return status;
+}
+
 PonderStatus
 ponder_vk_ds2_upload (PonderVkModel             *m,
                       PonderVkDevice            *device,
                       const PonderModelWeights  *w,
                       uint32_t                   host_layers,
                       uint64_t                   max_buffer,
+                      uint32_t                   expert_end,
                       PonderVkDs2Model         **out,
                       PonderError               *error)
 {
@@ -273,9 +326,25 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
       if (host_layer (hp, il, host_layers))
         continue;
       if (status == PONDER_OK)
-        status = upload_experts (device, l, hp->n_expert, max_buffer, &dm->experts[il], error);
+        status = ponder_vk_ds2_upload_experts (device, l, 0,
+                                               expert_end > 0 ? expert_end : hp->n_expert,
+                                               max_buffer, &dm->experts[il], error);
     }
   return status;
+}
+
+uint32_t
+ponder_vk_ds2_peer_messages (const PonderVkDs2Model *dm,
+                             const char            **out_first)
+{
+  return dm != NULL ? ponder_vk_expert_peers_n_messages (dm->peers, out_first) : 0;
+}
+
+void
+ponder_vk_ds2_set_peers (PonderVkDs2Model    *dm,
+                         PonderVkExpertPeers *peers)
+{
+  dm->peers = peers;
 }
 
 void
@@ -285,17 +354,8 @@ ponder_vk_ds2_model_free (PonderVkDevice   *device,
   if (dm == NULL)
     return;
   for (uint32_t il = 0; dm->experts != NULL && il < dm->n_layers; il++)
-    {
-      ExpertChunks *ec = &dm->experts[il];
-
-      for (uint32_t c = 0; c < ec->n_chunks; c++)
-        {
-          ponder_vk_buffer_free (device, &ec->gate_up[c]);
-          ponder_vk_buffer_free (device, &ec->down[c]);
-        }
-      free (ec->gate_up);
-      free (ec->down);
-    }
+    ponder_vk_ds2_free_experts (device, &dm->experts[il]);
+  ponder_vk_expert_peers_free (dm->peers);
   free (dm->experts);
   free (dm);
 }
@@ -411,6 +471,73 @@ moe_on_host (PonderBackend            *be,
                                                   out_bytes, error));
 }
 
+/* Expert parallelism: the routing and the MoE input go to the peers, which
+ * run their experts while this device runs its own; their partial sums are
+ * then added in peer order, as the chunks of one device would be. */
+static bool
+moe_with_peers (PonderBackend        *be,
+                PonderVkDs2Backend   *st,
+                const PonderLayer    *l,
+                uint32_t              il,
+                const PonderVkBuffer *xv,
+                const PonderVkBuffer *iv,
+                const PonderVkBuffer *wv,
+                uint32_t              n_tokens,
+                uint32_t              n_used)
+{
+  const PonderVkDs2Model *dm = st->model;
+  PonderVkDevice *dev = ponder_vk_backend_device (be);
+  PonderError *error = ponder_vk_backend_error (be);
+  size_t x_bytes = (size_t) n_tokens * dm->weights->hp.n_embd * 4;
+  size_t slot_bytes = (size_t) n_tokens * n_used * 4;
+
+  if (x_bytes > st->x_host.size || slot_bytes > st->ids_host.size)
+    return !ponder_vk_backend_failed (be, ponder_error_set (error,
+                                                            PONDER_ERROR_INVALID_ARGUMENT,
+                                                            "Vulkan moe: %u tokens for the "
+                                                            "peers", n_tokens));
+  return !(ponder_vk_backend_failed (be, ponder_vk_copy (dev, xv, xv->offset, &st->x_host, 0,
+                                                         x_bytes, error))
+           || ponder_vk_backend_failed (be, ponder_vk_copy (dev, iv, iv->offset, &st->ids_host,
+                                                            0, slot_bytes, error))
+           || ponder_vk_backend_failed (be, ponder_vk_copy (dev, wv, wv->offset, &st->w_host, 0,
+                                                            slot_bytes, error))
+           || ponder_vk_backend_failed (be, ponder_vk_submit (dev, error))
+           || ponder_vk_backend_failed (be, ponder_vk_begin (dev, error))
+           || ponder_vk_backend_failed (be, ponder_vk_expert_peers_start (
+                dm->peers, l, il, st->x_host.mapped, n_tokens, n_used, st->ids_host.mapped,
+                st->w_host.mapped, error)));
+}
+
+static void
+peers_add (PonderBackend        *be,
+           PonderVkDs2Backend   *st,
+           uint32_t              n_tokens,
+           const PonderVkBuffer *ov)
+{
+  PonderVkDevice *dev = ponder_vk_backend_device (be);
+  PonderError *error = ponder_vk_backend_error (be);
+  uint32_t n = n_tokens * st->model->weights->hp.n_embd;
+  const float *partials[PONDER_MAX_DEVICES];
+  PonderStatus status;
+
+  /* this device's own experts run while the peers work */
+  status = ponder_vk_submit (dev, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_begin (dev, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_expert_peers_wait (st->model->peers, partials, error);
+  else
+    ponder_vk_expert_peers_wait (st->model->peers, partials, NULL);
+  for (uint32_t p = 0; p < st->n_peers && status == PONDER_OK; p++)
+    if (partials[p] != NULL)
+      {
+        memcpy (st->peer_out[p].mapped, partials[p], (size_t) n * 4);
+        status = ponder_vk_op_add (dev, ov, &st->peer_out[p], n, error);
+      }
+  ponder_vk_backend_failed (be, status);
+}
+
 static void
 vk_moe (PonderBackend     *be,
         const PonderLayer *l,
@@ -427,11 +554,8 @@ vk_moe (PonderBackend     *be,
   uint32_t il = (uint32_t) (l - dm->weights->layers);
   uint32_t E = hp->n_embd, ff = (uint32_t) l->gate_exps.n_out;
   size_t n_slots = (size_t) n_tokens * n_used;
-  bool shared = l->gate_shexp.tensor != NULL;
+  bool shared = l->gate_shexp.tensor != NULL, peers;
   PonderVkBuffer xv, iv, wv, hv, ov;
-  PonderVkDevice *dev = ponder_vk_backend_device (be);
-  PonderError *error = ponder_vk_backend_error (be);
-  const ExpertChunks *ec;
 
   if (!ponder_vk_backend_ready (be))
     return;
@@ -448,6 +572,13 @@ vk_moe (PonderBackend     *be,
                                                       "model"));
       return;
     }
+  if (!ponder_vk_backend_input (be, x, (size_t) n_tokens * E * 4, &xv)
+      || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
+      || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv))
+    return;
+  peers = st->n_peers > 0;
+  if (peers && !moe_with_peers (be, st, l, il, &xv, &iv, &wv, n_tokens, n_used))
+    return;
   if (shared)
     {
       /* the shared expert first: the routed down pass adds onto it */
@@ -457,34 +588,19 @@ vk_moe (PonderBackend     *be,
       be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
     }
   if (!ponder_vk_backend_ready (be)
-      || !ponder_vk_backend_input (be, x, (size_t) n_tokens * E * 4, &xv)
-      || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
-      || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv)
       || !ponder_vk_backend_output (be, st->h, n_slots * ff * 4, &hv)
-      || !ponder_vk_backend_output (be, out, (size_t) n_tokens * E * 4, &ov))
-    return;
-  /* each chunk fills the slots of its experts; then each adds their share */
-  ec = &dm->experts[il];
-  for (uint32_t c = 0; c < ec->n_chunks; c++)
+      || !ponder_vk_backend_output (be, out, (size_t) n_tokens * E * 4, &ov)
+      || ponder_vk_backend_failed (be, ponder_vk_ds2_record_experts (
+           ponder_vk_backend_device (be), l, &dm->experts[il], E, &xv, n_tokens, n_used, &iv,
+           &wv, &hv, shared, &ov, ponder_vk_backend_error (be))))
     {
-      uint32_t e0 = c * ec->per_chunk;
-      uint32_t n = hp->n_expert - e0 < ec->per_chunk ? hp->n_expert - e0 : ec->per_chunk;
-
-      if (ponder_vk_backend_failed (be, ponder_vk_op_moe_gate_up (
-            dev, l->gate_exps.type, &ec->gate_up[c], l->gate_exps.row_bytes, E, ff, e0, n, &xv,
-            n_tokens, n_used, &iv, &hv, NULL, error)))
-        return;
+      if (peers)
+        ponder_vk_expert_peers_wait (dm->peers, (const float *[PONDER_MAX_DEVICES]) { 0 },
+                                     NULL);
+      return;
     }
-  for (uint32_t c = 0; c < ec->n_chunks; c++)
-    {
-      uint32_t e0 = c * ec->per_chunk;
-      uint32_t n = hp->n_expert - e0 < ec->per_chunk ? hp->n_expert - e0 : ec->per_chunk;
-
-      if (ponder_vk_backend_failed (be, ponder_vk_op_moe_down (
-            dev, l->down_exps.type, &ec->down[c], l->down_exps.row_bytes, ff, E, e0, n, &hv,
-            n_tokens, n_used, &iv, &wv, shared || c > 0, &ov, NULL, error)))
-        return;
-    }
+  if (peers)
+    peers_add (be, st, n_tokens, &ov);
 }
 
 static void
@@ -568,7 +684,8 @@ ponder_vk_ds2_backend_init (PonderBackend             *be,
     if (w->layers[il].gate_shexp.n_out > shared_ff)
       shared_ff = w->layers[il].gate_shexp.n_out;
   st->model = dm;
-  if (dm->host_layers > 0)
+  st->n_peers = ponder_vk_expert_peers_count (dm->peers);
+  if (dm->host_layers > 0 || st->n_peers > 0)
     {
       long n_cpu = sysconf (_SC_NPROCESSORS_ONLN);
       size_t slots = (size_t) max_tokens * (hp->n_expert_used ? hp->n_expert_used : 1) * 4;
@@ -592,6 +709,12 @@ ponder_vk_ds2_backend_init (PonderBackend             *be,
       if (status == PONDER_OK)
         status = ponder_vk_buffer_new (dev, slots, PONDER_VK_MEMORY_HOST, "moe-w-host",
                                        &st->w_host, error);
+      if (status == PONDER_OK && st->n_peers > 0
+          && (st->peer_out = calloc (st->n_peers, sizeof *st->peer_out)) == NULL)
+        status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory");
+      for (uint32_t p = 0; p < st->n_peers && status == PONDER_OK; p++)
+        status = ponder_vk_buffer_new (dev, rows, PONDER_VK_MEMORY_HOST, "moe-peer-out",
+                                       &st->peer_out[p], error);
       if (status != PONDER_OK)
         return status;
     }
@@ -623,5 +746,8 @@ ponder_vk_ds2_backend_free (PonderVkDevice     *device,
   ponder_vk_buffer_free (device, &st->out_host);
   ponder_vk_buffer_free (device, &st->ids_host);
   ponder_vk_buffer_free (device, &st->w_host);
+  for (uint32_t p = 0; st->peer_out != NULL && p < st->n_peers; p++)
+    ponder_vk_buffer_free (device, &st->peer_out[p]);
+  free (st->peer_out);
   free (st);
 }

@@ -198,6 +198,10 @@ typedef struct
   uint32_t    end_layer;    /* dense, several devices: layers from it on run on
                                another device, which also holds the output head
                                (0: n_layers, this device has the head) */
+  /* deepseek2, several devices: each of these holds an equal share of every
+   * MoE layer's routed experts (expert parallelism), this one the first */
+  uint32_t    n_expert_devices;
+  int32_t     expert_devices[PONDER_MAX_DEVICES - 1];
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

@@ -71,12 +71,14 @@ typedef struct
   int32_t            n_gpu_layers;  /* Vulkan, dense models: the last N layers on the
                                        device, the others on the CPU (partial offload);
                                        -1: all on the device */
-  /* Vulkan, dense models, several GPUs: with n_devices >= 2 the device layers
-   * are split into consecutive shares (a pipeline), one per entry of devices
-   * (ponder_list_devices order) in proportion to each one's memory; the last
-   * also runs the output head. An index may repeat: that device is opened
-   * again as another logical device (how a split is tested on one GPU).
-   * device_index is then unused. */
+  /* Vulkan, several GPUs (n_devices >= 2, devices in ponder_list_devices
+   * order): a dense model's device layers are split into consecutive shares
+   * (a pipeline) in proportion to each device's memory, the last also running
+   * the output head; deepseek2's routed experts of every MoE layer are
+   * shared equally instead (expert parallelism), the first device running
+   * everything else. An index may repeat: that device is opened again as
+   * another logical device (how this is tested on one GPU). device_index is
+   * then unused. */
   uint32_t           n_devices;
   int32_t            devices[PONDER_MAX_DEVICES];
 } PonderModelParams;
@@ -125,6 +127,8 @@ typedef struct
   uint32_t    n_devices;
   uint32_t    device_first_layer[PONDER_MAX_DEVICES];
   const char *device_names[PONDER_MAX_DEVICES];
+  uint32_t    n_expert_devices;  /* deepseek2: devices sharing each layer's routed
+                                    experts (expert parallelism); 0: one */
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */

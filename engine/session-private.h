@@ -47,6 +47,7 @@ struct PonderModel
   PonderVkModel      *vk_split[PONDER_MAX_DEVICES - 1];
   uint32_t            vk_split_end[PONDER_MAX_DEVICES - 1];
   uint32_t            n_vk_split;
+  uint32_t            n_expert_devices; /* deepseek2: devices sharing the experts */
 };
 
 struct PonderSession

@@ -180,6 +180,23 @@ load_on_devices (PonderModel             *model,
                              "%u devices: at most %d", params->n_devices, PONDER_MAX_DEVICES);
   if (params->n_gpu_layers > 0 && (uint32_t) params->n_gpu_layers < n_layers)
     model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
+  if (n_devices > 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2)
+    {
+      /* The routed experts dominate: every device takes a share of each
+       * layer's (expert parallelism), the first one everything else. */
+      PonderVkModelParams vkp = { params->devices[0], false, NULL, params->host_expert_layers };
+      uint64_t unused[PONDER_MAX_DEVICES];
+
+      status = device_budgets (params, unused, error);
+      vkp.n_expert_devices = n_devices - 1;
+      memcpy (vkp.expert_devices, params->devices + 1,
+              (n_devices - 1) * sizeof *params->devices);
+      if (status == PONDER_OK)
+        status = ponder_vk_model_new (&model->weights, &vkp, &model->vk, error);
+      if (status == PONDER_OK)
+        model->n_expert_devices = n_devices;
+      return status;
+    }
   if (n_devices > 1)
     {
       status = device_budgets (params, budgets, error);
@@ -326,6 +343,7 @@ ponder_model_get_info (const PonderModel *model,
         = model->n_vk_split > 0 ? model->vk_split_end[model->n_vk_split - 1]
                                 : model->n_host_layers;
       out_info->device_names[model->n_vk_split] = out_info->device_name;
+      out_info->n_expert_devices = model->n_expert_devices;
     }
 }
 

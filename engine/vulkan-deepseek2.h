@@ -140,6 +140,70 @@ PonderStatus ponder_vk_op_mla (PonderVkDevice *device, const PonderVkBuffer *qa,
 typedef struct PonderVkDs2Model PonderVkDs2Model;
 typedef struct PonderVkDs2Backend PonderVkDs2Backend;
 
+/* The routed experts [first, end) of one MoE layer on one device, in chunks
+ * of per_chunk experts, each chunk one gate-then-up buffer and one down
+ * buffer (R1's expert tensors exceed what one binding reaches). */
+typedef struct
+{
+  PonderVkBuffer *gate_up;
+  PonderVkBuffer *down;
+  uint32_t        n_chunks;  /* 0: dense layer, or experts elsewhere */
+  uint32_t        per_chunk;
+  uint32_t        first;
+  uint32_t        end;
+} PonderVkExpertChunks;
+
+PonderStatus ponder_vk_ds2_upload_experts (PonderVkDevice *device, const PonderLayer *l,
+                                           uint32_t first, uint32_t end, uint64_t max_buffer,
+                                           PonderVkExpertChunks *ec, PonderError *error);
+void         ponder_vk_ds2_free_experts   (PonderVkDevice *device, PonderVkExpertChunks *ec);
+/* Records the gate/up and down dispatches of ec's experts for the slots of
+ * ids that select them: y (n_tokens, n_embd) += (or, without accumulate,
+ * =) their weighted sum; h (n_tokens * n_used, n_ff_expert) is scratch. */
+PonderStatus ponder_vk_ds2_record_experts (PonderVkDevice *device, const PonderLayer *l,
+                                           const PonderVkExpertChunks *ec, uint32_t n_embd,
+                                           const PonderVkBuffer *x, uint32_t n_tokens,
+                                           uint32_t n_used, const PonderVkBuffer *ids,
+                                           const PonderVkBuffer *weights,
+                                           const PonderVkBuffer *h, bool accumulate,
+                                           const PonderVkBuffer *y, PonderError *error);
+
+/* ---- Expert parallelism (vulkan-expert-peers.c) ----------------------------- */
+
+/* Other devices, each holding a share of every MoE layer's routed experts
+ * and running it for each token beside the main device. */
+typedef struct PonderVkExpertPeers PonderVkExpertPeers;
+
+/* Opens devices[0..n_devices) (indices as PonderVkParams.device_index; a
+ * repeat opens a device again) and uploads to peer p the experts
+ * [bounds[p], bounds[p + 1]) of every MoE layer whose experts are on the
+ * device (not among the last host_layers). */
+PonderStatus ponder_vk_expert_peers_new  (const PonderModelWeights *w,
+                                          const PonderVkParams *params,
+                                          const int32_t *devices, uint32_t n_devices,
+                                          const uint32_t *bounds, uint32_t host_layers,
+                                          uint64_t max_buffer, PonderVkExpertPeers **out,
+                                          PonderError *error);
+void         ponder_vk_expert_peers_free (PonderVkExpertPeers *peers);
+/* Validation messages of the peers' instances (the first one's text). */
+uint32_t     ponder_vk_expert_peers_n_messages (const PonderVkExpertPeers *peers,
+                                                const char **out_first);
+/* The same through dm (NULL: 0). */
+uint32_t     ponder_vk_ds2_peer_messages (const PonderVkDs2Model *dm, const char **out_first);
+uint32_t     ponder_vk_expert_peers_count (const PonderVkExpertPeers *peers);
+/* Starts every peer on layer l's experts for x (n_tokens, n_embd), ids and
+ * weights (n_tokens, n_used), all host memory read before this returns;
+ * each runs on its own thread. */
+PonderStatus ponder_vk_expert_peers_start (PonderVkExpertPeers *peers, const PonderLayer *l,
+                                           uint32_t il, const float *x, uint32_t n_tokens,
+                                           uint32_t n_used, const int32_t *ids,
+                                           const float *weights, PonderError *error);
+/* Waits for them; partials[p] is then peer p's sum (n_tokens, n_embd), or
+ * NULL when it holds none of the layer's experts; valid until the next
+ * start. The first failure is returned. */
+PonderStatus ponder_vk_expert_peers_wait  (PonderVkExpertPeers *peers, const float **partials,
+                                           PonderError *error);
+
 /* Adds the bytes of the deepseek2 weights the dense check does not see;
  * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
 PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_layers,
@@ -147,11 +211,15 @@ PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_lay
 /* Uploads them (through ponder_vk_model_upload, and the routed experts in
  * chunks of at most max_buffer bytes per buffer into *out; 0: the device's
  * binding range, at most 1 GiB), except the routed experts of the last
- * host_layers MoE layers, which the CPU runs from system memory. */
+ * host_layers MoE layers, which the CPU runs from system memory, and the
+ * experts from expert_end on (0: none), which peer devices hold. */
 PonderStatus ponder_vk_ds2_upload (PonderVkModel *m, PonderVkDevice *device,
                                    const PonderModelWeights *w, uint32_t host_layers,
-                                   uint64_t max_buffer, PonderVkDs2Model **out,
-                                   PonderError *error);
+                                   uint64_t max_buffer, uint32_t expert_end,
+                                   PonderVkDs2Model **out, PonderError *error);
+/* Expert parallelism: the device keeps experts [0, expert_end) of each
+ * layer (ponder_vk_ds2_upload), peers (owned by dm from here on) the rest. */
+void         ponder_vk_ds2_set_peers (PonderVkDs2Model *dm, PonderVkExpertPeers *peers);
 void         ponder_vk_ds2_model_free (PonderVkDevice *device, PonderVkDs2Model *dm);
 /* Sets be's deepseek2 ops and allocates their scratch. */
 PonderStatus ponder_vk_ds2_backend_init (PonderBackend *be, const PonderVkDs2Model *dm,

@@ -153,6 +153,45 @@ check_model (const PonderModelWeights *w,
   return status;
 }
 
+/* Expert parallelism: device d (0 this one, then the expert devices) holds
+ * experts [share_end (d - 1), share_end (d)); 0 when there is no split. */
+static uint32_t
+expert_share_end (const PonderHparams       *hp,
+                  const PonderVkModelParams *params,
+                  uint32_t                   d)
+{
+  uint32_t n = params != NULL ? params->n_expert_devices + 1 : 1;
+
+  return n > 1 ? (uint32_t) ((uint64_t) hp->n_expert * (d + 1) / n) : 0;
+}
+
+static PonderStatus
+add_expert_devices (PonderVkModel             *m,
+                    const PonderVkParams      *vkp,
+                    const PonderVkModelParams *params,
+                    PonderError               *error)
+{
+  const PonderHparams *hp = &m->weights->hp;
+  uint32_t bounds[PONDER_MAX_DEVICES];
+  PonderVkExpertPeers *peers = NULL;
+  PonderStatus status;
+
+  if (params->n_expert_devices >= PONDER_MAX_DEVICES
+      || hp->n_expert < params->n_expert_devices + 1)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "%u experts cannot be shared by %u devices", hp->n_expert,
+                             params->n_expert_devices + 1);
+  for (uint32_t d = 0; d <= params->n_expert_devices; d++)
+    bounds[d] = expert_share_end (hp, params, d);
+  status = ponder_vk_expert_peers_new (m->weights, vkp, params->expert_devices,
+                                       params->n_expert_devices, bounds,
+                                       params->host_expert_layers, params->max_expert_buffer,
+                                       &peers, error);
+  /* dm owns them even half made, so that one free path releases them */
+  ponder_vk_ds2_set_peers (m->ds2, peers);
+  return status;
+}
+
 static PonderStatus
 upload_model (PonderVkModel             *m,
               const PonderVkModelParams *params,
@@ -198,7 +237,8 @@ upload_model (PonderVkModel             *m,
     }
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
     status = ponder_vk_ds2_upload (m, m->device, w, params ? params->host_expert_layers : 0,
-                                   params ? params->max_expert_buffer : 0, &m->ds2, error);
+                                   params ? params->max_expert_buffer : 0,
+                                   expert_share_end (hp, params, 0), &m->ds2, error);
   if (status == PONDER_OK)
     qsort (m->entries, m->n_entries, sizeof *m->entries, compare_entries);
   return status;
@@ -255,6 +295,15 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
     }
   if (status == PONDER_OK)
     status = upload_model (m, params, error);
+  if (status == PONDER_OK && params != NULL && params->n_expert_devices > 0)
+    {
+      if (weights->hp.arch != PONDER_ARCH_DEEPSEEK2)
+        status = ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "expert devices for %s, which has no experts",
+                                   weights->hp.arch_name);
+      else
+        status = add_expert_devices (m, &vkp, params, error);
+    }
   if (status != PONDER_OK)
     {
       ponder_vk_model_free (m);
@@ -289,9 +338,12 @@ uint32_t
 ponder_vk_model_n_messages (const PonderVkModel *m,
                             const char         **out_first)
 {
+  uint32_t n = atomic_load (&m->vk->n_messages);
+
   if (out_first != NULL)
     *out_first = m->vk->first_message;
-  return atomic_load (&m->vk->n_messages);
+  /* the expert devices' instances count their own */
+  return n + ponder_vk_ds2_peer_messages (m->ds2, n == 0 ? out_first : NULL);
 }
 
 PonderStatus

@@ -7,8 +7,11 @@
  * without q_lora), F32, run a prefill batch and then decode steps from the
  * device's latent cache with the validation layer on: there must be no
  * message. The routed experts are uploaded in chunks of one or three
- * experts (as R1's tensors are cut to fit a binding), and in one run the
- * experts of the last MoE layer stay on the host. The logits are compared
+ * experts (as R1's tensors are cut to fit a binding), in one run the
+ * experts of the last MoE layer stay on the host, and in two the experts of
+ * every layer are shared with the same device opened again once or twice
+ * (expert parallelism, as on several GPUs; the peers' instances validate
+ * too). The logits are compared
  * with the CPU backend's (held to the numpy reference by test_forward.py;
  * test_vulkan_deepseek2.py compares Vulkan with numpy directly):
  * |vulkan - cpu| <= 1e-4 * max |cpu|, both f32 arithmetic (measured ~3e-7).
@@ -87,6 +90,7 @@ typedef struct
   const char *preset;
   uint32_t    experts_per_buffer;
   uint32_t    host_expert_layers;
+  uint32_t    n_expert_devices;  /* the same device opened again for expert shares */
 } Case;
 
 static void
@@ -112,6 +116,9 @@ check_case (gconstpointer data)
   /* layer 1 is the first MoE layer of the tiny presets */
   params.max_expert_buffer = c->experts_per_buffer
                              * (2 * w.layers[1].gate_exps.n_out * w.layers[1].gate_exps.row_bytes);
+  params.n_expert_devices = c->n_expert_devices;
+  for (uint32_t d = 0; d < c->n_expert_devices; d++)
+    params.expert_devices[d] = -1;
   if (ponder_vk_model_new (&w, &params, &vkm, &error) != PONDER_OK)
     {
       g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
@@ -160,6 +167,8 @@ main (int    argc,
     { "tiny", 1, 0 },
     { "tiny-noqlora", 3, 0 },
     { "tiny", 3, 1 },
+    { "tiny", 1, 0, 2 },
+    { "tiny-noqlora", 2, 1, 1 },
   };
   int status;
 
@@ -169,6 +178,9 @@ main (int    argc,
   g_test_add_data_func ("/deepseek2/forward/mla-qlora/chunks-of-1", &cases[0], check_case);
   g_test_add_data_func ("/deepseek2/forward/legacy/chunks-of-3", &cases[1], check_case);
   g_test_add_data_func ("/deepseek2/forward/mla-qlora/host-experts", &cases[2], check_case);
+  g_test_add_data_func ("/deepseek2/forward/mla-qlora/expert-devices-3", &cases[3], check_case);
+  g_test_add_data_func ("/deepseek2/forward/legacy/expert-devices-2-host", &cases[4],
+                        check_case);
   status = g_test_run ();
   {
     g_autoptr (GDir) dir = g_dir_open (tmp_dir, 0, NULL);

@@ -183,6 +183,45 @@ def check_chat(tmp):
     return []
 
 
+def check_expert_devices(tmp):
+    """--device 0,0 and 0,0,0: the routed experts of every layer shared by
+    the same device opened two and three times (expert parallelism). The
+    logits must match one device's to rounding (the partial sums are added
+    in another order: 1e-5 of max |logit|), in prefill and decode, and
+    greedy chat must write the same text."""
+    fails = []
+    path = os.path.join(tmp, 'deepseek2-experts-Q4_K_M.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny', 'Q4_K_M', seed=12)
+    tokens = [(i * 53 + 7) % 384 for i in range(N_TOKENS)]
+    for step in (False, True):
+        one = logits(path, tokens, 'vulkan', step=step)
+        for devices in ('0,0', '0,0,0'):
+            p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
+                         '--threads', '2', '--backend', 'vulkan', '--device', devices]
+                        + (['--step'] if step else []))
+            err = p.stderr.decode(errors='replace')
+            note = 'shared by %d devices' % (devices.count(',') + 1)
+            if p.returncode != 0 or note not in err:
+                fails.append('--device %s: exit %d, %r' % (devices, p.returncode, err.strip()))
+                continue
+            got = np.array([json.loads(line) for line in p.stdout.decode().splitlines()
+                            if line.strip()])
+            e = np.abs(got - one).max() if got.shape == one.shape else float('inf')
+            if e > 1e-5 * np.abs(one).max():
+                fails.append('--device %s%s: max |split - one device| = %.3g'
+                             % (devices, ' --step' if step else '', e))
+    texts = []
+    for extra in ([], ['--device', '0,0']):
+        p = run_cli(['chat', '-m', path, '-p', 'Hello there', '--seed', '1', '--temperature',
+                     '0', '--max-tokens', '24', '--threads', '2', '--backend', 'vulkan'] + extra)
+        texts.append(p.stdout + b''.join(line for line in p.stderr.splitlines(True)
+                                          if b'ponder-cli:' not in line))
+    if len(texts[0].strip()) < 10 or texts[0] != texts[1]:
+        fails.append('chat --device 0,0 wrote %r, one device %r' % (texts[1][:200],
+                                                                    texts[0][:200]))
+    return fails
+
+
 def check_odd(tmp):
     """Latent rows of 26 floats (tiny-odd) do not start at the storage
     offset alignment of most devices (16 bytes on lavapipe): the load falls
@@ -240,7 +279,8 @@ def main():
                 print('     ' + f)
             n_fail += bool(fails)
         if not args.only:
-            for name, check in (('chat', check_chat), ('odd sizes', check_odd)):
+            for name, check in (('chat', check_chat), ('odd sizes', check_odd),
+                                ('expert devices', check_expert_devices)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
                 for f in fails:
