@@ -31,20 +31,27 @@
 
 /* ---- legacy 32-element blocks ---------------------------------------------- */
 
-/* 32 4-bit quants of qs[16] in element order (low nibbles, then high). */
+/* 32 4-bit quants of qs[16] in element order (low nibbles, then high): the
+ * 16 bytes in both halves (a load-port broadcast), the upper half shifted
+ * down by 4 (bits that leak in from the neighbouring byte are masked off). */
 AVX2_INLINE __m256i
 unpack_nibbles_32 (const uint8_t *qs)
 {
-  __m128i b = loadu128 (qs);
-  __m256i v = _mm256_set_m128i (_mm_srli_epi16 (b, 4), b);
+  __m256i v = _mm256_broadcastsi128_si256 (loadu128 (qs));
 
+  v = _mm256_srlv_epi32 (v, _mm256_setr_epi32 (0, 0, 0, 0, 4, 4, 4, 4));
   return _mm256_and_si256 (v, _mm256_set1_epi8 (15));
 }
 
-/* 0x10 in byte i where bit i of the little-endian u32 at qh is set. */
+/* q with 16 added in byte i where bit i of the little-endian u32 at qh is
+ * set: the 5th bit of Q5_0/Q5_1. */
 AVX2_INLINE __m256i
-expand_bits_32 (const uint8_t *qh)
+add_fifth_bits (__m256i q, const uint8_t *qh)
 {
+#ifdef X86_VNNI
+  /* AVX-512BW: the bits are a byte mask as they stand (a kmov from memory). */
+  return _mm256_mask_add_epi8 (q, _load_mask32 ((__mmask32 *) qh), q, _mm256_set1_epi8 (16));
+#else
   uint32_t bits;
   __m256i v, sel, mask;
 
@@ -55,10 +62,67 @@ expand_bits_32 (const uint8_t *qh)
   v = _mm256_shuffle_epi8 (v, sel);
   mask = _mm256_set1_epi64x ((long long) 0x8040201008040201ULL);
   v = _mm256_cmpeq_epi8 (_mm256_and_si256 (v, mask), mask);
-  return _mm256_and_si256 (v, _mm256_set1_epi8 (0x10));
+  return _mm256_or_si256 (q, _mm256_and_si256 (v, _mm256_set1_epi8 (0x10)));
+#endif
 }
 
-/* Legacy blocks, tokens inner. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0. */
+/* acc + the unsigned (0..31) x signed dot of w and a as 8 int32 partial sums. */
+AVX2_INLINE __m256i
+dot_u8_add (__m256i acc, __m256i w, __m256i a)
+{
+#ifdef X86_VNNI
+  return _mm256_dpbusd_epi32 (acc, w, a);
+#else
+  return _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (w, a),
+                                                   _mm256_set1_epi16 (1)));
+#endif
+}
+
+/* The 32 quants of a legacy block: unsigned for the 4- and 5-bit kinds
+ * (their offset is applied through the activation's neg8_sum/neg16_sum),
+ * signed for Q8_0. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0. */
+AVX2_INLINE __m256i
+legacy_quants (int kind, const uint8_t *w)
+{
+  switch (kind)
+    {
+    case 0:  return unpack_nibbles_32 (w + 2);
+    case 1:  return unpack_nibbles_32 (w + 4);
+    case 2:  return add_fifth_bits (unpack_nibbles_32 (w + 6), w + 2);
+    case 3:  return add_fifth_bits (unpack_nibbles_32 (w + 8), w + 4);
+    case 4:
+    default: return loadu (w + 2);
+    }
+}
+
+/* Integer dot of a block's quants with one activation block, the weight
+ * offset included, as 8 int32 partial sums. */
+AVX2_INLINE __m256i
+legacy_dot (int kind, __m256i q, const PonderActQ8 *a)
+{
+  __m256i av = loadu (a->qs);
+  __m256i start;
+
+  if (kind == 4)
+    return dot_s8 (q, av);
+  start = _mm256_setzero_si256 ();
+  if (kind == 0)
+    start = _mm256_zextsi128_si256 (_mm_cvtsi32_si128 (a->neg8_sum));
+  else if (kind == 2)
+    start = _mm256_zextsi128_si256 (_mm_cvtsi32_si128 (a->neg16_sum));
+  return dot_u8_add (start, q, av);
+}
+
+/* The block scale times the activation scale, in all lanes. */
+AVX2_INLINE __m256
+legacy_scale (const uint8_t *w, const PonderActQ8 *a)
+{
+  __m128 d = _mm_cvtph_ps (_mm_cvtsi32_si128 (*(const uint16_t *) w));
+
+  return _mm256_broadcastss_ps (_mm_mul_ss (d, _mm_load_ss (&a->d)));
+}
+
+/* Legacy blocks, tokens inner (prefill tiles). */
 AVX2_INLINE void
 legacy_block (int            kind,
               const uint8_t *w,
@@ -69,31 +133,60 @@ legacy_block (int            kind,
 {
   float d = f16 (w);
   float m = (kind == 1 || kind == 3) ? f16 (w + 2) : 0.0f;
-  __m256i q;
-  int offset = 0;
+  __m256i q = legacy_quants (kind, w);
 
-  switch (kind)
-    {
-    case 0: q = unpack_nibbles_32 (w + 2); offset = 8; break;
-    case 1: q = unpack_nibbles_32 (w + 4); break;
-    case 2: q = _mm256_or_si256 (unpack_nibbles_32 (w + 6), expand_bits_32 (w + 2));
-            offset = 16; break;
-    case 3: q = _mm256_or_si256 (unpack_nibbles_32 (w + 8), expand_bits_32 (w + 4)); break;
-    case 4:
-    default: q = loadu (w + 2); break;
-    }
   for (int t = 0; t < nt; t++)
     {
       const PonderActQ8 *a = (const PonderActQ8 *) (act + t * act_row_bytes);
-      __m256i av = loadu (a->qs);
-      __m256i p = kind == 4 ? dot_s8 (q, av) : dot_u8 (q, av);
+      __m256i p = legacy_dot (kind, q, a);
 
-      if (offset)
-        p = _mm256_sub_epi32 (p, _mm256_zextsi128_si256 (_mm_cvtsi32_si128 (offset * a->sum)));
       tile->acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * a->d), _mm256_cvtepi32_ps (p),
                                       tile->acc[t]);
       if (kind == 1 || kind == 3)
         tile->acc_scalar[t] += m * a->d * (float) a->sum;
+    }
+}
+
+/* One legacy block into acc (decode). */
+AVX2_INLINE __m256
+legacy_step (int kind, const uint8_t *w, const PonderActQ8 *a, __m256 acc, float *acc_m)
+{
+  __m256i p = legacy_dot (kind, legacy_quants (kind, w), a);
+
+  if (kind == 1 || kind == 3)
+    *acc_m += f16 (w + 2) * a->d * (float) a->sum;
+  return _mm256_fmadd_ps (_mm256_cvtepi32_ps (p), legacy_scale (w, a), acc);
+}
+
+/* Decode (one token): the rows in one sweep, two blocks per step into two
+ * accumulators, so the FMA chain's latency does not bound the stream. */
+AVX2_INLINE void
+legacy_rows_decode (int            kind,
+                    size_t         block_bytes,
+                    const uint8_t *weight,
+                    size_t         row_bytes,
+                    size_t         n_blocks,
+                    size_t         row_begin,
+                    size_t         row_end,
+                    const PonderActQ8 *a,
+                    float         *y)
+{
+  for (size_t r = row_begin; r < row_end; r++)
+    {
+      const uint8_t *w = weight + r * row_bytes;
+      __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
+      float acc_m = 0.0f;
+      size_t b = 0;
+
+      for (; b + 2 <= n_blocks; b += 2, w += 2 * block_bytes)
+        {
+          _mm_prefetch ((const char *) (w + PREFETCH_AHEAD), _MM_HINT_T0);
+          acc0 = legacy_step (kind, w, a + b, acc0, &acc_m);
+          acc1 = legacy_step (kind, w + block_bytes, a + b + 1, acc1, &acc_m);
+        }
+      if (b < n_blocks)
+        acc0 = legacy_step (kind, w, a + b, acc0, &acc_m);
+      y[r] = hsum_ps (_mm256_add_ps (acc0, acc1)) + acc_m;
     }
 }
 
@@ -339,11 +432,26 @@ block_dispatch (int kind, const uint8_t *w, const uint8_t *act, size_t act_row_b
 
 #include "quant-matmul-x86-rows.h"
 
-DEFINE_AVX2_ROWS (avx2_rows_q4_0, K_Q4_0, 32, 18, PonderActQ8)
-DEFINE_AVX2_ROWS (avx2_rows_q4_1, K_Q4_1, 32, 20, PonderActQ8)
-DEFINE_AVX2_ROWS (avx2_rows_q5_0, K_Q5_0, 32, 22, PonderActQ8)
-DEFINE_AVX2_ROWS (avx2_rows_q5_1, K_Q5_1, 32, 24, PonderActQ8)
-DEFINE_AVX2_ROWS (avx2_rows_q8_0, K_Q8_0, 32, 34, PonderActQ8)
+/* Legacy kinds: decode has its own sweep, more tokens go through the tiles. */
+#define DEFINE_LEGACY_ROWS(name, kind, bytes)                                       \
+  static AVX2_FN void                                                               \
+  name (const uint8_t *weight, size_t row_bytes, size_t n, size_t row_begin,        \
+        size_t row_end, const uint8_t *act, size_t act_row_bytes, size_t n_tokens,  \
+        float *y, size_t y_stride)                                                  \
+  {                                                                                 \
+    if (n_tokens == 1)                                                              \
+      legacy_rows_decode (kind, bytes, weight, row_bytes, n / 32, row_begin, row_end, \
+                          (const PonderActQ8 *) act, y);                            \
+    else                                                                            \
+      rows_quant (kind, 32, bytes, sizeof (PonderActQ8), weight, row_bytes, n,      \
+                  row_begin, row_end, act, act_row_bytes, n_tokens, y, y_stride);   \
+  }
+
+DEFINE_LEGACY_ROWS (avx2_rows_q4_0, K_Q4_0, 18)
+DEFINE_LEGACY_ROWS (avx2_rows_q4_1, K_Q4_1, 20)
+DEFINE_LEGACY_ROWS (avx2_rows_q5_0, K_Q5_0, 22)
+DEFINE_LEGACY_ROWS (avx2_rows_q5_1, K_Q5_1, 24)
+DEFINE_LEGACY_ROWS (avx2_rows_q8_0, K_Q8_0, 34)
 DEFINE_AVX2_ROWS (avx2_rows_q2_k, K_Q2_K, 256, 84, PonderActQ8K)
 DEFINE_AVX2_ROWS (avx2_rows_q3_k, K_Q3_K, 256, 110, PonderActQ8K)
 DEFINE_AVX2_ROWS (avx2_rows_q4_k, K_Q4_K, 256, 144, PonderActQ8K)
@@ -539,6 +647,8 @@ avx2_prepare_q8 (const float *x, size_t n, void *dst)
       quantize_32 (xb, _mm256_set1_ps (id), blocks[b].qs, &lo, &hi);
       blocks[b].d = d;
       blocks[b].sum = lo + hi;
+      blocks[b].neg8_sum = -8 * (lo + hi);
+      blocks[b].neg16_sum = -16 * (lo + hi);
     }
 }
 

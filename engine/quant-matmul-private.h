@@ -9,13 +9,18 @@
 
 /* Activations for legacy 32-blocks (Q4_0 .. Q8_0 weights): x ~ d * qs[i].
  * sum = sum of qs, so that offsets (q - 8) and mins (Q4_1) fold into one
- * integer product. qs stay in -127..127 so maddubs never saturates. */
+ * integer product; neg8_sum and neg16_sum (-8 and -16 times sum) are the
+ * start values of Q4_0's and Q5_0's unsigned dot products, so the SIMD
+ * kernels fold the offset in without a multiply per block. qs stay in
+ * -127..127 so maddubs never saturates; they sit 16-byte aligned. */
 typedef struct
 {
   float   d;
   int32_t sum;
+  int32_t neg8_sum;
+  int32_t neg16_sum;
   int8_t  qs[32];
-} PonderActQ8;                 /* 40 bytes */
+} PonderActQ8;                 /* 48 bytes */
 
 /* Activations for K-quant weights (engine-spec Q8_K, our own field order):
  * x ~ d * qs[i]; bsums[k] = sum of qs[16k .. 16k + 15]. */

@@ -211,9 +211,11 @@ def test_matmul():
     rng = np.random.default_rng(5)
     for t in quants.SUPPORTED:
         bs = quants.BLOCK[t][0]
-        shapes = [(37, 512, 1, 0), (19, 768, 5, 7), (8, 256, 4, 3), (5, 1024, 9, 0)]
+        # one token with an odd block count: the decode sweeps take blocks in pairs
+        shapes = [(37, 512, 1, 0), (19, 768, 5, 7), (8, 256, 4, 3), (5, 1024, 9, 0),
+                  (9, 768, 1, 4)]
         if t in LEGACY:
-            shapes.append((13, 96, 3, 4))
+            shapes += [(13, 96, 3, 4), (7, 96, 1, 0)]
         if t in FLOATS:
             shapes.append((11, 100, 2, 5))
         for rows, n, ntok, chunk in shapes:

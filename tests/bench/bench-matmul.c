@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Usage: bench-matmul [SECONDS_PER_CASE] [VARIANT] [TYPE]
+ * Usage: bench-matmul [SECONDS_PER_CASE] [VARIANT] [TYPE] [hot]
  * For Q4_K, Q6_K, Q8_0, Q5_0 and the IQ types of R1's small quants (IQ1_S,
  * IQ1_M, IQ2_XXS, IQ3_XXS, IQ4_XS) weights of 8960 x 1536 (ffn up/gate of
  * R1-Distill-Qwen-1.5B) and 1536 x 8960 (ffn down), with 1 and 2 threads
@@ -14,7 +14,10 @@
  * runs that type only. The
  * weights are many copies cycled through, together far larger than the last
  * level cache, so the numbers are DRAM reads, as in decoding. Weight bytes
- * are random with the f16 block scales set to 1/64.
+ * are random with the f16 block scales set to 1/64. With "hot" one 1024 x
+ * 1024 matrix is used over and over instead: it stays in the core's L2, so
+ * the figure is the kernel's compute ceiling, which must sit well above the
+ * DRAM figure for decode to be bandwidth-bound.
  */
 #include "quant-private.h"
 
@@ -25,6 +28,8 @@
 #include <time.h>
 
 #define TOTAL_BYTES (512u << 20)  /* weights cycled through */
+
+static bool hot;                  /* one small matrix, cache-resident */
 #define MAX_THREADS 2
 #define MAX_TOKENS  64        /* token counts 1, 8, 64: decode and prefill tiles */
 
@@ -146,7 +151,7 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
     return;
   ponder_type_row_bytes (type, n, &row_bytes);
   matrix_bytes = row_bytes * rows;
-  n_copies = TOTAL_BYTES / matrix_bytes + 1;
+  n_copies = hot ? 1 : TOTAL_BYTES / matrix_bytes + 1;
   weights = malloc (matrix_bytes * n_copies);
   srand (1);
   for (size_t i = 0; i < matrix_bytes * n_copies; i++)
@@ -217,10 +222,12 @@ main (int argc, char **argv)
   };
   double seconds = argc > 1 ? atof (argv[1]) : 0.5;
   const char *variant = argc > 2 && strcmp (argv[2], "-") != 0 ? argv[2] : NULL;
-  const char *only = argc > 3 ? argv[3] : NULL;
+  const char *only = argc > 3 && strcmp (argv[3], "-") != 0 ? argv[3] : NULL;
   Pool pool = { 0 };
   pthread_t thread;
   Worker worker = { &pool, 1 };
+
+  hot = argc > 4 && strcmp (argv[4], "hot") == 0;
 
   /* One helper thread; with threads == 1 it stays parked on the barrier. */
   pthread_barrier_init (&pool.start, NULL, 2);
@@ -230,6 +237,11 @@ main (int argc, char **argv)
     {
       if (only != NULL && strcmp (ponder_type_info (types[i])->name, only) != 0)
         continue;
+      if (hot)
+        {
+          bench_case (&pool, types[i], variant, 1024, 1024, seconds);
+          continue;
+        }
       bench_case (&pool, types[i], variant, 8960, 1536, seconds);
       bench_case (&pool, types[i], variant, 1536, 8960, seconds);
     }
