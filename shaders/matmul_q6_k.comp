@@ -11,8 +11,9 @@
 
 struct Unit
 {
-  uint  ql;       /* byte offset of the 32 low-nibble bytes */
-  uint  qh;       /* byte offset of the 32 high-bit bytes */
+  uint  ql;       /* word index of the first word holding the 32 low-nibble bytes */
+  uint  qh;       /* the same for the 32 high-bit bytes */
+  uint  odd;      /* the block starts 2 bytes into a word */
   uint  ql_shift;
   uint  qh_shift;
   float scale0;   /* elements 0..15 */
@@ -29,21 +30,35 @@ unit_setup (uint row_base, uint unit)
   float d = read_f16 (base + 208u);
   Unit s;
 
-  s.ql = base + 64u * h + 32u * (k & 1u);
+  s.odd = (base >> 1) & 1u;
+  s.ql = (base + 64u * h + 32u * (k & 1u)) >> 2;
   s.ql_shift = k < 2u ? 0u : 4u;
-  s.qh = base + 128u + 32u * h;
+  s.qh = (base + 128u + 32u * h) >> 2;
   s.qh_shift = 2u * k;
   s.scale0 = d * float (read_i8 (base + 192u + 8u * h + 2u * k));
   s.scale1 = d * float (read_i8 (base + 192u + 8u * h + 2u * k + 1u));
   return s;
 }
 
+/* Bytes 4j..4j+3 of the 32 from word w (2 bytes further when odd: blocks
+ * of 210 bytes are only 2-aligned). Both words are read whatever the
+ * parity, so that the unrolled calls for j and j + 1 share a load: 9 loads
+ * per 32 bytes instead of 16. Never past the block: ql and qh are followed
+ * by more of ql, qh or the scales. */
+uint
+q6k_word (uint w, uint j, uint odd)
+{
+  uint lo = wdata[w + j];
+  uint hi = wdata[w + j + 1u];
+
+  return odd != 0u ? (lo >> 16) | (hi << 16) : lo;
+}
+
 vec4
 dequant4 (Unit s, uint j)
 {
-  /* Every offset is even: blocks of 210 bytes in rows of whole blocks. */
-  uint l = read_u32_even (s.ql + 4u * j) >> s.ql_shift;
-  uint h = read_u32_even (s.qh + 4u * j) >> s.qh_shift;
+  uint l = q6k_word (s.ql, j, s.odd) >> s.ql_shift;
+  uint h = q6k_word (s.qh, j, s.odd) >> s.qh_shift;
   ivec4 q = ivec4 (int ((l & 15u) | ((h & 3u) << 4)),
                    int (((l >> 8) & 15u) | (((h >> 8) & 3u) << 4)),
                    int (((l >> 16) & 15u) | (((h >> 16) & 3u) << 4)),
