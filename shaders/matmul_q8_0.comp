@@ -10,24 +10,33 @@
 
 struct Unit
 {
-  uint  base;
+  uint  qs;  /* word index of the first word holding qs */
+  uint  odd; /* qs starts 2 bytes into that word */
   float d;
 };
 
 Unit
 unit_setup (uint row_base, uint unit)
 {
+  uint base = row_base + unit * 34u;
   Unit s;
 
-  s.base = row_base + unit * 34u;
-  s.d = read_f16 (s.base);
+  s.d = read_f16 (base);
+  s.qs = (base + 2u) >> 2;
+  s.odd = ((base + 2u) >> 1) & 1u;
   return s;
 }
 
 vec4
 dequant4 (Unit s, uint j)
 {
-  int q = int (read_u32_even (s.base + 2u + 4u * j));
+  /* Both neighbouring words whatever the parity, so that the unrolled
+   * calls for j and j + 1 share a load (9 per block instead of 16); the
+   * last call reads the next word only when it holds qs bytes, since the
+   * block may end the buffer. */
+  uint lo = wdata[s.qs + j];
+  uint hi = wdata[s.qs + j + (j < 7u ? 1u : s.odd)];
+  int q = int (s.odd != 0u ? (lo >> 16) | (hi << 16) : lo);
 
   return s.d * vec4 (float (bitfieldExtract (q, 0, 8)), float (bitfieldExtract (q, 8, 8)),
                      float (bitfieldExtract (q, 16, 8)), float (bitfieldExtract (q, 24, 8)));
