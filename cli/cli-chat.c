@@ -35,6 +35,7 @@ enum
   OPT_JSON,
   OPT_GPU_LAYERS,
   OPT_DEVICE,
+  OPT_DEVICE_MEMORY,
 };
 
 typedef struct
@@ -299,6 +300,8 @@ static const char chat_help[] =
   "      --gpu-layers N        with vulkan: only the last N layers on the device\n"
   "      --device LIST         with vulkan: device index (see ponder-cli devices), or\n"
   "                            several (0,1) to split the layers over them\n"
+  "      --device-memory MIB   with vulkan: use at most this much of each device; a\n"
+  "                            DeepSeek MoE then keeps some experts in system memory\n"
   "      --stats               print timings after each answer";
 
 static int
@@ -324,6 +327,9 @@ parse_chat_option (int opt, ChatOptions *options)
              ? 0 : cli_usage_error ("bad --gpu-layers '%s'", optarg);
     case OPT_DEVICE:
       return cli_parse_devices (optarg) ? 0 : cli_usage_error ("bad --device '%s'", optarg);
+    case OPT_DEVICE_MEMORY:
+      return cli_parse_device_memory (optarg)
+             ? 0 : cli_usage_error ("bad --device-memory '%s'", optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -415,6 +421,7 @@ cli_chat (int argc, char **argv)
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "device", required_argument, NULL, OPT_DEVICE },
+    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
     { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -568,6 +575,7 @@ cli_bench (int argc, char **argv)
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "device", required_argument, NULL, OPT_DEVICE },
+    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -611,13 +619,17 @@ cli_bench (int argc, char **argv)
           if (!cli_parse_devices (optarg))
             return cli_usage_error ("bad --device '%s'", optarg);
           break;
+        case OPT_DEVICE_MEMORY:
+          if (!cli_parse_device_memory (optarg))
+            return cli_usage_error ("bad --device-memory '%s'", optarg);
+          break;
         case OPT_JSON:
           options.json = true;
           break;
         case 'h':
           puts ("Usage: ponder-cli bench -m MODEL.gguf [-p N] [-n N] [-r N] [--threads N]\n"
                 "                        [--backend B] [--gpu-layers N] [--device LIST]\n"
-                "                        [--json]\n"
+                "                        [--device-memory MIB] [--json]\n"
                 "\n"
                 "Measures prefill of N prompt tokens (-p, default 64) and greedy decode\n"
                 "of N tokens (-n, default 32), each repeated -r times (default 3), and\n"

@@ -16,7 +16,7 @@
 enum
 {
   OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS,
-  OPT_DEVICE
+  OPT_DEVICE, OPT_DEVICE_MEMORY
 };
 
 /* ---- info -------------------------------------------------------------- */
@@ -85,6 +85,13 @@ print_plan (const PonderModelPlan *plan)
   print_bytes ("  plan KV cache", plan->kv_bytes);
   print_bytes ("  plan scratch", plan->scratch_bytes);
   print_bytes ("  plan total", plan->total_bytes);
+  if (plan->host_expert_layers > 0)
+    printf ("%-22s the routed experts of the last %u MoE layers, %.2f GiB (%llu bytes), "
+            "in system memory\n", "  plan host experts", plan->host_expert_layers,
+            plan->host_expert_bytes / (1024.0 * 1024.0 * 1024.0),
+            (unsigned long long) plan->host_expert_bytes);
+  if (plan->backend == PONDER_BACKEND_VULKAN)
+    print_bytes ("  plan on the device", plan->device_bytes);
   if (plan->available_bytes > 0)
     print_bytes ("  available", plan->available_bytes);
   else
@@ -442,6 +449,7 @@ cli_logits (int argc, char **argv)
     { "step", no_argument, NULL, 's' },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     { "device", required_argument, NULL, OPT_DEVICE },
+    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -484,10 +492,14 @@ cli_logits (int argc, char **argv)
           if (!cli_parse_devices (optarg))
             return cli_usage_error ("bad --device '%s'", optarg);
           break;
+        case OPT_DEVICE_MEMORY:
+          if (!cli_parse_device_memory (optarg))
+            return cli_usage_error ("bad --device-memory '%s'", optarg);
+          break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
                 "                         [--gpu-layers N] [--device LIST] [--threads N]\n"
-                "                         [--step]\n"
+                "                         [--device-memory MIB] [--step]\n"
                 "\n"
                 "Evaluates the tokens (no BOS added) and prints one line per position,\n"
                 "each a JSON array of that position's logits over the vocabulary.\n"

@@ -33,6 +33,8 @@ bool cli_parse_gpu_layers    (const char *text, long *out);
 /* Parses --device LIST: one index (ponder-cli devices), or several
  * separated by commas to split the layers over them; later loads use it. */
 bool cli_parse_devices       (const char *text);
+/* Parses --device-memory MIB: the most a device may hold (later loads). */
+bool cli_parse_device_memory (const char *text);
 
 /* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */
 void cli_set_running_session (PonderSession *session);

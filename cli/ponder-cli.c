@@ -128,6 +128,20 @@ cli_parse_devices (const char *text)
   return true;
 }
 
+/* --device-memory: plan as if the device had at most this much (0: all). */
+static uint64_t device_memory_limit;
+
+bool
+cli_parse_device_memory (const char *text)
+{
+  long mib;
+
+  if (!cli_parse_int (text, 1, 1L << 30, &mib))
+    return false;
+  device_memory_limit = (uint64_t) mib << 20;
+  return true;
+}
+
 /* A split says where each layer runs, so that it can be checked. */
 static void
 print_split (const PonderModel *model)
@@ -135,6 +149,9 @@ print_split (const PonderModel *model)
   PonderModelInfo info;
 
   ponder_model_get_info (model, &info);
+  if (info.host_expert_layers > 0)
+    fprintf (stderr, "ponder-cli: the routed experts of the last %u MoE layers run on the CPU "
+             "from system memory\n", info.host_expert_layers);
   if (info.n_expert_devices > 1)
     fprintf (stderr, "ponder-cli: the routed experts of each layer shared by %u devices\n",
              info.n_expert_devices);
@@ -170,6 +187,7 @@ cli_load_model_layers (const char        *path,
     }
   params.backend = backend;
   params.n_gpu_layers = (int32_t) gpu_layers;
+  params.device_memory_bytes = device_memory_limit;
   if (n_chosen_devices == 1)
     params.device_index = chosen_devices[0];
   else
@@ -179,7 +197,7 @@ cli_load_model_layers (const char        *path,
     }
   /* a developer switch until the memory planner places experts (issue 5) */
   if (getenv ("PONDER_HOST_EXPERT_LAYERS") != NULL)
-    params.host_expert_layers = (uint32_t) strtoul (getenv ("PONDER_HOST_EXPERT_LAYERS"), NULL,
+    params.host_expert_layers = (int32_t) strtoul (getenv ("PONDER_HOST_EXPERT_LAYERS"), NULL,
                                                     10);
   if (show_progress)
     {

@@ -202,6 +202,7 @@ typedef struct
    * MoE layer's routed experts (expert parallelism), this one the first */
   uint32_t    n_expert_devices;
   int32_t     expert_devices[PONDER_MAX_DEVICES - 1];
+  uint64_t    memory_limit; /* refuse weights over this many bytes (0: the heap's size) */
 } PonderVkModelParams;
 
 /* Opens the device and uploads every weight the dense forward pass reads

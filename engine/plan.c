@@ -26,7 +26,7 @@
 PonderPlanParams
 ponder_plan_params_default (void)
 {
-  PonderPlanParams params = { 0, PONDER_BACKEND_AUTO, 0 };
+  PonderPlanParams params = { 0, PONDER_BACKEND_AUTO, 0, -1 };
 
   return params;
 }
@@ -116,6 +116,78 @@ scratch_bytes (const PonderHparams *hp)
   bytes += (T * max_n_in + 2) * sizeof (float);
   bytes += (uint64_t) hp->n_vocab * sizeof (float);
   return bytes;
+}
+
+/* The routed experts' bytes of layer il (0 for a dense layer). */
+static uint64_t
+layer_expert_bytes (const PonderGgufFile *file,
+                    uint32_t              il)
+{
+  static const char *const names[] = { "ffn_gate_exps", "ffn_up_exps", "ffn_down_exps" };
+  uint64_t bytes = 0;
+
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    {
+      char name[64];
+      const PonderGgufTensor *t;
+
+      snprintf (name, sizeof name, "blk.%u.%s.weight", il, names[i]);
+      t = ponder_gguf_find_tensor (file, name);
+      if (t != NULL)
+        bytes += t->n_bytes;
+    }
+  return bytes;
+}
+
+static uint64_t
+all_weight_bytes (const PonderGgufFile *file)
+{
+  uint64_t bytes = 0;
+
+  for (size_t i = 0; i < ponder_gguf_n_tensors (file); i++)
+    bytes += ponder_gguf_tensor (file, i)->n_bytes;
+  return bytes;
+}
+
+static uint64_t
+kv_bytes (const PonderHparams *hp,
+          uint32_t             n_ctx)
+{
+  uint32_t k_row, v_row;
+
+  ponder_model_kv_rows (hp, &k_row, &v_row);
+  /* Each cached position also keeps its token id for prefix reuse. */
+  return (ponder_kv_cache_bytes_per_token (hp->n_layers, k_row, v_row) + sizeof (int32_t))
+         * (uint64_t) n_ctx;
+}
+
+uint32_t
+ponder_plan_place_experts (const PonderGgufFile *file,
+                           const PonderHparams  *hp,
+                           uint32_t              n_ctx,
+                           uint64_t              available,
+                           int32_t               host_layers,
+                           uint64_t             *out_host_bytes)
+{
+  uint64_t need = all_weight_bytes (file) + converted_bytes (file, hp) + kv_bytes (hp, n_ctx)
+                  + scratch_bytes (hp);
+  uint64_t host_bytes = 0;
+  uint32_t n_moe = hp->n_layers > hp->n_leading_dense ? hp->n_layers - hp->n_leading_dense : 0;
+  uint32_t h = 0;
+
+  /* From the last layer back: the first layers' experts keep the device. */
+  while (h < n_moe
+         && (host_layers >= 0 ? h < (uint32_t) host_layers : available > 0 && need > available))
+    {
+      uint64_t bytes = layer_expert_bytes (file, hp->n_layers - 1 - h);
+
+      host_bytes += bytes;
+      need -= bytes;
+      h++;
+    }
+  if (out_host_bytes != NULL)
+    *out_host_bytes = host_bytes;
+  return h;
 }
 
 static void
@@ -241,25 +313,31 @@ ponder_model_plan (const char             *path,
 
   describe (path, file, &hp, out_plan);
   out_plan->weight_bytes += converted_bytes (file, &hp);
-  ponder_gguf_close (file);
 
   status = choose_device (params, out_plan, &available, error);
-  if (status != PONDER_OK)
-    return status;
-
   out_plan->n_ctx = params->n_ctx;
   if (out_plan->n_ctx == 0)
     out_plan->n_ctx = hp.n_ctx_train < 8192 ? hp.n_ctx_train : 8192;
+  if (status == PONDER_OK && hp.arch == PONDER_ARCH_DEEPSEEK2
+      && out_plan->backend == PONDER_BACKEND_VULKAN)
+    out_plan->host_expert_layers
+      = ponder_plan_place_experts (file, &hp, out_plan->n_ctx, available,
+                                   params->host_expert_layers, &out_plan->host_expert_bytes);
+  ponder_gguf_close (file);
+  if (status != PONDER_OK)
+    return status;
+
   ponder_model_kv_rows (&hp, &k_row, &v_row);
   out_plan->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (hp.n_layers, k_row, v_row);
   /* Each cached position also keeps its token id for prefix reuse. */
   per_pos = out_plan->kv_bytes_per_token + sizeof (int32_t);
   out_plan->kv_bytes = per_pos * out_plan->n_ctx;
   out_plan->scratch_bytes = scratch_bytes (&hp);
-  fixed = out_plan->weight_bytes + out_plan->scratch_bytes;
-  out_plan->total_bytes = fixed + out_plan->kv_bytes;
+  out_plan->total_bytes = out_plan->weight_bytes + out_plan->scratch_bytes + out_plan->kv_bytes;
+  out_plan->device_bytes = out_plan->total_bytes - out_plan->host_expert_bytes;
+  fixed = out_plan->weight_bytes + out_plan->scratch_bytes - out_plan->host_expert_bytes;
   out_plan->available_bytes = available;
-  out_plan->fits = available == 0 || out_plan->total_bytes <= available;
+  out_plan->fits = available == 0 || out_plan->device_bytes <= available;
 
   if (available == 0)
     out_plan->max_fit_ctx = hp.n_ctx_train;

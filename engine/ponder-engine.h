@@ -65,9 +65,12 @@ typedef struct
   void              *progress_data;
   int32_t            device_index;  /* Vulkan device (ponder_list_devices order); -1: the
                                        default one */
-  uint32_t           host_expert_layers; /* Vulkan, deepseek2: the routed experts of the
+  int32_t            host_expert_layers; /* Vulkan, deepseek2: the routed experts of the
                                             last N MoE layers stay in system memory and
-                                            run on the CPU (0: all on the device) */
+                                            run on the CPU (0: all on the device); -1:
+                                            as ponder_model_plan places them */
+  uint64_t           device_memory_bytes; /* Vulkan: plan as if each device had at most
+                                             this much memory (0: what it has) */
   int32_t            n_gpu_layers;  /* Vulkan, dense models: the last N layers on the
                                        device, the others on the CPU (partial offload);
                                        -1: all on the device */
@@ -129,6 +132,8 @@ typedef struct
   const char *device_names[PONDER_MAX_DEVICES];
   uint32_t    n_expert_devices;  /* deepseek2: devices sharing each layer's routed
                                     experts (expert parallelism); 0: one */
+  uint32_t    host_expert_layers; /* deepseek2 on Vulkan: the last MoE layers whose
+                                     routed experts stay in system memory */
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */
@@ -360,6 +365,9 @@ typedef struct
   PonderBackendKind backend;         /* AUTO: where ponder_model_load() would run it */
   uint64_t          available_bytes; /* memory to plan against; 0 = what the system has
                                         available now (or the Vulkan device's memory) */
+  int32_t           host_expert_layers; /* deepseek2 on Vulkan: the routed experts of
+                                           the last N MoE layers in system memory; -1:
+                                           as many as needed for the rest to fit */
 } PonderPlanParams;
 
 PonderPlanParams ponder_plan_params_default (void);
@@ -384,8 +392,15 @@ typedef struct
   uint64_t          scratch_bytes;        /* activations of one batch, matmul scratch,
                                              logits: what the session allocates up front */
   uint64_t          total_bytes;          /* weight_bytes + kv_bytes + scratch_bytes */
+  /* deepseek2 on Vulkan: the routed experts of the last host_expert_layers
+   * MoE layers (host_expert_bytes) stay in system memory, run by the CPU;
+   * the device holds device_bytes = total_bytes - host_expert_bytes. */
+  uint32_t          host_expert_layers;
+  uint64_t          host_expert_bytes;
+  uint64_t          device_bytes;
   uint64_t          available_bytes;      /* what it was planned against; 0 = unknown */
-  bool              fits;                 /* total_bytes <= available_bytes (true if unknown) */
+  bool              fits;                 /* device_bytes <= available_bytes (true if
+                                             unknown) */
   uint32_t          max_fit_ctx;          /* the longest context that fits, a multiple of 256
                                              up to n_ctx_train; 0 if not even 256 fits */
 } PonderModelPlan;

@@ -48,6 +48,8 @@ struct PonderModel
   uint32_t            vk_split_end[PONDER_MAX_DEVICES - 1];
   uint32_t            n_vk_split;
   uint32_t            n_expert_devices; /* deepseek2: devices sharing the experts */
+  uint32_t            host_expert_layers; /* deepseek2 on Vulkan: last MoE layers whose
+                                             routed experts the CPU runs */
 };
 
 struct PonderSession
@@ -112,3 +114,11 @@ PonderStatus ponder_plan_split_layers (const PonderModelWeights *w,
                                        const uint64_t           *budgets,
                                        uint32_t                 *out_end,
                                        PonderError              *error);
+
+/* deepseek2 on one device of available bytes, for a session of n_ctx
+ * positions: how many of the last MoE layers keep their routed experts in
+ * system memory (host_layers >= 0: that many) so that everything else fits,
+ * and their bytes. All of them when even that does not fit. */
+uint32_t ponder_plan_place_experts (const PonderGgufFile *file, const PonderHparams *hp,
+                                    uint32_t n_ctx, uint64_t available, int32_t host_layers,
+                                    uint64_t *out_host_bytes);

@@ -34,7 +34,8 @@ ponder_free (void *memory)
 PonderModelParams
 ponder_model_params_default (void)
 {
-  PonderModelParams params = { PONDER_BACKEND_AUTO, NULL, NULL, -1, 0, -1 };
+  PonderModelParams params = { .backend = PONDER_BACKEND_AUTO, .device_index = -1,
+                               .host_expert_layers = -1, .n_gpu_layers = -1 };
 
   return params;
 }
@@ -139,6 +140,19 @@ describe_model (PonderModel *model,
   return PONDER_OK;
 }
 
+/* The memory of device index (-1: the default one); 0 when unknown. */
+static uint64_t
+device_memory (int32_t index)
+{
+  PonderDeviceInfo infos[16];
+  size_t n_infos = ponder_list_devices (infos, 16, NULL);
+
+  for (size_t i = 0; i < n_infos && i < 16; i++)
+    if (index >= 0 ? (size_t) index == i : infos[i].is_default)
+      return infos[i].memory_bytes;
+  return 0;
+}
+
 /* The device memory of each of params->devices, for the split. */
 static PonderStatus
 device_budgets (const PonderModelParams *params,
@@ -180,14 +194,33 @@ load_on_devices (PonderModel             *model,
                              "%u devices: at most %d", params->n_devices, PONDER_MAX_DEVICES);
   if (params->n_gpu_layers > 0 && (uint32_t) params->n_gpu_layers < n_layers)
     model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
+  model->host_expert_layers = params->host_expert_layers > 0
+                              ? (uint32_t) params->host_expert_layers : 0;
+  if (n_devices == 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2
+      && params->host_expert_layers < 0)
+    {
+      /* The planner's placement: the routed experts of the last layers in
+       * system memory when the device cannot hold them all. */
+      uint64_t budget = device_memory (params->device_index);
+      const PonderHparams *hp = &model->weights.hp;
+
+      if (params->device_memory_bytes > 0
+          && (budget == 0 || params->device_memory_bytes < budget))
+        budget = params->device_memory_bytes;
+      model->host_expert_layers
+        = ponder_plan_place_experts (model->file, hp, hp->n_ctx_train < 8192 ? hp->n_ctx_train
+                                                                             : 8192,
+                                     budget, -1, NULL);
+    }
   if (n_devices > 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2)
     {
       /* The routed experts dominate: every device takes a share of each
        * layer's (expert parallelism), the first one everything else. */
-      PonderVkModelParams vkp = { params->devices[0], false, NULL, params->host_expert_layers };
+      PonderVkModelParams vkp = { params->devices[0], false, NULL, model->host_expert_layers };
       uint64_t unused[PONDER_MAX_DEVICES];
 
       status = device_budgets (params, unused, error);
+      vkp.memory_limit = params->device_memory_bytes;
       vkp.n_expert_devices = n_devices - 1;
       memcpy (vkp.expert_devices, params->devices + 1,
               (n_devices - 1) * sizeof *params->devices);
@@ -208,11 +241,12 @@ load_on_devices (PonderModel             *model,
   for (uint32_t d = 0; d < n_devices && status == PONDER_OK; d++)
     {
       PonderVkModelParams vkp = { n_devices > 1 ? params->devices[d] : params->device_index,
-                                  false, NULL, params->host_expert_layers };
+                                  false, NULL, model->host_expert_layers };
       bool last = d + 1 == n_devices;
 
       vkp.first_layer = first;
       vkp.end_layer = ends[d];
+      vkp.memory_limit = params->device_memory_bytes;
       status = ponder_vk_model_new (&model->weights, &vkp,
                                     last ? &model->vk : &model->vk_split[d], error);
       if (status == PONDER_OK && !last)
@@ -344,6 +378,7 @@ ponder_model_get_info (const PonderModel *model,
                                 : model->n_host_layers;
       out_info->device_names[model->n_vk_split] = out_info->device_name;
       out_info->n_expert_devices = model->n_expert_devices;
+      out_info->host_expert_layers = model->host_expert_layers;
     }
 }
 

@@ -286,12 +286,18 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
   if (status == PONDER_OK)
     {
       /* Refuse a model that cannot fit before allocating any of it. */
+      uint64_t have;
+
       phys = ponder_vk_device_physical (m->device);
-      if (phys->device_local_bytes > 0 && bytes > phys->device_local_bytes)
+      have = phys->device_local_bytes;
+      if (params != NULL && params->memory_limit > 0
+          && (have == 0 || params->memory_limit < have))
+        have = params->memory_limit;
+      if (have > 0 && bytes > have)
         status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
                                    "%s: the weights need %llu MiB, the device has %llu MiB",
                                    phys->props.deviceName, (unsigned long long) (bytes >> 20),
-                                   (unsigned long long) (phys->device_local_bytes >> 20));
+                                   (unsigned long long) (have >> 20));
     }
   if (status == PONDER_OK)
     status = upload_model (m, params, error);

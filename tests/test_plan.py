@@ -141,6 +141,58 @@ def check_case(tmp, arch, preset, wtype):
     return fails
 
 
+def check_expert_placement(tmp):
+    """deepseek2 on Vulkan: when the device cannot hold everything, the
+    routed experts of the last MoE layers go to system memory, as few layers
+    as make the rest fit: device bytes = total - their bytes <= available.
+    Against budgets worked out here from the tensor sizes. Skipped without
+    a Vulkan device."""
+    p = subprocess.run([cli_path(), 'devices'], capture_output=True, timeout=60)
+    if p.returncode != 0:
+        print('no Vulkan device: expert placement not checked')
+        return []
+    path = os.path.join(tmp, 'ds2-place.gguf')
+    info = gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=5)
+    cfg, types = info['config'], info['types']
+    n_ctx = 256
+    want = expected(info, path, n_ctx)
+    total = want['weights'] + want['kv'] + want['scratch']
+    experts = []  # routed expert bytes of each MoE layer, last layer first
+    for il in reversed(range(cfg['n_dense'], cfg['n_layer'])):
+        b = 0
+        for name, shape, _, _ in gen_model.tensor_specs(cfg):
+            if name.startswith('blk.%d.ffn_' % il) and '_exps.' in name:
+                b += int(np.prod(shape[:-1])) * quants.row_bytes(types[name], shape[-1])
+        experts.append(b)
+    fails = []
+    cases = [(total, 0), (total - 1, 1), (total - experts[0], 1),
+             (total - experts[0] - 1, 2), (total - sum(experts), len(experts)),
+             (1000, len(experts))]
+    for available, n_host in cases:
+        p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--ctx', str(n_ctx),
+                            '--backend', 'vulkan', '--available', str(available)],
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode(errors='replace')
+        host = re.search(r'plan host experts\s+the routed experts of the last (\d+) MoE '
+                         r'layers, .*\((\d+) bytes\)', out)
+        device = re.search(r'plan on the device\s+.*\((\d+) bytes\)', out)
+        fits = re.search(r'^\s*fits\s+(yes|no)', out, re.M)
+        got_host = int(host.group(1)) if host else 0
+        host_bytes = sum(experts[:n_host])
+        want_fits = total - host_bytes <= available
+        label = 'placement with %d bytes' % available
+        if p.returncode != 0 or device is None or fits is None:
+            fails.append('%s: exit %d, %r' % (label, p.returncode, out))
+        elif (got_host != n_host or (host and int(host.group(2)) != host_bytes)
+              or int(device.group(1)) != total - host_bytes
+              or (fits.group(1) == 'yes') != want_fits):
+            fails.append('%s: %d host layers (%s), device %s, fits %s; expected %d layers '
+                         '(%d bytes), device %d, fits %s'
+                         % (label, got_host, host and host.group(2), device.group(1),
+                            fits.group(1), n_host, host_bytes, total - host_bytes, want_fits))
+    return fails
+
+
 def check_errors(tmp):
     """A file that is not a GGUF, and one that is missing, give a reason."""
     fails = []
@@ -191,6 +243,7 @@ def main():
             fails += check_case(tmp, arch, preset, wtype)
         fails += check_errors(tmp)
         fails += check_vulkan(tmp)
+        fails += check_expert_placement(tmp)
     for f in fails:
         print('FAIL', f)
     print('%d cases, %d failures' % (len(CASES), len(fails)))

@@ -28,6 +28,7 @@
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,6 +223,43 @@ def check_expert_devices(tmp):
     return fails
 
 
+def check_placement(tmp):
+    """--device-memory: a device too small for the whole model keeps the
+    routed experts of the last MoE layers in system memory, as many as the
+    memory plan (held to the tensor sizes by test_plan.py) says for that
+    budget, and the logits are exactly those of that placement asked for by
+    hand (PONDER_HOST_EXPERT_LAYERS)."""
+    fails = []
+    path = os.path.join(tmp, 'deepseek2-place-Q4_K_M.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=14)
+    tokens = [(i * 31 + 5) % 384 for i in range(N_TOKENS)]
+    placed = set()
+    for mib in (19, 21, 22, 23, 64):
+        p = run_cli(['info', '-m', path, '--plan-only', '--backend', 'vulkan', '--available',
+                     str(mib << 20)])
+        m = re.search(r'the last (\d+) MoE layers', p.stdout.decode(errors='replace'))
+        want = int(m.group(1)) if m else 0
+        placed.add(want)
+        p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
+                     '--threads', '2', '--backend', 'vulkan', '--device-memory', str(mib)])
+        err = p.stderr.decode(errors='replace')
+        m = re.search(r'the routed experts of the last (\d+) MoE layers run on the CPU', err)
+        got = int(m.group(1)) if m else 0
+        if p.returncode != 0 or FALLBACK_NOTE in err or got != want:
+            fails.append('--device-memory %d: exit %d, %d host layers (plan: %d): %r'
+                         % (mib, p.returncode, got, want, err.strip()))
+            continue
+        rows = np.array([json.loads(line) for line in p.stdout.decode().splitlines()
+                         if line.strip()])
+        by_hand = logits(path, tokens, 'vulkan', host_layers=want)
+        if not np.array_equal(rows, by_hand):
+            fails.append('--device-memory %d: logits differ from %d host layers by hand'
+                         % (mib, want))
+    if len(placed) < 3:
+        fails.append('the budgets tried gave only the placements %s' % sorted(placed))
+    return fails
+
+
 def check_odd(tmp):
     """Latent rows of 26 floats (tiny-odd) do not start at the storage
     offset alignment of most devices (16 bytes on lavapipe): the load falls
@@ -280,7 +318,8 @@ def main():
             n_fail += bool(fails)
         if not args.only:
             for name, check in (('chat', check_chat), ('odd sizes', check_odd),
-                                ('expert devices', check_expert_devices)):
+                                ('expert devices', check_expert_devices),
+                                ('expert placement', check_placement)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
                 for f in fails:
