@@ -90,6 +90,11 @@ print_plan (const PonderModelPlan *plan)
             "in system memory\n", "  plan host experts", plan->host_expert_layers,
             plan->host_expert_bytes / (1024.0 * 1024.0 * 1024.0),
             (unsigned long long) plan->host_expert_bytes);
+  if (plan->cpu_layers > 0)
+    printf ("%-22s the first %u layers, %.2f GiB (%llu bytes), run by the CPU\n",
+            "  plan CPU layers", plan->cpu_layers,
+            plan->cpu_layer_bytes / (1024.0 * 1024.0 * 1024.0),
+            (unsigned long long) plan->cpu_layer_bytes);
   if (plan->backend == PONDER_BACKEND_VULKAN)
     print_bytes ("  plan on the device", plan->device_bytes);
   if (plan->available_bytes > 0)

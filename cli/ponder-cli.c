@@ -149,6 +149,11 @@ print_split (const PonderModel *model)
   PonderModelInfo info;
 
   ponder_model_get_info (model, &info);
+  if (info.backend_note != NULL)
+    fprintf (stderr, "ponder-cli: not using %s; running on the CPU\n", info.backend_note);
+  if (info.n_devices == 1 && info.device_first_layer[0] > 0)
+    fprintf (stderr, "ponder-cli: layers 0-%u on the CPU, %u-%u on the device\n",
+             info.device_first_layer[0] - 1, info.device_first_layer[0], info.n_layers - 1);
   if (info.host_expert_layers > 0)
     fprintf (stderr, "ponder-cli: the routed experts of the last %u MoE layers run on the CPU "
              "from system memory\n", info.host_expert_layers);

@@ -161,6 +161,67 @@ kv_bytes (const PonderHparams *hp,
          * (uint64_t) n_ctx;
 }
 
+/* The tensors of layer il ("blk.<il>."), in bytes. */
+static uint64_t
+layer_tensor_bytes (const PonderGgufFile *file,
+                    uint32_t              il)
+{
+  char prefix[32];
+  size_t len = (size_t) snprintf (prefix, sizeof prefix, "blk.%u.", il);
+  uint64_t bytes = 0;
+
+  for (size_t i = 0; i < ponder_gguf_n_tensors (file); i++)
+    {
+      const PonderGgufTensor *t = ponder_gguf_tensor (file, i);
+
+      if (strncmp (t->name, prefix, len) == 0)
+        bytes += t->n_bytes;
+    }
+  return bytes;
+}
+
+uint32_t
+ponder_plan_cpu_layers (const PonderGgufFile *file,
+                        const PonderHparams  *hp,
+                        uint32_t              n_ctx,
+                        uint64_t              available,
+                        uint64_t             *out_cpu_bytes)
+{
+  uint64_t need = all_weight_bytes (file) + kv_bytes (hp, n_ctx) + scratch_bytes (hp);
+  uint64_t kv_layer = (kv_bytes (hp, n_ctx) - sizeof (int32_t) * (uint64_t) n_ctx)
+                      / (hp->n_layers ? hp->n_layers : 1);
+  uint64_t cpu_bytes = 0;
+  uint32_t h = 0;
+
+  /* The first layers go to the CPU (the device keeps the head): at least
+   * one layer stays on the device, or the plan is that none fits. */
+  while (available > 0 && need > available && h + 1 < hp->n_layers)
+    {
+      uint64_t bytes = layer_tensor_bytes (file, h) + kv_layer;
+
+      cpu_bytes += bytes;
+      need -= bytes;
+      h++;
+    }
+  if (out_cpu_bytes != NULL)
+    *out_cpu_bytes = cpu_bytes;
+  return h;
+}
+
+int32_t
+ponder_plan_auto_device (const PonderDeviceInfo *devices,
+                         size_t                  n)
+{
+  /* A CPU implementation of Vulkan (lavapipe) is far slower than the CPU
+   * backend on the same cores; only a real GPU is worth it. */
+  for (size_t i = 0; i < n; i++)
+    if (devices[i].is_default
+        && (devices[i].kind == PONDER_DEVICE_DISCRETE
+            || devices[i].kind == PONDER_DEVICE_INTEGRATED))
+      return (int32_t) i;
+  return -1;
+}
+
 uint32_t
 ponder_plan_place_experts (const PonderGgufFile *file,
                            const PonderHparams  *hp,
@@ -240,11 +301,17 @@ choose_device (const PonderPlanParams *params,
                PonderError            *error)
 {
   PonderDeviceInfo devices[16];
-  size_t n;
+  size_t n = 0;
+  int32_t chosen = -1;
 
-  if (params->backend != PONDER_BACKEND_VULKAN)
+  if (params->backend == PONDER_BACKEND_AUTO)
     {
-      /* AUTO runs on the CPU until sessions can use a Vulkan device. */
+      n = ponder_list_devices (devices, 16, NULL);
+      chosen = ponder_plan_auto_device (devices, n < 16 ? n : 16);
+    }
+  if (params->backend == PONDER_BACKEND_CPU
+      || (params->backend == PONDER_BACKEND_AUTO && chosen < 0))
+    {
       plan->backend = PONDER_BACKEND_CPU;
       copy_string (plan->device_name, sizeof plan->device_name, "CPU (system memory)",
                    strlen ("CPU (system memory)"));
@@ -252,7 +319,8 @@ choose_device (const PonderPlanParams *params,
                                                : system_available_bytes ();
       return PONDER_OK;
     }
-  n = ponder_list_devices (devices, 16, error);
+  if (chosen < 0)
+    n = ponder_list_devices (devices, 16, error);
   if (n == 0)
     return error != NULL && error->code != PONDER_OK
            ? error->code : ponder_error_set (error, PONDER_ERROR_DEVICE, "no Vulkan device");
@@ -283,7 +351,7 @@ ponder_model_plan (const char             *path,
   PonderHparams hp;
   PonderStatus status;
   uint32_t k_row, v_row;
-  uint64_t available = 0, fixed, per_pos;
+  uint64_t available = 0, fixed, per_pos, cpu_kv_per_pos;
 
   if (path == NULL || out_plan == NULL)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
@@ -323,6 +391,9 @@ ponder_model_plan (const char             *path,
     out_plan->host_expert_layers
       = ponder_plan_place_experts (file, &hp, out_plan->n_ctx, available,
                                    params->host_expert_layers, &out_plan->host_expert_bytes);
+  else if (status == PONDER_OK && out_plan->backend == PONDER_BACKEND_VULKAN)
+    out_plan->cpu_layers = ponder_plan_cpu_layers (file, &hp, out_plan->n_ctx, available,
+                                                   &out_plan->cpu_layer_bytes);
   ponder_gguf_close (file);
   if (status != PONDER_OK)
     return status;
@@ -334,8 +405,14 @@ ponder_model_plan (const char             *path,
   out_plan->kv_bytes = per_pos * out_plan->n_ctx;
   out_plan->scratch_bytes = scratch_bytes (&hp);
   out_plan->total_bytes = out_plan->weight_bytes + out_plan->scratch_bytes + out_plan->kv_bytes;
-  out_plan->device_bytes = out_plan->total_bytes - out_plan->host_expert_bytes;
-  fixed = out_plan->weight_bytes + out_plan->scratch_bytes - out_plan->host_expert_bytes;
+  out_plan->device_bytes = out_plan->total_bytes - out_plan->host_expert_bytes
+                           - out_plan->cpu_layer_bytes;
+  /* The CPU layers' cache stays in system memory at any context. */
+  cpu_kv_per_pos = out_plan->kv_bytes_per_token / (hp.n_layers ? hp.n_layers : 1)
+                   * out_plan->cpu_layers;
+  per_pos -= cpu_kv_per_pos;
+  fixed = out_plan->weight_bytes + out_plan->scratch_bytes - out_plan->host_expert_bytes
+          - (out_plan->cpu_layer_bytes - cpu_kv_per_pos * out_plan->n_ctx);
   out_plan->available_bytes = available;
   out_plan->fits = available == 0 || out_plan->device_bytes <= available;
 

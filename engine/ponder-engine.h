@@ -60,7 +60,8 @@ typedef bool (*PonderProgressFunc) (float fraction, void *user_data);
 
 typedef struct
 {
-  PonderBackendKind  backend;       /* AUTO is the CPU for now */
+  PonderBackendKind  backend;       /* AUTO: Vulkan on the default device when it is a
+                                       real GPU and the model runs there, else the CPU */
   PonderProgressFunc progress;
   void              *progress_data;
   int32_t            device_index;  /* Vulkan device (ponder_list_devices order); -1: the
@@ -134,6 +135,8 @@ typedef struct
                                     experts (expert parallelism); 0: one */
   uint32_t    host_expert_layers; /* deepseek2 on Vulkan: the last MoE layers whose
                                      routed experts stay in system memory */
+  const char *backend_note;      /* AUTO on a machine with a GPU that the model could
+                                    not use: why (the device and the reason), else NULL */
 } PonderModelInfo;
 
 /* Strings in the info stay valid until the model is freed. */
@@ -394,9 +397,14 @@ typedef struct
   uint64_t          total_bytes;          /* weight_bytes + kv_bytes + scratch_bytes */
   /* deepseek2 on Vulkan: the routed experts of the last host_expert_layers
    * MoE layers (host_expert_bytes) stay in system memory, run by the CPU;
-   * the device holds device_bytes = total_bytes - host_expert_bytes. */
+   * the device holds device_bytes = total_bytes - host_expert_bytes
+   * - cpu_layer_bytes. */
   uint32_t          host_expert_layers;
   uint64_t          host_expert_bytes;
+  /* Dense models on Vulkan: the first cpu_layers layers (their weights and
+   * cache, cpu_layer_bytes) run on the CPU when the device cannot hold all. */
+  uint32_t          cpu_layers;
+  uint64_t          cpu_layer_bytes;
   uint64_t          device_bytes;
   uint64_t          available_bytes;      /* what it was planned against; 0 = unknown */
   bool              fits;                 /* device_bytes <= available_bytes (true if

@@ -50,6 +50,7 @@ struct PonderModel
   uint32_t            n_expert_devices; /* deepseek2: devices sharing the experts */
   uint32_t            host_expert_layers; /* deepseek2 on Vulkan: last MoE layers whose
                                              routed experts the CPU runs */
+  char                backend_note[800];  /* AUTO: why the GPU was not used */
 };
 
 struct PonderSession
@@ -122,3 +123,13 @@ PonderStatus ponder_plan_split_layers (const PonderModelWeights *w,
 uint32_t ponder_plan_place_experts (const PonderGgufFile *file, const PonderHparams *hp,
                                     uint32_t n_ctx, uint64_t available, int32_t host_layers,
                                     uint64_t *out_host_bytes);
+
+/* A dense model on one device of available bytes: how many of its first
+ * layers run on the CPU (weights and cache in system memory) so that the
+ * rest fits; at most n_layers - 1. */
+uint32_t ponder_plan_cpu_layers (const PonderGgufFile *file, const PonderHparams *hp,
+                                 uint32_t n_ctx, uint64_t available, uint64_t *out_cpu_bytes);
+
+/* The device PONDER_BACKEND_AUTO runs on: the default one when it is a real
+ * GPU (discrete or integrated), else -1 (the CPU backend). */
+int32_t  ponder_plan_auto_device (const PonderDeviceInfo *devices, size_t n);

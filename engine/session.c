@@ -7,6 +7,7 @@
  */
 #include "session-private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -196,6 +197,22 @@ load_on_devices (PonderModel             *model,
     model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
   model->host_expert_layers = params->host_expert_layers > 0
                               ? (uint32_t) params->host_expert_layers : 0;
+  if (n_devices == 1 && model->weights.hp.arch != PONDER_ARCH_DEEPSEEK2
+      && params->n_gpu_layers < 0)
+    {
+      /* The planner's offload: the first layers on the CPU when the device
+       * cannot hold them all. */
+      uint64_t budget = device_memory (params->device_index);
+      const PonderHparams *hp = &model->weights.hp;
+
+      if (params->device_memory_bytes > 0
+          && (budget == 0 || params->device_memory_bytes < budget))
+        budget = params->device_memory_bytes;
+      model->n_host_layers
+        = ponder_plan_cpu_layers (model->file, hp, hp->n_ctx_train < 8192 ? hp->n_ctx_train
+                                                                          : 8192,
+                                  budget, NULL);
+    }
   if (n_devices == 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2
       && params->host_expert_layers < 0)
     {
@@ -261,6 +278,43 @@ load_on_devices (PonderModel             *model,
   return status;
 }
 
+static void
+drop_devices (PonderModel *model)
+{
+  ponder_vk_model_free (model->vk);
+  model->vk = NULL;
+  for (uint32_t d = 0; d < model->n_vk_split; d++)
+    ponder_vk_model_free (model->vk_split[d]);
+  model->n_vk_split = 0;
+  model->n_host_layers = 0;
+  model->host_expert_layers = 0;
+  model->n_expert_devices = 0;
+}
+
+/* AUTO: the default device when it is a real GPU, else (or when the model
+ * cannot run there) the CPU, with the reason kept for ponder_model_get_info. */
+static void
+load_auto (PonderModel             *model,
+           const PonderModelParams *params)
+{
+  PonderDeviceInfo devices[16];
+  size_t n = ponder_list_devices (devices, 16, NULL);
+  int32_t chosen = ponder_plan_auto_device (devices, n < 16 ? n : 16);
+  PonderModelParams vulkan = *params;
+  PonderError error = { 0 };
+
+  if (chosen < 0)
+    return;
+  vulkan.backend = PONDER_BACKEND_VULKAN;
+  if (vulkan.device_index < 0 && vulkan.n_devices < 2)
+    vulkan.device_index = chosen;
+  if (load_on_devices (model, &vulkan, &error) == PONDER_OK)
+    return;
+  drop_devices (model);
+  snprintf (model->backend_note, sizeof model->backend_note, "%s: %s", devices[chosen].name,
+            error.message);
+}
+
 PonderStatus
 ponder_model_load (const char              *path,
                    const PonderModelParams *params,
@@ -305,6 +359,9 @@ ponder_model_load (const char              *path,
       if (status != PONDER_OK)
         ponder_error_prefix (error, "Vulkan: ");
     }
+  else if (status == PONDER_OK && params->backend == PONDER_BACKEND_AUTO
+           && params->n_gpu_layers != 0)
+    load_auto (model, params);
   if (status != PONDER_OK)
     {
       ponder_model_free (model);
@@ -363,6 +420,7 @@ ponder_model_get_info (const PonderModel *model,
   out_info->n_expert = hp->n_expert;
   out_info->n_expert_used = hp->n_expert_used;
   out_info->backend = model->vk != NULL ? "vulkan" : "cpu";
+  out_info->backend_note = model->backend_note[0] != '\0' ? model->backend_note : NULL;
   out_info->device_name = model->vk != NULL ? ponder_vk_model_device_name (model->vk) : NULL;
   if (model->vk != NULL)
     {

@@ -583,6 +583,31 @@ test_load_progress (void)
   g_assert_null (model);
 }
 
+/* AUTO runs on the default device only when it is a real GPU: lavapipe
+ * (a CPU implementation) loses to the CPU backend on the same cores. */
+static void
+test_auto_device (void)
+{
+  PonderDeviceInfo devices[3];
+
+  memset (devices, 0, sizeof devices);
+  devices[0].kind = PONDER_DEVICE_CPU;
+  devices[0].is_default = true;
+  g_assert_cmpint (ponder_plan_auto_device (devices, 1), ==, -1);
+  g_assert_cmpint (ponder_plan_auto_device (devices, 0), ==, -1);
+  devices[1].kind = PONDER_DEVICE_DISCRETE;
+  devices[2].kind = PONDER_DEVICE_INTEGRATED;
+  /* the instance marks its choice (discrete > integrated > ...) as default */
+  devices[0].is_default = false;
+  devices[1].is_default = true;
+  g_assert_cmpint (ponder_plan_auto_device (devices, 3), ==, 1);
+  devices[1].is_default = false;
+  devices[2].is_default = true;
+  g_assert_cmpint (ponder_plan_auto_device (devices, 3), ==, 2);
+  devices[2].kind = PONDER_DEVICE_VIRTUAL;
+  g_assert_cmpint (ponder_plan_auto_device (devices, 3), ==, -1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -597,6 +622,7 @@ main (int   argc,
   g_test_add_func ("/session/cancel", test_cancel);
   g_test_add_func ("/session/scripted-chat", test_scripted_chat);
   g_test_add_func ("/session/model-info", test_model_errors);
+  g_test_add_func ("/session/auto-device", test_auto_device);
   g_test_add_func ("/session/binding-errors", test_binding_errors);
   g_test_add_func ("/session/load-progress", test_load_progress);
   status = g_test_run ();

@@ -193,6 +193,52 @@ def check_expert_placement(tmp):
     return fails
 
 
+def check_cpu_layers(tmp):
+    """A dense model on Vulkan whose device cannot hold it all: its first
+    layers (weights and their part of the cache) run on the CPU, as few as
+    make the rest fit, and never the last one. Against budgets worked out
+    here from the tensor sizes. Skipped without a Vulkan device."""
+    p = subprocess.run([cli_path(), 'devices'], capture_output=True, timeout=60)
+    if p.returncode != 0:
+        print('no Vulkan device: CPU layers not checked')
+        return []
+    cfg = gen_model.make_config('llama', 'tiny')
+    cfg['n_layer'] = 4
+    path = os.path.join(tmp, 'dense-offload.gguf')
+    info = gen_model.generate(path, 'llama', 'tiny', 'Q8_0', seed=6, cfg=cfg)
+    n_ctx = 512
+    want = expected(info, path, n_ctx)
+    total = want['weights'] + want['kv'] + want['scratch']
+    layer = []
+    for il in range(cfg['n_layer']):
+        b = want['kv_token'] // cfg['n_layer'] * n_ctx
+        for name, shape, _, _ in gen_model.tensor_specs(cfg):
+            if name.startswith('blk.%d.' % il):
+                b += (int(np.prod(shape[:-1])) if len(shape) >= 2 else 1) * \
+                    quants.row_bytes(info['types'][name], shape[-1])
+        layer.append(b)
+    fails = []
+    for available, n_cpu in ((total, 0), (total - 1, 1), (total - layer[0], 1),
+                             (total - layer[0] - 1, 2), (total - sum(layer[:3]), 3),
+                             (1000, 3)):
+        p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--ctx', str(n_ctx),
+                            '--backend', 'vulkan', '--available', str(available)],
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode(errors='replace')
+        cpu = re.search(r'plan CPU layers\s+the first (\d+) layers, .*\((\d+) bytes\)', out)
+        device = re.search(r'plan on the device\s+.*\((\d+) bytes\)', out)
+        got = int(cpu.group(1)) if cpu else 0
+        cpu_bytes = sum(layer[:n_cpu])
+        if (p.returncode != 0 or device is None or got != n_cpu
+                or (cpu and int(cpu.group(2)) != cpu_bytes)
+                or int(device.group(1)) != total - cpu_bytes):
+            fails.append('CPU layers with %d bytes: %d (%s), device %s; expected %d (%d bytes), '
+                         'device %d: %r' % (available, got, cpu and cpu.group(2),
+                                            device and device.group(1), n_cpu, cpu_bytes,
+                                            total - cpu_bytes, out[-400:]))
+    return fails
+
+
 def check_errors(tmp):
     """A file that is not a GGUF, and one that is missing, give a reason."""
     fails = []
@@ -244,6 +290,7 @@ def main():
         fails += check_errors(tmp)
         fails += check_vulkan(tmp)
         fails += check_expert_placement(tmp)
+        fails += check_cpu_layers(tmp)
     for f in fails:
         print('FAIL', f)
     print('%d cases, %d failures' % (len(CASES), len(fails)))

@@ -242,6 +242,43 @@ def check_split(tmp):
     return fails
 
 
+def check_planned_offload(tmp):
+    """--device-memory: a device too small for the model runs its last layers
+    and the CPU the first ones, as many as the memory plan (held to the
+    tensor sizes by test_plan.py) says; the logits are exactly those of
+    that split asked for by hand (--gpu-layers)."""
+    fails = []
+    cfg = gen_model.make_config('qwen2', 'tiny')
+    cfg['n_layer'] = 5
+    path = os.path.join(tmp, 'offload-qwen2-Q8_0.gguf')
+    gen_model.generate(path, 'qwen2', 'tiny', 'Q8_0', seed=17, cfg=cfg)
+    tokens = [(i * 37 + 11) % 384 for i in range(N_TOKENS)]
+    seen = set()
+    for mib in (2, 3, 4, 5, 64):
+        p = run_cli(['info', '-m', path, '--plan-only', '--backend', 'vulkan', '--available',
+                     str(mib << 20)])
+        m = re.search(r'plan CPU layers\s+the first (\d+) layers', p.stdout.decode())
+        want = int(m.group(1)) if m else 0
+        seen.add(want)
+        base = ['logits', '-m', path, '--tokens', ','.join(map(str, tokens)), '--threads', '2',
+                '--backend', 'vulkan']
+        p = run_cli(base + ['--device-memory', str(mib)])
+        err = p.stderr.decode(errors='replace')
+        m = re.search(r'layers 0-(\d+) on the CPU', err)
+        got = int(m.group(1)) + 1 if m else 0
+        if p.returncode != 0 or FALLBACK_NOTE in err or got != want:
+            fails.append('--device-memory %d: exit %d, %d CPU layers (plan: %d): %r'
+                         % (mib, p.returncode, got, want, err.strip()))
+            continue
+        by_hand = run_cli(base + ['--gpu-layers', str(5 - want)])
+        if by_hand.returncode != 0 or by_hand.stdout != p.stdout:
+            fails.append('--device-memory %d: logits differ from --gpu-layers %d'
+                         % (mib, 5 - want))
+    if len(seen) < 3:
+        fails.append('the budgets tried gave only %s CPU layers' % sorted(seen))
+    return fails
+
+
 def check_partial(tmp):
     """--gpu-layers 1 on 2-layer models: layer 0 on the CPU, layer 1 and the
     output on the device, prefill and decode. Against the reference with the
@@ -348,6 +385,7 @@ def main():
             for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback),
                                 ('partial offload', check_partial),
                                 ('split over devices', check_split),
+                                ('planned offload', check_planned_offload),
                                 ('long decode', check_long_decode)):
                 fails = check(tmp)
                 print('%s %s' % ('FAIL' if fails else 'ok  ', name))
