@@ -117,7 +117,9 @@ legacy_dot (int kind, __m256i q, const PonderActQ8 *a)
 AVX2_INLINE __m256
 legacy_scale (const uint8_t *w, const PonderActQ8 *a)
 {
-  __m128 d = _mm_cvtph_ps (_mm_cvtsi32_si128 (*(const uint16_t *) w));
+  /* 8 bytes for the memory form of vcvtph2ps (no shuffle-port move); the
+   * 3 halves after d are quants, converted and ignored. */
+  __m128 d = _mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w));
 
   return _mm256_broadcastss_ps (_mm_mul_ss (d, _mm_load_ss (&a->d)));
 }
@@ -180,7 +182,7 @@ legacy_rows_decode (int            kind,
 
       for (; b + 2 <= n_blocks; b += 2, w += 2 * block_bytes)
         {
-          _mm_prefetch ((const char *) (w + PREFETCH_AHEAD), _MM_HINT_T0);
+          prefetch_span (w, 2 * block_bytes);
           acc0 = legacy_step (kind, w, a + b, acc0, &acc_m);
           acc1 = legacy_step (kind, w + block_bytes, a + b + 1, acc1, &acc_m);
         }

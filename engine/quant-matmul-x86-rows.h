@@ -32,7 +32,7 @@ row_tile (int            kind,
     }
   for (size_t b = 0; b < n_blocks; b++)
     {
-      _mm_prefetch ((const char *) (wr + b * block_bytes + PREFETCH_AHEAD), _MM_HINT_T0);
+      prefetch_span (wr + b * block_bytes, block_bytes);
       block_dispatch (kind, wr + b * block_bytes, act + b * act_block_bytes, act_row_bytes, nt,
                       &tile);
     }
