@@ -182,6 +182,104 @@ check_path (const char *arch,
   ponder_gguf_close (file);
 }
 
+/* The pipeline split (layer 0 on one logical device, layer 1 and the head
+ * on another, the residual stream handed over through the host) and the
+ * device-side greedy pick with a padding mask, under validation: the split
+ * gives one device's logits bit for bit, and each pick is the argmax of
+ * those logits outside the mask. */
+static void
+test_split_and_argmax (void)
+{
+  g_autofree char *path = generate_model ("qwen2", "split.gguf");
+  PonderVkModelParams first = { -1, true, NULL }, second = { -1, true, NULL };
+  PonderVkModelParams whole = { -1, true, NULL };
+  PonderGgufFile *file = NULL;
+  PonderModelWeights w;
+  PonderVkModel *vk_first = NULL, *vk_second = NULL, *vk_whole = NULL;
+  PonderBackend *be_first = NULL, *be_second = NULL, *be_whole = NULL;
+  PonderForward stage;
+  PonderError error = { 0 };
+  Runner one, split;
+  int32_t tokens[N_PREFILL + N_DECODE], masked[2];
+  float *want, *got;
+  const char *msg = NULL;
+  size_t n;
+
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  g_assert_cmpuint (w.hp.n_layers, ==, 2);
+  first.end_layer = 1;
+  second.first_layer = 1;
+  if (ponder_vk_model_new (&w, &whole, &vk_whole, &error) != PONDER_OK)
+    {
+      g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
+      ponder_model_weights_clear (&w);
+      ponder_gguf_close (file);
+      return;
+    }
+  g_assert_cmpint (ponder_vk_model_new (&w, &first, &vk_first, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_vk_model_new (&w, &second, &vk_second, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_vulkan_new (vk_whole, 16, &be_whole, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_vulkan_new (vk_first, 16, &be_first, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_backend_vulkan_new (vk_second, 16, &be_second, &error), ==,
+                   PONDER_OK);
+  runner_init (&one, &w, be_whole);
+  runner_init (&split, &w, be_second);
+  g_assert_cmpint (ponder_forward_init (&stage, &w, be_first, 16, &error), ==, PONDER_OK);
+  g_assert_cmpint (ponder_forward_add_stage (&split.fw, &stage, 1, &error), ==, PONDER_OK);
+  for (size_t i = 0; i < G_N_ELEMENTS (tokens); i++)
+    tokens[i] = (int32_t) ((i * 89 + 7) % w.hp.n_vocab);
+  n = G_N_ELEMENTS (tokens) * (size_t) w.hp.n_vocab;
+  want = g_new0 (float, n);
+  got = g_new0 (float, n);
+  runner_logits (&one, tokens, w.hp.n_vocab, want);
+  runner_logits (&split, tokens, w.hp.n_vocab, got);
+  g_assert_cmpmem (got, n * sizeof (float), want, n * sizeof (float));
+
+  /* Greedy picks over the last positions again, with the best id masked. */
+  g_assert_nonnull (split.fw.logits_device);
+  for (uint32_t i = 0; i < N_DECODE; i++)
+    {
+      uint32_t pos = N_PREFILL + i;
+      const float *row = want + (size_t) pos * w.hp.n_vocab;
+      int32_t best = -1, second_best = -1;
+
+      for (uint32_t t = 0; t < w.hp.n_vocab; t++)
+        if (best < 0 || row[t] > row[best])
+          best = (int32_t) t;
+      for (uint32_t t = 0; t < w.hp.n_vocab; t++)
+        if ((int32_t) t != best && (second_best < 0 || row[t] > row[second_best]))
+          second_best = (int32_t) t;
+      masked[0] = best;
+      masked[1] = (int32_t) w.hp.n_vocab - 1 == best ? 0 : (int32_t) w.hp.n_vocab - 1;
+      split.fw.argmax_masked = masked;
+      split.fw.argmax_n_masked = 2;
+      g_assert_true (ponder_forward_run (&split.fw, &split.cache, tokens + pos, 1, pos,
+                                         PONDER_LOGITS_ARGMAX, NULL, NULL));
+      if (second_best == masked[1])
+        second_best = -2;  /* the other masked id was second: any third is fine */
+      if (second_best != -2)
+        g_assert_cmpint (split.fw.argmax_id, ==, second_best);
+      else
+        g_assert_true (split.fw.argmax_id != masked[0] && split.fw.argmax_id != masked[1]);
+    }
+  g_assert_cmpuint (ponder_vk_model_n_messages (vk_first, &msg), ==, 0);
+  g_assert_cmpuint (ponder_vk_model_n_messages (vk_second, &msg), ==, 0);
+  g_assert_cmpuint (ponder_vk_model_n_messages (vk_whole, &msg), ==, 0);
+
+  g_free (want);
+  g_free (got);
+  ponder_forward_clear (&stage);
+  be_first->free (be_first);
+  runner_clear (&split);
+  runner_clear (&one);
+  ponder_vk_model_free (vk_first);
+  ponder_vk_model_free (vk_second);
+  ponder_vk_model_free (vk_whole);
+  ponder_model_weights_clear (&w);
+  ponder_gguf_close (file);
+}
+
 static void
 check_arch (const char *arch)
 {
@@ -345,6 +443,7 @@ main (int    argc,
   g_test_add_func ("/vulkan-forward/validation/qwen2", test_qwen2);
   g_test_add_func ("/vulkan-forward/validation/qwen3", test_qwen3);
   g_test_add_func ("/vulkan-forward/validation/host-embedding", test_host_embedding);
+  g_test_add_func ("/vulkan-forward/validation/split-and-argmax", test_split_and_argmax);
   g_test_add_func ("/vulkan-forward/refused", test_refused);
   g_test_add_func ("/vulkan-forward/step-error", test_step_error);
   rc = g_test_run ();
