@@ -57,11 +57,10 @@ struct PonderVkDs2Backend
   uint32_t                n_peers;
 };
 
-/* Whether layer il's routed experts stay in system memory. */
-static bool
-host_layer (const PonderHparams *hp,
-            uint32_t             il,
-            uint32_t             host_layers)
+bool
+ponder_vk_ds2_host_layer (const PonderHparams *hp,
+                          uint32_t             il,
+                          uint32_t             host_layers)
 {
   return il >= hp->n_leading_dense && il + host_layers >= hp->n_layers;
 }
@@ -142,7 +141,8 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
         status = check_weight (&l->wk_b, hp->n_head, true, bytes, error);
       if (status == PONDER_OK)
         status = check_weight (&l->wv_b, hp->n_head, true, bytes, error);
-      if (status != PONDER_OK || l->router.tensor == NULL || host_layer (hp, il, host_layers))
+      if (status != PONDER_OK || l->router.tensor == NULL
+          || ponder_vk_ds2_host_layer (hp, il, host_layers))
         continue;
       if (l->gate_exps.type != l->up_exps.type || l->gate_exps.n_out != l->up_exps.n_out)
         return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
@@ -323,7 +323,7 @@ ponder_vk_ds2_upload (PonderVkModel             *m,
       if (l->exp_probs_b != NULL)
         status = ponder_vk_model_upload (m, l->exp_probs_b, hp->n_expert * sizeof (float),
                                          "exp_probs_b", error);
-      if (host_layer (hp, il, host_layers))
+      if (ponder_vk_ds2_host_layer (hp, il, host_layers))
         continue;
       if (status == PONDER_OK)
         status = ponder_vk_ds2_upload_experts (device, l, 0,
@@ -559,7 +559,7 @@ vk_moe (PonderBackend     *be,
 
   if (!ponder_vk_backend_ready (be))
     return;
-  if (il < dm->n_layers && host_layer (hp, il, dm->host_layers))
+  if (il < dm->n_layers && ponder_vk_ds2_host_layer (hp, il, dm->host_layers))
     {
       moe_on_host (be, st, l, x, n_tokens, n_used, ids, weights, out);
       return;

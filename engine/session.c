@@ -176,6 +176,30 @@ device_budgets (const PonderModelParams *params,
   return PONDER_OK;
 }
 
+/* The planner's placement on one device, where params leave it open: a
+ * dense model's first layers on the CPU, or deepseek2's routed experts of
+ * the last layers in system memory, when the device cannot hold them all. */
+static void
+plan_placement (PonderModel             *model,
+                const PonderModelParams *params)
+{
+  const PonderHparams *hp = &model->weights.hp;
+  uint32_t n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192; /* the session default */
+  bool experts = hp->arch == PONDER_ARCH_DEEPSEEK2;
+  uint64_t budget;
+
+  if (experts ? params->host_expert_layers >= 0 : params->n_gpu_layers >= 0)
+    return;
+  budget = device_memory (params->device_index);
+  if (params->device_memory_bytes > 0 && (budget == 0 || params->device_memory_bytes < budget))
+    budget = params->device_memory_bytes;
+  if (experts)
+    model->host_expert_layers = ponder_plan_place_experts (model->file, hp, n_ctx, budget, -1,
+                                                           NULL);
+  else
+    model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, n_ctx, budget, NULL);
+}
+
 /* Uploads the device layers: after the CPU's (n_gpu_layers), split over
  * params->devices when there are several, the last device with the head. */
 static PonderStatus
@@ -197,38 +221,8 @@ load_on_devices (PonderModel             *model,
     model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
   model->host_expert_layers = params->host_expert_layers > 0
                               ? (uint32_t) params->host_expert_layers : 0;
-  if (n_devices == 1 && model->weights.hp.arch != PONDER_ARCH_DEEPSEEK2
-      && params->n_gpu_layers < 0)
-    {
-      /* The planner's offload: the first layers on the CPU when the device
-       * cannot hold them all. */
-      uint64_t budget = device_memory (params->device_index);
-      const PonderHparams *hp = &model->weights.hp;
-
-      if (params->device_memory_bytes > 0
-          && (budget == 0 || params->device_memory_bytes < budget))
-        budget = params->device_memory_bytes;
-      model->n_host_layers
-        = ponder_plan_cpu_layers (model->file, hp, hp->n_ctx_train < 8192 ? hp->n_ctx_train
-                                                                          : 8192,
-                                  budget, NULL);
-    }
-  if (n_devices == 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2
-      && params->host_expert_layers < 0)
-    {
-      /* The planner's placement: the routed experts of the last layers in
-       * system memory when the device cannot hold them all. */
-      uint64_t budget = device_memory (params->device_index);
-      const PonderHparams *hp = &model->weights.hp;
-
-      if (params->device_memory_bytes > 0
-          && (budget == 0 || params->device_memory_bytes < budget))
-        budget = params->device_memory_bytes;
-      model->host_expert_layers
-        = ponder_plan_place_experts (model->file, hp, hp->n_ctx_train < 8192 ? hp->n_ctx_train
-                                                                             : 8192,
-                                     budget, -1, NULL);
-    }
+  if (n_devices == 1)
+    plan_placement (model, params);
   if (n_devices > 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2)
     {
       /* The routed experts dominate: every device takes a share of each

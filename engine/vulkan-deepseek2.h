@@ -204,6 +204,11 @@ PonderStatus ponder_vk_expert_peers_start (PonderVkExpertPeers *peers, const Pon
 PonderStatus ponder_vk_expert_peers_wait  (PonderVkExpertPeers *peers, const float **partials,
                                            PonderError *error);
 
+/* Whether layer il's routed experts stay in system memory (one of the
+ * last host_layers layers, and a MoE layer). */
+bool         ponder_vk_ds2_host_layer (const PonderHparams *hp, uint32_t il,
+                                       uint32_t host_layers);
+
 /* Adds the bytes of the deepseek2 weights the dense check does not see;
  * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
 PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_layers,

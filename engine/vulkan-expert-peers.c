@@ -203,14 +203,6 @@ ponder_vk_expert_peers_wait (PonderVkExpertPeers *peers,
   return status;
 }
 
-static bool
-host_layer (const PonderHparams *hp,
-            uint32_t             il,
-            uint32_t             host_layers)
-{
-  return il >= hp->n_leading_dense && il + host_layers >= hp->n_layers;
-}
-
 PonderStatus
 ponder_vk_expert_peers_new (const PonderModelWeights *w,
                             const PonderVkParams     *params,
@@ -254,7 +246,7 @@ ponder_vk_expert_peers_new (const PonderModelWeights *w,
         {
           const PonderLayer *l = &w->layers[il];
 
-          if (l->router.tensor == NULL || host_layer (hp, il, host_layers)
+          if (l->router.tensor == NULL || ponder_vk_ds2_host_layer (hp, il, host_layers)
               || bounds[i] >= bounds[i + 1])
             continue;
           status = ponder_vk_ds2_upload_experts (p->device, l, bounds[i], bounds[i + 1],
