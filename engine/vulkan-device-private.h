@@ -10,7 +10,18 @@
 
 #define PONDER_VK_SETS_PER_POOL 256
 #define PONDER_VK_MAX_POOLS     64
-#define PONDER_VK_MAX_PIPELINES 64
+#define PONDER_VK_MAX_PIPELINES 128
+#define PONDER_VK_MAX_VIEWS     4096
+
+/* A texel-buffer view of a buffer from offset to its end, made on first use
+ * and destroyed with the buffer. */
+typedef struct
+{
+  VkBuffer     buffer;
+  VkDeviceSize offset;
+  VkFormat     format;
+  VkBufferView view;
+} PonderVkViewEntry;
 
 typedef struct
 {
@@ -45,7 +56,21 @@ struct PonderVkDevice
   bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
   PonderVkBuffer          iq_tables;      /* codebooks of the IQ shaders (vulkan-iq.c) */
+  PonderVkViewEntry      *views;          /* PONDER_VK_MAX_VIEWS, n_views used */
+  uint32_t                n_views;
+  PonderVkBuffer          dummy;          /* behind the texel bindings a kernel does not use */
+  VkBufferView            dummy_views[PONDER_VK_N_TEXEL];
 };
+
+/* Texel formats of the bindings after the storage buffers. */
+extern const VkFormat ponder_vk_texel_formats[PONDER_VK_N_TEXEL];
+extern const uint32_t ponder_vk_texel_bytes[PONDER_VK_N_TEXEL];
+/* The view of buffer (from its offset) in format, made on first use. */
+PonderStatus ponder_vk_texel_view (PonderVkDevice       *device,
+                                   const PonderVkBuffer *buffer,
+                                   uint32_t              slot,
+                                   VkBufferView         *out_view,
+                                   PonderError          *error);
 
 /* ponder_vk_check that also marks the device lost on VK_ERROR_DEVICE_LOST. */
 PonderStatus ponder_vk_device_check (PonderVkDevice *device,

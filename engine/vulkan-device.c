@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Design (style.md 4.4): one descriptor-set layout with PONDER_VK_MAX_BINDINGS
- * storage buffers and one pipeline layout with a 128-byte push range shared
+ * storage buffers then PONDER_VK_N_TEXEL uniform texel buffers (views made
+ * on first use, vulkan-dispatch.c) and one pipeline layout with a 128-byte push range shared
  * by every kernel; pipelines built lazily per (kernel, specialization
  * constants) into an in-process table, on top of one VkPipelineCache that is
  * loaded from and written back to cache_dir. Descriptor sets come from
@@ -205,7 +206,7 @@ static PonderStatus
 create_layouts (PonderVkDevice *device,
                 PonderError    *error)
 {
-  VkDescriptorSetLayoutBinding bindings[PONDER_VK_MAX_BINDINGS];
+  VkDescriptorSetLayoutBinding bindings[PONDER_VK_MAX_BINDINGS + PONDER_VK_N_TEXEL];
   VkDescriptorSetLayoutCreateInfo set_info = {
     VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO
   };
@@ -213,15 +214,17 @@ create_layouts (PonderVkDevice *device,
   VkPipelineLayoutCreateInfo layout_info = { VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO };
   PonderStatus status;
 
-  for (uint32_t i = 0; i < PONDER_VK_MAX_BINDINGS; i++)
+  for (uint32_t i = 0; i < PONDER_VK_MAX_BINDINGS + PONDER_VK_N_TEXEL; i++)
     {
       bindings[i].binding = i;
-      bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      bindings[i].descriptorType = i < PONDER_VK_MAX_BINDINGS
+                                   ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                                   : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
       bindings[i].descriptorCount = 1;
       bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
       bindings[i].pImmutableSamplers = NULL;
     }
-  set_info.bindingCount = PONDER_VK_MAX_BINDINGS;
+  set_info.bindingCount = PONDER_VK_MAX_BINDINGS + PONDER_VK_N_TEXEL;
   set_info.pBindings = bindings;
   status = check (device, device->fn.vkCreateDescriptorSetLayout (device->device, &set_info,
                                                  NULL, &device->set_layout),
@@ -266,6 +269,25 @@ create_commands (PonderVkDevice *device,
                 "vkCreateFence", error);
 }
 
+/* Kernels that read no texel buffer still get a valid view at those
+ * bindings (as with the storage bindings, none is left undefined). */
+static PonderStatus
+create_dummy_views (PonderVkDevice *device,
+                    PonderError    *error)
+{
+  PonderStatus status;
+
+  device->views = calloc (PONDER_VK_MAX_VIEWS, sizeof *device->views);
+  if (device->views == NULL)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory opening a device");
+  status = ponder_vk_buffer_new (device, 16, PONDER_VK_MEMORY_DEVICE, "texel dummy",
+                                 &device->dummy, error);
+  for (uint32_t slot = 0; slot < PONDER_VK_N_TEXEL && status == PONDER_OK; slot++)
+    status = ponder_vk_texel_view (device, &device->dummy, slot, &device->dummy_views[slot],
+                                   error);
+  return status;
+}
+
 PonderStatus
 ponder_vk_device_new (PonderVulkan         *vk,
                       int                   index,
@@ -306,6 +328,8 @@ ponder_vk_device_new (PonderVulkan         *vk,
     status = create_commands (device, error);
   if (status == PONDER_OK)
     status = ponder_vk_iq_tables_new (device, &device->iq_tables, error);
+  if (status == PONDER_OK)
+    status = create_dummy_views (device, error);
   if (status != PONDER_OK)
     {
       ponder_error_prefix (error, "%s: ", device->phys->props.deviceName);
@@ -326,6 +350,10 @@ ponder_vk_device_free (PonderVkDevice *device)
       device->fn.vkDeviceWaitIdle (device->device);
       save_pipeline_cache (device);
       ponder_vk_buffer_free (device, &device->iq_tables);
+      ponder_vk_buffer_free (device, &device->dummy);
+      /* Views of buffers their owners did not free. */
+      for (uint32_t i = 0; i < device->n_views; i++)
+        device->fn.vkDestroyBufferView (device->device, device->views[i].view, NULL);
       for (uint32_t i = 0; i < device->n_pipelines; i++)
         device->fn.vkDestroyPipeline (device->device, device->pipelines[i].pipeline, NULL);
       for (int k = 0; k < PONDER_VK_N_KERNELS; k++)
@@ -345,6 +373,7 @@ ponder_vk_device_free (PonderVkDevice *device)
         device->fn.vkDestroyPipelineCache (device->device, device->cache, NULL);
       device->fn.vkDestroyDevice (device->device, NULL);
     }
+  free (device->views);
   free (device->cache_path);
   free (device);
 }
@@ -424,7 +453,7 @@ ponder_vk_buffer_new (PonderVkDevice *device,
   if (info.size == 0)
     info.size = 16;
   info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-               | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+               | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
   info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   status = check (device, device->fn.vkCreateBuffer (device->device, &info, NULL, &buf.buffer),
                   "vkCreateBuffer", error);
@@ -477,7 +506,18 @@ ponder_vk_buffer_free (PonderVkDevice *device,
   if (buffer->mapped != NULL)
     device->fn.vkUnmapMemory (device->device, buffer->memory);
   if (buffer->buffer != VK_NULL_HANDLE)
-    device->fn.vkDestroyBuffer (device->device, buffer->buffer, NULL);
+    {
+      /* Its texel views go first; the table stays packed. */
+      for (uint32_t i = 0; i < device->n_views;)
+        if (device->views[i].buffer == buffer->buffer)
+          {
+            device->fn.vkDestroyBufferView (device->device, device->views[i].view, NULL);
+            device->views[i] = device->views[--device->n_views];
+          }
+        else
+          i++;
+      device->fn.vkDestroyBuffer (device->device, buffer->buffer, NULL);
+    }
   if (buffer->memory != VK_NULL_HANDLE)
     device->fn.vkFreeMemory (device->device, buffer->memory, NULL);
   memset (buffer, 0, sizeof *buffer);

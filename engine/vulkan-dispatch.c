@@ -128,8 +128,10 @@ static PonderStatus
 add_pool (PonderVkDevice *device,
           PonderError    *error)
 {
-  VkDescriptorPoolSize size = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                PONDER_VK_SETS_PER_POOL * PONDER_VK_MAX_BINDINGS };
+  VkDescriptorPoolSize sizes[2] = {
+    { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, PONDER_VK_SETS_PER_POOL * PONDER_VK_MAX_BINDINGS },
+    { VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, PONDER_VK_SETS_PER_POOL * PONDER_VK_N_TEXEL },
+  };
   VkDescriptorPoolCreateInfo info = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO };
 
   if (device->n_pools == PONDER_VK_MAX_POOLS)
@@ -137,8 +139,8 @@ add_pool (PonderVkDevice *device,
                              "a step needs more than %d descriptor sets",
                              PONDER_VK_MAX_POOLS * PONDER_VK_SETS_PER_POOL);
   info.maxSets = PONDER_VK_SETS_PER_POOL;
-  info.poolSizeCount = 1;
-  info.pPoolSizes = &size;
+  info.poolSizeCount = 2;
+  info.pPoolSizes = sizes;
   return check (device, device->fn.vkCreateDescriptorPool (device->device, &info, NULL,
                                           &device->pools[device->n_pools++]),
                 "vkCreateDescriptorPool", error);
@@ -252,14 +254,111 @@ check_dispatch (const PonderVkDevice      *device,
   return PONDER_OK;
 }
 
+const VkFormat ponder_vk_texel_formats[PONDER_VK_N_TEXEL] = {
+  VK_FORMAT_R32_UINT, VK_FORMAT_R32G32B32A32_SFLOAT,
+};
+const uint32_t ponder_vk_texel_bytes[PONDER_VK_N_TEXEL] = { 4, 16 };
+
+/* Elements of one view of buffer from its offset in texels of texel_bytes. */
+static uint64_t
+texel_elements (const PonderVkDevice *device,
+                const PonderVkBuffer *buffer,
+                uint32_t              texel_bytes)
+{
+  uint64_t n = buffer->size / texel_bytes;
+  uint64_t max = device->phys->props.limits.maxTexelBufferElements;
+
+  return n < max ? n : max;
+}
+
+bool
+ponder_vk_texel_fits (const PonderVkDevice *device,
+                      const PonderVkBuffer *buffer,
+                      uint32_t              texel_bytes,
+                      uint64_t              bytes)
+{
+  VkDeviceSize align = device->phys->props.limits.minTexelBufferOffsetAlignment;
+
+  /* A full view table makes the caller take its storage-buffer kernel
+   * rather than fail (a dispatch may need a view for each texel binding). */
+  return device->n_views + PONDER_VK_N_TEXEL <= PONDER_VK_MAX_VIEWS
+         && (align == 0 || buffer->offset % align == 0)
+         && bytes <= texel_elements (device, buffer, texel_bytes) * texel_bytes;
+}
+
+PonderStatus
+ponder_vk_texel_view (PonderVkDevice       *device,
+                      const PonderVkBuffer *buffer,
+                      uint32_t              slot,
+                      VkBufferView         *out_view,
+                      PonderError          *error)
+{
+  VkBufferViewCreateInfo info = { VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO };
+  VkFormat format = ponder_vk_texel_formats[slot];
+  PonderVkViewEntry *e;
+  PonderStatus status;
+
+  for (uint32_t i = 0; i < device->n_views; i++)
+    {
+      e = &device->views[i];
+      if (e->buffer == buffer->buffer && e->offset == buffer->offset && e->format == format)
+        {
+          *out_view = e->view;
+          return PONDER_OK;
+        }
+    }
+  if (device->n_views == PONDER_VK_MAX_VIEWS)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "more than %d texel-buffer views", PONDER_VK_MAX_VIEWS);
+  if (texel_elements (device, buffer, ponder_vk_texel_bytes[slot]) == 0)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "a buffer of %llu bytes is too small for a texel view",
+                             (unsigned long long) buffer->size);
+  info.buffer = buffer->buffer;
+  info.format = format;
+  info.offset = buffer->offset;
+  info.range = texel_elements (device, buffer, ponder_vk_texel_bytes[slot])
+               * ponder_vk_texel_bytes[slot];
+  e = &device->views[device->n_views];
+  status = check (device, device->fn.vkCreateBufferView (device->device, &info, NULL, &e->view),
+                  "vkCreateBufferView", error);
+  if (status != PONDER_OK)
+    return status;
+  e->buffer = buffer->buffer;
+  e->offset = buffer->offset;
+  e->format = format;
+  device->n_views++;
+  *out_view = e->view;
+  return PONDER_OK;
+}
+
+/* The texel views a kernel reads (the dummy ones elsewhere). */
+static PonderStatus
+texel_views (PonderVkDevice           *device,
+             const PonderVkKernelInfo *info,
+             const PonderVkBuffer    **buffers,
+             VkBufferView              views[PONDER_VK_N_TEXEL],
+             PonderError              *error)
+{
+  PonderStatus status = PONDER_OK;
+
+  for (uint32_t slot = 0; slot < PONDER_VK_N_TEXEL && status == PONDER_OK; slot++)
+    if (info->texel & (1u << slot))
+      status = ponder_vk_texel_view (device, buffers[slot], slot, &views[slot], error);
+    else
+      views[slot] = device->dummy_views[slot];
+  return status;
+}
+
 static void
 write_set (PonderVkDevice        *device,
            VkDescriptorSet        set,
            const PonderVkBuffer **buffers,
-           uint32_t               n_buffers)
+           uint32_t               n_buffers,
+           const VkBufferView     views[PONDER_VK_N_TEXEL])
 {
   VkDescriptorBufferInfo infos[PONDER_VK_MAX_BINDINGS];
-  VkWriteDescriptorSet writes[PONDER_VK_MAX_BINDINGS];
+  VkWriteDescriptorSet writes[PONDER_VK_MAX_BINDINGS + PONDER_VK_N_TEXEL];
 
   /* Every binding of the shared layout gets a buffer (bindings a kernel
    * does not use repeat its first), so no descriptor is left undefined. */
@@ -278,7 +377,20 @@ write_set (PonderVkDevice        *device,
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
       writes[i].pBufferInfo = &infos[i];
     }
-  device->fn.vkUpdateDescriptorSets (device->device, PONDER_VK_MAX_BINDINGS, writes, 0, NULL);
+  for (uint32_t slot = 0; slot < PONDER_VK_N_TEXEL; slot++)
+    {
+      VkWriteDescriptorSet *w = &writes[PONDER_VK_MAX_BINDINGS + slot];
+
+      memset (w, 0, sizeof *w);
+      w->sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+      w->dstSet = set;
+      w->dstBinding = PONDER_VK_TEXEL_BINDING + slot;
+      w->descriptorCount = 1;
+      w->descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+      w->pTexelBufferView = &views[slot];
+    }
+  device->fn.vkUpdateDescriptorSets (device->device, PONDER_VK_MAX_BINDINGS + PONDER_VK_N_TEXEL,
+                                     writes, 0, NULL);
 }
 
 static void
@@ -312,6 +424,7 @@ ponder_vk_dispatch (PonderVkDevice        *device,
                     PonderError           *error)
 {
   const PonderVkKernelInfo *info;
+  VkBufferView views[PONDER_VK_N_TEXEL];
   VkPipeline pipeline;
   VkDescriptorSet set;
   PonderStatus status;
@@ -325,10 +438,12 @@ ponder_vk_dispatch (PonderVkDevice        *device,
   if (status == PONDER_OK)
     status = get_pipeline (device, kernel, spec, n_spec, &pipeline, error);
   if (status == PONDER_OK)
+    status = texel_views (device, info, buffers, views, error);
+  if (status == PONDER_OK)
     status = take_set (device, &set, error);
   if (status != PONDER_OK)
     return status;
-  write_set (device, set, buffers, n_buffers);
+  write_set (device, set, buffers, n_buffers, views);
   if (device->n_recorded > 0)
     record_barrier (device);
   device->fn.vkCmdBindPipeline (device->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);

@@ -72,6 +72,19 @@
 #include "matmul_q3_k.h"
 #include "matmul_q4_0.h"
 #include "matmul_q4_k.h"
+#include "matmul_f32_tx.h"
+#include "matmul_f16_tx.h"
+#include "matmul_bf16_tx.h"
+#include "matmul_q8_0_tx.h"
+#include "matmul_q4_0_tx.h"
+#include "matmul_q5_0_tx.h"
+#include "matmul_q4_1_tx.h"
+#include "matmul_q5_1_tx.h"
+#include "matmul_q2_k_tx.h"
+#include "matmul_q3_k_tx.h"
+#include "matmul_q4_k_tx.h"
+#include "matmul_q5_k_tx.h"
+#include "matmul_q6_k_tx.h"
 #include "matmul_q5_0.h"
 #include "matmul_q4_1.h"
 #include "matmul_q5_1.h"
@@ -83,7 +96,12 @@
 #include "swiglu.h"
 
 #define KERNEL(id, sym, n_buffers, push_type, n_spec) \
-  [id] = { #sym, ponder_spv_##sym, sizeof ponder_spv_##sym, n_buffers, sizeof (push_type), n_spec }
+  [id] = { #sym, ponder_spv_##sym, sizeof ponder_spv_##sym, n_buffers, sizeof (push_type), \
+           n_spec, 0 }
+#define KERNEL_TX(TYPE, type) \
+  [PONDER_VK_KERNEL_MATMUL_##TYPE##_TX] = { "matmul_" #type "_tx", ponder_spv_matmul_##type##_tx, \
+    sizeof ponder_spv_matmul_##type##_tx, 3, sizeof (PonderVkMatmulPush), 3, \
+    PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush, 1),
@@ -153,6 +171,19 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q2_K, ds2_matmul_q2_k, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q3_K, ds2_matmul_q3_k, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_K, ds2_matmul_q5_k, 5, PonderVkDs2MatmulPush, 3),
+  KERNEL_TX (F32, f32),
+  KERNEL_TX (F16, f16),
+  KERNEL_TX (BF16, bf16),
+  KERNEL_TX (Q8_0, q8_0),
+  KERNEL_TX (Q4_0, q4_0),
+  KERNEL_TX (Q5_0, q5_0),
+  KERNEL_TX (Q4_1, q4_1),
+  KERNEL_TX (Q5_1, q5_1),
+  KERNEL_TX (Q2_K, q2_k),
+  KERNEL_TX (Q3_K, q3_k),
+  KERNEL_TX (Q4_K, q4_k),
+  KERNEL_TX (Q5_K, q5_k),
+  KERNEL_TX (Q6_K, q6_k),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -336,6 +367,35 @@ matmul_shape (const PonderVkDevice *device,
     }
 }
 
+/* The texel-buffer kernel of type (NONE: it has none). */
+static PonderVkKernel
+texel_matmul (uint32_t type)
+{
+  switch (type)
+    {
+    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_MATMUL_F32_TX;
+    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_MATMUL_F16_TX;
+    case PONDER_TYPE_BF16: return PONDER_VK_KERNEL_MATMUL_BF16_TX;
+    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_TX;
+    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_TX;
+    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_TX;
+    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_MATMUL_Q4_1_TX;
+    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_MATMUL_Q5_1_TX;
+    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_MATMUL_Q2_K_TX;
+    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_MATMUL_Q3_K_TX;
+    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_TX;
+    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_TX;
+    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_TX;
+    default: return PONDER_VK_KERNEL_NONE;
+    }
+}
+
+static PonderStatus record_matmul (PonderVkDevice *device, PonderVkKernel kernel,
+                                   uint32_t wg_size, uint32_t threads_per_row, uint32_t type,
+                                   const PonderVkBuffer *w, size_t row_bytes, uint32_t n_in,
+                                   uint32_t n_out, const PonderVkBuffer *x, uint32_t n_tokens,
+                                   const PonderVkBuffer *y, PonderError *error);
+
 PonderStatus
 ponder_vk_op_matmul (PonderVkDevice       *device,
                      uint32_t              type,
@@ -351,8 +411,34 @@ ponder_vk_op_matmul (PonderVkDevice       *device,
   uint32_t shape[2];
 
   matmul_shape (device, shape);
-  return ponder_vk_op_matmul_shaped (device, shape[0], shape[1], type, w, row_bytes, n_in, n_out,
-                                     x, n_tokens, y, error);
+  return record_matmul (device,
+                        ponder_vk_matmul_kernel (device, type, w, row_bytes, n_in, n_out, x,
+                                                 n_tokens),
+                        shape[0], shape[1], type, w, row_bytes, n_in, n_out, x, n_tokens, y,
+                        error);
+}
+
+PonderVkKernel
+ponder_vk_matmul_kernel (const PonderVkDevice *device,
+                         uint32_t              type,
+                         const PonderVkBuffer *w,
+                         size_t                row_bytes,
+                         uint32_t              n_in,
+                         uint32_t              n_out,
+                         const PonderVkBuffer *x,
+                         uint32_t              n_tokens)
+{
+  PonderVkKernel kernel = ponder_vk_type_kernels (type).matmul;
+
+  /* On a CPU implementation the texel-buffer variant, where the views fit
+   * (sizes are checked again in record_matmul; a view never reads past
+   * its buffer, so a short one only fails that check). */
+  if (kernel != PONDER_VK_KERNEL_NONE && texel_matmul (type) != PONDER_VK_KERNEL_NONE
+      && ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU && n_in % 4 == 0
+      && ponder_vk_texel_fits (device, w, 4, (uint64_t) row_bytes * n_out)
+      && ponder_vk_texel_fits (device, x, 16, (uint64_t) n_in * n_tokens * 4))
+    kernel = texel_matmul (type);
+  return kernel;
 }
 
 PonderStatus
@@ -369,12 +455,32 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
                             const PonderVkBuffer *y,
                             PonderError          *error)
 {
+  return record_matmul (device, ponder_vk_type_kernels (type).matmul, wg_size, threads_per_row,
+                        type, w, row_bytes, n_in, n_out, x, n_tokens, y, error);
+}
+
+static PonderStatus
+record_matmul (PonderVkDevice       *device,
+               PonderVkKernel        kernel,
+               uint32_t              wg_size,
+               uint32_t              threads_per_row,
+               uint32_t              type,
+               const PonderVkBuffer *w,
+               size_t                row_bytes,
+               uint32_t              n_in,
+               uint32_t              n_out,
+               const PonderVkBuffer *x,
+               uint32_t              n_tokens,
+               const PonderVkBuffer *y,
+               PonderError          *error)
+{
   const PonderTypeInfo *ti = ponder_type_info (type);
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
   /* the IQ kernels read their codebooks from a fourth binding */
   const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
-  PonderVkKernel kernel = ponder_vk_type_kernels (type).matmul;
-  uint32_t spec[2] = { wg_size, threads_per_row };
+  /* the texel kernels take their tokens per workgroup as a third constant */
+  uint32_t spec[3] = { wg_size, threads_per_row, n_tokens == 1 ? 1 : PONDER_VK_MATMUL_BATCH };
+  uint32_t n_spec;
   uint64_t expect_row;
   uint32_t groups[3];
   PonderStatus status;
@@ -395,6 +501,7 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "matmul %s (%u -> %u, %u tokens): a buffer is too small",
                              ponder_type_name (type, name, sizeof name), n_in, n_out, n_tokens);
+  n_spec = kernels[kernel].n_spec;
   if (threads_per_row == 0 || (threads_per_row & (threads_per_row - 1)) != 0
       || wg_size % threads_per_row != 0)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
@@ -404,9 +511,10 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
                            error);
   if (status != PONDER_OK)
     return status;
-  groups[2] = (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
-  return ponder_vk_dispatch (device, kernel, spec, 2, groups, buffers, kernels[kernel].n_buffers,
-                             &push, sizeof push, error);
+  groups[2] = n_spec > 2 ? (n_tokens + spec[2] - 1) / spec[2]
+                        : (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
+  return ponder_vk_dispatch (device, kernel, spec, n_spec, groups, buffers,
+                             kernels[kernel].n_buffers, &push, sizeof push, error);
 }
 
 void

@@ -83,6 +83,8 @@
   X (vkCmdDispatch)                                 \
   X (vkCmdPipelineBarrier)                          \
   X (vkCmdCopyBuffer)                               \
+  X (vkCreateBufferView)                            \
+  X (vkDestroyBufferView)                           \
   X (vkCreateFence)                                 \
   X (vkDestroyFence)                                \
   X (vkResetFences)                                 \
@@ -242,10 +244,33 @@ typedef enum
   PONDER_VK_KERNEL_DS2_MATMUL_Q2_K,
   PONDER_VK_KERNEL_DS2_MATMUL_Q3_K,
   PONDER_VK_KERNEL_DS2_MATMUL_Q5_K,
+  /* matmul_<type>_tx: the dense products reading texel buffers (CPU devices) */
+  PONDER_VK_KERNEL_MATMUL_F32_TX,
+  PONDER_VK_KERNEL_MATMUL_F16_TX,
+  PONDER_VK_KERNEL_MATMUL_BF16_TX,
+  PONDER_VK_KERNEL_MATMUL_Q8_0_TX,
+  PONDER_VK_KERNEL_MATMUL_Q4_0_TX,
+  PONDER_VK_KERNEL_MATMUL_Q5_0_TX,
+  PONDER_VK_KERNEL_MATMUL_Q4_1_TX,
+  PONDER_VK_KERNEL_MATMUL_Q5_1_TX,
+  PONDER_VK_KERNEL_MATMUL_Q2_K_TX,
+  PONDER_VK_KERNEL_MATMUL_Q3_K_TX,
+  PONDER_VK_KERNEL_MATMUL_Q4_K_TX,
+  PONDER_VK_KERNEL_MATMUL_Q5_K_TX,
+  PONDER_VK_KERNEL_MATMUL_Q6_K_TX,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
 #define PONDER_VK_MAX_BINDINGS 6 /* deepseek2's MoE and MLA kernels bind 5 */
+/* Two uniform texel buffers follow the storage buffers in the shared layout:
+ * the same memory as buffers[0] (R32_UINT words) and buffers[1]
+ * (R32G32B32A32_SFLOAT) of a kernel with PONDER_VK_TEXEL_* set. On lavapipe
+ * a texel fetch is one vector gather, while every storage-buffer load in a
+ * loop is a scalar loop over the SIMD lanes with a branch per lane. */
+#define PONDER_VK_TEXEL_BINDING 6
+#define PONDER_VK_N_TEXEL       2
+#define PONDER_VK_TEXEL_W       1u /* buffers[0] as words at binding 6 */
+#define PONDER_VK_TEXEL_X       2u /* buffers[1] as vec4s at binding 7 */
 #define PONDER_VK_MAX_SPEC     4
 #define PONDER_VK_PUSH_MAX     128 /* the guaranteed maxPushConstantsSize */
 
@@ -257,6 +282,7 @@ typedef struct
   uint32_t        n_buffers;  /* storage buffers at bindings 0..n-1 */
   uint32_t        push_bytes; /* size of the shader's push-constant block */
   uint32_t        n_spec;     /* specialization constants, constant_id 0..n-1 */
+  uint32_t        texel;      /* PONDER_VK_TEXEL_*: buffers also bound as texel buffers */
 } PonderVkKernelInfo;
 
 const PonderVkKernelInfo *ponder_vk_kernel_info (PonderVkKernel kernel);
@@ -477,6 +503,10 @@ PonderStatus ponder_vk_copy     (PonderVkDevice       *device,
 PonderVkBuffer ponder_vk_buffer_view (const PonderVkBuffer *buffer,
                                       VkDeviceSize          offset);
 VkDeviceSize ponder_vk_view_alignment (const PonderVkDevice *device);
+/* Whether bytes of buffer from its offset fit one texel-buffer view of
+ * texel_bytes texels (the device's element limit and offset alignment). */
+bool         ponder_vk_texel_fits (const PonderVkDevice *device, const PonderVkBuffer *buffer,
+                                   uint32_t texel_bytes, uint64_t bytes);
 
 /* Splits n workgroups over x and y within the device's limits; the shaders
  * flatten them back (shaders/grid.glsl) and ignore the excess. */
@@ -516,7 +546,15 @@ PonderStatus ponder_vk_op_matmul  (PonderVkDevice *device, uint32_t type,
                                    uint32_t n_in, uint32_t n_out,
                                    const PonderVkBuffer *x, uint32_t n_tokens,
                                    const PonderVkBuffer *y, PonderError *error);
+/* The kernel ponder_vk_op_matmul records for these operands: on a CPU
+ * implementation the type's texel-buffer variant (kernel info texel != 0)
+ * where the views fit, else matmul_<type>; PONDER_VK_KERNEL_NONE if none. */
+PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t type,
+                                        const PonderVkBuffer *w, size_t row_bytes,
+                                        uint32_t n_in, uint32_t n_out,
+                                        const PonderVkBuffer *x, uint32_t n_tokens);
 /* The same with the workgroup shape chosen by the caller (tests, tuning):
+ * always matmul_<type>, the storage-buffer kernel.
  * wg_size invocations, threads_per_row of them per output row. */
 PonderStatus ponder_vk_op_matmul_shaped (PonderVkDevice *device, uint32_t wg_size,
                                          uint32_t threads_per_row, uint32_t type,

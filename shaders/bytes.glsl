@@ -11,7 +11,7 @@
 uint
 read_u8 (uint byte_offset)
 {
-  return (wdata[byte_offset >> 2] >> ((byte_offset & 3u) * 8u)) & 0xffu;
+  return (WD (byte_offset >> 2) >> ((byte_offset & 3u) * 8u)) & 0xffu;
 }
 
 int
@@ -23,7 +23,7 @@ read_i8 (uint byte_offset)
 uint
 read_u16 (uint byte_offset) /* byte_offset is even */
 {
-  return (wdata[byte_offset >> 2] >> ((byte_offset & 2u) * 8u)) & 0xffffu;
+  return (WD (byte_offset >> 2) >> ((byte_offset & 2u) * 8u)) & 0xffffu;
 }
 
 float
@@ -37,8 +37,8 @@ read_u32_even (uint byte_offset) /* byte_offset is even: two words when it is no
 {
   uint i = byte_offset >> 2;
   uint odd = (byte_offset >> 1) & 1u;
-  uint lo = wdata[i];
-  uint hi = wdata[i + odd]; /* the same word when aligned: never past the block */
+  uint lo = WD (i);
+  uint hi = WD (i + odd); /* the same word when aligned: never past the block */
 
   return odd == 0u ? lo : (lo >> 16) | (hi << 16);
 }

@@ -47,7 +47,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
   uint word = (row_base >> 2) + unit * 32u;
 
   [[unroll]] for (uint i = 0u; i < 32u; i++)
-    v[i] = i < kn ? uintBitsToFloat (wdata[word + min (i, kn - 1u)]) : 0.0;
+    v[i] = i < kn ? uintBitsToFloat (WD (word + min (i, kn - 1u))) : 0.0;
 #elif defined(W_F16)
   uint kn = min (32u, p.n_in - unit * 32u);
   uint base = row_base + unit * 64u;
@@ -115,7 +115,7 @@ dequant_unit (uint row_base, uint unit, out float v[32])
 
   [[unroll]] for (uint w = 0u; w < 8u; w++)
     {
-      uint q = wdata[qword + w] >> shift;
+      uint q = WD (qword + w) >> shift;
 
       [[unroll]] for (uint j = 0u; j < 4u; j++)
         v[4u * w + j] = a * float ((q >> (8u * j)) & 15u) - b;

@@ -33,6 +33,7 @@ layout (constant_id = 1) const uint THREADS_PER_ROW = 1;
 layout (constant_id = 2) const uint MODE = 0;
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };
+#define WD(i) wdata[i] /* a weight word (bytes.glsl, the dequantisers) */
 layout (binding = 1) readonly buffer Input { float x[]; };
 layout (binding = 2) readonly buffer Ids { int ids[]; };         /* (n_tokens, n_used) */
 layout (binding = 3) readonly buffer RouteW { float rw[]; };     /* (n_tokens, n_used) */

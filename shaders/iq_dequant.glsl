@@ -374,7 +374,7 @@ unit_setup (uint row_base, uint unit)
 vec4
 dequant4 (Unit s, uint j)
 {
-  uint q = wdata[s.qs + j % 4u] >> (j < 4u ? 0u : 4u);
+  uint q = WD (s.qs + j % 4u) >> (j < 4u ? 0u : 4u);
 
   return s.dl * vec4 (KVALUE (q & 15u), KVALUE ((q >> 8) & 15u),
                       KVALUE ((q >> 16) & 15u), KVALUE ((q >> 24) & 15u));

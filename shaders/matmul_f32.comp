@@ -30,8 +30,8 @@ dequant4 (Unit s, uint j)
   vec4 v;
 
   [[unroll]] for (uint c = 0u; c < 4u; c++)
-    v[c] = 4u * j + c < s.kn ? uintBitsToFloat (wdata[s.base + min (4u * j + c, s.kn - 1u)])
-                             : 0.0;
+    v[c] = 4u * j + c < s.kn
+           ? uintBitsToFloat (WD (s.base + min (4u * j + c, s.kn - 1u))) : 0.0;
   return v;
 }
 

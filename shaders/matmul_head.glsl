@@ -34,6 +34,7 @@
 layout (local_size_x_id = 0) in;
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_rows, row_bytes) */
+#define WD(i) wdata[i]
 layout (binding = 1) readonly buffer Ids { uint ids[]; };        /* (n_tokens) */
 layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n_in) */
 
@@ -51,10 +52,15 @@ layout (push_constant) uniform Push
 #else
 #extension GL_KHR_shader_subgroup_ballot : require
 
-#define NB 8u
-
 layout (local_size_x_id = 0) in;
 layout (constant_id = 1) const uint THREADS_PER_ROW = 64;
+#ifdef TEXEL
+/* Tokens per workgroup, chosen by the host (1 for decode): a CPU
+ * implementation runs masked-off code too, so unused token slots cost. */
+layout (constant_id = 2) const uint NB = 8u;
+#else
+#define NB 8u
+#endif
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_out, row_bytes) */
 layout (binding = 1) readonly buffer Input { float x[]; };       /* (n_tokens, n_in) */
@@ -62,6 +68,21 @@ layout (binding = 1) readonly buffer Input { float x[]; };       /* (n_tokens, n
  * implementation loads a vec4 per lane at once, four scalars separately. */
 layout (binding = 1) readonly buffer Input4 { vec4 x4[]; };
 layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n_out) */
+
+#ifdef TEXEL
+/* The same weights and x as texel buffers (PONDER_VK_TEXEL_W | _X in
+ * vulkan-private.h): on lavapipe a texel fetch is one vector gather, while
+ * a storage-buffer load inside a loop is a scalar loop over the SIMD lanes
+ * with a mask test and a bounds check per lane (Mesa 22.3). Only chosen on
+ * CPU implementations. */
+layout (binding = 6) uniform usamplerBuffer wtex;
+layout (binding = 7) uniform samplerBuffer xtex;
+#define WD(i) texelFetch (wtex, int (i)).x
+#define X4(i) texelFetch (xtex, int (i))
+#else
+#define WD(i) wdata[i]
+#define X4(i) x4[i]
+#endif
 
 /* Mirrors PonderVkMatmulPush in engine/vulkan-private.h. */
 layout (push_constant) uniform Push

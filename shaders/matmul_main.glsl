@@ -49,7 +49,7 @@ main ()
    * stays active for the broadcasts below. */
   uint row_base = min (row, p.n_out - 1u) * p.row_bytes;
 
-#ifndef PARTIAL_UNITS
+#if !defined (PARTIAL_UNITS) && !defined (TEXEL)
   /* Decode on a CPU implementation (one row per SIMD lane, all lanes of a
    * subgroup on the same x): lane i loads x's i-th vec4 of the unit and
    * the others take it by broadcast, one gather per unit instead of eight
@@ -63,7 +63,7 @@ main ()
       for (uint u = 0u; u < n_units; u++)
         {
           Unit s = unit_setup (row_base, u);
-          vec4 mine = x4[u * 8u + sl];
+          vec4 mine = X4 (u * 8u + sl);
 
 #define STEP(J) acc[0] += dot (dequant4 (s, J), subgroupBroadcast (mine, J));
           STEP (0u) STEP (1u) STEP (2u) STEP (3u) STEP (4u) STEP (5u) STEP (6u) STEP (7u)
@@ -93,16 +93,20 @@ main ()
                 uint xb = (tok0 + t) * p.n_in + k0;
                 vec4 xv;
 
-#ifdef PARTIAL_UNITS
+#if defined (PARTIAL_UNITS) && defined (TEXEL)
+                /* The host takes this path only for rows of a multiple of 4
+                 * (a branch here would run both sides on a CPU device). */
+                xv = X4 (xb / 4u + min (j, last / 4u));
+#elif defined (PARTIAL_UNITS)
                 /* A uniform branch: rows of a multiple of 4 are read as vec4s
                  * too, the index clamped to the row like the scalar ones. */
                 if ((p.n_in & 3u) == 0u)
-                  xv = x4[xb / 4u + min (j, last / 4u)];
+                  xv = X4 (xb / 4u + min (j, last / 4u));
                 else
                   xv = vec4 (x[xb + XI (4u * j)], x[xb + XI (4u * j + 1u)],
                              x[xb + XI (4u * j + 2u)], x[xb + XI (4u * j + 3u)]);
 #else
-                xv = x4[xb / 4u + j];
+                xv = X4 (xb / 4u + j);
 #endif
 
                 acc[t] += dot (w, xv);

@@ -48,7 +48,7 @@ unit_setup (uint row_base, uint unit)
 vec4
 dequant4 (Unit s, uint j)
 {
-  uint word = wdata[s.qs + j] >> s.shift;
+  uint word = WD (s.qs + j) >> s.shift;
 
   return s.a * vec4 (float (word & 15u), float ((word >> 8) & 15u), float ((word >> 16) & 15u),
                      float ((word >> 24) & 15u)) - s.b;

@@ -48,8 +48,8 @@ unit_setup (uint row_base, uint unit)
 uint
 q6k_word (uint w, uint j, uint odd)
 {
-  uint lo = wdata[w + j];
-  uint hi = wdata[w + j + 1u];
+  uint lo = WD (w + j);
+  uint hi = WD (w + j + 1u);
 
   return odd != 0u ? (lo >> 16) | (hi << 16) : lo;
 }

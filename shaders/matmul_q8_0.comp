@@ -34,8 +34,8 @@ dequant4 (Unit s, uint j)
    * calls for j and j + 1 share a load (9 per block instead of 16); the
    * last call reads the next word only when it holds qs bytes, since the
    * block may end the buffer. */
-  uint lo = wdata[s.qs + j];
-  uint hi = wdata[s.qs + j + (j < 7u ? 1u : s.odd)];
+  uint lo = WD (s.qs + j);
+  uint hi = WD (s.qs + j + (j < 7u ? 1u : s.odd));
   int q = int (s.odd != 0u ? (lo >> 16) | (hi << 16) : lo);
 
   return s.d * vec4 (float (bitfieldExtract (q, 0, 8)), float (bitfieldExtract (q, 8, 8)),

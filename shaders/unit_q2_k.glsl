@@ -42,7 +42,7 @@ unit_setup (uint row_base, uint unit)
 vec4
 dequant4 (Unit s, uint j)
 {
-  uint w = wdata[s.qs + j] >> s.shift;
+  uint w = WD (s.qs + j) >> s.shift;
   vec4 q = vec4 (float (w & 3u), float ((w >> 8) & 3u), float ((w >> 16) & 3u),
                  float ((w >> 24) & 3u));
 

@@ -52,8 +52,8 @@ unit_setup (uint row_base, uint unit)
 vec4
 dequant4 (Unit s, uint j)
 {
-  uint q = wdata[s.qs + j] >> s.shift;
-  uint h = (wdata[s.qh + j] >> s.s) << 4;
+  uint q = WD (s.qs + j) >> s.shift;
+  uint h = (WD (s.qh + j) >> s.s) << 4;
 
   return s.a * vec4 (float ((q & 15u) | (h & 16u)), float (((q >> 8) & 15u) | ((h >> 8) & 16u)),
                      float (((q >> 16) & 15u) | ((h >> 16) & 16u)),

@@ -170,8 +170,16 @@ check_matmul (uint32_t type,
       CHECK_OK (ponder_vk_buffer_upload (f.dev, &yb, 0, y, (size_t) n_tokens * n_out * 4, ck));
       CHECK_OK (ponder_vk_begin (f.dev, ck));
       if (shape == 0)
-        CHECK_OK (ponder_vk_op_matmul (f.dev, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens,
-                                       &yb, ck));
+        {
+          PonderVkKernel k = ponder_vk_matmul_kernel (f.dev, type, &wb, row_bytes, n_in, n_out,
+                                                      &xb, n_tokens);
+
+          /* lavapipe takes the texel-buffer kernels wherever x is read as vec4s */
+          if (ponder_vk_device_physical (f.dev)->kind == PONDER_DEVICE_CPU)
+            g_assert_cmpuint (ponder_vk_kernel_info (k)->texel != 0, ==, n_in % 4 == 0);
+          CHECK_OK (ponder_vk_op_matmul (f.dev, type, &wb, row_bytes, n_in, n_out, &xb,
+                                         n_tokens, &yb, ck));
+        }
       else
         CHECK_OK (ponder_vk_op_matmul_shaped (f.dev, shapes[shape][0], shapes[shape][1], type,
                                               &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb,
@@ -198,6 +206,9 @@ test_matmul_f32 (void)
 {
   check_matmul (PONDER_TYPE_F32, 333, 67, 1);
   check_matmul (PONDER_TYPE_F32, 1001, 45, 11);
+  /* a multiple of 4 but not of 32: the texel kernels' partial last unit */
+  check_matmul (PONDER_TYPE_F32, 332, 67, 1);
+  check_matmul (PONDER_TYPE_F32, 1004, 45, 7);
 }
 
 static void
@@ -205,6 +216,7 @@ test_matmul_f16 (void)
 {
   check_matmul (PONDER_TYPE_F16, 333, 67, 1);
   check_matmul (PONDER_TYPE_F16, 1001, 45, 9);
+  check_matmul (PONDER_TYPE_F16, 1004, 45, 9);
 }
 
 static void
