@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "ponder-application.h"
+#include "ponder-device.h"
 #include "ponder-history-recovery.h"
 #include "ponder-resources.h"
 #include "ponder-settings.h"
@@ -138,6 +139,7 @@ preferences_action (GSimpleAction *action,
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), model != NULL ? model : _("None"));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), ponder_device_row_new ());
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (page), ADW_PREFERENCES_GROUP (group));
 
   group = adw_preferences_group_new ();

@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "ponder-device.h"
+
 G_DEFINE_QUARK (ponder-model-error, ponder_model_error)
 
 struct _PonderModelLoad
@@ -17,6 +19,9 @@ struct _PonderModelLoad
   guint            n_ctx;
   gboolean         check_fit;
   guint64          memory_limit;    /* 0: what the system has available */
+  char            *device;          /* the "device" setting */
+  PonderDeviceChoice choice;        /* written by the worker before it plans */
+  char            *fallback_note;   /* why the chosen device was not used */
   GThread         *thread;
   gint             cancelled;       /* atomic: the engine's progress callback reads it */
 
@@ -109,10 +114,20 @@ load_thread (gpointer data)
   PonderModel *model = NULL;
   PonderSession *session = NULL;
   PonderStatus status;
+  PonderDeviceInfo devices[PONDER_DEVICE_LIST_MAX];
+  size_t n_devices;
+
+  /* "auto" lists them too: the result says whether a device is a GPU. */
+  n_devices = MIN (ponder_list_devices (devices, PONDER_DEVICE_LIST_MAX, NULL),
+                   PONDER_DEVICE_LIST_MAX);
+  ponder_device_choice_resolve (&self->choice, self->device, devices, n_devices);
 
   plan_params.n_ctx = self->n_ctx;
   plan_params.available_bytes = self->memory_limit;
+  ponder_device_choice_plan (&self->choice, &plan_params);
   status = ponder_model_plan (self->path, &plan_params, &plan, &error);
+  if (status == PONDER_OK)
+    ponder_device_choice_fix_plan (&self->choice, &plan);
   if (status != PONDER_OK)
     {
       finish (self, PONDER_MODEL_LOAD_FAILED,
@@ -134,8 +149,22 @@ load_thread (gpointer data)
 
   model_params.progress = on_progress;
   model_params.progress_data = self;
+  ponder_device_choice_model (&self->choice, &model_params);
   session_params.n_ctx = plan.n_ctx;
   status = ponder_model_load (self->path, &model_params, &model, &error);
+  /* As the engine's AUTO does: a device that cannot take the model leaves
+   * it on the CPU, with the reason shown where the model's device is. */
+  if (status != PONDER_OK && status != PONDER_ERROR_CANCELLED
+      && model_params.backend == PONDER_BACKEND_VULKAN)
+    {
+      self->fallback_note = g_strdup_printf (_("Could not use %s (%s), so it runs on the CPU."),
+                                             self->choice.devices[self->choice.device_index].name,
+                                             error.message);
+      model_params.backend = PONDER_BACKEND_CPU;
+      model_params.device_index = -1;
+      memset (&error, 0, sizeof error);
+      status = ponder_model_load (self->path, &model_params, &model, &error);
+    }
   if (status == PONDER_ERROR_CANCELLED)
     {
       g_mutex_lock (&self->lock);
@@ -176,12 +205,15 @@ load_thread (gpointer data)
  * @n_ctx: the context length; 0 for the engine's default
  * @check_fit: stop with %PONDER_MODEL_ERROR_WONT_FIT when the plan does not fit
  * @memory_limit: bytes to plan against; 0 for the memory available now
+ * @device: (nullable): where to run it, as the "device" setting says; %NULL
+ *   for "auto"
  */
 PonderModelLoad *
 ponder_model_load_start (const char *path,
                          guint       n_ctx,
                          gboolean    check_fit,
-                         guint64     memory_limit)
+                         guint64     memory_limit,
+                         const char *device)
 {
   PonderModelLoad *self = g_new0 (PonderModelLoad, 1);
 
@@ -191,6 +223,7 @@ ponder_model_load_start (const char *path,
   self->n_ctx = n_ctx;
   self->check_fit = check_fit;
   self->memory_limit = memory_limit;
+  self->device = g_strdup (device != NULL ? device : "auto");
   self->state = PONDER_MODEL_LOAD_RUNNING;
   g_mutex_init (&self->lock);
   self->thread = g_thread_new ("[ponder-load-model]", load_thread, self);
@@ -302,8 +335,29 @@ ponder_model_load_free (PonderModelLoad *self)
     ponder_model_free (self->model);
   g_clear_error (&self->error);
   g_mutex_clear (&self->lock);
+  ponder_device_choice_clear (&self->choice);
+  g_free (self->fallback_note);
+  g_free (self->device);
   g_free (self->path);
   g_free (self);
+}
+
+/* Where the loaded model runs, in words; call once the load is DONE. */
+char *
+ponder_model_load_describe_device (PonderModelLoad   *self,
+                                   const PonderModel *model)
+{
+  PonderModelInfo info;
+
+  ponder_model_get_info (model, &info);
+  return ponder_device_describe_model (&info, &self->choice, self->fallback_note);
+}
+
+/* The device setting named a device that is not there ("auto" was used). */
+const char *
+ponder_model_load_get_missing_device (PonderModelLoad *self)
+{
+  return self->choice.missing;
 }
 
 char *

@@ -48,7 +48,8 @@ typedef struct _PonderModelLoad PonderModelLoad;
 PonderModelLoad       *ponder_model_load_start         (const char       *path,
                                                         guint             n_ctx,
                                                         gboolean          check_fit,
-                                                        guint64           memory_limit);
+                                                        guint64           memory_limit,
+                                                        const char       *device);
 PonderModelLoadState   ponder_model_load_poll          (PonderModelLoad  *self,
                                                         double           *out_fraction);
 const PonderModelPlan *ponder_model_load_get_plan      (PonderModelLoad  *self);
@@ -59,6 +60,9 @@ void                   ponder_model_load_cancel        (PonderModelLoad  *self);
 PonderModel           *ponder_model_load_steal_model   (PonderModelLoad  *self);
 PonderSession         *ponder_model_load_steal_session (PonderModelLoad  *self);
 void                   ponder_model_load_free          (PonderModelLoad  *self);
+char                  *ponder_model_load_describe_device (PonderModelLoad   *self,
+                                                          const PonderModel *model);
+const char            *ponder_model_load_get_missing_device (PonderModelLoad *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PonderModelLoad, ponder_model_load_free)
 

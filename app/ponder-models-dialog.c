@@ -14,8 +14,10 @@
 
 #include <glib/gi18n.h>
 
+#include "ponder-device.h"
 #include "ponder-model-load.h"
 #include "ponder-models-dialog.h"
+#include "ponder-settings.h"
 
 #define CTX_STEP 256
 
@@ -149,16 +151,30 @@ update_memory_row (GtkWidget *memory_row)
   PonderError error = { 0 };
   PonderModelPlan plan;
   g_autofree char *text = NULL;
+  g_autofree char *device = ponder_settings_dup_device ();
+  PonderDeviceInfo devices[PONDER_DEVICE_LIST_MAX];
+  PonderDeviceChoice choice;
+  size_t n = 0;
 
+  /* Planned where the next load would run it. "auto" leaves the listing to
+   * the planner; a named device needs the list to be found. */
+  if (g_strcmp0 (device, "auto") != 0 && g_strcmp0 (device, "cpu") != 0)
+    n = MIN (ponder_list_devices (devices, PONDER_DEVICE_LIST_MAX, NULL),
+             PONDER_DEVICE_LIST_MAX);
+  ponder_device_choice_resolve (&choice, device, devices, n);
   params.n_ctx = (guint) gtk_spin_button_get_value_as_int (spin);
+  ponder_device_choice_plan (&choice, &params);
   if (ponder_model_plan (path, &params, &plan, &error) != PONDER_OK)
     {
       g_autoptr(GError) app_error = ponder_model_error_from_engine (error.code, error.message,
                                                                     path);
 
+      ponder_device_choice_clear (&choice);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (memory_row), app_error->message);
       return;
     }
+  ponder_device_choice_fix_plan (&choice, &plan);
+  ponder_device_choice_clear (&choice);
   text = ponder_model_format_plan (&plan);
   if (!plan.fits)
     {

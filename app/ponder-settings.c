@@ -143,3 +143,30 @@ ponder_settings_get_reasoning_display (void)
     return PONDER_REASONING_COLLAPSED;
   return (PonderReasoningDisplay) g_settings_get_enum (settings, "reasoning-display");
 }
+
+/**
+ * ponder_settings_dup_device:
+ *
+ * Returns: (transfer full): where models run: "auto", "cpu" or a Vulkan
+ *   device's name; "auto" without a schema
+ */
+char *
+ponder_settings_dup_device (void)
+{
+  GSettings *settings = ponder_settings_get ();
+
+  if (settings == NULL)
+    return g_strdup ("auto");
+  return g_settings_get_string (settings, "device");
+}
+
+void
+ponder_settings_set_device (const char *device)
+{
+  GSettings *settings = ponder_settings_get ();
+
+  g_return_if_fail (device != NULL);
+
+  if (settings != NULL)
+    g_settings_set_string (settings, "device", device);
+}

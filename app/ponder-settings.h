@@ -25,5 +25,7 @@ void                    ponder_settings_set_model_path        (const char       
 void                    ponder_settings_bind_window           (GtkWindow             *window);
 void                    ponder_settings_get_default_sampling  (PonderHistorySampling *sampling);
 PonderReasoningDisplay  ponder_settings_get_reasoning_display (void);
+char                   *ponder_settings_dup_device            (void);
+void                    ponder_settings_set_device            (const char            *device);
 
 G_END_DECLS

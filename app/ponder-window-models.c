@@ -43,8 +43,6 @@ _ponder_window_models_refresh (PonderWindow *self)
 {
   g_autoptr(GPtrArray) models = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMenu) list_section = g_menu_new ();
-  g_autoptr(GMenu) tools_section = g_menu_new ();
 
   if (self->history == NULL || self->pending_model_removals == NULL)
     return;
@@ -59,7 +57,7 @@ _ponder_window_models_refresh (PonderWindow *self)
         g_ptr_array_remove_index (models, i - 1);
     }
 
-  g_menu_remove_all (self->models_menu);
+  g_menu_remove_all (self->models_list);
   for (guint i = 0; models != NULL && i < models->len; i++)
     {
       const PonderHistoryModel *model = g_ptr_array_index (models, i);
@@ -81,12 +79,8 @@ _ponder_window_models_refresh (PonderWindow *self)
       item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target_value (item, "win.switch-model",
                                                g_variant_new_int64 (model->id));
-      g_menu_append_item (list_section, item);
+      g_menu_append_item (self->models_list, item);
     }
-  g_menu_append (tools_section, _("_Import a Model…"), "win.open-model");
-  g_menu_append (tools_section, _("_Manage Models…"), "win.show-models");
-  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (list_section));
-  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (tools_section));
 
   if (self->models_dialog != NULL)
     ponder_models_dialog_set_models (self->models_dialog, models, self->model_id);
@@ -199,11 +193,23 @@ ask_wont_fit (PonderWindow          *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The menu's last section, and the button's tooltip: where the model runs. */
+static void
+update_running (PonderWindow *self)
+{
+  gboolean shown = self->running_text != NULL && self->session != NULL;
+
+  gtk_label_set_text (GTK_LABEL (self->running_label), shown ? self->running_text : "");
+  gtk_widget_set_visible (self->running_label, shown);
+  gtk_widget_set_tooltip_text (self->model_button, shown ? self->running_text : NULL);
+}
+
 static void
 take_loaded_model (PonderWindow    *self,
                    PonderModelLoad *load)
 {
   PonderModelInfo info;
+  const char *missing = ponder_model_load_get_missing_device (load);
 
   g_clear_pointer (&self->session, ponder_session_free);
   g_clear_pointer (&self->model, ponder_model_free);
@@ -216,6 +222,19 @@ take_loaded_model (PonderWindow    *self,
   if (self->model_id != 0)
     ponder_history_touch_model (self->history, self->model_id, NULL);
   ponder_settings_set_model_path (ponder_model_load_get_path (load));
+
+  g_free (self->running_text);
+  self->running_text = ponder_model_load_describe_device (load, self->model);
+  update_running (self);
+  if (missing != NULL)
+    {
+      /* A toast's title is markup; the name comes from the driver. */
+      g_autofree char *name = g_markup_escape_text (missing, -1);
+      g_autofree char *text = g_strdup_printf (_("“%s” was not found: the model runs where "
+                                                 "Ponder chose"), name);
+
+      _ponder_window_toast (self, text);
+    }
 }
 
 static gboolean
@@ -292,6 +311,7 @@ start_load (PonderWindow *self,
 {
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *title = g_strdup_printf (_("Loading “%s”…"), base);
+  g_autofree char *device = ponder_settings_dup_device ();
 
   /* The newest choice wins: a load still running is cancelled. */
   g_clear_handle_id (&self->load_poll_id, g_source_remove);
@@ -305,7 +325,8 @@ start_load (PonderWindow *self,
   gtk_progress_bar_set_fraction (self->load_progress, 0.0);
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
 
-  self->model_load = ponder_model_load_start (path, n_ctx, check_fit, self->memory_limit);
+  self->model_load = ponder_model_load_start (path, n_ctx, check_fit, self->memory_limit,
+                                              device);
   self->load_poll_id = g_timeout_add (LOAD_POLL_MS, poll_load, self);
   _ponder_window_update_actions (self);
 }
@@ -589,6 +610,9 @@ _ponder_window_models_init (PonderWindow *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *label = gtk_label_new (NULL);
+  g_autoptr(GMenu) tools = NULL;
+  g_autoptr(GMenu) running = NULL;
+  g_autoptr(GMenuItem) running_item = NULL;
 
   /* A long model name must not push the header's other buttons away. */
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
@@ -600,10 +624,39 @@ _ponder_window_models_init (PonderWindow *self)
 
   self->pending_model_removals = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                         NULL);
+  /* Fixed sections, so that the popover keeps the custom label across
+   * refreshes (only the library's section changes). */
   self->models_menu = g_menu_new ();
+  self->models_list = g_menu_new ();
+  tools = g_menu_new ();
+  g_menu_append (tools, _("_Import a Model…"), "win.open-model");
+  g_menu_append (tools, _("_Manage Models…"), "win.show-models");
+  running = g_menu_new ();
+  running_item = g_menu_item_new (NULL, NULL);
+  g_menu_item_set_attribute (running_item, "custom", "s", "running");
+  g_menu_append_item (running, running_item);
+  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (self->models_list));
+  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (tools));
+  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (running));
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->model_button),
                                   G_MENU_MODEL (self->models_menu));
+
+  self->running_label = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (self->running_label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (self->running_label), 36);
+  gtk_label_set_xalign (GTK_LABEL (self->running_label), 0.0);
+  gtk_label_set_selectable (GTK_LABEL (self->running_label), FALSE);
+  gtk_widget_add_css_class (self->running_label, "dim-label");
+  gtk_widget_set_margin_start (self->running_label, 12);
+  gtk_widget_set_margin_end (self->running_label, 12);
+  gtk_widget_set_margin_top (self->running_label, 6);
+  gtk_widget_set_margin_bottom (self->running_label, 6);
+  gtk_widget_set_name (self->running_label, "running-label");
+  gtk_popover_menu_add_child (GTK_POPOVER_MENU (gtk_menu_button_get_popover (
+                                GTK_MENU_BUTTON (self->model_button))),
+                              self->running_label, "running");
   update_model_button (self);
+  update_running (self);
   g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_changed), NULL);
 }
 
@@ -626,6 +679,8 @@ _ponder_window_models_dispose (PonderWindow *self)
     gtk_window_destroy (GTK_WINDOW (self->models_dialog));
   g_clear_weak_pointer (&self->models_dialog);
   g_clear_object (&self->models_menu);
+  g_clear_object (&self->models_list);
+  g_clear_pointer (&self->running_text, g_free);
 }
 
 /* ---- for tests ------------------------------------------------------------ */
@@ -674,6 +729,29 @@ ponder_window_set_memory_limit (PonderWindow *self,
   g_return_if_fail (PONDER_IS_WINDOW (self));
 
   self->memory_limit = bytes;
+}
+
+/* Returns: (nullable): "Running on …" for the loaded model, with notes */
+const char *
+ponder_window_get_running_text (PonderWindow *self)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), NULL);
+
+  return self->session != NULL ? self->running_text : NULL;
+}
+
+/* FALSE when no model is loaded. The strings live as long as the model. */
+gboolean
+ponder_window_get_model_info (PonderWindow    *self,
+                              PonderModelInfo *out_info)
+{
+  g_return_val_if_fail (PONDER_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (out_info != NULL, FALSE);
+
+  if (self->model == NULL || self->session == NULL)
+    return FALSE;
+  ponder_model_get_info (self->model, out_info);
+  return TRUE;
 }
 
 gboolean

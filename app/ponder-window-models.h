@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "ponder-engine.h"
 #include "ponder-models-dialog.h"
 #include "ponder-window.h"
 
@@ -28,5 +29,8 @@ void                ponder_window_set_memory_limit      (PonderWindow   *self,
 PonderModelsDialog *ponder_window_get_models_dialog     (PonderWindow   *self);
 GMenuModel         *ponder_window_get_models_menu       (PonderWindow   *self);
 GtkWidget          *ponder_window_get_model_button      (PonderWindow   *self);
+const char         *ponder_window_get_running_text      (PonderWindow   *self);
+gboolean            ponder_window_get_model_info        (PonderWindow   *self,
+                                                         PonderModelInfo *out_info);
 
 G_END_DECLS

@@ -51,6 +51,9 @@ struct _PonderWindow
   GtkProgressBar        *load_progress;   /* template */
   GtkLabel              *load_plan_label; /* template */
   GMenu                 *models_menu;
+  GMenu                 *models_list;     /* its first section: the library */
+  GtkWidget             *running_label;   /* its last: where the model runs */
+  char                  *running_text;
   PonderModelLoad       *model_load;      /* the load in progress */
   guint                  load_poll_id;
   gboolean               load_planned;    /* its plan is shown and imported */

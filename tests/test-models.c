@@ -694,7 +694,7 @@ test_load_cancel (void)
       g_test_skip ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)");
       return;
     }
-  load = ponder_model_load_start (scripted, 0, TRUE, 0);
+  load = ponder_model_load_start (scripted, 0, TRUE, 0, NULL);
   ponder_model_load_cancel (load);
   while (ponder_model_load_poll (load, &fraction) == PONDER_MODEL_LOAD_RUNNING)
     g_usleep (1000);
@@ -703,7 +703,7 @@ test_load_cancel (void)
   g_assert_null (ponder_model_load_steal_model (load));
   g_clear_pointer (&load, ponder_model_load_free);
 
-  load = ponder_model_load_start (scripted, 512, TRUE, 0);
+  load = ponder_model_load_start (scripted, 512, TRUE, 0, NULL);
   while (ponder_model_load_poll (load, &fraction) == PONDER_MODEL_LOAD_RUNNING)
     g_usleep (1000);
   g_assert_cmpint (ponder_model_load_poll (load, NULL), ==, PONDER_MODEL_LOAD_DONE);

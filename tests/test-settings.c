@@ -92,6 +92,25 @@ test_reasoning_display (void)
   g_settings_reset (settings, "reasoning-display");
 }
 
+/* Where models run: "auto" unless chosen; any name is kept as written. */
+static void
+test_device (void)
+{
+  GSettings *settings = ponder_settings_get ();
+  g_autofree char *initial = ponder_settings_dup_device ();
+  g_autofree char *cpu = NULL;
+  g_autofree char *named = NULL;
+
+  g_assert_cmpstr (initial, ==, "auto");
+  ponder_settings_set_device ("cpu");
+  cpu = ponder_settings_dup_device ();
+  g_assert_cmpstr (cpu, ==, "cpu");
+  ponder_settings_set_device ("NVIDIA GeForce RTX 4090");
+  named = g_settings_get_string (settings, "device");
+  g_assert_cmpstr (named, ==, "NVIDIA GeForce RTX 4090");
+  g_settings_reset (settings, "device");
+}
+
 /* A window starts at the remembered size and writes back where it ends.
  * (Maximizing needs a window manager, which Xvfb alone lacks.) */
 static void
@@ -127,6 +146,7 @@ main (int   argc,
   g_test_add_func ("/settings/key-file-migrated", test_key_file_migrated);
   g_test_add_func ("/settings/default-sampling", test_default_sampling);
   g_test_add_func ("/settings/reasoning-display", test_reasoning_display);
+  g_test_add_func ("/settings/device", test_device);
   g_test_add_func ("/settings/window-size", test_window_size);
   return g_test_run ();
 }
