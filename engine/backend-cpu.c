@@ -28,9 +28,22 @@
 
 /* Products that share one input (Q, K and V; gate and up) run as one job:
  * fewer synchronisations per token, and the small K/V matrices no longer
- * leave threads idle. Rows are handed out in chunks from an atomic counter
+ * leave threads idle. Rows are handed out in chunks from atomic counters
  * rather than split statically, so a thread slowed by its neighbour on a
- * shared core does not hold everyone up at the barrier. */
+ * shared core does not hold everyone up at the barrier. Each thread first
+ * takes the chunks of its own contiguous range in order, so the kernels'
+ * prefetch, which runs 4 KiB past the current row, warms the thread's next
+ * chunk instead of one another thread is reading; then it takes what is
+ * left of the other ranges. */
+#define MAX_RANGES 64
+
+typedef struct
+{
+  atomic_size_t next;
+  size_t        end;
+  char          pad[64 - sizeof (atomic_size_t) - sizeof (size_t)]; /* a line each */
+} ChunkRange;
+
 typedef struct
 {
   const PonderWeight *w[PONDER_MATMUL_MAX_MULTI];
@@ -44,7 +57,8 @@ typedef struct
   const float        *x;
   size_t              x_stride;
   uint32_t            n_tokens;
-  atomic_size_t       next_chunk;
+  int                 n_ranges;
+  ChunkRange          ranges[MAX_RANGES];
 } MatmulTask;
 
 static void
@@ -67,27 +81,39 @@ prepare_task (void *data,
 }
 
 static void
+run_chunk (MatmulTask *task,
+           size_t      c)
+{
+  uint32_t j = 0;
+  size_t begin, end;
+
+  while (c >= task->chunk_start[j + 1])
+    j++;
+  begin = (c - task->chunk_start[j]) * task->chunk_rows;
+  end = begin + task->chunk_rows;
+  if (end > task->w[j]->n_out)
+    end = task->w[j]->n_out;
+  ponder_matmul_rows (task->w[j]->kernel, task->w[j]->data, task->w[j]->n_in, begin, end,
+                      task->prepared[j], task->n_tokens, task->y[j], task->w[j]->n_out);
+}
+
+static void
 rows_task (void *data,
            int   ith,
            int   nth)
 {
   MatmulTask *task = data;
-  size_t total = task->chunk_start[task->n];
-  size_t c;
+  int own = ith % task->n_ranges;
 
-  while ((c = atomic_fetch_add_explicit (&task->next_chunk, 1, memory_order_relaxed)) < total)
+  (void) nth;
+  for (int k = 0; k < task->n_ranges; k++)
     {
-      uint32_t j = 0;
-      size_t begin, end;
+      ChunkRange *range = &task->ranges[(own + k) % task->n_ranges];
+      size_t c;
 
-      while (c >= task->chunk_start[j + 1])
-        j++;
-      begin = (c - task->chunk_start[j]) * task->chunk_rows;
-      end = begin + task->chunk_rows;
-      if (end > task->w[j]->n_out)
-        end = task->w[j]->n_out;
-      ponder_matmul_rows (task->w[j]->kernel, task->w[j]->data, task->w[j]->n_in, begin, end,
-                          task->prepared[j], task->n_tokens, task->y[j], task->w[j]->n_out);
+      while ((c = atomic_fetch_add_explicit (&range->next, 1, memory_order_relaxed))
+             < range->end)
+        run_chunk (task, c);
     }
 }
 
@@ -96,7 +122,7 @@ run_matmul_batch (CpuBackend  *cpu,
                   MatmulTask  *task)
 {
   int nth = ponder_threadpool_size (cpu->pool);
-  size_t total_rows = 0;
+  size_t total_rows = 0, total;
 
   for (uint32_t j = 0; j < task->n; j++)
     total_rows += task->w[j]->n_out;
@@ -108,11 +134,20 @@ run_matmul_batch (CpuBackend  *cpu,
   for (uint32_t j = 0; j < task->n; j++)
     task->chunk_start[j + 1] = task->chunk_start[j]
                                + (task->w[j]->n_out + task->chunk_rows - 1) / task->chunk_rows;
+  total = task->chunk_start[task->n];
+  task->n_ranges = nth < MAX_RANGES ? nth : MAX_RANGES;
+  for (int i = 0; i < task->n_ranges; i++)
+    {
+      size_t begin, end;
+
+      ponder_split_range (total, i, task->n_ranges, &begin, &end);
+      atomic_store_explicit (&task->ranges[i].next, begin, memory_order_relaxed);
+      task->ranges[i].end = end;
+    }
   if (task->n_tokens >= 4 && nth > 1)
     ponder_threadpool_run (cpu->pool, prepare_task, task);
   else
     prepare_task (task, 0, 1);
-  atomic_store (&task->next_chunk, 0);
   ponder_threadpool_run (cpu->pool, rows_task, task);
 }
 
@@ -649,10 +684,12 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   cpu->pool = pool;
   cpu->max_n_in = max_n_in;
   /* The widest input format is F32 (4 bytes per element); block formats
-   * are smaller. A little slack covers per-row headers. */
-  cpu->prepared_bytes = PONDER_MATMUL_MAX_MULTI * (size_t) max_tokens
-                        * (max_n_in * sizeof (float) + 256);
-  cpu->prepared = malloc (cpu->prepared_bytes);
+   * are smaller. A little slack covers per-row headers. Slots start on
+   * cache lines, where the kernels' activation loads do not straddle two. */
+  cpu->prepared_bytes = PONDER_MATMUL_MAX_MULTI
+                        * (((size_t) max_tokens * (max_n_in * sizeof (float) + 256) + 63)
+                           / 64 * 64);
+  cpu->prepared = aligned_alloc (64, cpu->prepared_bytes);
   cpu->max_tokens = max_tokens;
 #if defined(__x86_64__) || defined(__i386__)
   cpu->have_avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");

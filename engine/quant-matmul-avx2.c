@@ -208,15 +208,12 @@ q4k_unpack_scales (const uint8_t *w, __m256i *sc_bytes, __m128i *mins16)
   *mins16 = _mm_cvtepu8_epi16 (_mm_set_epi32 (0, 0, (int) m_hi, (int) m_lo));
 }
 
-/* Sum over the 8 sub-blocks of 32 of mins[s] * (bsums[2s] + bsums[2s+1]),
- * as 4 int32 partial sums. */
+/* Sum over the 8 sub-blocks of 32 of mins[s] * bsums32[s], as 4 int32
+ * partial sums. */
 AVX2_INLINE __m128i
 mins_dot (__m128i mins16, const PonderActQ8K *a)
 {
-  __m128i b0 = loadu128 (a->bsums);
-  __m128i b1 = loadu128 (a->bsums + 8);
-
-  return _mm_madd_epi16 (mins16, _mm_hadd_epi16 (b0, b1));
+  return _mm_madd_epi16 (mins16, loadu128 (a->bsums32));
 }
 
 /* Q4_K (five = false) and Q5_K (five = true). */
@@ -676,7 +673,9 @@ avx2_prepare_q8k (const float *x, size_t n, void *dst)
           quantize_32 (xb + 32 * k, _mm256_set1_ps (id), blocks[b].qs + 32 * k, &lo, &hi);
           blocks[b].bsums[2 * k] = (int16_t) lo;
           blocks[b].bsums[2 * k + 1] = (int16_t) hi;
+          blocks[b].bsums32[k] = (int16_t) (lo + hi);
         }
+      memset (blocks[b].pad, 0, sizeof blocks[b].pad);
       blocks[b].d = d;
     }
 }

@@ -23,13 +23,18 @@ typedef struct
 } PonderActQ8;                 /* 48 bytes */
 
 /* Activations for K-quant weights (engine-spec Q8_K, our own field order):
- * x ~ d * qs[i]; bsums[k] = sum of qs[16k .. 16k + 15]. */
+ * x ~ d * qs[i]; bsums[k] = sum of qs[16k .. 16k + 15]; bsums32[k] = sum of
+ * qs[32k .. 32k + 31] (Q4_K/Q5_K's mins, saving a horizontal add per weight
+ * block). qs start 64 bytes in and blocks are 320 bytes, so in a 64-byte
+ * aligned buffer no 32-byte load of qs straddles two cache lines. */
 typedef struct
 {
   float   d;
   int16_t bsums[16];
+  int16_t bsums32[8];
+  uint8_t pad[12];
   int8_t  qs[256];
-} PonderActQ8K;                /* 292 bytes */
+} PonderActQ8K;                /* 320 bytes */
 
 typedef enum
 {

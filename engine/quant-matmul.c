@@ -87,6 +87,9 @@ ponder_matmul_prepare_q8k_generic (const float *x,
             }
           blocks[b].bsums[k] = (int16_t) sum;
         }
+      for (int k = 0; k < 8; k++)
+        blocks[b].bsums32[k] = (int16_t) (blocks[b].bsums[2 * k] + blocks[b].bsums[2 * k + 1]);
+      memset (blocks[b].pad, 0, sizeof blocks[b].pad);
       blocks[b].d = d;
     }
 }

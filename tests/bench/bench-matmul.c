@@ -161,7 +161,9 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   for (size_t i = 0; i < MAX_TOKENS * n; i++)
     x[i] = (float) (rand () % 2001 - 1000) / 1000.0f;
   y = malloc (MAX_TOKENS * rows * sizeof (float));
-  prepared = malloc (ponder_matmul_input_row_bytes (kernel, n) * MAX_TOKENS);
+  /* aligned as the CPU backend's scratch */
+  prepared = aligned_alloc (64, (ponder_matmul_input_row_bytes (kernel, n) * MAX_TOKENS + 63)
+                                / 64 * 64);
 
   len += snprintf (line + len, sizeof line - len, "%-7s %-7s %5zu x %5zu (%5.1f MB):",
                    info->name, ponder_matmul_kernel_variant (kernel), rows, n,
