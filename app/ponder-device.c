@@ -16,6 +16,7 @@
 
 #include "ponder-device.h"
 #include "ponder-settings.h"
+#include "ponder-window.h"
 
 void
 ponder_device_choice_resolve (PonderDeviceChoice     *choice,
@@ -344,14 +345,34 @@ on_devices_listed (GObject      *source,
 }
 
 static void
+on_reload_clicked (AdwToast  *toast,
+                   GtkWidget *window)
+{
+  gtk_widget_activate_action (window, "win.reload-model", NULL);
+}
+
+static void
 on_device_selected (AdwComboRow *row)
 {
   RowData *data = g_object_get_data (G_OBJECT (row), "device-row-data");
   guint selected = adw_combo_row_get_selected (row);
+  GtkRoot *prefs = gtk_widget_get_root (GTK_WIDGET (row));
+  GtkWindow *window = NULL;
+  AdwToast *toast;
 
   if (data->filling || selected >= data->values->len)
     return;
   ponder_settings_set_device (g_ptr_array_index (data->values, selected));
+
+  /* The loaded model stays where it is until it is loaded again: offer it. */
+  if (ADW_IS_PREFERENCES_WINDOW (prefs))
+    window = gtk_window_get_transient_for (GTK_WINDOW (prefs));
+  if (!PONDER_IS_WINDOW (window) || !ponder_window_get_model_loaded (PONDER_WINDOW (window)))
+    return;
+  toast = adw_toast_new (_("The model in use moves at its next load"));
+  adw_toast_set_button_label (toast, _("_Reload Now"));
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (on_reload_clicked), window, 0);
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (prefs), toast);
 }
 
 /**

@@ -223,6 +223,8 @@ take_loaded_model (PonderWindow    *self,
     ponder_history_touch_model (self->history, self->model_id, NULL);
   ponder_settings_set_model_path (ponder_model_load_get_path (load));
 
+  g_free (self->model_path);
+  self->model_path = g_strdup (ponder_model_load_get_path (load));
   g_free (self->running_text);
   self->running_text = ponder_model_load_describe_device (load, self->model);
   update_running (self);
@@ -555,6 +557,19 @@ show_models_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (self->models_dialog));
 }
 
+/* The same file again, placed by the device setting as it is now. */
+static void
+reload_model_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PonderWindow *self = PONDER_WINDOW (widget);
+  g_autofree char *path = g_strdup (self->model_path);
+
+  if (path != NULL && self->session != NULL)
+    ponder_window_load_model (self, path);
+}
+
 static void
 cancel_load_action (GtkWidget  *widget,
                     const char *action_name,
@@ -575,6 +590,8 @@ _ponder_window_update_model_actions (PonderWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.switch-model", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", self->model_load != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload-model",
+                                 !busy && !self->loading && self->session != NULL);
   gtk_widget_set_sensitive (self->model_button, !busy && !self->loading);
 }
 
@@ -587,6 +604,7 @@ _ponder_window_class_models_init (GtkWidgetClass *widget_class)
                                    set_model_context_action);
   gtk_widget_class_install_action (widget_class, "win.show-models", NULL, show_models_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, cancel_load_action);
+  gtk_widget_class_install_action (widget_class, "win.reload-model", NULL, reload_model_action);
 
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, model_button);
   gtk_widget_class_bind_template_child (widget_class, PonderWindow, loading_page);
@@ -681,6 +699,7 @@ _ponder_window_models_dispose (PonderWindow *self)
   g_clear_object (&self->models_menu);
   g_clear_object (&self->models_list);
   g_clear_pointer (&self->running_text, g_free);
+  g_clear_pointer (&self->model_path, g_free);
 }
 
 /* ---- for tests ------------------------------------------------------------ */

@@ -54,6 +54,7 @@ struct _PonderWindow
   GMenu                 *models_list;     /* its first section: the library */
   GtkWidget             *running_label;   /* its last: where the model runs */
   char                  *running_text;
+  char                  *model_path;      /* the loaded model's file */
   PonderModelLoad       *model_load;      /* the load in progress */
   guint                  load_poll_id;
   gboolean               load_planned;    /* its plan is shown and imported */

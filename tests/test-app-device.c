@@ -10,6 +10,7 @@
  */
 
 #include "app-test-util.h"
+#include "ponder-device.h"
 #include "ponder-engine.h"
 #include "ponder-settings.h"
 #include "ponder-window-models.h"
@@ -283,6 +284,118 @@ test_missing_device (void)
   settle (50);
 }
 
+/* The button of the toast that offers a reload, under @widget; NULL if none. */
+static GtkWidget *
+find_reload_button (GtkWidget *widget)
+{
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+
+  collect (widget, buttons, GTK_TYPE_BUTTON);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_strcmp0 (gtk_button_get_label (g_ptr_array_index (buttons, i)), "_Reload Now") == 0)
+      return g_ptr_array_index (buttons, i);
+  return NULL;
+}
+
+/* Choosing a device while a model is loaded offers to load it again there. */
+static void
+test_reload (void)
+{
+  const PonderDeviceInfo *device = lavapipe ();
+  g_autoptr(PonderApplication) app = NULL;
+  PonderWindow *window;
+  PonderModelInfo info;
+  AdwComboRow *row;
+  GtkWidget *button;
+  guint index = 0;
+
+  if (device == NULL)
+    {
+      g_test_skip ("no Vulkan device of kind CPU (lavapipe)");
+      return;
+    }
+  app = new_app ();
+  window = load_with (app, "cpu");
+  g_assert_true (ponder_window_get_model_info (window, &info));
+  g_assert_cmpstr (info.backend, ==, "cpu");
+
+  row = open_device_row (app);
+  g_assert_null (find_reload_button (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (row)))));
+  for (guint i = 0; i < n_devices; i++)
+    if (&devices[i] == device)
+      index = 2 + i;
+  adw_combo_row_set_selected (row, index);
+  button = find_reload_button (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (row))));
+  g_assert_nonnull (button);
+  screenshot (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (row))), "device-07-reload-toast");
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_true (ponder_window_get_loading (window));
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_true (ponder_window_get_model_info (window, &info));
+  g_assert_cmpstr (info.backend, ==, "vulkan");
+  g_assert_cmpstr (info.device_name, ==, device->name);
+  close_root (GTK_WIDGET (row));
+  g_settings_reset (ponder_settings_get (), "device");
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+}
+
+/* The words for placements these machines cannot produce (a GPU, a partial
+ * offload, experts in system memory, AUTO's note), from hand-made info. */
+static void
+test_words (void)
+{
+  PonderDeviceInfo gpu = { .name = "NVIDIA H200", .kind = PONDER_DEVICE_DISCRETE,
+                           .memory_bytes = 150000000000u };
+  PonderModelInfo info = { .backend = "vulkan", .device_name = "NVIDIA H200",
+                           .n_devices = 1, .device_first_layer = { 6 } };
+  PonderDeviceChoice choice;
+  g_autofree char *offload = NULL;
+  g_autofree char *experts = NULL;
+  g_autofree char *unknown = NULL;
+  g_autofree char *note = NULL;
+  g_autofree char *label = NULL;
+
+  ponder_device_choice_resolve (&choice, "NVIDIA H200", &gpu, 1);
+  g_assert_cmpint (choice.backend, ==, PONDER_BACKEND_VULKAN);
+  g_assert_cmpint (choice.device_index, ==, 0);
+  g_assert_null (choice.missing);
+  offload = ponder_device_describe_model (&info, &choice, NULL);
+  g_assert_cmpstr (offload, ==, "Running on NVIDIA H200 (GPU)\nLayers 0–5 on the CPU");
+
+  info.device_first_layer[0] = 0;
+  info.host_expert_layers = 3;
+  experts = ponder_device_describe_model (&info, &choice, NULL);
+  g_assert_cmpstr (experts, ==, "Running on NVIDIA H200 (GPU)\n"
+                                "Experts of the last 3 layers on the CPU");
+  /* Not in the list: no claim about what kind of device it is. */
+  unknown = ponder_device_describe_model (&info, NULL, NULL);
+  g_assert_true (g_str_has_prefix (unknown, "Running on NVIDIA H200 (Vulkan)\n"));
+  ponder_device_choice_clear (&choice);
+
+  ponder_device_choice_resolve (&choice, "Radeon 780M", &gpu, 1);
+  g_assert_cmpint (choice.backend, ==, PONDER_BACKEND_AUTO);
+  g_assert_cmpint (choice.device_index, ==, -1);
+  g_assert_cmpstr (choice.missing, ==, "Radeon 780M");
+  memset (&info, 0, sizeof info);
+  info.backend = "cpu";
+  info.backend_note = "NVIDIA H200: out of device memory";
+  note = ponder_device_describe_model (&info, &choice, NULL);
+  g_assert_cmpstr (note, ==, "Running on the CPU\n"
+                             "Not on the GPU: NVIDIA H200: out of device memory\n"
+                             "The device “Radeon 780M” chosen in Preferences was not found, "
+                             "so Ponder chose one.");
+  ponder_device_choice_clear (&choice);
+
+  ponder_device_choice_resolve (&choice, "cpu", &gpu, 1);
+  g_assert_cmpint (choice.backend, ==, PONDER_BACKEND_CPU);
+  ponder_device_choice_clear (&choice);
+
+  /* GLib joins a size and its unit with a no-break space. */
+  label = ponder_device_dup_label (&gpu);
+  g_assert_cmpstr (label, ==, "NVIDIA H200 (graphics card, 150.0\xc2\xa0GB)");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -298,9 +411,11 @@ main (int   argc,
       g_printerr ("PONDER_SCRIPTED_MODEL is not set (run through run-ui-test.sh)\n");
       return 77;
     }
+  g_test_add_func ("/ponder/device/words", test_words);
   g_test_add_func ("/ponder/device/preference", test_preference);
   g_test_add_func ("/ponder/device/cpu", test_cpu);
   g_test_add_func ("/ponder/device/lavapipe", test_lavapipe);
   g_test_add_func ("/ponder/device/missing-device", test_missing_device);
+  g_test_add_func ("/ponder/device/reload", test_reload);
   return g_test_run ();
 }
