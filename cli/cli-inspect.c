@@ -95,8 +95,18 @@ print_plan (const PonderModelPlan *plan)
             "  plan CPU layers", plan->cpu_layers,
             plan->cpu_layer_bytes / (1024.0 * 1024.0 * 1024.0),
             (unsigned long long) plan->cpu_layer_bytes);
-  if (plan->backend == PONDER_BACKEND_VULKAN)
+  if (plan->backend == PONDER_BACKEND_VULKAN && plan->n_devices == 0)
     print_bytes ("  plan on the device", plan->device_bytes);
+  for (uint32_t d = 0; d < plan->n_devices; d++)
+    {
+      uint32_t end = d + 1 < plan->n_devices ? plan->device_first_layer[d + 1] : plan->n_layers;
+
+      printf ("  plan device %u        layers %u-%u: %.2f GiB (%llu bytes) of %.2f GiB\n",
+              d + 1, plan->device_first_layer[d], end - 1,
+              plan->device_share_bytes[d] / (1024.0 * 1024.0 * 1024.0),
+              (unsigned long long) plan->device_share_bytes[d],
+              plan->device_memory_bytes[d] / (1024.0 * 1024.0 * 1024.0));
+    }
   if (plan->available_bytes > 0)
     print_bytes ("  available", plan->available_bytes);
   else
@@ -114,6 +124,7 @@ cli_info (int argc, char **argv)
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "available", required_argument, NULL, OPT_AVAILABLE },
     { "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+    { "device", required_argument, NULL, OPT_DEVICE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -148,9 +159,13 @@ cli_info (int argc, char **argv)
         case OPT_PLAN_ONLY:
           plan_only = true;
           break;
+        case OPT_DEVICE:
+          if (!cli_parse_devices (optarg))
+            return cli_usage_error ("bad --device '%s'", optarg);
+          break;
         case 'h':
           puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N] [--backend B]\n"
-                "                       [--available BYTES] [--plan-only]\n"
+                "                       [--available BYTES] [--device LIST] [--plan-only]\n"
                 "\n"
                 "Prints the architecture, sizes, weight types and the memory the model\n"
                 "needs with a context of N tokens (default: the session default), and\n"
@@ -166,6 +181,7 @@ cli_info (int argc, char **argv)
     return cli_usage_error ("%s", "missing -m MODEL.gguf");
   plan_params.n_ctx = (uint32_t) n_ctx;
   plan_params.available_bytes = (uint64_t) available;
+  plan_params.n_devices = cli_chosen_devices (plan_params.devices);
   if (ponder_model_plan (model_path, &plan_params, &plan, &error) != PONDER_OK)
     return cli_fail ("cannot plan the model", &error);
   if (plan_only)

@@ -33,6 +33,8 @@ bool cli_parse_gpu_layers    (const char *text, long *out);
 /* Parses --device LIST: one index (ponder-cli devices), or several
  * separated by commas to split the layers over them; later loads use it. */
 bool cli_parse_devices       (const char *text);
+/* The devices --device gave (out: PONDER_MAX_DEVICES entries); 0 if none. */
+uint32_t cli_chosen_devices  (int32_t *out);
 /* Parses --device-memory MIB: the most a device may hold (later loads). */
 bool cli_parse_device_memory (const char *text);
 

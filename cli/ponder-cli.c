@@ -142,6 +142,13 @@ cli_parse_device_memory (const char *text)
   return true;
 }
 
+uint32_t
+cli_chosen_devices (int32_t *out)
+{
+  memcpy (out, chosen_devices, sizeof chosen_devices);
+  return n_chosen_devices;
+}
+
 /* A split says where each layer runs, so that it can be checked. */
 static void
 print_split (const PonderModel *model)

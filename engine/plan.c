@@ -26,7 +26,7 @@
 PonderPlanParams
 ponder_plan_params_default (void)
 {
-  PonderPlanParams params = { 0, PONDER_BACKEND_AUTO, 0, -1 };
+  PonderPlanParams params = { .backend = PONDER_BACKEND_AUTO, .host_expert_layers = -1 };
 
   return params;
 }
@@ -284,6 +284,7 @@ describe (const char           *path,
   copy_string (plan->file_type, sizeof plan->file_type, file_type, strlen (file_type));
   plan->file_size_bytes = ponder_gguf_total_bytes (file);
   plan->n_ctx_train = hp->n_ctx_train;
+  plan->n_layers = hp->n_layers;
   for (size_t i = 0; i < ponder_gguf_n_tensors (file); i++)
     {
       const PonderGgufTensor *t = ponder_gguf_tensor (file, i);
@@ -339,6 +340,36 @@ choose_device (const PonderPlanParams *params,
   return PONDER_OK;
 }
 
+/* The longest context every device of a split has room for: each holds
+ * the cache of its own layers. */
+static uint32_t
+split_max_fit_ctx (const PonderModelPlan *plan,
+                   const PonderHparams   *hp)
+{
+  uint64_t best = hp->n_ctx_train;
+
+  for (uint32_t d = 0; d < plan->n_devices; d++)
+    {
+      uint32_t end = d + 1 < plan->n_devices ? plan->device_first_layer[d + 1] : hp->n_layers;
+      uint64_t per_pos = plan->kv_bytes_per_token / hp->n_layers
+                         * (end - plan->device_first_layer[d]);
+      uint64_t fixed = plan->device_share_bytes[d] - per_pos * plan->n_ctx;
+      uint64_t have = plan->device_memory_bytes[d];
+
+      if (have == 0 || per_pos == 0)
+        continue;
+      if (fixed >= have)
+        return 0;
+      if ((have - fixed) / per_pos < best)
+        best = (have - fixed) / per_pos;
+    }
+  return (uint32_t) (best / PLAN_CTX_STEP * PLAN_CTX_STEP);
+}
+
+static PonderStatus plan_split (const PonderGgufFile *file, const PonderHparams *hp,
+                                const PonderPlanParams *params, PonderModelPlan *plan,
+                                PonderError *error);
+
 PonderStatus
 ponder_model_plan (const char             *path,
                    const PonderPlanParams *params,
@@ -391,6 +422,9 @@ ponder_model_plan (const char             *path,
     out_plan->host_expert_layers
       = ponder_plan_place_experts (file, &hp, out_plan->n_ctx, available,
                                    params->host_expert_layers, &out_plan->host_expert_bytes);
+  else if (status == PONDER_OK && out_plan->backend == PONDER_BACKEND_VULKAN
+           && params->n_devices >= 2)
+    status = plan_split (file, &hp, params, out_plan, error);
   else if (status == PONDER_OK && out_plan->backend == PONDER_BACKEND_VULKAN)
     out_plan->cpu_layers = ponder_plan_cpu_layers (file, &hp, out_plan->n_ctx, available,
                                                    &out_plan->cpu_layer_bytes);
@@ -415,6 +449,13 @@ ponder_model_plan (const char             *path,
           - (out_plan->cpu_layer_bytes - cpu_kv_per_pos * out_plan->n_ctx);
   out_plan->available_bytes = available;
   out_plan->fits = available == 0 || out_plan->device_bytes <= available;
+  /* Split: each device against its own memory. */
+  if (out_plan->n_devices > 0)
+    out_plan->fits = true;
+  for (uint32_t d = 0; d < out_plan->n_devices; d++)
+    if (out_plan->device_memory_bytes[d] > 0
+        && out_plan->device_share_bytes[d] > out_plan->device_memory_bytes[d])
+      out_plan->fits = false;
 
   if (available == 0)
     out_plan->max_fit_ctx = hp.n_ctx_train;
@@ -426,32 +467,52 @@ ponder_model_plan (const char             *path,
         n = hp.n_ctx_train;
       out_plan->max_fit_ctx = (uint32_t) (n / PLAN_CTX_STEP * PLAN_CTX_STEP);
     }
+  if (out_plan->n_devices > 0)
+    out_plan->max_fit_ctx = split_max_fit_ctx (out_plan, &hp);
   return PONDER_OK;
 }
 
 /* ---- Layers over several devices ------------------------------------------ */
 
+/* The output head's bytes (the embedding table when the two are tied). */
 static uint64_t
-layer_bytes (const PonderLayer *l)
+head_bytes (const PonderGgufFile *file)
 {
-  const PonderWeight *mats[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
-                                 &l->w_down };
-  uint64_t bytes = 0;
+  const PonderGgufTensor *t = ponder_gguf_find_tensor (file, "output.weight");
 
-  for (size_t i = 0; i < sizeof mats / sizeof *mats; i++)
-    bytes += (uint64_t) mats[i]->n_out * mats[i]->row_bytes;
+  if (t == NULL)
+    t = ponder_gguf_find_tensor (file, "token_embd.weight");
+  return t != NULL ? t->n_bytes : 0;
+}
+
+uint64_t
+ponder_plan_split_share (const PonderGgufFile *file,
+                         const PonderHparams  *hp,
+                         uint32_t              first_layer,
+                         uint32_t              end_layer,
+                         uint32_t              n_ctx)
+{
+  uint64_t kv_layer = (kv_bytes (hp, n_ctx) - sizeof (int32_t) * (uint64_t) n_ctx)
+                      / (hp->n_layers ? hp->n_layers : 1);
+  uint64_t bytes = scratch_bytes (hp);
+
+  for (uint32_t il = first_layer; il < end_layer; il++)
+    bytes += layer_tensor_bytes (file, il) + kv_layer;
+  if (end_layer == hp->n_layers)
+    bytes += head_bytes (file);
   return bytes;
 }
 
 PonderStatus
-ponder_plan_split_layers (const PonderModelWeights *w,
-                          uint32_t                  first_layer,
-                          uint32_t                  n_devices,
-                          const uint64_t           *budgets,
-                          uint32_t                 *out_end,
-                          PonderError              *error)
+ponder_plan_split_layers (const PonderGgufFile *file,
+                          const PonderHparams  *hp,
+                          uint32_t              first_layer,
+                          uint32_t              n_devices,
+                          const uint64_t       *budgets,
+                          uint32_t             *out_end,
+                          PonderError          *error)
 {
-  uint32_t n_layers = w->hp.n_layers;
+  uint32_t n_layers = hp->n_layers;
   long double total = 0.0L, budget_total = 0.0L, budget_seen = 0.0L, done = 0.0L;
   uint32_t end = first_layer;
 
@@ -460,8 +521,8 @@ ponder_plan_split_layers (const PonderModelWeights *w,
                              "%u layers cannot be split over %u devices",
                              first_layer < n_layers ? n_layers - first_layer : 0, n_devices);
   for (uint32_t il = first_layer; il < n_layers; il++)
-    total += layer_bytes (&w->layers[il]);
-  total += (long double) w->output.n_out * w->output.row_bytes;
+    total += layer_tensor_bytes (file, il);
+  total += head_bytes (file);
   for (uint32_t d = 0; d < n_devices; d++)
     budget_total += budgets[d];
   for (uint32_t d = 0; d + 1 < n_devices; d++)
@@ -474,11 +535,11 @@ ponder_plan_split_layers (const PonderModelWeights *w,
       budget_seen += budget_total > 0.0L ? budgets[d] : 1.0L;
       target = total * budget_seen / (budget_total > 0.0L ? budget_total : n_devices);
       /* At least one layer; then more while that brings the end closer. */
-      done += layer_bytes (&w->layers[end]);
+      done += layer_tensor_bytes (file, end);
       end++;
       while (end < last_allowed)
         {
-          long double next = done + layer_bytes (&w->layers[end]);
+          long double next = done + layer_tensor_bytes (file, end);
 
           if (fabsl (next - target) >= fabsl (done - target))
             break;
@@ -489,4 +550,43 @@ ponder_plan_split_layers (const PonderModelWeights *w,
     }
   out_end[n_devices - 1] = n_layers;
   return PONDER_OK;
+}
+
+/* Each device's layers and share for a dense model over params->devices. */
+static PonderStatus
+plan_split (const PonderGgufFile   *file,
+            const PonderHparams    *hp,
+            const PonderPlanParams *params,
+            PonderModelPlan        *plan,
+            PonderError            *error)
+{
+  PonderDeviceInfo devices[16];
+  size_t n = ponder_list_devices (devices, 16, error);
+  uint32_t ends[PONDER_MAX_DEVICES], first = 0;
+  PonderStatus status;
+
+  if (params->n_devices > PONDER_MAX_DEVICES || hp->arch == PONDER_ARCH_DEEPSEEK2)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "a plan over %u devices of a %s model", params->n_devices,
+                             hp->arch_name);
+  for (uint32_t d = 0; d < params->n_devices; d++)
+    {
+      if (params->devices[d] < 0 || (size_t) params->devices[d] >= n || n > 16)
+        return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                 "there is no device %d (%zu devices)", params->devices[d], n);
+      plan->device_memory_bytes[d] = devices[params->devices[d]].memory_bytes;
+      if (params->available_bytes > 0 && params->available_bytes < plan->device_memory_bytes[d])
+        plan->device_memory_bytes[d] = params->available_bytes;
+    }
+  status = ponder_plan_split_layers (file, hp, 0, params->n_devices, plan->device_memory_bytes,
+                                     ends, error);
+  for (uint32_t d = 0; d < params->n_devices && status == PONDER_OK; d++)
+    {
+      plan->device_first_layer[d] = first;
+      plan->device_share_bytes[d] = ponder_plan_split_share (file, hp, first, ends[d],
+                                                             plan->n_ctx);
+      first = ends[d];
+    }
+  plan->n_devices = status == PONDER_OK ? params->n_devices : 0;
+  return status;
 }

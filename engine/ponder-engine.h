@@ -371,6 +371,10 @@ typedef struct
   int32_t           host_expert_layers; /* deepseek2 on Vulkan: the routed experts of
                                            the last N MoE layers in system memory; -1:
                                            as many as needed for the rest to fit */
+  uint32_t          n_devices;       /* Vulkan, a dense model over several devices (as
+                                        PonderModelParams.devices); available_bytes
+                                        then caps each one */
+  int32_t           devices[PONDER_MAX_DEVICES];
 } PonderPlanParams;
 
 PonderPlanParams ponder_plan_params_default (void);
@@ -384,6 +388,7 @@ typedef struct
   uint64_t          n_params;
   uint64_t          file_size_bytes;      /* all split parts */
   uint32_t          n_ctx_train;
+  uint32_t          n_layers;
   /* Where and how much, for a session of n_ctx positions. */
   PonderBackendKind backend;              /* CPU or VULKAN, never AUTO */
   char              device_name[256];     /* "CPU (system memory)" or the Vulkan device */
@@ -411,6 +416,13 @@ typedef struct
                                              unknown) */
   uint32_t          max_fit_ctx;          /* the longest context that fits, a multiple of 256
                                              up to n_ctx_train; 0 if not even 256 fits */
+  /* With several devices: each one's layers (from its first to the next
+   * one's), what it holds (layers, their cache, the head on the last, the
+   * scratch) and its memory; fits then says whether every share fits. */
+  uint32_t          n_devices;
+  uint32_t          device_first_layer[PONDER_MAX_DEVICES];
+  uint64_t          device_share_bytes[PONDER_MAX_DEVICES];
+  uint64_t          device_memory_bytes[PONDER_MAX_DEVICES];
 } PonderModelPlan;
 
 /* Plans a load of path from the GGUF metadata alone: opens the file (all

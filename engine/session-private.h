@@ -107,14 +107,19 @@ double       ponder_now_s (void);
 
 /* Ends (exclusive) of consecutive layer ranges over n_devices devices, from
  * first_layer to the last layer: each device's share of the weight bytes
- * (the output head counted on the last device) as near as it can be to its
- * share of budgets (all 0: equal shares), and at least one layer each. */
-PonderStatus ponder_plan_split_layers (const PonderModelWeights *w,
-                                       uint32_t                  first_layer,
-                                       uint32_t                  n_devices,
-                                       const uint64_t           *budgets,
-                                       uint32_t                 *out_end,
-                                       PonderError              *error);
+ * (its layers' tensors; the output head counted on the last device) as
+ * near as it can be to its share of budgets (all 0: equal shares), and at
+ * least one layer each. */
+PonderStatus ponder_plan_split_layers (const PonderGgufFile *file, const PonderHparams *hp,
+                                       uint32_t first_layer, uint32_t n_devices,
+                                       const uint64_t *budgets, uint32_t *out_end,
+                                       PonderError *error);
+/* What one device of a split holds for a session of n_ctx positions:
+ * layers [first_layer, end_layer) with their cache, the head when it has
+ * the last layer, and the session's scratch. */
+uint64_t     ponder_plan_split_share  (const PonderGgufFile *file, const PonderHparams *hp,
+                                       uint32_t first_layer, uint32_t end_layer,
+                                       uint32_t n_ctx);
 
 /* deepseek2 on one device of available bytes, for a session of n_ctx
  * positions: how many of the last MoE layers keep their routed experts in

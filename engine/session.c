@@ -200,6 +200,37 @@ plan_placement (PonderModel             *model,
     model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, n_ctx, budget, NULL);
 }
 
+/* Refuses a split in which some device cannot hold its share, before
+ * anything is allocated on any of them. */
+static PonderStatus
+check_split (const PonderModel       *model,
+             const PonderModelParams *params,
+             const uint64_t          *budgets,
+             const uint32_t          *ends,
+             PonderError             *error)
+{
+  const PonderHparams *hp = &model->weights.hp;
+  uint32_t n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192; /* the session default */
+  uint32_t first = model->n_host_layers;
+
+  for (uint32_t d = 0; d < params->n_devices; d++)
+    {
+      uint64_t have = budgets[d], need;
+
+      if (params->device_memory_bytes > 0 && (have == 0 || params->device_memory_bytes < have))
+        have = params->device_memory_bytes;
+      need = ponder_plan_split_share (model->file, hp, first, ends[d], n_ctx);
+      if (have > 0 && need > have)
+        return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                                 "device %u of the split (index %d) needs %llu MiB for layers "
+                                 "%u-%u at a context of %u, and has %llu MiB", d + 1,
+                                 params->devices[d], (unsigned long long) (need >> 20), first,
+                                 ends[d] - 1, n_ctx, (unsigned long long) (have >> 20));
+      first = ends[d];
+    }
+  return PONDER_OK;
+}
+
 /* Uploads the device layers: after the CPU's (n_gpu_layers), split over
  * params->devices when there are several, the last device with the head. */
 static PonderStatus
@@ -245,8 +276,11 @@ load_on_devices (PonderModel             *model,
     {
       status = device_budgets (params, budgets, error);
       if (status == PONDER_OK)
-        status = ponder_plan_split_layers (&model->weights, model->n_host_layers, n_devices,
-                                           budgets, ends, error);
+        status = ponder_plan_split_layers (model->file, &model->weights.hp,
+                                           model->n_host_layers, n_devices, budgets, ends,
+                                           error);
+      if (status == PONDER_OK)
+        status = check_split (model, params, budgets, ends, error);
     }
   first = model->n_host_layers;
   for (uint32_t d = 0; d < n_devices && status == PONDER_OK; d++)

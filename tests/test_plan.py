@@ -239,6 +239,55 @@ def check_cpu_layers(tmp):
     return fails
 
 
+def check_split_plan(tmp):
+    """--device 0,0[,0]: the plan gives each device its layers (the split
+    rule, as test_vulkan_forward checks the loads against) and its share:
+    scratch + each layer's tensors and cache + the head on the last device,
+    and fits only when every share fits its device's memory. Skipped without
+    a Vulkan device."""
+    import reference
+    from test_vulkan_forward import expected_split
+    p = subprocess.run([cli_path(), 'devices'], capture_output=True, timeout=60)
+    if p.returncode != 0:
+        print('no Vulkan device: split plan not checked')
+        return []
+    cfg = gen_model.make_config('qwen2', 'tiny')
+    cfg['n_layer'] = 5
+    path = os.path.join(tmp, 'split-plan.gguf')
+    info = gen_model.generate(path, 'qwen2', 'tiny', 'F32', seed=8, cfg=cfg)
+    _, W, _ = reference.load_model(path)
+    n_ctx = 300
+    want = expected(info, path, n_ctx)
+    kv_layer = want['kv_token'] // 5 * n_ctx
+    layer = [4 * sum(a.size for name, a in W.items() if name.startswith('blk.%d.' % il))
+             for il in range(5)]
+    head = 4 * W.get('output.weight', W['token_embd.weight']).size
+    fails = []
+    for devices in ('0,0', '0,0,0'):
+        n = devices.count(',') + 1
+        ends = expected_split(W, 5, 0, n)
+        starts = [0] + ends[:-1]
+        shares = [want['scratch'] + sum(layer[a:b]) + kv_layer * (b - a) + (head if b == 5 else 0)
+                  for a, b in zip(starts, ends)]
+        for available in (max(shares), max(shares) - 1):
+            p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--ctx',
+                                str(n_ctx), '--backend', 'vulkan', '--device', devices,
+                                '--available', str(available)], capture_output=True, timeout=60)
+            out = p.stdout.decode(errors='replace')
+            got = [(int(a), int(b) + 1, int(c)) for a, b, c in re.findall(
+                r'plan device \d+\s+layers (\d+)-(\d+): .*?\((\d+) bytes\)', out)]
+            fits = re.search(r'^\s*fits\s+(yes|no)', out, re.M)
+            label = '--device %s with %d bytes' % (devices, available)
+            if p.returncode != 0 or fits is None:
+                fails.append('%s: exit %d, %r' % (label, p.returncode, out))
+            elif got != list(zip(starts, ends, shares)):
+                fails.append('%s: devices %s, expected %s' % (label, got,
+                                                             list(zip(starts, ends, shares))))
+            elif (fits.group(1) == 'yes') != (available == max(shares)):
+                fails.append('%s: fits %s' % (label, fits.group(1)))
+    return fails
+
+
 def check_errors(tmp):
     """A file that is not a GGUF, and one that is missing, give a reason."""
     fails = []
@@ -291,6 +340,7 @@ def main():
         fails += check_vulkan(tmp)
         fails += check_expert_placement(tmp)
         fails += check_cpu_layers(tmp)
+        fails += check_split_plan(tmp)
     for f in fails:
         print('FAIL', f)
     print('%d cases, %d failures' % (len(CASES), len(fails)))

@@ -163,10 +163,10 @@ def check_scripted(tmp):
 def expected_split(W, n_layers, first, n_devices):
     """The layer ranges ponder_plan_split_layers should choose for devices of
     equal memory, from the rule: each device's share of the weight bytes
-    (the output head counted on the last) as near as it can be to an equal
-    share, at least one layer each. F32 weights: bytes = 4 x elements."""
-    mats = ('attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down')
-    layer = [4 * sum(W['blk.%d.%s.weight' % (il, m)].size for m in mats)
+    (every tensor of its layers; the output head counted on the last) as
+    near as it can be to an equal share, at least one layer each. F32
+    weights: bytes = 4 x elements."""
+    layer = [4 * sum(a.size for name, a in W.items() if name.startswith('blk.%d.' % il))
              for il in range(n_layers)]
     head = W.get('output.weight', W['token_embd.weight'])
     total = sum(layer[first:]) + 4 * head.size
