@@ -9,6 +9,8 @@
  * $PONDER_BUILD_ROOT/tests/screenshots/device-*.png.
  */
 
+#include <glib/gstdio.h>
+
 #include "app-test-util.h"
 #include "ponder-device.h"
 #include "ponder-engine.h"
@@ -284,6 +286,75 @@ test_missing_device (void)
   settle (50);
 }
 
+/* A model the shaders cannot run: heads of 288 dimensions (attention holds
+ * at most 256 in shared memory, as test_vulkan_forward.py's fallback check). */
+static char *
+make_wide_heads_model (void)
+{
+  g_autofree char *tests = g_build_filename (g_getenv ("PONDER_SOURCE_ROOT"), "tests", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("ponder-device-XXXXXX", NULL);
+  char *out = g_build_filename (dir, "wide-heads.gguf", NULL);
+  g_autofree char *code = g_strdup_printf (
+    "import sys; sys.path.insert(0, sys.argv[1]); import gen_model; "
+    "cfg = gen_model.make_config('llama', 'tiny'); cfg['head_dim'] = 288; "
+    "gen_model.generate(sys.argv[2], 'llama', 'tiny', 'F32', seed=5, cfg=cfg)");
+  const char *argv[] = { "/usr/bin/python3", "-c", code, tests, out, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* A named device that cannot run the model: it loads on the CPU instead,
+ * and the words give the engine's reason. */
+static void
+test_device_refuses (void)
+{
+  const PonderDeviceInfo *device = lavapipe ();
+  g_autoptr(PonderApplication) app = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *expected = NULL;
+  PonderWindow *window;
+  PonderModelInfo info;
+  const char *text;
+
+  if (device == NULL)
+    {
+      g_test_skip ("no Vulkan device of kind CPU (lavapipe)");
+      return;
+    }
+  path = make_wide_heads_model ();
+  app = new_app ();
+  window = new_window (app, ponder_application_get_history (app));
+  ponder_settings_set_device (device->name);
+  ponder_window_load_model (window, path);
+  g_assert_true (wait_for (not_loading, window, WAIT_MS));
+  g_assert_null (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_true (ponder_window_get_model_info (window, &info));
+  g_assert_cmpstr (info.backend, ==, "cpu");
+  text = ponder_window_get_running_text (window);
+  expected = g_strdup_printf ("Running on the CPU\nCould not use %s (", device->name);
+  g_assert_true (g_str_has_prefix (text, expected));
+  g_assert_nonnull (strstr (text, "head dimensions"));
+  g_assert_true (g_str_has_suffix (text, "), so it runs on the CPU."));
+  g_assert_cmpstr (gtk_label_get_text (popup_running_label (window)), ==, text);
+  screenshot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (
+                ponder_window_get_model_button (window)))), "device-08-menu-refused");
+  popdown (window);
+
+  g_settings_reset (ponder_settings_get (), "device");
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle (50);
+  dir = g_path_get_dirname (path);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* The button of the toast that offers a reload, under @widget; NULL if none. */
 static GtkWidget *
 find_reload_button (GtkWidget *widget)
@@ -417,5 +488,6 @@ main (int   argc,
   g_test_add_func ("/ponder/device/lavapipe", test_lavapipe);
   g_test_add_func ("/ponder/device/missing-device", test_missing_device);
   g_test_add_func ("/ponder/device/reload", test_reload);
+  g_test_add_func ("/ponder/device/device-refuses", test_device_refuses);
   return g_test_run ();
 }
