@@ -15,6 +15,7 @@
  *
  * Peers are separate VkDevices with their own instance, so that opening
  * one physical device several times (the test setup) is just a repeat.
+ * Each has a worker thread for the life of the model, woken per layer.
  */
 #include "vulkan-deepseek2.h"
 
@@ -38,8 +39,15 @@ typedef struct
   uint32_t              il;
   uint32_t              n_tokens;
   uint32_t              n_used;
+  /* a worker per peer for the life of the model: started at the first
+   * layer it gets, then woken for each one */
   pthread_t             thread;
-  bool                  running;
+  bool                  has_thread;
+  pthread_mutex_t       lock;
+  pthread_cond_t        wake;
+  bool                  job;       /* a layer waits to be run */
+  bool                  running;   /* started and not yet waited for */
+  bool                  quit;
   bool                  has_work;
   PonderStatus          status;
   PonderError           error;
@@ -110,10 +118,9 @@ ensure_step_buffers (Peer                     *p,
   return PONDER_OK;
 }
 
-static void *
-peer_run (void *data)
+static void
+peer_run (Peer *p)
 {
-  Peer *p = data;
   const PonderLayer *l = p->layer;
 
   p->status = ponder_vk_begin (p->device, &p->error);
@@ -128,6 +135,27 @@ peer_run (void *data)
       else
         ponder_vk_abort (p->device);
     }
+}
+
+static void *
+peer_worker (void *data)
+{
+  Peer *p = data;
+
+  pthread_mutex_lock (&p->lock);
+  for (;;)
+    {
+      while (!p->job && !p->quit)
+        pthread_cond_wait (&p->wake, &p->lock);
+      if (p->quit)
+        break;
+      pthread_mutex_unlock (&p->lock);
+      peer_run (p);
+      pthread_mutex_lock (&p->lock);
+      p->job = false;
+      pthread_cond_broadcast (&p->wake);
+    }
+  pthread_mutex_unlock (&p->lock);
   return NULL;
 }
 
@@ -164,11 +192,28 @@ ponder_vk_expert_peers_start (PonderVkExpertPeers *peers,
       p->n_tokens = n_tokens;
       p->n_used = n_used;
       p->status = PONDER_OK;
-      if (pthread_create (&p->thread, NULL, peer_run, p) != 0)
-        status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
-                                   "cannot start a thread for expert device %u", i + 1);
-      else
-        p->running = true;
+      if (!p->has_thread)
+        {
+          if (pthread_create (&p->thread, NULL, peer_worker, p) != 0)
+            {
+              status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                                         "cannot start a thread for expert device %u", i + 1);
+              break;
+            }
+          p->has_thread = true;
+        }
+      pthread_mutex_lock (&p->lock);
+      p->job = true;
+      p->running = true;
+      pthread_cond_broadcast (&p->wake);
+      pthread_mutex_unlock (&p->lock);
+    }
+  if (status != PONDER_OK)
+    {
+      /* the caller gives up on the layer: no peer may go on reading */
+      const float *ignored[PONDER_MAX_DEVICES];
+
+      ponder_vk_expert_peers_wait (peers, ignored, NULL);
     }
   return status;
 }
@@ -187,7 +232,10 @@ ponder_vk_expert_peers_wait (PonderVkExpertPeers *peers,
       partials[i] = NULL;
       if (!p->running)
         continue;
-      pthread_join (p->thread, NULL);
+      pthread_mutex_lock (&p->lock);
+      while (p->job)
+        pthread_cond_wait (&p->wake, &p->lock);
+      pthread_mutex_unlock (&p->lock);
       p->running = false;
       if (p->status != PONDER_OK && status == PONDER_OK)
         {
@@ -227,6 +275,8 @@ ponder_vk_expert_peers_new (const PonderModelWeights *w,
       Peer *p = &peers->peers[i];
       PonderVkParams vkp = *params;
 
+      pthread_mutex_init (&p->lock, NULL);
+      pthread_cond_init (&p->wake, NULL);
       peers->n_peers = i + 1;
       vkp.device_index = devices[i];
       status = ponder_vk_open (&vkp, &p->vk, error);
@@ -285,8 +335,18 @@ ponder_vk_expert_peers_free (PonderVkExpertPeers *peers)
     {
       Peer *p = &peers->peers[i];
 
-      if (p->running)
-        pthread_join (p->thread, NULL);
+      if (p->has_thread)
+        {
+          pthread_mutex_lock (&p->lock);
+          while (p->job)
+            pthread_cond_wait (&p->wake, &p->lock);
+          p->quit = true;
+          pthread_cond_broadcast (&p->wake);
+          pthread_mutex_unlock (&p->lock);
+          pthread_join (p->thread, NULL);
+        }
+      pthread_mutex_destroy (&p->lock);
+      pthread_cond_destroy (&p->wake);
       if (p->device != NULL)
         {
           for (uint32_t il = 0; p->experts != NULL && il < peers->weights->hp.n_layers; il++)
