@@ -10,7 +10,7 @@
 
 #define PONDER_VK_SETS_PER_POOL 256
 #define PONDER_VK_MAX_POOLS     64
-#define PONDER_VK_MAX_PIPELINES 128
+#define PONDER_VK_MAX_PIPELINES 256
 #define PONDER_VK_MAX_VIEWS     4096
 
 /* A texel-buffer view of a buffer from offset to its end, made on first use

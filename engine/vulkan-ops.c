@@ -100,7 +100,7 @@
            n_spec, 0 }
 #define KERNEL_TX(TYPE, type) \
   [PONDER_VK_KERNEL_MATMUL_##TYPE##_TX] = { "matmul_" #type "_tx", ponder_spv_matmul_##type##_tx, \
-    sizeof ponder_spv_matmul_##type##_tx, 3, sizeof (PonderVkMatmulPush), 3, \
+    sizeof ponder_spv_matmul_##type##_tx, 3, sizeof (PonderVkMatmulPush), 4, \
     PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
@@ -390,6 +390,28 @@ texel_matmul (uint32_t type)
     }
 }
 
+/* The register tile of the texel kernels (matmul_main.glsl): tokens and
+ * rows per invocation. Decode is the 1-token tile (a matrix-vector
+ * product); batches take tiles of 8 tokens, fewer (a power of two, so that
+ * few pipeline variants are built) for batches of under 8, since unused
+ * token slots still cost on a CPU device. 8 rows share each x fetch.
+ * lavapipe, 1536x8960, CPU ms per product, tiles tokens x rows (noisy, load
+ * 5-8): Q4_K 32 tokens 8x1 99, 8x2 66, 8x4 51, 8x8 42, 16x4 44, 32x1 90;
+ * 8 tokens 8x1 24, 8x4 12.5, 8x8 10.7; 1 token 1x1 6.1, 1x4 4.6, 1x8 4.7;
+ * Q8_0 and Q6_K likewise (8x8 best or within noise). */
+static void
+texel_tile (uint32_t  n_tokens,
+            uint32_t *tokens,
+            uint32_t *rows)
+{
+  uint32_t t = 1;
+
+  while (t < n_tokens && t < PONDER_VK_MATMUL_BATCH)
+    t *= 2;
+  *tokens = t;
+  *rows = 8;
+}
+
 static PonderStatus record_matmul (PonderVkDevice *device, PonderVkKernel kernel,
                                    uint32_t wg_size, uint32_t threads_per_row, uint32_t type,
                                    const PonderVkBuffer *w, size_t row_bytes, uint32_t n_in,
@@ -478,8 +500,9 @@ record_matmul (PonderVkDevice       *device,
   PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
   /* the IQ kernels read their codebooks from a fourth binding */
   const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
-  /* the texel kernels take their tokens per workgroup as a third constant */
-  uint32_t spec[3] = { wg_size, threads_per_row, n_tokens == 1 ? 1 : PONDER_VK_MATMUL_BATCH };
+  /* the texel kernels' tile: tokens and rows per invocation */
+  uint32_t spec[4] = { wg_size, threads_per_row, 1, 1 };
+  uint32_t rows_per_group;
   uint32_t n_spec;
   uint64_t expect_row;
   uint32_t groups[3];
@@ -507,8 +530,15 @@ record_matmul (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "matmul: %u threads per row must be a power of two dividing the "
                              "workgroup size %u", threads_per_row, wg_size);
-  status = ponder_vk_grid (device, (n_out + spec[0] / spec[1] - 1) / (spec[0] / spec[1]), groups,
-                           error);
+  if (n_spec > 2)
+    {
+      if (threads_per_row != 1)
+        return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                                 "matmul: the texel kernels take one invocation per row group");
+      texel_tile (n_tokens, &spec[2], &spec[3]);
+    }
+  rows_per_group = spec[0] / spec[1] * spec[3];
+  status = ponder_vk_grid (device, (n_out + rows_per_group - 1) / rows_per_group, groups, error);
   if (status != PONDER_OK)
     return status;
   groups[2] = n_spec > 2 ? (n_tokens + spec[2] - 1) / spec[2]

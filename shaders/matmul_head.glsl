@@ -58,6 +58,7 @@ layout (constant_id = 1) const uint THREADS_PER_ROW = 64;
 /* Tokens per workgroup, chosen by the host (1 for decode): a CPU
  * implementation runs masked-off code too, so unused token slots cost. */
 layout (constant_id = 2) const uint NB = 8u;
+layout (constant_id = 3) const uint RPI = 1u; /* rows per invocation (matmul_main.glsl) */
 #else
 #define NB 8u
 #endif
@@ -93,7 +94,9 @@ layout (push_constant) uniform Push
   uint row_bytes;
 } p;
 
+#ifndef TEXEL
 shared float partial[gl_WorkGroupSize.x * NB];
+#endif
 
 #include "bytes.glsl"
 #endif

@@ -24,6 +24,63 @@ main ()
     if (k + c < p.n_in)
       y[t * p.n_in + k + c] = w[c];
 }
+#elif defined (TEXEL)
+/* The texel-buffer kernels (CPU implementations, one invocation per row
+ * group, THREADS_PER_ROW = 1): each invocation computes a register tile of
+ * RPI rows x NB tokens, so that each x fetch serves RPI rows and each
+ * weight fetch NB tokens. Token slots past n_tokens re-read the last token
+ * instead of branching (a CPU device runs both sides of a branch) and are
+ * not stored; rows past n_out likewise. */
+void
+main ()
+{
+  uint row0 = ((gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x) * gl_WorkGroupSize.x
+               + gl_LocalInvocationID.x) * RPI;
+  uint tok0 = gl_WorkGroupID.z * NB;
+  uint n_units = (p.n_in + 31u) / 32u;
+  uint xrow[NB];
+  uint rb[RPI];
+  float acc[RPI * NB];
+
+  [[unroll]] for (uint i = 0u; i < RPI * NB; i++)
+    acc[i] = 0.0;
+  [[unroll]] for (uint t = 0u; t < NB; t++)
+    xrow[t] = min (tok0 + t, p.n_tokens - 1u) * (p.n_in / 4u);
+  [[unroll]] for (uint r = 0u; r < RPI; r++)
+    rb[r] = min (row0 + r, p.n_out - 1u) * p.row_bytes;
+  for (uint u = 0u; u < n_units; u++)
+    {
+      Unit s[RPI];
+#ifdef PARTIAL_UNITS
+      uint last = (min (32u, p.n_in - u * 32u) - 1u) / 4u; /* the weights are zero past it */
+#endif
+
+      [[unroll]] for (uint r = 0u; r < RPI; r++)
+        s[r] = unit_setup (rb[r], u);
+      [[unroll]] for (uint j = 0u; j < 8u; j++)
+        {
+          vec4 w[RPI];
+
+          [[unroll]] for (uint r = 0u; r < RPI; r++)
+            w[r] = dequant4 (s[r], j);
+          [[unroll]] for (uint t = 0u; t < NB; t++)
+            {
+#ifdef PARTIAL_UNITS
+              vec4 xv = X4 (xrow[t] + u * 8u + min (j, last));
+#else
+              vec4 xv = X4 (xrow[t] + u * 8u + j);
+#endif
+
+              [[unroll]] for (uint r = 0u; r < RPI; r++)
+                acc[r * NB + t] += dot (w[r], xv);
+            }
+        }
+    }
+  [[unroll]] for (uint r = 0u; r < RPI; r++)
+    [[unroll]] for (uint t = 0u; t < NB; t++)
+      if (row0 + r < p.n_out && tok0 + t < p.n_tokens)
+        y[(tok0 + t) * p.n_out + row0 + r] = acc[r * NB + t];
+}
 #else
 void
 main ()

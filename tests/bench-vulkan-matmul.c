@@ -5,7 +5,8 @@
  * Usage: bench-vulkan-matmul [SECONDS [WG THREADS_PER_ROW [TYPE]]]: with a
  * workgroup shape, that shape instead of the device's default (tuning). For
  * each weight type, a 1.5B-shaped
- * FFN matrix (1536 -> 8960) is multiplied by 1 and by 8 tokens; 16
+ * FFN matrix (1536 -> 8960) is multiplied by 1, 8 and 32 tokens
+ * (BENCH_TOKENS="a,b,...": those counts, at most MAX_TOKENS); 16
  * dispatches are recorded per command buffer (with the barrier between
  * each, as a forward step has), and the weight bytes read per second are
  * reported. Registered as a meson benchmark (`meson test --benchmark`).
@@ -21,6 +22,7 @@
 #define N_IN     1536
 #define N_OUT    8960
 #define PER_STEP 16
+#define MAX_TOKENS 64
 
 static double
 now_s (void)
@@ -70,6 +72,8 @@ fill_weights (uint32_t type, uint8_t *w, size_t size)
 
 /* argv[2], argv[3]: a workgroup shape to try instead of the default one. */
 static uint32_t shape_wg, shape_tpr;
+static uint32_t counts[16] = { 1, 8, 32 };
+static int n_counts = 3;
 
 static int
 bench_type (PonderVkDevice *dev,
@@ -85,18 +89,21 @@ bench_type (PonderVkDevice *dev,
 
   ponder_type_row_bytes (type, N_IN, &row_bytes);
   w = malloc (row_bytes * N_OUT);
-  x = calloc (8 * N_IN, sizeof *x);
+  x = calloc (MAX_TOKENS * N_IN, sizeof *x);
   fill_weights (type, w, row_bytes * N_OUT);
-  for (int i = 0; i < 8 * N_IN; i++)
+  for (int i = 0; i < MAX_TOKENS * N_IN; i++)
     x[i] = (float) (i % 7) * 0.1f;
   if (ponder_vk_buffer_new (dev, row_bytes * N_OUT, PONDER_VK_MEMORY_DEVICE, "w", &wb, &error)
       || ponder_vk_buffer_upload (dev, &wb, 0, w, row_bytes * N_OUT, &error)
-      || ponder_vk_buffer_new (dev, 8 * N_IN * 4, PONDER_VK_MEMORY_DEVICE, "x", &xb, &error)
-      || ponder_vk_buffer_upload (dev, &xb, 0, x, 8 * N_IN * 4, &error)
-      || ponder_vk_buffer_new (dev, 8 * N_OUT * 4, PONDER_VK_MEMORY_HOST, "y", &yb, &error))
+      || ponder_vk_buffer_new (dev, MAX_TOKENS * N_IN * 4, PONDER_VK_MEMORY_DEVICE, "x", &xb,
+                               &error)
+      || ponder_vk_buffer_upload (dev, &xb, 0, x, MAX_TOKENS * N_IN * 4, &error)
+      || ponder_vk_buffer_new (dev, MAX_TOKENS * N_OUT * 4, PONDER_VK_MEMORY_HOST, "y", &yb,
+                               &error))
     return fail ("buffers", &error);
-  for (uint32_t n_tokens = 1; n_tokens <= 8 && rc == 0; n_tokens += 7)
+  for (int c = 0; c < n_counts && rc == 0; c++)
     {
+      uint32_t n_tokens = counts[c];
       double t0, c0 = 0.0, elapsed = 0.0;
       long steps = 0;
 
@@ -145,7 +152,8 @@ main (int    argc,
   static const uint32_t types[] = { PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0,
                                     PONDER_TYPE_F16, PONDER_TYPE_IQ1_S, PONDER_TYPE_IQ1_M,
                                     PONDER_TYPE_IQ2_XXS, PONDER_TYPE_IQ3_XXS,
-                                    PONDER_TYPE_IQ4_XS, PONDER_TYPE_Q2_K, PONDER_TYPE_Q3_K };
+                                    PONDER_TYPE_IQ4_XS, PONDER_TYPE_Q2_K, PONDER_TYPE_Q3_K,
+                                    PONDER_TYPE_Q5_0, PONDER_TYPE_Q4_0, PONDER_TYPE_F32 };
   double seconds = argc > 1 ? atof (argv[1]) : 1.0;
   PonderError error = { 0 };
   PonderVulkan *vk;
@@ -162,6 +170,22 @@ main (int    argc,
     }
   ponder_vk_describe (vk, vk->default_device, &info);
   printf ("device: %s\n", info.name);
+  if (getenv ("BENCH_TOKENS") != NULL)
+    {
+      char *end, *s = getenv ("BENCH_TOKENS");
+
+      for (n_counts = 0; n_counts < 16 && *s != '\0'; s = *end == ',' ? end + 1 : end)
+        {
+          unsigned long n = strtoul (s, &end, 10);
+
+          if (end == s || n == 0 || n > MAX_TOKENS)
+            {
+              fprintf (stderr, "bench-vulkan-matmul: BENCH_TOKENS: counts 1..%d\n", MAX_TOKENS);
+              return 1;
+            }
+          counts[n_counts++] = (uint32_t) n;
+        }
+    }
   if (argc > 3)
     {
       shape_wg = (uint32_t) atoi (argv[2]);

@@ -377,6 +377,23 @@ test_matmul_tall (void)
   check_matmul (PONDER_TYPE_Q8_0, 32, 70001, 1);
 }
 
+/* The texel kernels' register tiles (vulkan-ops.c, texel_tile): token
+ * counts on both sides of each tile size (1: decode; 2, 4, 8 tokens per
+ * invocation, then several tiles) and row counts that leave the last tile
+ * of 64 rows part-filled. */
+static void
+test_matmul_tiles (void)
+{
+  static const uint32_t types[] = { PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0,
+                                    PONDER_TYPE_Q5_0, PONDER_TYPE_F16, PONDER_TYPE_F32 };
+  static const uint32_t tokens[] = { 2, 3, 4, 5, 7, 8, 9, 17 };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (types); i++)
+    for (size_t t = 0; t < G_N_ELEMENTS (tokens); t++)
+      check_matmul (types[i], types[i] == PONDER_TYPE_F32 ? 260 : 256, 67 + 64 * (t % 2),
+                    tokens[t]);
+}
+
 static void
 test_rmsnorm (void)
 {
@@ -965,6 +982,7 @@ test_validation (void)
   check_matmul (PONDER_TYPE_Q5_K, 256, 5, 1);
   check_matmul (PONDER_TYPE_Q2_K, 256, 5, 9);
   check_matmul (PONDER_TYPE_Q3_K, 256, 5, 2);
+  check_matmul (PONDER_TYPE_Q6_K, 256, 67, 5); /* a part-filled tile of 8 rows x 8 tokens */
   check_embed (PONDER_TYPE_Q4_K, 256);
   check_embed (PONDER_TYPE_Q3_K, 256);
   check_embed (PONDER_TYPE_F16, 45);
@@ -994,6 +1012,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/matmul/q2_k", test_matmul_q2_k);
   g_test_add_func ("/vulkan/matmul/q3_k", test_matmul_q3_k);
   g_test_add_func ("/vulkan/matmul/tall", test_matmul_tall);
+  g_test_add_func ("/vulkan/matmul/tiles", test_matmul_tiles);
   g_test_add_func ("/vulkan/embed", test_embed);
   g_test_add_func ("/vulkan/rmsnorm", test_rmsnorm);
   g_test_add_func ("/vulkan/rope/norm", test_rope_norm);
