@@ -44,6 +44,7 @@ static const struct
   { "win.conversation-settings", { "<Control><Shift>s", NULL } },
   { "win.open-model", { "<Control>o", NULL } },
   { "win.show-models", { "<Control>m", NULL } },
+  { "win.reload-model", { "<Control><Shift>m", NULL } },
   { "win.cancel-load", { "Escape", NULL } },
   { "win.import-conversation", { "<Control><Shift>o", NULL } },
   { "win.show-help-overlay", { "<Control>question", NULL } },

@@ -29,6 +29,7 @@ struct _PonderModelsDialog
   GtkWidget            *empty_row;
   GPtrArray            *rows;     /* the AdwExpanderRows, in list order */
   char                 *shown;    /* what the rows show, to skip needless rebuilds */
+  char                 *running;  /* where the loaded model runs, for its row */
   GtkWindow            *window;   /* weak: the main window whose actions we run */
 };
 
@@ -292,6 +293,17 @@ model_row (PonderModelsDialog       *self,
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (path_row), _("File"));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (path_row), model->path);
   adw_expander_row_add_row (ADW_EXPANDER_ROW (row), path_row);
+  if (current && self->running != NULL)
+    {
+      GtkWidget *device_row = adw_action_row_new ();
+
+      /* Device names come from drivers: never markup. */
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (device_row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (device_row), _("Device"));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (device_row), self->running);
+      gtk_widget_set_name (device_row, "running-row");
+      adw_expander_row_add_row (ADW_EXPANDER_ROW (row), device_row);
+    }
   if (!missing)
     {
       GtkWidget *ctx_row = context_row (self, model);
@@ -315,6 +327,7 @@ ponder_models_dialog_dispose (GObject *object)
   g_clear_weak_pointer (&self->window);
   g_clear_pointer (&self->rows, g_ptr_array_unref);
   g_clear_pointer (&self->shown, g_free);
+  g_clear_pointer (&self->running, g_free);
 
   G_OBJECT_CLASS (ponder_models_dialog_parent_class)->dispose (object);
 }
@@ -387,12 +400,14 @@ ponder_models_dialog_new (GtkWindow *window)
 /* Everything a row shows, except the context length, which its spin
  * button shows and the user may be changing. */
 static char *
-describe_models (GPtrArray *models,
-                 gint64     current_id)
+describe_models (GPtrArray  *models,
+                 gint64      current_id,
+                 const char *running)
 {
   GString *out = g_string_new (NULL);
 
-  g_string_append_printf (out, "%" G_GINT64_FORMAT "\n", current_id);
+  g_string_append_printf (out, "%" G_GINT64_FORMAT " %s\n", current_id,
+                          running != NULL ? running : "");
   for (guint i = 0; models != NULL && i < models->len; i++)
     {
       const PonderHistoryModel *m = g_ptr_array_index (models, i);
@@ -426,11 +441,13 @@ sync_contexts (PonderModelsDialog *self,
  * ponder_models_dialog_set_models:
  * @models: (element-type PonderHistoryModel): the library, in display order
  * @current_id: the loaded model's id, or 0
+ * @running: (nullable): where the loaded model runs, in words
  */
 void
 ponder_models_dialog_set_models (PonderModelsDialog *self,
                                  GPtrArray          *models,
-                                 gint64              current_id)
+                                 gint64              current_id,
+                                 const char         *running)
 {
   g_autofree char *shown = NULL;
 
@@ -438,7 +455,7 @@ ponder_models_dialog_set_models (PonderModelsDialog *self,
 
   /* The window refreshes whenever it is activated; rebuilding rows that
    * did not change would close the one the user opened. */
-  shown = describe_models (models, current_id);
+  shown = describe_models (models, current_id, running);
   if (g_strcmp0 (shown, self->shown) == 0)
     {
       sync_contexts (self, models);
@@ -446,6 +463,8 @@ ponder_models_dialog_set_models (PonderModelsDialog *self,
     }
   g_free (self->shown);
   self->shown = g_steal_pointer (&shown);
+  g_free (self->running);
+  self->running = g_strdup (running);
 
   for (guint i = 0; i < self->rows->len; i++)
     adw_preferences_group_remove (self->group, g_ptr_array_index (self->rows, i));

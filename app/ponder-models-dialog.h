@@ -19,7 +19,8 @@ G_DECLARE_FINAL_TYPE (PonderModelsDialog, ponder_models_dialog, PONDER, MODELS_D
 PonderModelsDialog *ponder_models_dialog_new          (GtkWindow          *window);
 void                ponder_models_dialog_set_models   (PonderModelsDialog *self,
                                                        GPtrArray          *models,
-                                                       gint64              current_id);
+                                                       gint64              current_id,
+                                                       const char         *running);
 guint               ponder_models_dialog_get_n_models (PonderModelsDialog *self);
 GtkWidget          *ponder_models_dialog_get_row      (PonderModelsDialog *self,
                                                        guint               index);

@@ -83,7 +83,8 @@ _ponder_window_models_refresh (PonderWindow *self)
     }
 
   if (self->models_dialog != NULL)
-    ponder_models_dialog_set_models (self->models_dialog, models, self->model_id);
+    ponder_models_dialog_set_models (self->models_dialog, models, self->model_id,
+                                     self->session != NULL ? self->running_text : NULL);
   update_model_button (self);
 }
 

@@ -231,6 +231,8 @@ test_lavapipe (void)
   PonderWindow *window;
   PonderModelInfo info;
   GtkLabel *label;
+  PonderModelsDialog *dialog;
+  GtkWidget *running_row;
 
   if (device == NULL)
     {
@@ -249,6 +251,19 @@ test_lavapipe (void)
   screenshot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (
                 ponder_window_get_model_button (window)))), "device-04-menu-vulkan");
   popdown (window);
+
+  /* The models dialog says it too, under the model in use. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-models", NULL));
+  dialog = ponder_window_get_models_dialog (window);
+  g_assert_nonnull (dialog);
+  running_row = find_named (GTK_WIDGET (dialog), "running-row");
+  g_assert_nonnull (running_row);
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (running_row)), ==, expected);
+  adw_expander_row_set_expanded (ADW_EXPANDER_ROW (ponder_models_dialog_get_row (dialog, 0)),
+                                 TRUE);
+  screenshot (GTK_WIDGET (dialog), "device-09-models-dialog");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  settle (50);
   g_settings_reset (ponder_settings_get (), "device");
   gtk_window_destroy (GTK_WINDOW (window));
   settle (50);
