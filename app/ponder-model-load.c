@@ -115,11 +115,13 @@ load_thread (gpointer data)
   PonderSession *session = NULL;
   PonderStatus status;
   PonderDeviceInfo devices[PONDER_DEVICE_LIST_MAX];
-  size_t n_devices;
+  size_t n_devices = 0;
 
-  /* "auto" lists them too: the result says whether a device is a GPU. */
-  n_devices = MIN (ponder_list_devices (devices, PONDER_DEVICE_LIST_MAX, NULL),
-                   PONDER_DEVICE_LIST_MAX);
+  /* "auto" lists them too: the list says whether a device is a GPU. "cpu"
+   * does not touch Vulkan at all: it is the way out of a broken driver. */
+  if (g_strcmp0 (self->device, "cpu") != 0)
+    n_devices = MIN (ponder_list_devices (devices, PONDER_DEVICE_LIST_MAX, NULL),
+                     PONDER_DEVICE_LIST_MAX);
   ponder_device_choice_resolve (&self->choice, self->device, devices, n_devices);
 
   plan_params.n_ctx = self->n_ctx;
