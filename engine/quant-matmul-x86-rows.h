@@ -10,6 +10,8 @@
  */
 #pragma once
 
+#define ROW_GROUP 16
+
 /* One weight row against nt (constant after inlining) tokens. */
 AVX2_INLINE void
 row_tile (int            kind,
@@ -58,11 +60,16 @@ rows_quant (int            kind,
 {
   size_t n_blocks = n / block_elems;
 
-  for (size_t r = row_begin; r < row_end; r++)
+  /* Rows in groups, tiles of tokens across a group: a tile's activations
+   * (8 tokens of a 1536-wide input: 15 KiB) then stay in L1 for the whole
+   * group instead of streaming from L2 once per row, and the group's rows
+   * stay in L1 for all tiles. */
+  for (size_t r0 = row_begin; r0 < row_end; r0 += ROW_GROUP)
+  for (size_t t0 = 0; t0 < n_tokens; t0 += MAX_TILE)
+  for (size_t r = r0; r < row_end && r < r0 + ROW_GROUP; r++)
     {
       const uint8_t *wr = weight + r * row_bytes;
 
-      for (size_t t0 = 0; t0 < n_tokens; t0 += MAX_TILE)
         {
           const uint8_t *at = act + t0 * act_row_bytes;
           float *yt = y + t0 * y_stride + r;
