@@ -79,7 +79,7 @@ dot_u8_add (__m256i acc, __m256i w, __m256i a)
 }
 
 /* The 32 quants of a legacy block: unsigned for the 4- and 5-bit kinds
- * (their offset is applied through the activation's neg8_sum/neg16_sum),
+ * (their offset is applied through the activation's neg_sum/neg2_sum),
  * signed for Q8_0. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0. */
 AVX2_INLINE __m256i
 legacy_quants (int kind, const uint8_t *w)
@@ -107,9 +107,9 @@ legacy_dot (int kind, __m256i q, const PonderActQ8 *a)
     return dot_s8 (q, av);
   start = _mm256_setzero_si256 ();
   if (kind == 0)
-    start = _mm256_zextsi128_si256 (_mm_cvtsi32_si128 (a->neg8_sum));
+    start = _mm256_set1_epi32 (a->neg_sum);
   else if (kind == 2)
-    start = _mm256_zextsi128_si256 (_mm_cvtsi32_si128 (a->neg16_sum));
+    start = _mm256_set1_epi32 (a->neg2_sum);
   return dot_u8_add (start, q, av);
 }
 
@@ -646,8 +646,8 @@ avx2_prepare_q8 (const float *x, size_t n, void *dst)
       quantize_32 (xb, _mm256_set1_ps (id), blocks[b].qs, &lo, &hi);
       blocks[b].d = d;
       blocks[b].sum = lo + hi;
-      blocks[b].neg8_sum = -8 * (lo + hi);
-      blocks[b].neg16_sum = -16 * (lo + hi);
+      blocks[b].neg_sum = -(lo + hi);
+      blocks[b].neg2_sum = -2 * (lo + hi);
     }
 }
 

@@ -9,16 +9,17 @@
 
 /* Activations for legacy 32-blocks (Q4_0 .. Q8_0 weights): x ~ d * qs[i].
  * sum = sum of qs, so that offsets (q - 8) and mins (Q4_1) fold into one
- * integer product; neg8_sum and neg16_sum (-8 and -16 times sum) are the
- * start values of Q4_0's and Q5_0's unsigned dot products, so the SIMD
- * kernels fold the offset in without a multiply per block. qs stay in
+ * integer product; neg_sum and neg2_sum (-sum and -2 sum) are the start
+ * values, broadcast to all 8 int32 lanes (-8 and -16 times sum in total),
+ * of Q4_0's and Q5_0's unsigned dot products, so the SIMD kernels fold the
+ * offset in with a broadcast load and no multiply per block. qs stay in
  * -127..127 so maddubs never saturates; they sit 16-byte aligned. */
 typedef struct
 {
   float   d;
   int32_t sum;
-  int32_t neg8_sum;
-  int32_t neg16_sum;
+  int32_t neg_sum;
+  int32_t neg2_sum;
   int8_t  qs[32];
 } PonderActQ8;                 /* 48 bytes */
 

@@ -56,8 +56,8 @@ ponder_matmul_prepare_q8_generic (const float *x,
         }
       blocks[b].d = d;
       blocks[b].sum = sum;
-      blocks[b].neg8_sum = -8 * sum;
-      blocks[b].neg16_sum = -16 * sum;
+      blocks[b].neg_sum = -sum;
+      blocks[b].neg2_sum = -2 * sum;
     }
 }
 
