@@ -73,6 +73,14 @@ matmul (PonderVkDevice             *device,
                              (unsigned long long) w_bytes, (unsigned long long) w->size);
   shape (device, forced, spec);
   spec[2] = mode;
+  /* On a CPU implementation (default shape) the texel-buffer variant,
+   * where rows, x strides and the views allow it. */
+  if (forced == NULL && ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU
+      && ponder_vk_expert_texel_kernel (type) != PONDER_VK_KERNEL_NONE
+      && push->n_in % 4 == 0 && push->x_stride % 4 == 0
+      && ponder_vk_texel_fits (device, w, 4, w_bytes)
+      && ponder_vk_texel_fits (device, buffers[1], 16, buffers[1]->size / 16 * 16))
+    kernel = ponder_vk_expert_texel_kernel (type);
   if (spec[1] == 0 || (spec[1] & (spec[1] - 1)) != 0 || spec[0] % spec[1] != 0)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "deepseek2 matmul: %u threads per row must be a power of two "

@@ -85,6 +85,18 @@
 #include "matmul_q4_k_tx.h"
 #include "matmul_q5_k_tx.h"
 #include "matmul_q6_k_tx.h"
+#include "ds2_matmul_f32_tx.h"
+#include "ds2_matmul_f16_tx.h"
+#include "ds2_matmul_q8_0_tx.h"
+#include "ds2_matmul_q4_0_tx.h"
+#include "ds2_matmul_q5_0_tx.h"
+#include "ds2_matmul_q4_1_tx.h"
+#include "ds2_matmul_q5_1_tx.h"
+#include "ds2_matmul_q2_k_tx.h"
+#include "ds2_matmul_q3_k_tx.h"
+#include "ds2_matmul_q4_k_tx.h"
+#include "ds2_matmul_q5_k_tx.h"
+#include "ds2_matmul_q6_k_tx.h"
 #include "matmul_q5_0.h"
 #include "matmul_q4_1.h"
 #include "matmul_q5_1.h"
@@ -102,6 +114,10 @@
   [PONDER_VK_KERNEL_MATMUL_##TYPE##_TX] = { "matmul_" #type "_tx", ponder_spv_matmul_##type##_tx, \
     sizeof ponder_spv_matmul_##type##_tx, 3, sizeof (PonderVkMatmulPush), 4, \
     PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
+#define KERNEL_DS2_TX(TYPE, type) \
+  [PONDER_VK_KERNEL_DS2_MATMUL_##TYPE##_TX] = { "ds2_matmul_" #type "_tx", \
+    ponder_spv_ds2_matmul_##type##_tx, sizeof ponder_spv_ds2_matmul_##type##_tx, 5, \
+    sizeof (PonderVkDs2MatmulPush), 3, PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush, 1),
@@ -184,6 +200,18 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_TX (Q4_K, q4_k),
   KERNEL_TX (Q5_K, q5_k),
   KERNEL_TX (Q6_K, q6_k),
+  KERNEL_DS2_TX (F32, f32),
+  KERNEL_DS2_TX (F16, f16),
+  KERNEL_DS2_TX (Q8_0, q8_0),
+  KERNEL_DS2_TX (Q4_0, q4_0),
+  KERNEL_DS2_TX (Q5_0, q5_0),
+  KERNEL_DS2_TX (Q4_1, q4_1),
+  KERNEL_DS2_TX (Q5_1, q5_1),
+  KERNEL_DS2_TX (Q2_K, q2_k),
+  KERNEL_DS2_TX (Q3_K, q3_k),
+  KERNEL_DS2_TX (Q4_K, q4_k),
+  KERNEL_DS2_TX (Q5_K, q5_k),
+  KERNEL_DS2_TX (Q6_K, q6_k),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -386,6 +414,29 @@ texel_matmul (uint32_t type)
     case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_TX;
     case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_TX;
     case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_TX;
+    default: return PONDER_VK_KERNEL_NONE;
+    }
+}
+
+PonderVkKernel
+ponder_vk_expert_texel_kernel (uint32_t type)
+{
+  if (ponder_vk_type_kernels (type).expert == PONDER_VK_KERNEL_NONE)
+    return PONDER_VK_KERNEL_NONE;
+  switch (type)
+    {
+    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_DS2_MATMUL_F32_TX;
+    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_DS2_MATMUL_F16_TX;
+    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_TX;
+    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_TX;
+    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_TX;
+    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_TX;
+    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_TX;
+    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_TX;
+    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_TX;
+    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_TX;
+    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_TX;
+    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_TX;
     default: return PONDER_VK_KERNEL_NONE;
     }
 }

@@ -258,6 +258,18 @@ typedef enum
   PONDER_VK_KERNEL_MATMUL_Q4_K_TX,
   PONDER_VK_KERNEL_MATMUL_Q5_K_TX,
   PONDER_VK_KERNEL_MATMUL_Q6_K_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_F32_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_F16_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_TX,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_TX,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -553,6 +565,9 @@ PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t t
                                         const PonderVkBuffer *w, size_t row_bytes,
                                         uint32_t n_in, uint32_t n_out,
                                         const PonderVkBuffer *x, uint32_t n_tokens);
+/* ds2_matmul_<type>_tx, the texel-buffer variant of type's expert kernel
+ * (PONDER_VK_KERNEL_NONE: none, or the type's kernels are hidden). */
+PonderVkKernel ponder_vk_expert_texel_kernel (uint32_t type);
 /* The same with the workgroup shape chosen by the caller (tests, tuning):
  * always matmul_<type>, the storage-buffer kernel.
  * wg_size invocations, threads_per_row of them per output row. */

@@ -33,7 +33,17 @@ layout (constant_id = 1) const uint THREADS_PER_ROW = 1;
 layout (constant_id = 2) const uint MODE = 0;
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };
+#ifdef TEXEL
+/* The weights and x again as texel buffers, as in matmul_head.glsl (CPU
+ * implementations: a storage-buffer load in a loop is a loop over the
+ * lanes there). The host takes this variant for rows and x strides of a
+ * multiple of 4 floats only. */
+layout (binding = 6) uniform usamplerBuffer wtex;
+layout (binding = 7) uniform samplerBuffer xtex;
+#define WD(i) texelFetch (wtex, int (i)).x
+#else
 #define WD(i) wdata[i] /* a weight word (bytes.glsl, the dequantisers) */
+#endif
 layout (binding = 1) readonly buffer Input { float x[]; };
 layout (binding = 2) readonly buffer Ids { int ids[]; };         /* (n_tokens, n_used) */
 layout (binding = 3) readonly buffer RouteW { float rw[]; };     /* (n_tokens, n_used) */
@@ -74,8 +84,14 @@ row_dot (uint wbase, uint xbase, uint lane)
       float s = 0.0;
 
       dequant_unit (wbase, u, v);
+#ifdef TEXEL
+      [[unroll]] for (uint j = 0u; j < 8u; j++)
+        s += dot (vec4 (v[4u * j], v[4u * j + 1u], v[4u * j + 2u], v[4u * j + 3u]),
+                  texelFetch (xtex, int ((xbase + k0) / 4u + min (j, last / 4u))));
+#else
       [[unroll]] for (uint i = 0u; i < 32u; i++)
         s += v[i] * x[xbase + k0 + min (i, last)];
+#endif
       acc += s;
     }
   return acc;
