@@ -194,15 +194,29 @@ ask_wont_fit (PonderWindow          *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-/* The menu's last section, and the button's tooltip: where the model runs. */
+/* The menu's last section, and the button's tooltip: where the model runs.
+ * The section goes while no model runs (an empty one leaves a separator);
+ * the popover makes a new slot for the label each time it comes back. */
 static void
 update_running (PonderWindow *self)
 {
   gboolean shown = self->running_text != NULL && self->session != NULL;
+  gboolean present = g_menu_model_get_n_items (G_MENU_MODEL (self->models_menu)) == 3;
+  GtkPopoverMenu *popover;
 
   gtk_label_set_text (GTK_LABEL (self->running_label), shown ? self->running_text : "");
   gtk_widget_set_visible (self->running_label, shown);
   gtk_widget_set_tooltip_text (self->model_button, shown ? self->running_text : NULL);
+  if (shown && !present)
+    {
+      g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (self->running_section));
+      popover = GTK_POPOVER_MENU (gtk_menu_button_get_popover (
+                                    GTK_MENU_BUTTON (self->model_button)));
+      if (gtk_widget_get_parent (self->running_label) == NULL)
+        gtk_popover_menu_add_child (popover, self->running_label, "running");
+    }
+  else if (!shown && present)
+    g_menu_remove (self->models_menu, 2);
 }
 
 static void
@@ -630,7 +644,6 @@ _ponder_window_models_init (PonderWindow *self)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *label = gtk_label_new (NULL);
   g_autoptr(GMenu) tools = NULL;
-  g_autoptr(GMenu) running = NULL;
   g_autoptr(GMenuItem) running_item = NULL;
 
   /* A long model name must not push the header's other buttons away. */
@@ -643,24 +656,23 @@ _ponder_window_models_init (PonderWindow *self)
 
   self->pending_model_removals = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                         NULL);
-  /* Fixed sections, so that the popover keeps the custom label across
-   * refreshes (only the library's section changes). */
+  /* Only the library's section is rebuilt on refresh, so the popover keeps
+   * the slot of the custom label in the last one (update_running). */
   self->models_menu = g_menu_new ();
   self->models_list = g_menu_new ();
   tools = g_menu_new ();
   g_menu_append (tools, _("_Import a Model…"), "win.open-model");
   g_menu_append (tools, _("_Manage Models…"), "win.show-models");
-  running = g_menu_new ();
+  self->running_section = g_menu_new ();
   running_item = g_menu_item_new (NULL, NULL);
   g_menu_item_set_attribute (running_item, "custom", "s", "running");
-  g_menu_append_item (running, running_item);
+  g_menu_append_item (self->running_section, running_item);
   g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (self->models_list));
   g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (tools));
-  g_menu_append_section (self->models_menu, NULL, G_MENU_MODEL (running));
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (self->model_button),
                                   G_MENU_MODEL (self->models_menu));
 
-  self->running_label = gtk_label_new (NULL);
+  self->running_label = g_object_ref_sink (gtk_label_new (NULL));
   gtk_label_set_wrap (GTK_LABEL (self->running_label), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (self->running_label), 36);
   gtk_label_set_xalign (GTK_LABEL (self->running_label), 0.0);
@@ -671,9 +683,6 @@ _ponder_window_models_init (PonderWindow *self)
   gtk_widget_set_margin_top (self->running_label, 6);
   gtk_widget_set_margin_bottom (self->running_label, 6);
   gtk_widget_set_name (self->running_label, "running-label");
-  gtk_popover_menu_add_child (GTK_POPOVER_MENU (gtk_menu_button_get_popover (
-                                GTK_MENU_BUTTON (self->model_button))),
-                              self->running_label, "running");
   update_model_button (self);
   update_running (self);
   g_signal_connect (self, "notify::is-active", G_CALLBACK (on_active_changed), NULL);
@@ -700,6 +709,8 @@ _ponder_window_models_dispose (PonderWindow *self)
   g_clear_object (&self->models_menu);
   g_clear_object (&self->models_list);
   g_clear_pointer (&self->running_text, g_free);
+  g_clear_object (&self->running_section);
+  g_clear_object (&self->running_label);
   g_clear_pointer (&self->model_path, g_free);
 }
 

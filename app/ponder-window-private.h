@@ -52,7 +52,8 @@ struct _PonderWindow
   GtkLabel              *load_plan_label; /* template */
   GMenu                 *models_menu;
   GMenu                 *models_list;     /* its first section: the library */
-  GtkWidget             *running_label;   /* its last: where the model runs */
+  GMenu                 *running_section; /* its last while a model runs */
+  GtkWidget             *running_label;   /* owned: that section's custom item */
   char                  *running_text;
   char                  *model_path;      /* the loaded model's file */
   PonderModelLoad       *model_load;      /* the load in progress */

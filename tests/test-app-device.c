@@ -157,6 +157,20 @@ test_preference (void)
   AdwComboRow *row;
 
   g_settings_reset (settings, "device");
+  {
+    /* No model: the menu says nothing about a device. */
+    GtkMenuButton *button = GTK_MENU_BUTTON (ponder_window_get_model_button (window));
+    GtkWidget *popover;
+    GtkWidget *label;
+
+    gtk_menu_button_popup (button);
+    settle (100);
+    popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+    label = find_named (popover, "running-label");
+    g_assert_true (label == NULL || !gtk_widget_get_visible (label));
+    screenshot (popover, "device-00-menu-no-model");
+    popdown (window);
+  }
   row = open_device_row (app);
   g_assert_cmpuint (row_n_items (row), ==, 2 + n_devices);
   g_assert_cmpstr (row_label (row, 0), ==, "Automatic");
@@ -394,6 +408,7 @@ test_reload (void)
   AdwComboRow *row;
   GtkWidget *button;
   guint index = 0;
+  g_autofree char *expected = NULL;
 
   if (device == NULL)
     {
@@ -404,6 +419,8 @@ test_reload (void)
   window = load_with (app, "cpu");
   g_assert_true (ponder_window_get_model_info (window, &info));
   g_assert_cmpstr (info.backend, ==, "cpu");
+  g_assert_cmpstr (gtk_label_get_text (popup_running_label (window)), ==, "Running on the CPU");
+  popdown (window);
 
   row = open_device_row (app);
   g_assert_null (find_reload_button (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (row)))));
@@ -420,6 +437,9 @@ test_reload (void)
   g_assert_true (ponder_window_get_model_info (window, &info));
   g_assert_cmpstr (info.backend, ==, "vulkan");
   g_assert_cmpstr (info.device_name, ==, device->name);
+  expected = g_strdup_printf ("Running on %s (Vulkan on the CPU)", device->name);
+  g_assert_cmpstr (gtk_label_get_text (popup_running_label (window)), ==, expected);
+  popdown (window);
   close_root (GTK_WIDGET (row));
   g_settings_reset (ponder_settings_get (), "device");
   gtk_window_destroy (GTK_WINDOW (window));
