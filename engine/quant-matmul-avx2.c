@@ -133,7 +133,9 @@ legacy_block (int            kind,
               int            nt,
               Tile          *tile)
 {
-  float d = f16 (w);
+  /* d in all lanes once per tile; per token it takes one multiply by a
+   * broadcast load of the token's scale, not a scalar product to broadcast. */
+  __m256 d = _mm256_cvtph_ps (_mm_set1_epi16 (*(const short *) w));
   float m = (kind == 1 || kind == 3) ? f16 (w + 2) : 0.0f;
   __m256i q = legacy_quants (kind, w);
 
@@ -142,8 +144,8 @@ legacy_block (int            kind,
       const PonderActQ8 *a = (const PonderActQ8 *) (act + t * act_row_bytes);
       __m256i p = legacy_dot (kind, q, a);
 
-      tile->acc[t] = _mm256_fmadd_ps (_mm256_set1_ps (d * a->d), _mm256_cvtepi32_ps (p),
-                                      tile->acc[t]);
+      tile->acc[t] = _mm256_fmadd_ps (_mm256_mul_ps (d, _mm256_set1_ps (a->d)),
+                                      _mm256_cvtepi32_ps (p), tile->acc[t]);
       if (kind == 1 || kind == 3)
         tile->acc_scalar[t] += m * a->d * (float) a->sum;
     }
