@@ -255,9 +255,11 @@ check_dispatch (const PonderVkDevice      *device,
 }
 
 const VkFormat ponder_vk_texel_formats[PONDER_VK_N_TEXEL] = {
-  VK_FORMAT_R32_UINT, VK_FORMAT_R32G32B32A32_SFLOAT,
+  VK_FORMAT_R32_UINT, VK_FORMAT_R32G32B32A32_SFLOAT, VK_FORMAT_R32G32B32A32_UINT,
 };
-const uint32_t ponder_vk_texel_bytes[PONDER_VK_N_TEXEL] = { 4, 16 };
+const uint32_t ponder_vk_texel_bytes[PONDER_VK_N_TEXEL] = { 4, 16, 16 };
+/* Which of a kernel's buffers each texel binding shows. */
+static const uint32_t texel_buffer[PONDER_VK_N_TEXEL] = { 0, 1, 0 };
 
 /* Elements of one view of buffer from its offset in texels of texel_bytes. */
 static uint64_t
@@ -344,7 +346,8 @@ texel_views (PonderVkDevice           *device,
 
   for (uint32_t slot = 0; slot < PONDER_VK_N_TEXEL && status == PONDER_OK; slot++)
     if (info->texel & (1u << slot))
-      status = ponder_vk_texel_view (device, buffers[slot], slot, &views[slot], error);
+      status = ponder_vk_texel_view (device, buffers[texel_buffer[slot]], slot, &views[slot],
+                                     error);
     else
       views[slot] = device->dummy_views[slot];
   return status;

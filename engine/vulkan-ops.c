@@ -113,7 +113,7 @@
 #define KERNEL_TX(TYPE, type) \
   [PONDER_VK_KERNEL_MATMUL_##TYPE##_TX] = { "matmul_" #type "_tx", ponder_spv_matmul_##type##_tx, \
     sizeof ponder_spv_matmul_##type##_tx, 3, sizeof (PonderVkMatmulPush), 4, \
-    PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
+    PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X | PONDER_VK_TEXEL_W4 }
 #define KERNEL_DS2_TX(TYPE, type) \
   [PONDER_VK_KERNEL_DS2_MATMUL_##TYPE##_TX] = { "ds2_matmul_" #type "_tx", \
     ponder_spv_ds2_matmul_##type##_tx, sizeof ponder_spv_ds2_matmul_##type##_tx, 5, \
@@ -509,6 +509,7 @@ ponder_vk_matmul_kernel (const PonderVkDevice *device,
   if (kernel != PONDER_VK_KERNEL_NONE && texel_matmul (type) != PONDER_VK_KERNEL_NONE
       && ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU && n_in % 4 == 0
       && ponder_vk_texel_fits (device, w, 4, (uint64_t) row_bytes * n_out)
+      && ponder_vk_texel_fits (device, w, 16, ((uint64_t) row_bytes * n_out + 15) / 16 * 16)
       && ponder_vk_texel_fits (device, x, 16, (uint64_t) n_in * n_tokens * 4))
     kernel = texel_matmul (type);
   return kernel;

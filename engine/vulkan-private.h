@@ -274,15 +274,17 @@ typedef enum
 } PonderVkKernel;
 
 #define PONDER_VK_MAX_BINDINGS 6 /* deepseek2's MoE and MLA kernels bind 5 */
-/* Two uniform texel buffers follow the storage buffers in the shared layout:
- * the same memory as buffers[0] (R32_UINT words) and buffers[1]
- * (R32G32B32A32_SFLOAT) of a kernel with PONDER_VK_TEXEL_* set. On lavapipe
- * a texel fetch is one vector gather, while every storage-buffer load in a
- * loop is a scalar loop over the SIMD lanes with a branch per lane. */
+/* Three uniform texel buffers follow the storage buffers in the shared
+ * layout: the same memory as buffers[0] (R32_UINT words), buffers[1]
+ * (R32G32B32A32_SFLOAT) and buffers[0] again (R32G32B32A32_UINT) of a kernel
+ * with PONDER_VK_TEXEL_* set. On lavapipe a texel fetch is one vector
+ * gather, while every storage-buffer load in a loop is a scalar loop over
+ * the SIMD lanes with a branch per lane. */
 #define PONDER_VK_TEXEL_BINDING 6
-#define PONDER_VK_N_TEXEL       2
+#define PONDER_VK_N_TEXEL       3
 #define PONDER_VK_TEXEL_W       1u /* buffers[0] as words at binding 6 */
 #define PONDER_VK_TEXEL_X       2u /* buffers[1] as vec4s at binding 7 */
+#define PONDER_VK_TEXEL_W4      4u /* buffers[0] as uvec4s at binding 8 */
 #define PONDER_VK_MAX_SPEC     4
 #define PONDER_VK_PUSH_MAX     128 /* the guaranteed maxPushConstantsSize */
 

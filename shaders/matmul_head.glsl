@@ -23,6 +23,14 @@
  * implementations (lavapipe) want one, because a barrier there is a
  * coroutine switch: with THREADS_PER_ROW = 1 the reduction and its
  * barriers are compiled out.
+ *
+ * Built with TEXEL (matmul_<type>_tx), the same dequantisers read the
+ * weights and x through texel buffers and each invocation computes a
+ * register tile of RPI rows x NB tokens (specialization constants 3 and 2;
+ * matmul_main.glsl): the CPU-device variant, chosen in vulkan-ops.c. The
+ * weights are still never expanded, in memory or in shared memory: on a
+ * CPU device shared memory is ordinary memory reached by the same per-lane
+ * loops as a storage buffer, so the tile lives in registers instead.
  */
 
 #extension GL_EXT_control_flow_attributes : require
@@ -78,6 +86,7 @@ layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n
  * CPU implementations. */
 layout (binding = 6) uniform usamplerBuffer wtex;
 layout (binding = 7) uniform samplerBuffer xtex;
+layout (binding = 8) uniform usamplerBuffer wtex4; /* the weights as uvec4s */
 #define WD(i) texelFetch (wtex, int (i)).x
 #define X4(i) texelFetch (xtex, int (i))
 #else
