@@ -62,21 +62,9 @@ ponder_device_choice_plan (const PonderDeviceChoice *choice,
                            PonderPlanParams         *params)
 {
   params->backend = choice->backend;
-  /* The planner measures the default device; a chosen one has its own size. */
-  if (choice->backend == PONDER_BACKEND_VULKAN && params->available_bytes == 0)
-    params->available_bytes = choice->devices[choice->device_index].memory_bytes;
+  params->device_index = choice->device_index;
 }
 
-/* The planner names the default Vulkan device; the plan shown must name the
- * chosen one. */
-void
-ponder_device_choice_fix_plan (const PonderDeviceChoice *choice,
-                               PonderModelPlan          *plan)
-{
-  if (choice->backend == PONDER_BACKEND_VULKAN && plan->backend == PONDER_BACKEND_VULKAN)
-    g_strlcpy (plan->device_name, choice->devices[choice->device_index].name,
-               sizeof plan->device_name);
-}
 
 void
 ponder_device_choice_model (const PonderDeviceChoice *choice,

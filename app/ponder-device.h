@@ -31,8 +31,6 @@ void        ponder_device_choice_resolve  (PonderDeviceChoice       *choice,
 void        ponder_device_choice_clear    (PonderDeviceChoice       *choice);
 void        ponder_device_choice_plan     (const PonderDeviceChoice *choice,
                                            PonderPlanParams         *params);
-void        ponder_device_choice_fix_plan (const PonderDeviceChoice *choice,
-                                           PonderModelPlan          *plan);
 void        ponder_device_choice_model    (const PonderDeviceChoice *choice,
                                            PonderModelParams        *params);
 

@@ -128,8 +128,6 @@ load_thread (gpointer data)
   plan_params.available_bytes = self->memory_limit;
   ponder_device_choice_plan (&self->choice, &plan_params);
   status = ponder_model_plan (self->path, &plan_params, &plan, &error);
-  if (status == PONDER_OK)
-    ponder_device_choice_fix_plan (&self->choice, &plan);
   if (status != PONDER_OK)
     {
       finish (self, PONDER_MODEL_LOAD_FAILED,

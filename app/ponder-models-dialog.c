@@ -174,7 +174,6 @@ update_memory_row (GtkWidget *memory_row)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (memory_row), app_error->message);
       return;
     }
-  ponder_device_choice_fix_plan (&choice, &plan);
   ponder_device_choice_clear (&choice);
   text = ponder_model_format_plan (&plan);
   if (!plan.fits)

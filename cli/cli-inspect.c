@@ -182,6 +182,11 @@ cli_info (int argc, char **argv)
   plan_params.n_ctx = (uint32_t) n_ctx;
   plan_params.available_bytes = (uint64_t) available;
   plan_params.n_devices = cli_chosen_devices (plan_params.devices);
+  if (plan_params.n_devices == 1)
+    {
+      plan_params.device_index = plan_params.devices[0];
+      plan_params.n_devices = 0;
+    }
   if (ponder_model_plan (model_path, &plan_params, &plan, &error) != PONDER_OK)
     return cli_fail ("cannot plan the model", &error);
   if (plan_only)

@@ -26,7 +26,8 @@
 PonderPlanParams
 ponder_plan_params_default (void)
 {
-  PonderPlanParams params = { .backend = PONDER_BACKEND_AUTO, .host_expert_layers = -1 };
+  PonderPlanParams params = { .backend = PONDER_BACKEND_AUTO, .host_expert_layers = -1,
+                              .device_index = -1 };
 
   return params;
 }
@@ -328,8 +329,12 @@ choose_device (const PonderPlanParams *params,
   if (n > 16)
     n = 16;
   plan->backend = PONDER_BACKEND_VULKAN;
+  if (params->device_index >= (int32_t) n)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "there is no device %d (%zu devices)", params->device_index, n);
   for (size_t i = 0; i < n; i++)
-    if (devices[i].is_default || i == 0)
+    if (params->device_index >= 0 ? (size_t) params->device_index == i
+                                  : devices[i].is_default || i == 0)
       {
         copy_string (plan->device_name, sizeof plan->device_name, devices[i].name,
                      strlen (devices[i].name));

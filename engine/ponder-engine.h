@@ -371,6 +371,8 @@ typedef struct
   int32_t           host_expert_layers; /* deepseek2 on Vulkan: the routed experts of
                                            the last N MoE layers in system memory; -1:
                                            as many as needed for the rest to fit */
+  int32_t           device_index;    /* the Vulkan device to plan for (-1: the one
+                                        a load would choose) */
   uint32_t          n_devices;       /* Vulkan, a dense model over several devices (as
                                         PonderModelParams.devices); available_bytes
                                         then caps each one */

@@ -307,7 +307,7 @@ def check_vulkan(tmp):
     """With --backend vulkan the plan is made against the default device's
     memory, as `ponder-cli devices` lists it. Skipped without a device."""
     p = subprocess.run([cli_path(), 'devices'], capture_output=True, timeout=60)
-    out = p.stdout.decode(errors='replace')
+    out = out_devices = p.stdout.decode(errors='replace')
     m = re.search(r'^\d+\* (.+)\n\s+type: \w+, memory: ([\d.]+) GiB', out, re.M)
     if p.returncode != 0 or m is None:
         print('no Vulkan device: vulkan plan not checked')
@@ -328,6 +328,18 @@ def check_vulkan(tmp):
     if abs(int(avail.group(1)) / 2 ** 30 - gib) > 0.05:
         fails.append('vulkan plan: %s bytes available, devices says %.1f GiB'
                      % (avail.group(1), gib))
+    # A device by index: the listed one, and a clear error past the list.
+    n_devices = len(re.findall(r'^\d+\*? ', out_devices, re.M))
+    p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--backend', 'vulkan',
+                        '--device', '0'], capture_output=True, timeout=60)
+    first = re.search(r'^0\*? (.+)$', out_devices, re.M).group(1)
+    if p.returncode != 0 or ('on %s:' % first) not in p.stdout.decode(errors='replace'):
+        fails.append('vulkan plan --device 0: exit %d, %r' % (p.returncode, p.stdout[:300]))
+    p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--backend', 'vulkan',
+                        '--device', str(n_devices)], capture_output=True, timeout=60)
+    if p.returncode == 0 or b'there is no device' not in p.stderr:
+        fails.append('vulkan plan --device %d: exit %d, %r' % (n_devices, p.returncode,
+                                                             p.stderr))
     return fails
 
 
