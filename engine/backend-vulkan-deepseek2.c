@@ -111,6 +111,7 @@ check_weight (const PonderWeight *w,
 PonderStatus
 ponder_vk_ds2_check (const PonderModelWeights *w,
                      uint32_t                  host_layers,
+                     uint32_t                  experts_kept,
                      uint64_t                 *bytes,
                      PonderError              *error)
 {
@@ -152,8 +153,8 @@ ponder_vk_ds2_check (const PonderModelWeights *w,
       status = check_weight (&l->gate_exps, 2, true, bytes, error);
       if (status == PONDER_OK)
         status = check_weight (&l->down_exps, 1, true, bytes, error);
-      *bytes += (hp->n_expert - 1ull) * (2 * weight_bytes (&l->gate_exps, 1)
-                                          + weight_bytes (&l->down_exps, 1));
+      *bytes += (experts_kept - 1ull) * (2 * weight_bytes (&l->gate_exps, 1)
+                                         + weight_bytes (&l->down_exps, 1));
     }
   return status;
 }

@@ -209,10 +209,11 @@ PonderStatus ponder_vk_expert_peers_wait  (PonderVkExpertPeers *peers, const flo
 bool         ponder_vk_ds2_host_layer (const PonderHparams *hp, uint32_t il,
                                        uint32_t host_layers);
 
-/* Adds the bytes of the deepseek2 weights the dense check does not see;
+/* Adds the bytes of the deepseek2 weights the dense check does not see
+ * (experts_kept routed experts of each MoE layer on the device);
  * UNSUPPORTED naming the tensor for a type or shape the shaders lack. */
 PonderStatus ponder_vk_ds2_check (const PonderModelWeights *w, uint32_t host_layers,
-                                  uint64_t *bytes, PonderError *error);
+                                  uint32_t experts_kept, uint64_t *bytes, PonderError *error);
 /* Uploads them (through ponder_vk_model_upload, and the routed experts in
  * chunks of at most max_buffer bytes per buffer into *out; 0: the device's
  * binding range, at most 1 GiB), except the routed experts of the last

@@ -105,6 +105,7 @@ check_model (const PonderModelWeights *w,
              uint32_t                  host_expert_layers,
              uint32_t                  first_layer,
              uint32_t                  end_layer,
+             uint32_t                  experts_kept,
              uint64_t                 *out_bytes,
              PonderError              *error)
 {
@@ -148,7 +149,7 @@ check_model (const PonderModelWeights *w,
         }
     }
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
-    status = ponder_vk_ds2_check (w, host_expert_layers, &bytes, error);
+    status = ponder_vk_ds2_check (w, host_expert_layers, experts_kept, &bytes, error);
   *out_bytes = bytes;
   return status;
 }
@@ -265,8 +266,12 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "layers up to %u of a model of %u", end_layer,
                              weights->hp.n_layers);
+  /* with expert devices this one keeps only the first share */
   status = check_model (weights, params != NULL ? params->host_expert_layers : 0, first_layer,
-                        end_layer, &bytes, error);
+                        end_layer,
+                        params != NULL && params->n_expert_devices > 0
+                        ? expert_share_end (&weights->hp, params, 0) : weights->hp.n_expert,
+                        &bytes, error);
   if (status != PONDER_OK)
     return status;
   m = calloc (1, sizeof *m);
@@ -295,9 +300,9 @@ ponder_vk_model_new (const PonderModelWeights  *weights,
         have = params->memory_limit;
       if (have > 0 && bytes > have)
         status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
-                                   "%s: the weights need %llu MiB, the device has %llu MiB",
-                                   phys->props.deviceName, (unsigned long long) (bytes >> 20),
-                                   (unsigned long long) (have >> 20));
+                                   "%s: the weights need %.1f MiB, the device has %.1f MiB",
+                                   phys->props.deviceName, bytes / 1048576.0,
+                                   have / 1048576.0);
     }
   if (status == PONDER_OK)
     status = upload_model (m, params, error);

@@ -211,6 +211,20 @@ def check_expert_devices(tmp):
             if e > 1e-5 * np.abs(one).max():
                 fails.append('--device %s%s: max |split - one device| = %.3g'
                              % (devices, ' --step' if step else '', e))
+    # Each device is checked for its own share: 4 MiB holds the always-on
+    # weights and half the experts of tiny256 (~3 MB), not all of it (~5 MB).
+    big = os.path.join(tmp, 'deepseek2-experts-256.gguf')
+    gen_model.generate(big, 'deepseek2', 'tiny256', 'Q4_K_M', seed=15)
+    env = dict(os.environ, PONDER_HOST_EXPERT_LAYERS='0')
+    for devices, fits in (('0', False), ('0,0', True)):
+        p = subprocess.run([cli_path(), 'logits', '-m', big, '--tokens', '1,2', '--backend',
+                            'vulkan', '--device', devices, '--device-memory', '4'],
+                           capture_output=True, timeout=300, env=env)
+        err = p.stderr.decode(errors='replace')
+        if p.returncode != 0 or (FALLBACK_NOTE not in err) == (not fits):
+            fails.append('--device %s --device-memory 4: exit %d, %r (expected %s)'
+                         % (devices, p.returncode, err.strip(),
+                            'Vulkan' if fits else 'the CPU fallback'))
     texts = []
     for extra in ([], ['--device', '0,0']):
         p = run_cli(['chat', '-m', path, '-p', 'Hello there', '--seed', '1', '--temperature',
