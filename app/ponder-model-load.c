@@ -379,12 +379,33 @@ ponder_model_format_plan (const PonderModelPlan *plan)
   g_autofree char *scratch = g_format_size (plan->scratch_bytes);
   g_autofree char *available = g_format_size (plan->available_bytes);
 
+  g_autofree char *needs = NULL;
+  g_autofree char *host = NULL;
+
   if (plan->available_bytes == 0)
-    return g_strdup_printf (_("Needs %s on %s with a context of %u tokens: weights %s, "
-                              "context cache %s, working memory %s."),
-                            total, plan->device_name, plan->n_ctx, weights, kv, scratch);
-  return g_strdup_printf (_("Needs %s of the %s available on %s with a context of %u tokens: "
-                            "weights %s, context cache %s, working memory %s."),
-                          total, available, plan->device_name, plan->n_ctx, weights, kv,
-                          scratch);
+    needs = g_strdup_printf (_("Needs %s on %s with a context of %u tokens: weights %s, "
+                               "context cache %s, working memory %s."),
+                             total, plan->device_name, plan->n_ctx, weights, kv, scratch);
+  else
+    needs = g_strdup_printf (_("Needs %s of the %s available on %s with a context of %u "
+                               "tokens: weights %s, context cache %s, working memory %s."),
+                             total, available, plan->device_name, plan->n_ctx, weights, kv,
+                             scratch);
+  /* What the planner keeps off a device that cannot hold everything. */
+  if (plan->cpu_layers > 0)
+    {
+      g_autofree char *bytes = g_format_size (plan->cpu_layer_bytes);
+
+      host = g_strdup_printf (_("Of this, %s (layers 0–%u) stays in system memory and runs on "
+                                "the CPU."), bytes, plan->cpu_layers - 1);
+    }
+  else if (plan->host_expert_layers > 0)
+    {
+      g_autofree char *bytes = g_format_size (plan->host_expert_bytes);
+
+      host = g_strdup_printf (_("Of this, %s (the routed experts of layers %u–%u) stays in "
+                                "system memory and runs on the CPU."), bytes,
+                              plan->n_layers - plan->host_expert_layers, plan->n_layers - 1);
+    }
+  return host != NULL ? g_strconcat (needs, " ", host, NULL) : g_steal_pointer (&needs);
 }

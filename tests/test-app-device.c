@@ -13,6 +13,7 @@
 
 #include "app-test-util.h"
 #include "ponder-device.h"
+#include "ponder-model-load.h"
 #include "ponder-engine.h"
 #include "ponder-settings.h"
 #include "ponder-window-models.h"
@@ -502,6 +503,34 @@ test_words (void)
   g_assert_cmpstr (label, ==, "NVIDIA H200 (graphics card, 150.0\xc2\xa0GB)");
 }
 
+/* The plan shown before a load says what the planner keeps off the device. */
+static void
+test_plan_text (void)
+{
+  PonderModelPlan plan = { 0 };
+  g_autofree char *dense = NULL, *experts = NULL, *plain = NULL;
+  g_autofree char *size = g_format_size (3000000);
+
+  g_strlcpy (plan.device_name, "Test GPU", sizeof plan.device_name);
+  plan.backend = PONDER_BACKEND_VULKAN;
+  plan.n_layers = 28;
+  plan.n_ctx = 4096;
+  plan.total_bytes = 9000000;
+  plan.available_bytes = 8000000;
+  plain = ponder_model_format_plan (&plan);
+  g_assert_null (strstr (plain, "CPU"));
+  plan.cpu_layers = 3;
+  plan.cpu_layer_bytes = 3000000;
+  dense = ponder_model_format_plan (&plan);
+  g_assert_nonnull (strstr (dense, "(layers 0–2) stays in system memory"));
+  g_assert_nonnull (strstr (dense, size));
+  plan.cpu_layers = 0;
+  plan.host_expert_layers = 4;
+  plan.host_expert_bytes = 3000000;
+  experts = ponder_model_format_plan (&plan);
+  g_assert_nonnull (strstr (experts, "the routed experts of layers 24–27"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -524,5 +553,6 @@ main (int   argc,
   g_test_add_func ("/ponder/device/missing-device", test_missing_device);
   g_test_add_func ("/ponder/device/reload", test_reload);
   g_test_add_func ("/ponder/device/device-refuses", test_device_refuses);
+  g_test_add_func ("/ponder/device/plan-text", test_plan_text);
   return g_test_run ();
 }
