@@ -87,6 +87,7 @@ layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n
 layout (binding = 6) uniform usamplerBuffer wtex;
 layout (binding = 7) uniform samplerBuffer xtex;
 layout (binding = 8) uniform usamplerBuffer wtex4; /* the weights as uvec4s */
+#define TEXEL_W4 /* bytes.glsl: words9 */
 #define WD(i) texelFetch (wtex, int (i)).x
 #define X4(i) texelFetch (xtex, int (i))
 #else

@@ -9,6 +9,41 @@
  */
 #include "matmul_head.glsl"
 
+#ifdef TEXEL
+/* The block's words out of 16-byte texels (bytes.glsl, words9) instead of
+ * a word gather per field. */
+struct Unit
+{
+  uint  q[4]; /* qs words */
+  uint  qh;
+  float d;
+};
+
+Unit
+unit_setup (uint row_base, uint unit)
+{
+  uint u[9];
+  Unit s;
+
+  words9 (row_base + unit * 22u, u);
+  s.d = unpackHalf2x16 (u[0]).x;
+  s.qh = (u[0] >> 16) | (u[1] << 16);
+  [[unroll]] for (uint i = 0u; i < 4u; i++)
+    s.q[i] = (u[i + 1u] >> 16) | (u[i + 2u] << 16); /* bytes 6 + 4i .. 9 + 4i */
+  return s;
+}
+
+vec4
+dequant4 (Unit s, uint j)
+{
+  uint q = s.q[j % 4u] >> (j < 4u ? 0u : 4u);
+  uint h = (s.qh >> (4u * j)) << 4;
+
+  return s.d * (vec4 (float ((q & 15u) | (h & 16u)), float (((q >> 8) & 15u) | ((h >> 1) & 16u)),
+                      float (((q >> 16) & 15u) | ((h >> 2) & 16u)),
+                      float (((q >> 24) & 15u) | ((h >> 3) & 16u))) - 16.0);
+}
+#else
 struct Unit
 {
   uint  base;
@@ -37,5 +72,7 @@ dequant4 (Unit s, uint j)
                       float (((q >> 16) & 15u) | ((h >> 2) & 16u)),
                       float (((q >> 24) & 15u) | ((h >> 3) & 16u))) - 16.0);
 }
+
+#endif
 
 #include "matmul_main.glsl"

@@ -9,13 +9,8 @@
 #include "matmul_head.glsl"
 
 #ifdef TEXEL
-/* A block is 34 bytes at an even offset: three 16-byte texels always
- * cover it (its offset in the first is at most 14). The 8 words of qs are
- * picked out of those 12 words with selects, since the offset differs from
- * lane to lane and an array indexed at run time would go to memory. Three
- * fetches instead of a word gather for d and for each of 9 qs words (on
- * lavapipe a vpgatherdd each). The index is clamped to the view: the third
- * texel may lie past the buffer when the block does not reach into it. */
+/* The block's words out of three 16-byte texels (bytes.glsl, words9)
+ * instead of a word gather for d and each of 9 qs words. */
 struct Unit
 {
   uint  q[8]; /* qs words */
@@ -25,27 +20,13 @@ struct Unit
 Unit
 unit_setup (uint row_base, uint unit)
 {
-  uint base = row_base + unit * 34u;
-  int t = int (base / 16u);
-  int last = textureSize (wtex4) - 1;
-  uint off = base % 16u;
-  uvec4 t0 = texelFetch (wtex4, min (t, last));
-  uvec4 t1 = texelFetch (wtex4, min (t + 1, last));
-  uvec4 t2 = texelFetch (wtex4, min (t + 2, last));
-  uint w[13] = uint[13] (t0.x, t0.y, t0.z, t0.w, t1.x, t1.y, t1.z, t1.w, t2.x, t2.y, t2.z, t2.w,
-                         0u);
-  uint a = (off + 2u) / 4u;          /* the word qs starts in, 0..4 */
-  bool odd = ((off + 2u) & 2u) != 0u; /* 2 bytes into it */
-  uint dw = off < 4u ? t0.x : off < 8u ? t0.y : off < 12u ? t0.z : t0.w;
-  uint v[9];
+  uint u[9];
   Unit s;
 
-  [[unroll]] for (uint k = 0u; k < 9u; k++)
-    v[k] = a == 0u ? w[k] : a == 1u ? w[k + 1u] : a == 2u ? w[k + 2u]
-           : a == 3u ? w[k + 3u] : w[k + 4u];
+  words9 (row_base + unit * 34u, u);
+  s.d = unpackHalf2x16 (u[0]).x;
   [[unroll]] for (uint i = 0u; i < 8u; i++)
-    s.q[i] = odd ? (v[i] >> 16) | (v[i + 1u] << 16) : v[i];
-  s.d = unpackHalf2x16 ((off & 2u) != 0u ? dw >> 16 : dw).x;
+    s.q[i] = (u[i] >> 16) | (u[i + 1u] << 16); /* bytes 2 + 4i .. 5 + 4i */
   return s;
 }
 
