@@ -296,12 +296,15 @@ static const char chat_help[] =
   "      --hide-reasoning      do not print the reasoning\n"
   "      --ctx N               context window in tokens (default: min(training, 8192))\n"
   "      --threads N           CPU threads (default: one per core)\n"
-  "      --backend B           auto, cpu or vulkan\n"
+  "      --backend B           auto (a GPU when there is one), cpu or vulkan\n"
   "      --gpu-layers N        with vulkan: only the last N layers on the device\n"
+  "                            (default: as many as fit)\n"
   "      --device LIST         with vulkan: device index (see ponder-cli devices), or\n"
-  "                            several (0,1) to split the layers over them\n"
-  "      --device-memory MIB   with vulkan: use at most this much of each device; a\n"
-  "                            DeepSeek MoE then keeps some experts in system memory\n"
+  "                            several (0,1): a dense model's layers are split over\n"
+  "                            them, a DeepSeek MoE's experts shared by them\n"
+  "      --device-memory MIB   with vulkan: use at most this much of each device; what\n"
+  "                            does not fit stays on the CPU (first layers, or a\n"
+  "                            DeepSeek MoE's experts of the last layers)\n"
   "      --stats               print timings after each answer";
 
 static int
