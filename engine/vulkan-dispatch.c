@@ -428,7 +428,7 @@ ponder_vk_dispatch (PonderVkDevice        *device,
 {
   const PonderVkKernelInfo *info;
   VkBufferView views[PONDER_VK_N_TEXEL];
-  VkPipeline pipeline;
+  VkPipeline pipeline = VK_NULL_HANDLE; /* set by get_pipeline; gcc cannot tell */
   VkDescriptorSet set;
   PonderStatus status;
 
