@@ -412,7 +412,8 @@ vk_route (PonderBackend       *be,
 }
 
 /* The shared expert on the device, the routed ones on the CPU from system
- * memory; the step so far runs first, since the CPU needs its routing. */
+ * memory; the step so far runs first, since the CPU needs its routing. The
+ * shared expert then runs on the device while the CPU works. */
 static void
 moe_on_host (PonderBackend            *be,
              PonderVkDs2Backend       *st,
@@ -432,13 +433,6 @@ moe_on_host (PonderBackend            *be,
   PonderLayer routed = *l;
   PonderVkBuffer xv, iv, wv, ov;
 
-  if (shared)
-    {
-      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
-      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
-      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
-      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
-    }
   if (!ponder_vk_backend_ready (be) || !ponder_vk_backend_input (be, x, out_bytes, &xv)
       || !ponder_vk_backend_input (be, ids, n_slots * 4, &iv)
       || !ponder_vk_backend_input (be, weights, n_slots * 4, &wv)
@@ -460,10 +454,24 @@ moe_on_host (PonderBackend            *be,
       || ponder_vk_backend_failed (be, ponder_vk_submit (dev, error))
       || ponder_vk_backend_failed (be, ponder_vk_begin (dev, error)))
     return;
+  if (shared)
+    {
+      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
+      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
+      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
+      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
+      if (!ponder_vk_backend_ready (be)
+          || ponder_vk_backend_failed (be, ponder_vk_submit_async (dev, error)))
+        return;
+    }
   /* the CPU's moe adds the shared expert when the layer has one: hide it */
   memset (&routed.gate_shexp, 0, sizeof routed.gate_shexp);
   st->cpu->moe (st->cpu, &routed, st->x_host.mapped, n_tokens, n_used, st->ids_host.mapped,
                 st->w_host.mapped, st->out_host.mapped);
+  if (shared
+      && (ponder_vk_backend_failed (be, ponder_vk_wait (dev, error))
+          || ponder_vk_backend_failed (be, ponder_vk_begin (dev, error))))
+    return;
   if (shared)
     ponder_vk_backend_failed (be, ponder_vk_op_add (dev, &ov, &st->out_host,
                                                     (uint32_t) (n_tokens * E), error));

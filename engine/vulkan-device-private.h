@@ -52,6 +52,7 @@ struct PonderVkDevice
   VkCommandBuffer         cmd;
   VkFence                 fence;
   bool                    recording;
+  bool                    in_flight;      /* submitted, not yet waited for */
   uint32_t                n_recorded;     /* dispatches in this step */
   bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */

@@ -194,9 +194,10 @@ ponder_vk_begin (PonderVkDevice *device,
 
   if (device->lost)
     return ponder_error_set (error, PONDER_ERROR_DEVICE, "the Vulkan device was lost");
-  if (device->recording)
+  if (device->recording || device->in_flight)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
-                             "ponder_vk_begin while already recording");
+                             "ponder_vk_begin while %s",
+                             device->recording ? "already recording" : "a submission runs");
   device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   status = check (device, device->fn.vkBeginCommandBuffer (device->cmd, &begin),
@@ -529,6 +530,31 @@ PonderStatus
 ponder_vk_submit (PonderVkDevice *device,
                   PonderError    *error)
 {
+  PonderStatus status = ponder_vk_submit_async (device, error);
+
+  return status == PONDER_OK ? ponder_vk_wait (device, error) : status;
+}
+
+PonderStatus
+ponder_vk_wait (PonderVkDevice *device,
+                PonderError    *error)
+{
+  PonderStatus status;
+
+  if (!device->in_flight)
+    return PONDER_OK;
+  device->in_flight = false;
+  status = check (device, device->fn.vkWaitForFences (device->device, 1, &device->fence,
+                                                      VK_TRUE, UINT64_MAX),
+                  "vkWaitForFences", error);
+  reset_pools (device);
+  return status;
+}
+
+PonderStatus
+ponder_vk_submit_async (PonderVkDevice *device,
+                        PonderError    *error)
+{
   VkSubmitInfo submit = { VK_STRUCTURE_TYPE_SUBMIT_INFO };
   VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
   PonderStatus status;
@@ -557,10 +583,9 @@ ponder_vk_submit (PonderVkDevice *device,
                       "vkQueueSubmit", error);
     }
   if (status == PONDER_OK)
-    status = check (device, device->fn.vkWaitForFences (device->device, 1, &device->fence,
-                                       VK_TRUE, UINT64_MAX),
-                    "vkWaitForFences", error);
-  reset_pools (device);
+    device->in_flight = true;
+  else
+    reset_pools (device);
   return status;
 }
 

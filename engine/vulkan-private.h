@@ -499,6 +499,13 @@ PonderStatus ponder_vk_dispatch (PonderVkDevice        *device,
                                  PonderError           *error);
 PonderStatus ponder_vk_submit   (PonderVkDevice *device,
                                  PonderError    *error);
+/* The same in two halves, so the host can work while the device runs:
+ * submit_async returns once the work is queued, wait blocks until it is done
+ * (a no-op when nothing is in flight). Nothing may be recorded in between. */
+PonderStatus ponder_vk_submit_async (PonderVkDevice *device,
+                                     PonderError    *error);
+PonderStatus ponder_vk_wait         (PonderVkDevice *device,
+                                     PonderError    *error);
 /* Ends the step being recorded without running it (a cancelled or failed
  * step); nothing it recorded reaches the device. */
 void         ponder_vk_abort    (PonderVkDevice *device);
