@@ -411,6 +411,21 @@ vk_route (PonderBackend       *be,
                                                     &wv, ponder_vk_backend_error (be)));
 }
 
+/* out (n_tokens, n_embd) = the layer's shared expert, a SwiGLU FFN, of x. */
+static void
+shared_expert (PonderBackend      *be,
+               PonderVkDs2Backend *st,
+               const PonderLayer  *l,
+               const float        *x,
+               uint32_t            n_tokens,
+               float              *out)
+{
+  be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
+  be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
+  be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
+  be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
+}
+
 /* The shared expert on the device, the routed ones on the CPU from system
  * memory; the step so far runs first, since the CPU needs its routing. The
  * shared expert then runs on the device while the CPU works. */
@@ -456,10 +471,7 @@ moe_on_host (PonderBackend            *be,
     return;
   if (shared)
     {
-      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
-      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
-      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
-      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
+      shared_expert (be, st, l, x, n_tokens, out);
       if (!ponder_vk_backend_ready (be)
           || ponder_vk_backend_failed (be, ponder_vk_submit_async (dev, error)))
         return;
@@ -588,14 +600,9 @@ vk_moe (PonderBackend     *be,
   peers = st->n_peers > 0;
   if (peers && !moe_with_peers (be, st, l, il, &xv, &iv, &wv, n_tokens, n_used))
     return;
+  /* the shared expert first: the routed down pass adds onto it */
   if (shared)
-    {
-      /* the shared expert first: the routed down pass adds onto it */
-      be->matmul (be, &l->gate_shexp, x, n_tokens, st->sh_gate);
-      be->matmul (be, &l->up_shexp, x, n_tokens, st->sh_up);
-      be->swiglu (be, st->sh_gate, st->sh_up, (size_t) n_tokens * l->gate_shexp.n_out);
-      be->matmul (be, &l->down_shexp, st->sh_gate, n_tokens, out);
-    }
+    shared_expert (be, st, l, x, n_tokens, out);
   if (!ponder_vk_backend_ready (be)
       || !ponder_vk_backend_output (be, st->h, n_slots * ff * 4, &hv)
       || !ponder_vk_backend_output (be, out, (size_t) n_tokens * E * 4, &ov)

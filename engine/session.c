@@ -141,37 +141,72 @@ describe_model (PonderModel *model,
   return PONDER_OK;
 }
 
-/* The memory of device index (-1: the default one); 0 when unknown. */
-static uint64_t
-device_memory (int32_t index)
+/* The Vulkan devices, listed once per load: each listing opens an instance. */
+typedef struct
 {
   PonderDeviceInfo infos[16];
-  size_t n_infos = ponder_list_devices (infos, 16, NULL);
+  size_t           n;
+  PonderError      error;   /* why n is 0 */
+} DeviceList;
 
-  for (size_t i = 0; i < n_infos && i < 16; i++)
-    if (index >= 0 ? (size_t) index == i : infos[i].is_default)
-      return infos[i].memory_bytes;
+static void
+list_devices (DeviceList *list)
+{
+  memset (&list->error, 0, sizeof list->error);
+  list->n = ponder_list_devices (list->infos, 16, &list->error);
+  if (list->n > 16)
+    list->n = 16;
+}
+
+/* The session default context (a load does not know its sessions'). */
+static uint32_t
+default_ctx (const PonderHparams *hp)
+{
+  return hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192;
+}
+
+/* A device's memory as the plan may use it: params->device_memory_bytes caps
+ * it; 0 when unknown. */
+static uint64_t
+usable_memory (const PonderModelParams *params,
+               uint64_t                 have)
+{
+  if (params->device_memory_bytes > 0 && (have == 0 || params->device_memory_bytes < have))
+    return params->device_memory_bytes;
+  return have;
+}
+
+/* The memory of device index (-1: the default one); 0 when unknown. */
+static uint64_t
+device_memory (const DeviceList *list,
+               int32_t           index)
+{
+  for (size_t i = 0; i < list->n; i++)
+    if (index >= 0 ? (size_t) index == i : list->infos[i].is_default)
+      return list->infos[i].memory_bytes;
   return 0;
 }
 
 /* The device memory of each of params->devices, for the split. */
 static PonderStatus
-device_budgets (const PonderModelParams *params,
+device_budgets (const DeviceList        *list,
+                const PonderModelParams *params,
                 uint64_t                *out_budgets,
                 PonderError             *error)
 {
-  PonderDeviceInfo infos[16];
-  size_t n_infos = ponder_list_devices (infos, 16, error);
-
-  if (n_infos == 0)
-    return error != NULL && error->code != PONDER_OK ? error->code : PONDER_ERROR_DEVICE;
+  if (list->n == 0)
+    {
+      if (error != NULL)
+        *error = list->error;
+      return list->error.code != PONDER_OK ? list->error.code : PONDER_ERROR_DEVICE;
+    }
   for (uint32_t d = 0; d < params->n_devices; d++)
     {
-      if (params->devices[d] < 0 || (size_t) params->devices[d] >= n_infos)
+      if (params->devices[d] < 0 || (size_t) params->devices[d] >= list->n)
         return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                                  "there is no device %d (%zu devices)", params->devices[d],
-                                 n_infos);
-      out_budgets[d] = infos[params->devices[d]].memory_bytes;
+                                 list->n);
+      out_budgets[d] = list->infos[params->devices[d]].memory_bytes;
     }
   return PONDER_OK;
 }
@@ -181,23 +216,22 @@ device_budgets (const PonderModelParams *params,
  * the last layers in system memory, when the device cannot hold them all. */
 static void
 plan_placement (PonderModel             *model,
-                const PonderModelParams *params)
+                const PonderModelParams *params,
+                const DeviceList        *list)
 {
   const PonderHparams *hp = &model->weights.hp;
-  uint32_t n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192; /* the session default */
   bool experts = hp->arch == PONDER_ARCH_DEEPSEEK2;
   uint64_t budget;
 
   if (experts ? params->host_expert_layers >= 0 : params->n_gpu_layers >= 0)
     return;
-  budget = device_memory (params->device_index);
-  if (params->device_memory_bytes > 0 && (budget == 0 || params->device_memory_bytes < budget))
-    budget = params->device_memory_bytes;
+  budget = usable_memory (params, device_memory (list, params->device_index));
   if (experts)
-    model->host_expert_layers = ponder_plan_place_experts (model->file, hp, n_ctx, budget, -1,
-                                                           NULL);
+    model->host_expert_layers = ponder_plan_place_experts (model->file, hp, default_ctx (hp),
+                                                           budget, -1, NULL);
   else
-    model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, n_ctx, budget, NULL);
+    model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, default_ctx (hp), budget,
+                                                   NULL);
 }
 
 /* Refuses a split in which some device cannot hold its share, before
@@ -210,15 +244,13 @@ check_split (const PonderModel       *model,
              PonderError             *error)
 {
   const PonderHparams *hp = &model->weights.hp;
-  uint32_t n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192; /* the session default */
+  uint32_t n_ctx = default_ctx (hp);
   uint32_t first = model->n_host_layers;
 
   for (uint32_t d = 0; d < params->n_devices; d++)
     {
-      uint64_t have = budgets[d], need;
+      uint64_t have = usable_memory (params, budgets[d]), need;
 
-      if (params->device_memory_bytes > 0 && (have == 0 || params->device_memory_bytes < have))
-        have = params->device_memory_bytes;
       need = ponder_plan_split_share (model->file, hp, first, ends[d], n_ctx);
       if (have > 0 && need > have)
         return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
@@ -232,12 +264,15 @@ check_split (const PonderModel       *model,
 }
 
 /* Uploads the device layers: after the CPU's (n_gpu_layers), split over
- * params->devices when there are several, the last device with the head. */
+ * params->devices when there are several, the last device with the head.
+ * list: the devices when the caller has listed them, else NULL. */
 static PonderStatus
 load_on_devices (PonderModel             *model,
                  const PonderModelParams *params,
+                 const DeviceList        *list,
                  PonderError             *error)
 {
+  DeviceList own;
   uint32_t n_layers = model->weights.hp.n_layers;
   uint32_t n_devices = params->n_devices >= 2 ? params->n_devices : 1;
   uint32_t ends[PONDER_MAX_DEVICES] = { n_layers };
@@ -252,8 +287,13 @@ load_on_devices (PonderModel             *model,
     model->n_host_layers = n_layers - (uint32_t) params->n_gpu_layers;
   model->host_expert_layers = params->host_expert_layers > 0
                               ? (uint32_t) params->host_expert_layers : 0;
+  if (list == NULL)
+    {
+      list_devices (&own);
+      list = &own;
+    }
   if (n_devices == 1)
-    plan_placement (model, params);
+    plan_placement (model, params, list);
   if (n_devices > 1 && model->weights.hp.arch == PONDER_ARCH_DEEPSEEK2)
     {
       /* The routed experts dominate: every device takes a share of each
@@ -261,7 +301,7 @@ load_on_devices (PonderModel             *model,
       PonderVkModelParams vkp = { params->devices[0], false, NULL, model->host_expert_layers };
       uint64_t unused[PONDER_MAX_DEVICES];
 
-      status = device_budgets (params, unused, error);
+      status = device_budgets (list, params, unused, error);
       vkp.memory_limit = params->device_memory_bytes;
       vkp.n_expert_devices = n_devices - 1;
       memcpy (vkp.expert_devices, params->devices + 1,
@@ -274,7 +314,7 @@ load_on_devices (PonderModel             *model,
     }
   if (n_devices > 1)
     {
-      status = device_budgets (params, budgets, error);
+      status = device_budgets (list, params, budgets, error);
       if (status == PONDER_OK)
         status = ponder_plan_split_layers (model->file, &model->weights.hp,
                                            model->n_host_layers, n_devices, budgets, ends,
@@ -325,22 +365,23 @@ static void
 load_auto (PonderModel             *model,
            const PonderModelParams *params)
 {
-  PonderDeviceInfo devices[16];
-  size_t n = ponder_list_devices (devices, 16, NULL);
-  int32_t chosen = ponder_plan_auto_device (devices, n < 16 ? n : 16);
+  DeviceList list;
+  int32_t chosen;
   PonderModelParams vulkan = *params;
   PonderError error = { 0 };
 
+  list_devices (&list);
+  chosen = ponder_plan_auto_device (list.infos, list.n);
   if (chosen < 0)
     return;
   vulkan.backend = PONDER_BACKEND_VULKAN;
   if (vulkan.device_index < 0 && vulkan.n_devices < 2)
     vulkan.device_index = chosen;
-  if (load_on_devices (model, &vulkan, &error) == PONDER_OK)
+  if (load_on_devices (model, &vulkan, &list, &error) == PONDER_OK)
     return;
   drop_devices (model);
-  snprintf (model->backend_note, sizeof model->backend_note, "%s: %s", devices[chosen].name,
-            error.message);
+  snprintf (model->backend_note, sizeof model->backend_note, "%s: %s",
+            list.infos[chosen].name, error.message);
 }
 
 PonderStatus
@@ -383,7 +424,7 @@ ponder_model_load (const char              *path,
   if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN
       && params->n_gpu_layers != 0)
     {
-      status = load_on_devices (model, params, error);
+      status = load_on_devices (model, params, NULL, error);
       if (status != PONDER_OK)
         ponder_error_prefix (error, "Vulkan: ");
     }
@@ -649,7 +690,7 @@ ponder_session_new (PonderModel               *model,
   session->model = model;
   session->n_ctx = params->n_ctx;
   if (session->n_ctx == 0)
-    session->n_ctx = hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192;
+    session->n_ctx = default_ctx (hp);
   max_n_in = ponder_model_max_n_in (hp);
   ponder_model_kv_rows (hp, &k_row, &v_row);
 
