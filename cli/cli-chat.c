@@ -34,8 +34,6 @@ enum
   OPT_STATS,
   OPT_JSON,
   OPT_GPU_LAYERS,
-  OPT_DEVICE,
-  OPT_DEVICE_MEMORY,
 };
 
 typedef struct
@@ -328,11 +326,9 @@ parse_chat_option (int opt, ChatOptions *options)
     case OPT_GPU_LAYERS:
       return cli_parse_gpu_layers (optarg, &options->gpu_layers)
              ? 0 : cli_usage_error ("bad --gpu-layers '%s'", optarg);
-    case OPT_DEVICE:
-      return cli_parse_devices (optarg) ? 0 : cli_usage_error ("bad --device '%s'", optarg);
-    case OPT_DEVICE_MEMORY:
-      return cli_parse_device_memory (optarg)
-             ? 0 : cli_usage_error ("bad --device-memory '%s'", optarg);
+    case CLI_OPT_DEVICE:
+    case CLI_OPT_DEVICE_MEMORY:
+      return cli_device_option (opt, optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -423,8 +419,8 @@ cli_chat (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
-    { "device", required_argument, NULL, OPT_DEVICE },
-    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
+    CLI_DEVICE_OPTION,
+    CLI_DEVICE_MEMORY_OPTION,
     { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -585,8 +581,8 @@ cli_bench (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
-    { "device", required_argument, NULL, OPT_DEVICE },
-    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
+    CLI_DEVICE_OPTION,
+    CLI_DEVICE_MEMORY_OPTION,
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -626,13 +622,10 @@ cli_bench (int argc, char **argv)
           if (!cli_parse_gpu_layers (optarg, &options.gpu_layers))
             return cli_usage_error ("bad --gpu-layers '%s'", optarg);
           break;
-        case OPT_DEVICE:
-          if (!cli_parse_devices (optarg))
-            return cli_usage_error ("bad --device '%s'", optarg);
-          break;
-        case OPT_DEVICE_MEMORY:
-          if (!cli_parse_device_memory (optarg))
-            return cli_usage_error ("bad --device-memory '%s'", optarg);
+        case CLI_OPT_DEVICE:
+        case CLI_OPT_DEVICE_MEMORY:
+          if ((rc = cli_device_option (opt, optarg)) != 0)
+            return rc;
           break;
         case OPT_JSON:
           options.json = true;

@@ -15,8 +15,7 @@
 
 enum
 {
-  OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS,
-  OPT_DEVICE, OPT_DEVICE_MEMORY
+  OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS
 };
 
 /* ---- info -------------------------------------------------------------- */
@@ -124,7 +123,7 @@ cli_info (int argc, char **argv)
     { "backend", required_argument, NULL, OPT_BACKEND },
     { "available", required_argument, NULL, OPT_AVAILABLE },
     { "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
-    { "device", required_argument, NULL, OPT_DEVICE },
+    CLI_DEVICE_OPTION,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -159,9 +158,9 @@ cli_info (int argc, char **argv)
         case OPT_PLAN_ONLY:
           plan_only = true;
           break;
-        case OPT_DEVICE:
-          if (!cli_parse_devices (optarg))
-            return cli_usage_error ("bad --device '%s'", optarg);
+        case CLI_OPT_DEVICE:
+          if ((rc = cli_device_option (opt, optarg)) != 0)
+            return rc;
           break;
         case 'h':
           puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N] [--backend B]\n"
@@ -474,8 +473,8 @@ cli_logits (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "step", no_argument, NULL, 's' },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
-    { "device", required_argument, NULL, OPT_DEVICE },
-    { "device-memory", required_argument, NULL, OPT_DEVICE_MEMORY },
+    CLI_DEVICE_OPTION,
+    CLI_DEVICE_MEMORY_OPTION,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -514,13 +513,10 @@ cli_logits (int argc, char **argv)
           if (!cli_parse_gpu_layers (optarg, &gpu_layers))
             return cli_usage_error ("bad --gpu-layers '%s'", optarg);
           break;
-        case OPT_DEVICE:
-          if (!cli_parse_devices (optarg))
-            return cli_usage_error ("bad --device '%s'", optarg);
-          break;
-        case OPT_DEVICE_MEMORY:
-          if (!cli_parse_device_memory (optarg))
-            return cli_usage_error ("bad --device-memory '%s'", optarg);
+        case CLI_OPT_DEVICE:
+        case CLI_OPT_DEVICE_MEMORY:
+          if ((rc = cli_device_option (opt, optarg)) != 0)
+            return rc;
           break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"

@@ -30,13 +30,17 @@ int  cli_load_model_layers   (const char        *path,
                               PonderModel      **out_model);
 /* Parses --gpu-layers N (0 or more). */
 bool cli_parse_gpu_layers    (const char *text, long *out);
-/* Parses --device LIST: one index (ponder-cli devices), or several
- * separated by commas to split the layers over them; later loads use it. */
-bool cli_parse_devices       (const char *text);
+/* The device options of the commands that load a model: --device LIST (one
+ * index of `ponder-cli devices`, or several separated by commas) and
+ * --device-memory MIB (the most a device may hold). Later loads use them. */
+enum { CLI_OPT_DEVICE = 3000, CLI_OPT_DEVICE_MEMORY };
+#define CLI_DEVICE_OPTION        { "device", required_argument, NULL, CLI_OPT_DEVICE }
+#define CLI_DEVICE_MEMORY_OPTION { "device-memory", required_argument, NULL, \
+                                   CLI_OPT_DEVICE_MEMORY }
+/* Takes one of them: 0, or the exit code of a usage error. */
+int  cli_device_option       (int opt, const char *arg);
 /* The devices --device gave (out: PONDER_MAX_DEVICES entries); 0 if none. */
 uint32_t cli_chosen_devices  (int32_t *out);
-/* Parses --device-memory MIB: the most a device may hold (later loads). */
-bool cli_parse_device_memory (const char *text);
 
 /* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */
 void cli_set_running_session (PonderSession *session);

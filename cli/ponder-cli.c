@@ -105,8 +105,8 @@ cli_parse_gpu_layers (const char *text, long *out)
 static int32_t chosen_devices[PONDER_MAX_DEVICES];
 static uint32_t n_chosen_devices;
 
-bool
-cli_parse_devices (const char *text)
+static bool
+parse_devices (const char *text)
 {
   char buf[128], *save = NULL;
   uint32_t n = 0;
@@ -131,8 +131,8 @@ cli_parse_devices (const char *text)
 /* --device-memory: plan as if the device had at most this much (0: all). */
 static uint64_t device_memory_limit;
 
-bool
-cli_parse_device_memory (const char *text)
+static bool
+parse_device_memory (const char *text)
 {
   long mib;
 
@@ -140,6 +140,15 @@ cli_parse_device_memory (const char *text)
     return false;
   device_memory_limit = (uint64_t) mib << 20;
   return true;
+}
+
+int
+cli_device_option (int         opt,
+                   const char *arg)
+{
+  if (opt == CLI_OPT_DEVICE)
+    return parse_devices (arg) ? 0 : cli_usage_error ("bad --device '%s'", arg);
+  return parse_device_memory (arg) ? 0 : cli_usage_error ("bad --device-memory '%s'", arg);
 }
 
 uint32_t
