@@ -53,20 +53,6 @@ fixture_open (Fixture *f)
   return vulkan_fixture_open (f, validation_mode, false);
 }
 
-static PonderVkBuffer
-buffer_new (Fixture        *f,
-            const void     *data,
-            size_t          size,
-            PonderVkMemory  memory)
-{
-  PonderVkBuffer buf;
-
-  CHECK_OK (ponder_vk_buffer_new (f->dev, size, memory, "test", &buf, ck));
-  if (data != NULL)
-    CHECK_OK (ponder_vk_buffer_upload (f->dev, &buf, 0, data, size, ck));
-  return buf;
-}
-
 /* n_rows rows of n_in weights of an IQ type: random blocks, see above. */
 static uint8_t *
 random_iq (uint32_t type,
@@ -154,9 +140,9 @@ check_exact (Fixture *fx,
   for (uint32_t r = 0; r < n_out; r++)
     ponder_dequantize_row ((PonderType) type, w + (size_t) r * row_bytes,
                            ref + (size_t) r * n_in, n_in);
-  wb = buffer_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
-  xb = buffer_new (&f, x, (size_t) n_in * n_in * 4, PONDER_VK_MEMORY_DEVICE);
-  yb = buffer_new (&f, NULL, (size_t) n_in * n_out * 4, PONDER_VK_MEMORY_HOST);
+  wb = upload_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
+  xb = upload_new (&f, x, (size_t) n_in * n_in * 4, PONDER_VK_MEMORY_DEVICE);
+  yb = upload_new (&f, NULL, (size_t) n_in * n_out * 4, PONDER_VK_MEMORY_HOST);
   for (int shape = 0; shape < 4; shape++)
     {
       run_matmul (&f, shape, type, &wb, row_bytes, n_in, n_out, &xb, n_in, &yb, y);
@@ -201,9 +187,9 @@ check_dot (Fixture *fx,
     x[i] = (float) g_test_rand_double_range (-1, 1);
   y = g_new (float, (size_t) n_tokens * n_out);
   row = g_new (float, n_in);
-  wb = buffer_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
-  xb = buffer_new (&f, x, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
-  yb = buffer_new (&f, NULL, (size_t) n_tokens * n_out * 4, PONDER_VK_MEMORY_HOST);
+  wb = upload_new (&f, w, row_bytes * n_out, PONDER_VK_MEMORY_DEVICE);
+  xb = upload_new (&f, x, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
+  yb = upload_new (&f, NULL, (size_t) n_tokens * n_out * 4, PONDER_VK_MEMORY_HOST);
   for (int shape = 0; shape < 4; shape++)
     {
       run_matmul (&f, shape, type, &wb, row_bytes, n_in, n_out, &xb, n_tokens, &yb, y);

@@ -54,6 +54,21 @@ vulkan_fixture_open (Fixture *f,
   return true;
 }
 
+/* A buffer of size bytes, filled from data unless it is NULL. */
+static inline PonderVkBuffer
+upload_new (Fixture        *f,
+            const void     *data,
+            size_t          size,
+            PonderVkMemory  memory)
+{
+  PonderVkBuffer buf;
+
+  CHECK_OK (ponder_vk_buffer_new (f->dev, size, memory, "test", &buf, ck));
+  if (data != NULL)
+    CHECK_OK (ponder_vk_buffer_upload (f->dev, &buf, 0, data, size, ck));
+  return buf;
+}
+
 static inline void
 fixture_close (Fixture *f)
 {
