@@ -540,13 +540,12 @@ prepare_candidates (PonderSampler *sampler,
   sampler->n_cand = n;
 }
 
-int32_t
-ponder_sampler_sample (PonderSampler *sampler,
-                       float         *logits)
+/* Step 8 over sampler->cand[0..n_cand). */
+static int32_t
+draw (PonderSampler *sampler)
 {
   double r, cumulative = 0.0, total = 0.0;
 
-  prepare_candidates (sampler, logits);
   if (sampler->n_cand == 1)
     return sampler->cand[0].id;
   for (size_t i = 0; i < sampler->n_cand; i++)
@@ -565,20 +564,132 @@ ponder_sampler_sample (PonderSampler *sampler,
   return sampler->cand[0].id;
 }
 
-size_t
-ponder_sampler_candidates (PonderSampler  *sampler,
-                           float          *logits,
-                           const int32_t **out_ids,
-                           const float   **out_probs)
+int32_t
+ponder_sampler_sample (PonderSampler *sampler,
+                       float         *logits)
 {
-  if (sampler->out_ids == NULL)
-    sampler->out_ids = malloc (sampler->n_vocab * sizeof (int32_t));
-  if (sampler->out_probs == NULL)
-    sampler->out_probs = malloc (sampler->n_vocab * sizeof (float));
-  if (sampler->out_ids == NULL || sampler->out_probs == NULL)
-    return 0;
-
   prepare_candidates (sampler, logits);
+  return draw (sampler);
+}
+
+/* ---- From a device's best logits ---------------------------------------- */
+
+static bool
+penalty_is_noop (const PonderSampler *sampler)
+{
+  float penalty = sampler->params.repeat_penalty;
+
+  return penalty == 1.0f || !(penalty > 0.0f) || sampler->window == 0;
+}
+
+bool
+ponder_sampler_top_usable (const PonderSampler *sampler,
+                           uint32_t             capacity)
+{
+  const PonderSamplerParams *p = &sampler->params;
+
+  return p->temperature > 0.0f && penalty_is_noop (sampler) && p->top_k >= 0
+         && (uint32_t) p->top_k <= capacity;
+}
+
+float
+ponder_sampler_temperature (const PonderSampler *sampler)
+{
+  return sampler->params.temperature;
+}
+
+/* Steps 4-7 when only the best top->n of the candidates are known. The list
+ * is sorted, so every step keeps a prefix of it; the candidates are known
+ * once a step cuts inside the list: top-k (the list holds the k best),
+ * min-p (the first listed one below the threshold) or top-p (the nucleus
+ * closes within it). Before the first such cut, the softmax needs the whole
+ * vocabulary's normaliser, which the device summed. Returns false when no
+ * cut falls inside the list. */
+static bool
+prepare_from_top (PonderSampler         *sampler,
+                  const PonderTopLogits *top)
+{
+  const PonderSamplerParams *p = &sampler->params;
+  size_t n = top->n;
+  bool whole = top->n == top->n_finite;
+  double p_max;
+
+  if (!(p->temperature > 0.0f) || !penalty_is_noop (sampler) || top->n == 0
+      || top->n > top->n_finite || !(top->sum_exp >= 1.0f))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    {
+      sampler->cand[i].value = top->logits[i];
+      sampler->cand[i].id = top->ids[i];
+    }
+  if (p->top_k > 0 && (size_t) p->top_k < top->n_finite)
+    {
+      if ((size_t) p->top_k > top->n)
+        return false;
+      n = (size_t) p->top_k;
+      whole = true;
+    }
+  if (whole)
+    p_max = softmax (sampler->cand, n, p->temperature);
+  else
+    {
+      double sum = top->sum_exp;
+
+      for (size_t i = 0; i < n; i++)
+        sampler->cand[i].value
+          = (float) (exp_nonpositive ((top->logits[i] - top->max) / p->temperature) / sum);
+      p_max = 1.0 / sum;
+    }
+
+  if (p->min_p > 0.0f)
+    {
+      float threshold = (float) (p->min_p * p_max < p_max ? p->min_p * p_max : p_max);
+      size_t kept = 1;
+
+      while (kept < n && sampler->cand[kept].value >= threshold)
+        kept++;
+      if (kept == n && !whole)
+        return false;
+      n = kept;
+      whole = true;
+      normalise (sampler->cand, n);
+    }
+  if (p->top_p < 1.0f)
+    {
+      double top_p = p->top_p > 0.0f ? p->top_p : 0.0;
+      double cumulative = 0.0;
+      size_t i;
+
+      for (i = 0; i < n; i++)
+        {
+          cumulative += sampler->cand[i].value;
+          if (cumulative >= top_p)
+            break;
+        }
+      if (i == n && !whole)
+        return false;
+      n = i < n ? i + 1 : n;
+      whole = true;
+      normalise (sampler->cand, n);
+    }
+  sampler->n_cand = n;
+  return whole;
+}
+
+int32_t
+ponder_sampler_sample_top (PonderSampler         *sampler,
+                           const PonderTopLogits *top)
+{
+  if (!prepare_from_top (sampler, top))
+    return -1;
+  return draw (sampler);
+}
+
+static size_t
+export_candidates (PonderSampler  *sampler,
+                   const int32_t **out_ids,
+                   const float   **out_probs)
+{
   qsort (sampler->cand, sampler->n_cand, sizeof *sampler->cand, compare_candidates);
   for (size_t i = 0; i < sampler->n_cand; i++)
     {
@@ -588,4 +699,37 @@ ponder_sampler_candidates (PonderSampler  *sampler,
   *out_ids = sampler->out_ids;
   *out_probs = sampler->out_probs;
   return sampler->n_cand;
+}
+
+static bool
+ensure_outputs (PonderSampler *sampler)
+{
+  if (sampler->out_ids == NULL)
+    sampler->out_ids = malloc (sampler->n_vocab * sizeof (int32_t));
+  if (sampler->out_probs == NULL)
+    sampler->out_probs = malloc (sampler->n_vocab * sizeof (float));
+  return sampler->out_ids != NULL && sampler->out_probs != NULL;
+}
+
+size_t
+ponder_sampler_candidates_top (PonderSampler         *sampler,
+                               const PonderTopLogits *top,
+                               const int32_t        **out_ids,
+                               const float          **out_probs)
+{
+  if (!ensure_outputs (sampler) || !prepare_from_top (sampler, top))
+    return 0;
+  return export_candidates (sampler, out_ids, out_probs);
+}
+
+size_t
+ponder_sampler_candidates (PonderSampler  *sampler,
+                           float          *logits,
+                           const int32_t **out_ids,
+                           const float   **out_probs)
+{
+  if (!ensure_outputs (sampler))
+    return 0;
+  prepare_candidates (sampler, logits);
+  return export_candidates (sampler, out_ids, out_probs);
 }

@@ -33,6 +33,42 @@ bool           ponder_sampler_is_greedy (const PonderSampler  *sampler,
                                          const int32_t       **out_masked,
                                          size_t               *out_n_masked);
 
+/* The best logits of a vocabulary, as a device reduces them so that
+ * sampling reads back a short list instead of every logit (masked ids,
+ * NaN and -inf left out; +inf counts as FLT_MAX). */
+typedef struct
+{
+  uint32_t       n_finite;  /* logits that qualify, over the whole vocabulary */
+  uint32_t       n;         /* listed: min (n_finite, the device's capacity) */
+  float          max;       /* the largest qualifying logit */
+  float          sum_exp;   /* sum of exp ((x - max) / temperature) over all n_finite */
+  const float   *logits;    /* (n) best first; equal logits: lower id first */
+  const int32_t *ids;       /* (n) */
+} PonderTopLogits;
+
+/* True when a pick can come from the best `capacity` logits plus the
+ * softmax normaliser: temperature > 0, no repetition penalty and top_k <=
+ * capacity. Whether a given list suffices shows in ponder_sampler_sample_top. */
+bool           ponder_sampler_top_usable (const PonderSampler *sampler,
+                                          uint32_t             capacity);
+
+/* The sampler's temperature (the device's normaliser depends on it). */
+float          ponder_sampler_temperature (const PonderSampler *sampler);
+
+/* Picks a token from a device's best logits, with the same rules as
+ * ponder_sampler_sample. Returns -1, drawing nothing, when the list is too
+ * short to know the candidates (the nucleus or min-p's survivors run past
+ * it, or there is no cut at all): the caller then samples the full logits. */
+int32_t        ponder_sampler_sample_top (PonderSampler         *sampler,
+                                          const PonderTopLogits *top);
+
+/* For tests: ponder_sampler_candidates from a device's best logits; 0 when
+ * ponder_sampler_sample_top would return -1. */
+size_t         ponder_sampler_candidates_top (PonderSampler         *sampler,
+                                              const PonderTopLogits *top,
+                                              const int32_t        **out_ids,
+                                              const float          **out_probs);
+
 /* Records a token for the repetition penalty window (prompt and output). */
 void           ponder_sampler_accept (PonderSampler             *sampler,
                                       int32_t                    token);

@@ -13,7 +13,12 @@
  *                         reloaded before each draw, since sampling may
  *                         modify them)
  *   bench COUNT           times COUNT samples: "SECONDS_PER_SAMPLE"
+ *   top PATH              as cand, from a device's best logits (PonderTopLogits
+ *                         in a file: u32 n_finite, u32 n, f32 max, f32 sum_exp,
+ *                         n f32 logits, n i32 ids); "0" when the list is too short
+ *   drawtop PATH COUNT    COUNT draws from that list (-1: too short)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +118,59 @@ cmd_draw (const char *args)
 }
 
 static int
+cmd_top (char *args,
+         bool  candidates)
+{
+  PonderTopLogits top;
+  uint32_t head[4];
+  float *values = NULL;
+  int32_t *ids = NULL;
+  long count = 0;
+  char *path = strtok (args, " \n");
+  char *count_arg = strtok (NULL, " \n");
+  FILE *f = path != NULL ? fopen (path, "rb") : NULL;
+  int status = -1;
+
+  if (f == NULL || fread (head, sizeof head, 1, f) != 1)
+    goto out;
+  top.n_finite = head[0];
+  top.n = head[1];
+  memcpy (&top.max, &head[2], sizeof top.max);
+  memcpy (&top.sum_exp, &head[3], sizeof top.sum_exp);
+  values = calloc (top.n + 1, sizeof *values);
+  ids = calloc (top.n + 1, sizeof *ids);
+  if (values == NULL || ids == NULL || fread (values, sizeof *values, top.n, f) != top.n
+      || fread (ids, sizeof *ids, top.n, f) != top.n)
+    goto out;
+  top.logits = values;
+  top.ids = ids;
+  if (candidates)
+    {
+      const int32_t *out_ids;
+      const float *probs;
+      size_t n = ponder_sampler_candidates_top (sampler, &top, &out_ids, &probs);
+
+      printf ("%zu\n", n);
+      for (size_t i = 0; i < n; i++)
+        printf ("%d %.9g\n", out_ids[i], probs[i]);
+    }
+  else
+    {
+      count = count_arg != NULL ? strtol (count_arg, NULL, 10) : 0;
+      for (long i = 0; i < count; i++)
+        printf (i ? " %d" : "%d", ponder_sampler_sample_top (sampler, &top));
+      printf ("\n");
+    }
+  status = 0;
+out:
+  if (f != NULL)
+    fclose (f);
+  free (values);
+  free (ids);
+  return status;
+}
+
+static int
 cmd_bench (const char *args)
 {
   long count = strtol (args, NULL, 10);
@@ -154,6 +212,10 @@ main (void)
         status = cmd_cand ();
       else if (strncmp (line, "draw ", 5) == 0)
         status = cmd_draw (line + 5);
+      else if (strncmp (line, "top ", 4) == 0)
+        status = cmd_top (line + 4, true);
+      else if (strncmp (line, "drawtop ", 8) == 0)
+        status = cmd_top (line + 8, false);
       else if (strncmp (line, "bench ", 6) == 0)
         status = cmd_bench (line + 6);
       else

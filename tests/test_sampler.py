@@ -91,6 +91,25 @@ class Tool:
         self.commands.append('draw %d' % count)
         self.parsers.append('draw')
 
+    def top(self, top):
+        self.commands.append('top ' + self._write_top(top))
+        self.parsers.append('cand')
+
+    def drawtop(self, top, count):
+        self.commands.append('drawtop %s %d' % (self._write_top(top), count))
+        self.parsers.append('draw')
+
+    def _write_top(self, top):
+        n_finite, max_, sum_exp, values, ids = top
+        path = os.path.join(self.tmp, 'top%d.bin' % self.n_files)
+        self.n_files += 1
+        with open(path, 'wb') as f:
+            f.write(np.array([n_finite, len(values)], '<u4').tobytes())
+            f.write(np.array([max_, sum_exp], '<f4').tobytes())
+            f.write(np.asarray(values, '<f4').tobytes())
+            f.write(np.asarray(ids, '<i4').tobytes())
+        return path
+
     def bench(self, count):
         self.commands.append('bench %d' % count)
         self.parsers.append('bench')
@@ -262,6 +281,104 @@ def check_greedy(tap, tool, rng):
               '\n'.join(failures[:5]))
 
 
+def device_top(logits, temperature, capacity, masked=()):
+    """What a device hands the sampler: the best `capacity` qualifying logits
+    (masked, NaN and -inf left out, +inf as FLT_MAX), best first and lower id
+    first among equals, with the count and the softmax normaliser over all
+    that qualify (float64 here)."""
+    x = logits.astype(np.float64)
+    x[list(masked)] = -np.inf
+    ids = np.nonzero(~np.isnan(x) & (x != -np.inf))[0]
+    vals = np.minimum(x[ids], np.finfo(np.float32).max)
+    order = np.lexsort((ids, -vals))
+    ids, vals = ids[order], vals[order]
+    sum_exp = float(np.exp((vals - vals[0]) / temperature).sum()) if len(ids) else 0.0
+    top_max = float(vals[0]) if len(ids) else 0.0
+    return len(ids), top_max, sum_exp, vals[:capacity], ids[:capacity]
+
+
+def top_suffices(logits, temperature, top_k, top_p, min_p, capacity, masked):
+    """Whether the first step that cuts the candidates cuts inside the list
+    (the rule in sampler.h), worked out over the whole vocabulary."""
+    n_finite, top_max, sum_exp, vals, _ = device_top(logits, temperature, len(logits), masked)
+    if n_finite == 0:
+        return False
+    if n_finite <= capacity:
+        return True
+    if 0 < top_k < n_finite:
+        return top_k <= capacity
+    p = np.exp((vals - top_max) / temperature) / sum_exp
+    if min_p > 0:
+        return int((p >= min_p * p[0]).sum()) < capacity
+    if top_p < 1:
+        return int(np.searchsorted(np.cumsum(p), top_p)) + 1 <= capacity
+    return False
+
+
+def check_top(tap, tool, rng):
+    """Sampling from a device's best logits: the same candidates as from all
+    of them whenever the list suffices, and a refusal (no draw) otherwise."""
+    temps = [0.3, 0.6, 1.0, 1.7]
+    top_ks = [0, 0, 1, 5, 40, 64, 65]
+    top_ps = [1.0, 0.95, 0.95, 0.5, 0.1, 0.0]
+    min_ps = [0.0, 0.0, 0.05, 0.3]
+    capacities = [1, 8, 64, 64]
+    vocabs = [1, 10, 100, 1000, 5000]
+    styles = ['normal', 'ties', 'masked', 'nan', 'peaked']
+    cases = []
+    for c in range(300):
+        n = vocabs[c % len(vocabs)] if c % 50 else 151936
+        params = (temps[rng.integers(len(temps))], top_ks[rng.integers(len(top_ks))],
+                  top_ps[rng.integers(len(top_ps))], min_ps[rng.integers(len(min_ps))])
+        capacity = capacities[rng.integers(len(capacities))]
+        logits = make_logits(rng, n, styles[c % len(styles)])
+        masked = [int(v) for v in rng.integers(0, n, 1 + n // 10)][:2000] if c % 3 == 1 else []
+        cases.append((params, capacity, logits, masked))
+        tool.new(*params, 1.0, 64, 7, n)
+        tool.mask(masked)
+        tool.top(device_top(logits, params[0], capacity, masked))
+    results = tool.run()
+    failures, used = [], 0
+    for (params, capacity, logits, masked), got in zip(cases, results):
+        label = 'T=%r top_k=%d top_p=%r min_p=%r capacity %d n=%d' % (
+            *params, capacity, len(logits))
+        if not top_suffices(logits, *params, capacity, masked):
+            if got:
+                failures.append('%s: sampled from a list too short to know' % label)
+            continue
+        used += 1
+        why = compare(got, reference(logits, *params, 1.0, 0, [], masked))
+        if why:
+            failures.append('%s: %s' % (label, why))
+    tap.check(not failures and used > 100,
+              '%d of %d device lists give the numpy candidates, the rest are refused'
+              % (used, len(cases)), '\n'.join(failures[:10]))
+
+    # A refused list draws nothing (the seeded sequence is not advanced), a
+    # repetition penalty is never applied from a list, and draws fit.
+    logits = rng.normal(0, 1.0, 30).astype(np.float32)  # a nucleus of many ids
+    flat = device_top(logits, 1.0, 4)
+    tool.new(1.0, 0, 1.0, 0.0, 1.0, 64, 5, 30)
+    tool.drawtop(flat, 3)
+    tool.new(1.0, 0, 1.0, 0.0, 1.3, 64, 5, 30)
+    tool.drawtop(device_top(logits, 1.0, 30), 1)
+    tool.new(0.8, 0, 0.9, 0.0, 1.0, 64, 11, 30)
+    tool.drawtop(device_top(logits, 0.8, 30), 100000)
+    refused, penalised, draws = tool.run()
+    tap.check(refused == [-1] * 3 and penalised == [-1],
+              'no cut inside the list, or a repetition penalty: refused', (refused, penalised))
+    want = reference(logits, 0.8, 0, 0.9, 0.0, 1.0, 0, [])
+    counts = np.bincount(np.array(draws), minlength=30)
+    expected = np.array([want[i] * len(draws) for i in sorted(want)])
+    observed = np.array([counts[i] for i in sorted(want)])
+    chi2 = float(((observed - expected) ** 2 / expected).sum())
+    outside = [i for i in range(30) if counts[i] and i not in want]
+    tap.check(not outside and chi2 < chi_square_limit(max(len(want) - 1, 1)),
+              'draws from a device list fit the top-p distribution (chi2 %.1f, %d ids)'
+              % (chi2, len(want)),
+              'outside the nucleus: %s' % outside)
+
+
 def chi_square_limit(dof, z=4.75):
     """Wilson-Hilferty upper quantile of chi-square (z = 4.75: p ~ 1e-6)."""
     h = 2.0 / (9.0 * dof)
@@ -326,6 +443,7 @@ def main():
         check_seeds(tap, tool, rng)
         check_greedy(tap, tool, rng)
         check_frequencies(tap, tool, rng)
+        check_top(tap, tool, rng)
         check_speed(tap, tool, rng)
     print('1..%d' % tap.n)
     return 1 if tap.failed else 0
