@@ -1,5 +1,5 @@
 /* backend-cpu-private.h: the CPU backend's state, shared with the
- * deepseek2 ops in moe-cpu.c.
+ * deepseek2 ops in moe-cpu.c and mla-cpu.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -30,7 +30,7 @@ typedef struct
   void             *moe_scratch;    /* moe-cpu.c */
 } CpuBackend;
 
-/* moe-cpu.c */
+/* moe-cpu.c, mla-cpu.c */
 void ponder_cpu_matmul_slices (PonderBackend *be, const PonderWeight *w, uint32_t n_slices,
                                const float *x, uint32_t n_tokens, float *y);
 void ponder_cpu_moe           (PonderBackend *be, const PonderLayer *l, const float *x,
