@@ -83,6 +83,10 @@ typedef struct
   uint32_t         mask_n;
   int32_t         *mask_ids;
   size_t           mask_n_ids;
+  /* sampling on the device: float 1 / temperature (host-visible) and the
+   * first pass's records */
+  PonderVkBuffer   sample_params;
+  PonderVkBuffer   sample_records;
 } VkBackend;
 
 static VkBackend *
@@ -592,6 +596,58 @@ vk_argmax (PonderBackend *be,
                                   &b->error));
 }
 
+_Static_assert (sizeof (PonderTopLogitsRecord) == PONDER_VK_TOPK_RECORD_WORDS * 4
+                && PONDER_TOP_LOGITS_CAPACITY == PONDER_VK_TOPK_CAPACITY,
+                "PonderTopLogitsRecord is the device's record");
+
+static void
+vk_top_logits (PonderBackend         *be,
+               const float           *x,
+               uint32_t               n,
+               const int32_t         *masked,
+               size_t                 n_masked,
+               float                  temperature,
+               PonderTopLogitsRecord *out)
+{
+  VkBackend *b = vkb (be);
+  uint64_t records = ponder_vk_topk_scratch_bytes (n);
+  PonderVkBuffer xv, outv;
+
+  if (step_failed (b) || !input (b, x, (size_t) n * 4, &xv) || !ensure_mask (b, n, masked, n_masked))
+    return;
+  if (b->sample_params.size == 0
+      && failed (b, ponder_vk_buffer_new (b->dev, 4, PONDER_VK_MEMORY_HOST, "sample-params",
+                                          &b->sample_params, &b->error)))
+    return;
+  if (b->sample_records.size < records)
+    {
+      ponder_vk_buffer_free (b->dev, &b->sample_records);
+      if (failed (b, ponder_vk_buffer_new (b->dev, records, PONDER_VK_MEMORY_DEVICE,
+                                           "sample-records", &b->sample_records, &b->error)))
+        return;
+    }
+  /* The temperature lives in memory, not in the recorded commands. */
+  *(float *) b->sample_params.mapped = 1.0f / temperature;
+  if (!output (b, out, sizeof *out, &outv))
+    return;
+  failed (b, ponder_vk_op_top_logits (b->dev, &xv, n, &b->mask, (uint32_t) ((n + 31) / 32),
+                                      &b->sample_params, &b->sample_records, &outv, &b->error));
+}
+
+/* Sampling on the device pays on a GPU, where reading the logits back and
+ * sampling 152k of them on the CPU (about 2 ms) is as long as a decode
+ * step; on a CPU implementation it is the same work done slower.
+ * PONDER_VK_DEVICE_SAMPLING=1 or 0 overrides (tests run it on lavapipe). */
+static bool
+wants_device_sampling (const PonderVkDevice *dev)
+{
+  const char *env = getenv ("PONDER_VK_DEVICE_SAMPLING");
+
+  if (env != NULL && *env != '\0')
+    return strcmp (env, "0") != 0;
+  return ponder_vk_device_physical (dev)->kind != PONDER_DEVICE_CPU;
+}
+
 /* ---- Steps ----------------------------------------------------------------- */
 
 static void
@@ -753,6 +809,8 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
   ponder_vk_buffer_free (b->dev, &b->mask);
+  ponder_vk_buffer_free (b->dev, &b->sample_params);
+  ponder_vk_buffer_free (b->dev, &b->sample_records);
   free (b->mask_ids);
   ponder_vk_ds2_backend_free (b->dev, b->ds2);
   free (b);
@@ -793,6 +851,8 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.swiglu = vk_swiglu;
   b->base.add = vk_add;
   b->base.argmax = vk_argmax;
+  if (wants_device_sampling (b->dev))
+    b->base.top_logits = vk_top_logits;
   status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,
                                  PONDER_VK_MEMORY_HOST, "embed-in", &b->embed_in, error);
   if (status == PONDER_OK)

@@ -45,6 +45,20 @@ void         ponder_rope_clear (PonderRope          *rope);
 
 typedef struct PonderBackend PonderBackend;
 
+/* What a device reduces the logits to for sampling, laid out as the
+ * device writes it (shaders/topk.glsl); ponder_top_logits_view turns it into
+ * the sampler's PonderTopLogits. */
+#define PONDER_TOP_LOGITS_CAPACITY 64
+typedef struct
+{
+  uint32_t n_finite;
+  uint32_t n;
+  float    max;
+  float    sum_exp;
+  float    logits[PONDER_TOP_LOGITS_CAPACITY];
+  int32_t  ids[PONDER_TOP_LOGITS_CAPACITY];
+} PonderTopLogitsRecord;
+
 #define PONDER_MATMUL_MAX_MULTI 3
 
 struct PonderBackend
@@ -127,6 +141,14 @@ struct PonderBackend
    * caller reads the logits back and picks on the host. */
   void   (*argmax)   (PonderBackend *be, const float *x, uint32_t n, const int32_t *masked,
                       size_t n_masked, int32_t *out_id);
+
+  /* Sampling without reading the logits back: *out = the best
+   * PONDER_TOP_LOGITS_CAPACITY of the n floats of x (from alloc_activations)
+   * outside masked, their count and softmax normaliser at temperature
+   * (sampler.h's PonderTopLogits, with the arrays inline). Written when
+   * end_step returns. NULL: the caller samples on the host. */
+  void   (*top_logits) (PonderBackend *be, const float *x, uint32_t n, const int32_t *masked,
+                        size_t n_masked, float temperature, PonderTopLogitsRecord *out);
 
   /* ---- deepseek2 (NULL in backends that cannot run it) ---- */
 

@@ -121,7 +121,7 @@ ponder_forward_init (PonderForward            *fw,
   for (uint32_t il = 0; il < hp->n_layers; il++)
     fw->layer_backend[il] = backend;
   /* Optional: without it greedy decoding reads the logits back. */
-  if (backend->argmax != NULL)
+  if (backend->argmax != NULL || backend->top_logits != NULL)
     fw->logits_device = backend->alloc_activations (backend, hp->n_vocab);
   if (hp->arch == PONDER_ARCH_DEEPSEEK2)
     {
@@ -271,13 +271,17 @@ output_head (PonderForward    *fw,
   PonderBackend *be = fw->backend;
   uint32_t first;
 
-  if (mode == PONDER_LOGITS_ARGMAX)
+  if (mode == PONDER_LOGITS_ARGMAX || mode == PONDER_LOGITS_TOP)
     {
       be->rmsnorm (be, fw->x + (size_t) (n_tokens - 1) * hp->n_embd, w->output_norm, 1,
                    hp->n_embd, hp->norm_eps, fw->xn);
       be->matmul (be, &w->output, fw->xn, 1, fw->logits_device);
-      be->argmax (be, fw->logits_device, hp->n_vocab, fw->argmax_masked, fw->argmax_n_masked,
-                  &fw->argmax_id);
+      if (mode == PONDER_LOGITS_ARGMAX)
+        be->argmax (be, fw->logits_device, hp->n_vocab, fw->argmax_masked, fw->argmax_n_masked,
+                    &fw->argmax_id);
+      else
+        be->top_logits (be, fw->logits_device, hp->n_vocab, fw->argmax_masked,
+                        fw->argmax_n_masked, fw->top_temperature, &fw->top);
     }
   else if (mode != PONDER_LOGITS_NONE)
     {
@@ -287,6 +291,21 @@ output_head (PonderForward    *fw,
                    hp->n_embd, hp->norm_eps, fw->xn);
       be->matmul (be, &w->output, fw->xn, n_tokens - first, logits);
     }
+}
+
+bool
+ponder_forward_read_logits (PonderForward *fw,
+                            PonderKvCache *cache,
+                            float         *logits)
+{
+  PonderBackend *be = fw->backend;
+
+  fw->status = be->begin_step (be, cache, cache->n_tokens, 0, &fw->error);
+  if (fw->status != PONDER_OK)
+    return false;
+  be->download (be, logits, fw->logits_device, fw->weights->hp.n_vocab);
+  fw->status = be->end_step (be, true, &fw->error);
+  return fw->status == PONDER_OK;
 }
 
 bool

@@ -20,6 +20,9 @@ typedef enum
   /* greedy decoding on a backend with argmax: only the last token's pick,
    * into argmax_id (the logits stay on the device) */
   PONDER_LOGITS_ARGMAX,
+  /* sampling on a backend with top_logits: the last token's best logits
+   * into fw->top (the logits stay on the device) */
+  PONDER_LOGITS_TOP,
 } PonderLogitsMode;
 
 /* The CPU's layers plus up to 8 devices. */
@@ -63,12 +66,15 @@ typedef struct PonderForward
   uint32_t                  stage_end[PONDER_FORWARD_MAX_STAGES];
   uint32_t                  n_stages;
   float                    *transfer;       /* (max_tokens, n_embd), with stages */
-  /* PONDER_LOGITS_ARGMAX: the logits on the device (n_vocab; NULL when the
-   * backend has no argmax), the ids never picked, and the pick */
+  /* PONDER_LOGITS_ARGMAX and _TOP: the logits on the device (n_vocab; NULL
+   * when the backend has neither argmax nor top_logits), the ids never
+   * picked, and the pick or the best logits at top_temperature */
   float                    *logits_device;
   const int32_t            *argmax_masked;
   size_t                    argmax_n_masked;
   int32_t                   argmax_id;
+  float                     top_temperature;
+  PonderTopLogitsRecord     top;
   /* why the last ponder_forward_run returned false, when not a cancel */
   PonderStatus              status;
   PonderError               error;
@@ -101,11 +107,19 @@ PonderStatus ponder_forward_add_stage (PonderForward         *fw,
                                        uint32_t               end_layer,
                                        PonderError           *error);
 
+/* After a PONDER_LOGITS_TOP run: the logits it left on the device, n_vocab
+ * floats into logits (one more short step of the last backend). False with
+ * fw->status and fw->error set when the device fails. */
+bool         ponder_forward_read_logits (PonderForward *fw,
+                                         PonderKvCache *cache,
+                                         float         *logits);
+
 /* Evaluates tokens (n_tokens <= max_tokens, ids already checked) at
  * positions [pos0, pos0 + n_tokens), writing their K/V into cache. logits
  * receives 0, 1 or n_tokens rows of n_vocab floats according to mode;
  * PONDER_LOGITS_ARGMAX (only when fw->logits_device is set) writes none
- * and leaves the greedy pick outside fw->argmax_masked in fw->argmax_id.
+ * and leaves the greedy pick outside fw->argmax_masked in fw->argmax_id;
+ * PONDER_LOGITS_TOP (likewise) writes none and fills fw->top.
  * When cancel (may be NULL) becomes true, stops between layers and returns
  * false; the batch's cache positions are then garbage. A device backend's
  * failure also returns false, with fw->status and fw->error set (they are

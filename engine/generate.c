@@ -238,6 +238,8 @@ typedef struct
   double                      t_first;
   bool                        device_picks;  /* greedy, picked by the backend */
   int32_t                     picked;        /* the backend's pick for pos, or -1 */
+  bool                        device_top;    /* sampled from the backend's best logits */
+  bool                        top_ready;     /* fw.top holds them for pos */
 } Generation;
 
 static bool
@@ -306,11 +308,13 @@ feed_token (Generation *gen,
   if (gen->pos >= session->n_ctx)
     return false;
   ponder_forward_run (&session->fw, &session->cache, &id, 1, gen->pos,
-                      gen->device_picks ? PONDER_LOGITS_ARGMAX : PONDER_LOGITS_LAST,
+                      gen->device_picks ? PONDER_LOGITS_ARGMAX
+                      : gen->device_top ? PONDER_LOGITS_TOP : PONDER_LOGITS_LAST,
                       session->logits, NULL);
   /* Nothing qualified (all NaN or masked): the host's greedy pick is 0. */
   if (gen->device_picks)
     gen->picked = session->fw.argmax_id >= 0 ? session->fw.argmax_id : 0;
+  gen->top_ready = gen->device_top;
   ponder_kv_cache_commit (&session->cache, gen->pos, &id, 1);
   gen->pos++;
   return true;
@@ -335,6 +339,18 @@ close_reasoning (Generation       *gen,
     }
   free (list.ids);
   return status;
+}
+
+static int32_t
+sample_top (Generation *gen)
+{
+  const PonderTopLogitsRecord *record = &gen->session->fw.top;
+  PonderTopLogits top = { record->n_finite, record->n, record->max, record->sum_exp,
+                          record->logits, record->ids };
+
+  if (top.n > PONDER_TOP_LOGITS_CAPACITY)
+    return -1;
+  return ponder_sampler_sample_top (gen->sampler, &top);
 }
 
 static void
@@ -364,11 +380,24 @@ decode_loop (Generation  *gen,
       int32_t id = gen->picked;
       bool was_reasoning = gen->splitter.in_reasoning;
 
+      if (id < 0 && gen->top_ready)
+        id = sample_top (gen);
       if (id >= 0)
         stats->n_device_picks++;
       else
-        id = ponder_sampler_sample (gen->sampler, session->logits);
+        {
+          /* The device's best logits did not settle the pick: all of them. */
+          if (gen->top_ready
+              && !ponder_forward_read_logits (&session->fw, &session->cache, session->logits))
+            {
+              if (error != NULL)
+                *error = session->fw.error;
+              return session->fw.status;
+            }
+          id = ponder_sampler_sample (gen->sampler, session->logits);
+        }
       gen->picked = -1;
+      gen->top_ready = false;
 
       if (stats->n_generated_tokens == 0)
         {
@@ -458,6 +487,7 @@ generate (PonderSession              *session,
   Generation gen;
   PonderStatus status;
   uint32_t reuse;
+  bool greedy;
   double t_prefill;
 
   memset (&stats, 0, sizeof stats);
@@ -482,9 +512,14 @@ generate (PonderSession              *session,
     ponder_sampler_accept (gen.sampler, prompt[i]);
   /* The prompt's last logits come back for the first pick either way. */
   gen.picked = -1;
-  gen.device_picks = session->fw.logits_device != NULL
-                     && ponder_sampler_is_greedy (gen.sampler, &session->fw.argmax_masked,
-                                                  &session->fw.argmax_n_masked);
+  greedy = ponder_sampler_is_greedy (gen.sampler, &session->fw.argmax_masked,
+                                     &session->fw.argmax_n_masked);
+  gen.device_picks = greedy && session->fw.logits_device != NULL
+                     && session->fw.backend->argmax != NULL;
+  gen.device_top = !greedy && session->fw.logits_device != NULL
+                   && session->fw.backend->top_logits != NULL
+                   && ponder_sampler_top_usable (gen.sampler, PONDER_TOP_LOGITS_CAPACITY);
+  session->fw.top_temperature = ponder_sampler_temperature (gen.sampler);
 
   reuse = ponder_kv_cache_reuse (&session->cache, prompt, (uint32_t) n_prompt);
   if (session->n_logits_known > reuse)

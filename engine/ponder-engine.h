@@ -290,8 +290,10 @@ typedef struct
   double           prefill_tokens_per_s;
   double           decode_tokens_per_s;
   PonderStopReason stop_reason;
-  uint32_t         n_device_picks;    /* greedy tokens picked on the GPU, so that
-                                         one id was read back instead of the logits */
+  uint32_t         n_device_picks;    /* tokens picked from what the GPU reduced the
+                                         logits to (the argmax when greedy, else the
+                                         best 64 and their softmax normaliser), so
+                                         that the logits were not read back */
 } PonderStats;
 
 /* Renders messages with the chat template, reuses the longest cached token

@@ -17,6 +17,8 @@
 #include "add.h"
 #include "add_bias.h"
 #include "argmax.h"
+#include "topk_merge.h"
+#include "topk_partial.h"
 #include "attention.h"
 #include "attention_merge.h"
 #include "attention_split.h"
@@ -212,6 +214,8 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_DS2_TX (Q4_K, q4_k),
   KERNEL_DS2_TX (Q5_K, q5_k),
   KERNEL_DS2_TX (Q6_K, q6_k),
+  KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
+  KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's

@@ -270,6 +270,9 @@ typedef enum
   PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_TX,
   PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_TX,
   PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_TX,
+  /* sampling from the device's best logits (vulkan-ops-sample.c) */
+  PONDER_VK_KERNEL_TOPK_PARTIAL,
+  PONDER_VK_KERNEL_TOPK_MERGE,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -365,6 +368,15 @@ typedef struct
   uint32_t n_mask_words;
 } PonderVkArgmaxPush;
 _Static_assert (sizeof (PonderVkArgmaxPush) == 8, "argmax.comp Push");
+
+typedef struct
+{
+  uint32_t n;
+  uint32_t n_mask_words;
+  uint32_t chunk;     /* logits per workgroup of the first pass */
+  uint32_t n_chunks;
+} PonderVkTopkPush;
+_Static_assert (sizeof (PonderVkTopkPush) == 16, "topk_*.comp Push");
 
 typedef struct
 {
@@ -631,3 +643,22 @@ PonderStatus ponder_vk_op_argmax  (PonderVkDevice *device, const PonderVkBuffer 
                                    uint32_t n, const PonderVkBuffer *mask,
                                    uint32_t n_mask_words, const PonderVkBuffer *out,
                                    PonderError *error);
+
+/* Sampling's share of the logits, so that a pick reads back one record:
+ * out (PONDER_VK_TOPK_RECORD_WORDS uint32) = [how many of x (n) qualify (not
+ * NaN, -inf or masked), how many are listed, the largest (float bits), the
+ * sum of exp ((x - largest) * inv_temperature) over them (float bits), the
+ * best PONDER_VK_TOPK_CAPACITY values (larger, then lower index, first;
+ * float bits), their indices]. params holds the float inv_temperature;
+ * records is scratch of ponder_vk_topk_scratch_bytes (n). */
+#define PONDER_VK_TOPK_CAPACITY     64u /* mirrors shaders/topk.glsl */
+#define PONDER_VK_TOPK_RECORD_WORDS (4u + 2u * PONDER_VK_TOPK_CAPACITY)
+uint64_t     ponder_vk_topk_scratch_bytes (uint32_t n);
+PonderStatus ponder_vk_op_top_logits (PonderVkDevice *device, const PonderVkBuffer *x,
+                                      uint32_t n, const PonderVkBuffer *mask,
+                                      uint32_t n_mask_words, const PonderVkBuffer *params,
+                                      const PonderVkBuffer *records,
+                                      const PonderVkBuffer *out, PonderError *error);
+/* Tests only: the logits per first-pass workgroup (0: the default), so that
+ * a small vocabulary still spans several. */
+void         ponder_vk_test_topk_chunk (uint32_t chunk);

@@ -73,8 +73,9 @@ def cli_path():
     return os.path.join(root, 'cli', 'ponder-cli')
 
 
-def run_cli(args, timeout=300):
-    return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout)
+def run_cli(args, timeout=300, env=None):
+    return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout,
+                          env=None if env is None else dict(os.environ, **env))
 
 
 def logits(model, tokens, backend, step=False):
@@ -157,6 +158,37 @@ def check_scripted(tmp):
             fails.append('%s: %s tokens picked on the device, expected %d: %s'
                          % (name, picks and picks.group(1), len(script['generated_ids']) - 1,
                             err.strip()))
+    return fails
+
+
+def check_device_sampling(tmp):
+    """Sampling at temperature 0.6 from the device's best 64 logits, forced
+    on lavapipe: with top-p 0.95 every pick after the first comes from the
+    device's list and the chat follows the script (its token has logit 16
+    against about 0 for the rest, so the nucleus is that token alone), also
+    with the padding rows as bait; with top-p 1 nothing cuts inside the list,
+    so every pick reads the logits back and the chat still follows it."""
+    fails = []
+    for name, bait, top_p, device_picks in (('top-p 0.95', False, '0.95', True),
+                                             ('top-p 0.95, pad bait', True, '0.95', True),
+                                             ('top-p 1', False, '1', False)):
+        path = os.path.join(tmp, 'sampled%s.gguf' % ('-bait' if bait else ''))
+        script = gen_model.generate_scripted(path, pad_bait=bait)
+        p = run_cli(['chat', '-m', path, '-p', 'What is 1+1?', '--seed', '3',
+                     '--temperature', '0.6', '--top-p', top_p, '--max-tokens', '64',
+                     '--threads', '2', '--backend', 'vulkan', '--stats'],
+                    env={'PONDER_VK_DEVICE_SAMPLING': '1'})
+        out = p.stdout.decode('utf-8', errors='replace').strip()
+        err = p.stderr.decode('utf-8', errors='replace')
+        picks = re.search(r'(\d+) picked on the device', err)
+        want = len(script['generated_ids']) - 1 if device_picks else 0
+        if p.returncode != 0:
+            fails.append('%s: chat exit %d: %s' % (name, p.returncode, err.strip()))
+        elif out != script['answer']:
+            fails.append('%s: answer %r, expected %r' % (name, out, script['answer']))
+        elif picks is None or int(picks.group(1)) != want:
+            fails.append('%s: %s tokens picked on the device, expected %d'
+                         % (name, picks and picks.group(1), want))
     return fails
 
 
@@ -382,7 +414,9 @@ def main():
                 print('     ' + f)
             n_fail += bool(fails)
         if not args.only:
-            for name, check in (('scripted chat', check_scripted), ('fallback', check_fallback),
+            for name, check in (('scripted chat', check_scripted),
+                                ('device sampling', check_device_sampling),
+                                ('fallback', check_fallback),
                                 ('partial offload', check_partial),
                                 ('split over devices', check_split),
                                 ('planned offload', check_planned_offload),
