@@ -252,6 +252,15 @@ run_chat (const ChatOptions *options)
     }
   out.hide_reasoning = options->hide_reasoning;
   out.dim = isatty (STDERR_FILENO);
+  if (options->show_stats)
+    {
+      PonderModelInfo info;
+
+      ponder_model_get_info (model, &info);
+      fprintf (stderr, "[%s backend; KV cache ", info.backend);
+      cli_print_kv_type (stderr, &info);
+      fprintf (stderr, ", %llu bytes per token]\n", (unsigned long long) info.kv_bytes_per_token);
+    }
   if (options->prompt != NULL)
     {
       PonderMessage messages[2];
@@ -303,7 +312,10 @@ static const char chat_help[] =
   "      --device-memory MIB   with vulkan: use at most this much of each device; what\n"
   "                            does not fit stays on the CPU (first layers, or a\n"
   "                            DeepSeek MoE's experts of the last layers)\n"
-  "      --stats               print timings after each answer";
+  "      --kv-type T           the KV cache's element type: f16 (default; half the\n"
+  "                            memory) or f32 (exact); the vulkan backend keeps f32\n"
+  "      --stats               print the backend and cache type after loading and\n"
+  "                            timings after each answer";
 
 static int
 parse_chat_option (int opt, ChatOptions *options)
@@ -329,6 +341,8 @@ parse_chat_option (int opt, ChatOptions *options)
     case CLI_OPT_DEVICE:
     case CLI_OPT_DEVICE_MEMORY:
       return cli_device_option (opt, optarg);
+    case CLI_OPT_KV_TYPE:
+      return cli_kv_type_option (optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -421,6 +435,7 @@ cli_chat (int argc, char **argv)
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     CLI_DEVICE_OPTION,
     CLI_DEVICE_MEMORY_OPTION,
+    CLI_KV_TYPE_OPTION,
     { "stats", no_argument, NULL, OPT_STATS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -551,6 +566,7 @@ run_bench (const BenchOptions *options, PonderModel *model)
           print_json_string (info.architecture);
           fputs (", \"file_type\": ", stdout);
           print_json_string (info.file_type);
+          printf (", \"kv_type\": \"%s\"", ponder_kv_type_name (info.kv_type));
           printf (", \"n_prompt\": %ld, \"n_generate\": %ld, \"threads\": %ld, "
                   "\"repetitions\": %ld, \"bytes_per_token\": %llu, "
                   "\"prefill_tps\": %.3f, \"decode_tps\": %.3f}\n",
@@ -559,9 +575,10 @@ run_bench (const BenchOptions *options, PonderModel *model)
                   prefill_tps, decode_tps);
         }
       else
-        printf ("%s (%s, %s): prefill %ld tokens %.2f t/s, decode %ld tokens %.2f t/s "
+        printf ("%s (%s, %s, KV %s): prefill %ld tokens %.2f t/s, decode %ld tokens %.2f t/s "
                 "(%.2f GB/s of weights), median of %ld\n",
-                info.name, info.architecture, info.file_type, options->n_prompt, prefill_tps,
+                info.name, info.architecture, info.file_type,
+                ponder_kv_type_name (info.kv_type), options->n_prompt, prefill_tps,
                 options->n_generate, decode_tps, decode_tps * info.bytes_per_token / 1e9,
                 options->repetitions);
     }
@@ -583,6 +600,7 @@ cli_bench (int argc, char **argv)
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
     CLI_DEVICE_OPTION,
     CLI_DEVICE_MEMORY_OPTION,
+    CLI_KV_TYPE_OPTION,
     { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -627,18 +645,24 @@ cli_bench (int argc, char **argv)
           if ((rc = cli_device_option (opt, optarg)) != 0)
             return rc;
           break;
+        case CLI_OPT_KV_TYPE:
+          if ((rc = cli_kv_type_option (optarg)) != 0)
+            return rc;
+          break;
         case OPT_JSON:
           options.json = true;
           break;
         case 'h':
           puts ("Usage: ponder-cli bench -m MODEL.gguf [-p N] [-n N] [-r N] [--threads N]\n"
                 "                        [--backend B] [--gpu-layers N] [--device LIST]\n"
-                "                        [--device-memory MIB] [--json]\n"
+                "                        [--device-memory MIB] [--kv-type f16|f32] [--json]\n"
                 "\n"
                 "Measures prefill of N prompt tokens (-p, default 64) and greedy decode\n"
                 "of N tokens (-n, default 32), each repeated -r times (default 3) after\n"
                 "one uncounted warm-up run, and prints the medians in tokens per second.\n"
-                "With --json, one JSON object with prefill_tps and decode_tps.");
+                "--kv-type is the KV cache's element type (default f16; the vulkan\n"
+                "backend keeps f32). With --json, one JSON object with prefill_tps,\n"
+                "decode_tps and the kv_type used.");
           return 0;
         default:
           return 2;

@@ -15,7 +15,8 @@
 
 enum
 {
-  OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS
+  OPT_BACKEND = 1000, OPT_CTX, OPT_THREADS, OPT_AVAILABLE, OPT_PLAN_ONLY, OPT_GPU_LAYERS,
+  OPT_AFTER
 };
 
 /* ---- info -------------------------------------------------------------- */
@@ -70,6 +71,9 @@ print_info (const PonderModel *model, uint32_t n_ctx)
             stats[i].n_bytes / (1024.0 * 1024.0));
 
   printf ("memory at context %u:\n", ctx);
+  printf ("%-22s ", "  KV cache type");
+  cli_print_kv_type (stdout, &info);
+  printf ("\n%-22s %llu bytes\n", "  KV per token", (unsigned long long) info.kv_bytes_per_token);
   print_bytes ("  KV cache", info.kv_bytes_per_token * ctx);
   print_bytes ("  weights + KV cache", info.weight_bytes + info.kv_bytes_per_token * ctx);
 }
@@ -79,6 +83,7 @@ print_plan (const PonderModelPlan *plan)
 {
   printf ("memory plan at context %u on %s:\n", plan->n_ctx, plan->device_name);
   print_bytes ("  plan weights", plan->weight_bytes);
+  printf ("%-22s %s\n", "  plan KV cache type", ponder_kv_type_name (plan->kv_type));
   printf ("%-22s %llu bytes\n", "  plan KV per token",
           (unsigned long long) plan->kv_bytes_per_token);
   print_bytes ("  plan KV cache", plan->kv_bytes);
@@ -124,6 +129,7 @@ cli_info (int argc, char **argv)
     { "available", required_argument, NULL, OPT_AVAILABLE },
     { "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
     CLI_DEVICE_OPTION,
+    CLI_KV_TYPE_OPTION,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -162,15 +168,22 @@ cli_info (int argc, char **argv)
           if ((rc = cli_device_option (opt, optarg)) != 0)
             return rc;
           break;
+        case CLI_OPT_KV_TYPE:
+          if ((rc = cli_kv_type_option (optarg)) != 0)
+            return rc;
+          break;
         case 'h':
           puts ("Usage: ponder-cli info -m MODEL.gguf [--ctx N] [--backend B]\n"
                 "                       [--available BYTES] [--device LIST] [--plan-only]\n"
+                "                       [--kv-type f16|f32]\n"
                 "\n"
                 "Prints the architecture, sizes, weight types and the memory the model\n"
                 "needs with a context of N tokens (default: the session default), and\n"
                 "the memory plan: what a load would take from the metadata alone,\n"
                 "against the memory available now (or BYTES). --plan-only prints just\n"
-                "the plan without loading the weights.");
+                "the plan without loading the weights. --kv-type is the KV cache's\n"
+                "element type (default f16; a plan on vulkan counts f32, which that\n"
+                "backend keeps).");
           return 0;
         default:
           return 2;
@@ -180,6 +193,7 @@ cli_info (int argc, char **argv)
     return cli_usage_error ("%s", "missing -m MODEL.gguf");
   plan_params.n_ctx = (uint32_t) n_ctx;
   plan_params.available_bytes = (uint64_t) available;
+  plan_params.kv_type = cli_chosen_kv_type ();
   plan_params.n_devices = cli_chosen_devices (plan_params.devices);
   if (plan_params.n_devices == 1)
     {
@@ -404,7 +418,8 @@ cli_detokenize (int argc, char **argv)
 /* ---- logits ------------------------------------------------------------ */
 
 static int
-print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threads, bool step)
+print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, const int32_t *after,
+              size_t n_after, long n_threads, bool step)
 {
   PonderSessionParams params = ponder_session_params_default ();
   PonderSession *session = NULL;
@@ -416,14 +431,25 @@ print_logits (PonderModel *model, const int32_t *ids, size_t n_ids, long n_threa
   params.n_threads = (int) n_threads;
   if (n_ids > params.n_ctx && params.n_ctx != 0)
     params.n_ctx = (uint32_t) n_ids;
+  if (n_after > params.n_ctx && params.n_ctx != 0)
+    params.n_ctx = (uint32_t) n_after;
   if (ponder_session_new (model, &params, &session, &error) != PONDER_OK)
     return cli_fail ("session", &error);
-  logits = malloc (n_ids * (size_t) info.n_vocab * sizeof *logits);
+  logits = malloc ((n_ids > n_after ? n_ids : n_after) * (size_t) info.n_vocab
+                   * sizeof *logits);
   if (logits == NULL)
     {
       ponder_session_free (session);
       fprintf (stderr, "ponder-cli: out of memory for %zu x %u logits\n", n_ids, info.n_vocab);
       return 1;
+    }
+  /* --after: those first, so that the tokens reuse the common prefix */
+  if (n_after > 0
+      && ponder_session_eval_logits (session, after, n_after, logits, &error) != PONDER_OK)
+    {
+      free (logits);
+      ponder_session_free (session);
+      return cli_fail ("logits --after", &error);
     }
   /* --step: one token per evaluation, the rest from the KV cache (the decode
    * path); each call's last row is that position's logits. */
@@ -473,18 +499,20 @@ cli_logits (int argc, char **argv)
     { "threads", required_argument, NULL, OPT_THREADS },
     { "step", no_argument, NULL, 's' },
     { "gpu-layers", required_argument, NULL, OPT_GPU_LAYERS },
+    { "after", required_argument, NULL, OPT_AFTER },
     CLI_DEVICE_OPTION,
     CLI_DEVICE_MEMORY_OPTION,
+    CLI_KV_TYPE_OPTION,
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   bool step = false;
   long gpu_layers = -1;
-  const char *model_path = NULL, *tokens_text = NULL;
+  const char *model_path = NULL, *tokens_text = NULL, *after_text = NULL;
   PonderBackendKind backend = PONDER_BACKEND_AUTO;
   PonderModel *model = NULL;
-  int32_t *ids = NULL;
-  size_t n_ids = 0;
+  int32_t *ids = NULL, *after = NULL;
+  size_t n_ids = 0, n_after = 0;
   long n_threads = 0;
   int opt, rc;
 
@@ -509,6 +537,9 @@ cli_logits (int argc, char **argv)
         case 's':
           step = true;
           break;
+        case OPT_AFTER:
+          after_text = optarg;
+          break;
         case OPT_GPU_LAYERS:
           if (!cli_parse_gpu_layers (optarg, &gpu_layers))
             return cli_usage_error ("bad --gpu-layers '%s'", optarg);
@@ -518,14 +549,22 @@ cli_logits (int argc, char **argv)
           if ((rc = cli_device_option (opt, optarg)) != 0)
             return rc;
           break;
+        case CLI_OPT_KV_TYPE:
+          if ((rc = cli_kv_type_option (optarg)) != 0)
+            return rc;
+          break;
         case 'h':
           puts ("Usage: ponder-cli logits -m MODEL.gguf --tokens 1,2,3 [--backend B]\n"
                 "                         [--gpu-layers N] [--device LIST] [--threads N]\n"
-                "                         [--device-memory MIB] [--step]\n"
+                "                         [--device-memory MIB] [--step] [--after 1,2,4]\n"
+                "                         [--kv-type f16|f32]\n"
                 "\n"
                 "Evaluates the tokens (no BOS added) and prints one line per position,\n"
                 "each a JSON array of that position's logits over the vocabulary.\n"
-                "--step evaluates one token at a time (the decode path).");
+                "--step evaluates one token at a time (the decode path). --after first\n"
+                "evaluates other tokens, whose common prefix with --tokens then comes\n"
+                "from the KV cache (as when an answer is regenerated). --kv-type is the\n"
+                "KV cache's element type (default f16; the vulkan backend keeps f32).");
           return 0;
         default:
           return 2;
@@ -535,18 +574,26 @@ cli_logits (int argc, char **argv)
     return cli_usage_error ("%s", "logits needs --tokens");
   if (!parse_token_list (1, (char **) &tokens_text, &ids, &n_ids))
     return 2;
-  if (n_ids == 0)
+  if (after_text != NULL && !parse_token_list (1, (char **) &after_text, &after, &n_after))
     {
       free (ids);
-      return cli_usage_error ("%s", "--tokens is empty");
+      return 2;
+    }
+  if (n_ids == 0 || (after_text != NULL && n_after == 0))
+    {
+      free (ids);
+      free (after);
+      return cli_usage_error ("%s", n_ids == 0 ? "--tokens is empty" : "--after is empty");
     }
   if ((rc = cli_load_model_layers (model_path, backend, gpu_layers, false, &model)) != 0)
     {
       free (ids);
+      free (after);
       return rc;
     }
-  rc = print_logits (model, ids, n_ids, n_threads, step);
+  rc = print_logits (model, ids, n_ids, after, n_after, n_threads, step);
   free (ids);
+  free (after);
   ponder_model_free (model);
   return rc;
 }

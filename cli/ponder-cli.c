@@ -158,6 +158,37 @@ cli_chosen_devices (int32_t *out)
   return n_chosen_devices;
 }
 
+/* --kv-type: the cache's element type. */
+static PonderKvType chosen_kv_type = PONDER_KV_F16;
+
+void
+cli_print_kv_type (FILE *out, const PonderModelInfo *info)
+{
+  fprintf (out, "%s", ponder_kv_type_name (info->kv_type));
+  if (info->kv_type != chosen_kv_type)
+    fprintf (out, " (the %s backend has no %s cache)", info->backend,
+             ponder_kv_type_name (chosen_kv_type));
+}
+
+
+int
+cli_kv_type_option (const char *arg)
+{
+  if (strcmp (arg, "f16") == 0)
+    chosen_kv_type = PONDER_KV_F16;
+  else if (strcmp (arg, "f32") == 0)
+    chosen_kv_type = PONDER_KV_F32;
+  else
+    return cli_usage_error ("bad --kv-type '%s' (f16 or f32)", arg);
+  return 0;
+}
+
+PonderKvType
+cli_chosen_kv_type (void)
+{
+  return chosen_kv_type;
+}
+
 /* A split says where each layer runs, so that it can be checked. */
 static void
 print_split (const PonderModel *model)
@@ -209,6 +240,7 @@ cli_load_model_layers (const char        *path,
   params.backend = backend;
   params.n_gpu_layers = (int32_t) gpu_layers;
   params.device_memory_bytes = device_memory_limit;
+  params.kv_type = chosen_kv_type;
   if (n_chosen_devices == 1)
     params.device_index = chosen_devices[0];
   else

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "quant.h"
 #include "threadpool.h"
 
 typedef struct
@@ -24,6 +25,7 @@ typedef struct
   uint32_t          rope_cs_n;
   uint32_t          max_tokens;
   bool              have_avx2;      /* AVX2 and FMA, for attention */
+  bool              have_f16c;      /* F16C: the AVX2 attention reads an F16 cache */
   size_t            max_n_in;
   void            **allocations;    /* (n_allocations) activation buffers */
   size_t            n_allocations;
@@ -42,3 +44,71 @@ void ponder_cpu_mla_attention (PonderBackend *be, const PonderLayer *l,
                                const PonderKvCache *cache, const PonderKvLayer *kv,
                                uint32_t pos0, uint32_t n_tokens, float *qa, float *olat,
                                float *out);
+
+/* ---- Reading the KV cache (attention in backend-cpu.c and mla-cpu.c) ---- */
+
+/* Element i of a cached row, F16 or F32. */
+static inline float
+ponder_cpu_kv_at (const void *row,
+                  size_t      i,
+                  bool        f16)
+{
+  return f16 ? ponder_fp16_to_fp32 (((const uint16_t *) row)[i]) : ((const float *) row)[i];
+}
+
+/* sum_i a[i] row[i] over n elements. */
+static inline float
+ponder_cpu_kv_dot (const float *a,
+                   const void  *row,
+                   uint32_t     n,
+                   bool         f16)
+{
+  float acc[8] = { 0 };
+  float sum = 0.0f;
+  uint32_t i = 0;
+
+  /* eight independent sums vectorise without -ffast-math (the F32 loop) */
+  if (!f16)
+    for (; i + 8 <= n; i += 8)
+      for (int j = 0; j < 8; j++)
+        acc[j] += a[i + j] * ((const float *) row)[i + j];
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; j++)
+      acc[j] += a[i + j] * ponder_cpu_kv_at (row, i + j, true);
+  for (; i < n; i++)
+    sum += a[i] * ponder_cpu_kv_at (row, i, f16);
+  for (int j = 0; j < 8; j++)
+    sum += acc[j];
+  return sum;
+}
+
+/* o[i] += w row[i] over n elements. */
+static inline void
+ponder_cpu_kv_axpy (float      *o,
+                    float       w,
+                    const void *row,
+                    uint32_t    n,
+                    bool        f16)
+{
+  if (!f16)
+    for (uint32_t i = 0; i < n; i++)
+      o[i] += w * ((const float *) row)[i];
+  else
+    for (uint32_t i = 0; i < n; i++)
+      o[i] += w * ponder_fp16_to_fp32 (((const uint16_t *) row)[i]);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+/* Elements [i, i + 8) of a cached row as floats; F16 through F16C. */
+__attribute__ ((target ("avx2,fma,f16c"))) static inline __m256
+ponder_cpu_kv_load8 (const void *row,
+                     size_t      i,
+                     bool        f16)
+{
+  if (f16)
+    return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) ((const uint16_t *) row + i)));
+  return _mm256_loadu_ps ((const float *) row + i);
+}
+#endif

@@ -321,10 +321,21 @@ cpu_kv_store (PonderBackend       *be,
               const float         *k,
               const float         *v)
 {
-  memcpy (kv->k + (size_t) pos0 * cache->k_row, k,
-          (size_t) n_tokens * cache->k_row * sizeof (float));
-  memcpy (kv->v + (size_t) pos0 * cache->v_row, v,
-          (size_t) n_tokens * cache->v_row * sizeof (float));
+  CpuBackend *cpu = (CpuBackend *) be;
+  size_t nk = (size_t) n_tokens * cache->k_row, nv = (size_t) n_tokens * cache->v_row;
+
+  if (cache->type == PONDER_KV_F16)
+    {
+      ponder_kv_to_f16 ((uint16_t *) kv->k + (size_t) pos0 * cache->k_row, k, nk,
+                        cpu->have_f16c);
+      if (nv > 0)
+        ponder_kv_to_f16 ((uint16_t *) kv->v + (size_t) pos0 * cache->v_row, v, nv,
+                          cpu->have_f16c);
+      return;
+    }
+  memcpy ((float *) kv->k + (size_t) pos0 * cache->k_row, k, nk * sizeof (float));
+  if (nv > 0)
+    memcpy ((float *) kv->v + (size_t) pos0 * cache->v_row, v, nv * sizeof (float));
 }
 
 typedef struct
@@ -390,28 +401,8 @@ typedef struct
   uint32_t             hd_v;
   float                scale;
   float               *out;
-  bool                 use_avx2;
+  bool                 use_avx2; /* AVX2 and FMA, and F16C for an F16 cache */
 } AttentionTask;
-
-static inline float
-dot (const float *a,
-     const float *b,
-     uint32_t     n)
-{
-  float acc[8] = { 0 };
-  float sum = 0.0f;
-  uint32_t i = 0;
-
-  /* Eight independent sums let the compiler vectorise without -ffast-math. */
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++)
-      acc[j] += a[i + j] * b[i + j];
-  for (; i < n; i++)
-    sum += a[i] * b[i];
-  for (int j = 0; j < 8; j++)
-    sum += acc[j];
-  return sum;
-}
 
 #define MAX_GROUP 16
 
@@ -428,9 +419,11 @@ attend_group (const AttentionTask *task,
               uint32_t             h0,
               uint32_t             h1)
 {
-  const float *k = task->kv->k + (size_t) kvh * task->hd_k;
-  const float *v = task->kv->v + (size_t) kvh * task->hd_v;
-  size_t k_row = task->cache->k_row, v_row = task->cache->v_row;
+  bool f16 = task->cache->type == PONDER_KV_F16;
+  size_t es = ponder_kv_type_size (task->cache->type);
+  const char *k = (const char *) task->kv->k + (size_t) kvh * task->hd_k * es;
+  const char *v = (const char *) task->kv->v + (size_t) kvh * task->hd_v * es;
+  size_t k_row = task->cache->k_row * es, v_row = task->cache->v_row * es;
   uint32_t n_pos = task->pos0 + t + 1, n_g = h1 - h0, hd_v = task->hd_v;
   const float *q[MAX_GROUP];
   float *o[MAX_GROUP];
@@ -446,12 +439,12 @@ attend_group (const AttentionTask *task,
     }
   for (uint32_t s = 0; s < n_pos; s++)
     {
-      const float *ks = k + s * k_row;
-      const float *vs = v + s * v_row;
+      const void *ks = k + s * k_row;
+      const void *vs = v + s * v_row;
 
       for (uint32_t g = 0; g < n_g; g++)
         {
-          float score = dot (q[g], ks, task->hd_k) * task->scale;
+          float score = ponder_cpu_kv_dot (q[g], ks, task->hd_k, f16) * task->scale;
           float w, *og = o[g];
 
           if (score > m[g])
@@ -464,8 +457,7 @@ attend_group (const AttentionTask *task,
             }
           w = expf (score - m[g]);
           l[g] += w;
-          for (uint32_t i = 0; i < hd_v; i++)
-            og[i] += w * vs[i];
+          ponder_cpu_kv_axpy (og, w, vs, hd_v, f16);
         }
     }
   for (uint32_t g = 0; g < n_g; g++)
@@ -474,17 +466,18 @@ attend_group (const AttentionTask *task,
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
 /* The same loop with 8-wide FMA for CPUs that have it (checked at run time;
  * the engine itself is built for the baseline ISA). hd_k and hd_v are
- * multiples of 8 for every model we bind; other sizes use the generic loop. */
-#define AVX2_FN __attribute__ ((target ("avx2,fma")))
+ * multiples of 8 for every model we bind; other sizes use the generic loop.
+ * An F16 cache is widened with F16C as it is loaded: half the bytes from
+ * memory, which is what decode at a long context waits for. */
+#define AVX2_FN __attribute__ ((target ("avx2,fma,f16c")))
 
 AVX2_FN static inline float
 dot_avx2 (const float *a,
-          const float *b,
-          uint32_t     n)
+          const void  *b,
+          uint32_t     n,
+          bool         f16)
 {
   __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
   __m128 lo;
@@ -492,11 +485,12 @@ dot_avx2 (const float *a,
 
   for (; i + 16 <= n; i += 16)
     {
-      acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i), _mm256_loadu_ps (b + i), acc0);
-      acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i + 8), _mm256_loadu_ps (b + i + 8), acc1);
+      acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i), ponder_cpu_kv_load8 (b, i, f16), acc0);
+      acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i + 8), ponder_cpu_kv_load8 (b, i + 8, f16),
+                              acc1);
     }
   for (; i < n; i += 8)
-    acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i), _mm256_loadu_ps (b + i), acc0);
+    acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (a + i), ponder_cpu_kv_load8 (b, i, f16), acc0);
   acc0 = _mm256_add_ps (acc0, acc1);
   lo = _mm_add_ps (_mm256_castps256_ps128 (acc0), _mm256_extractf128_ps (acc0, 1));
   lo = _mm_add_ps (lo, _mm_movehl_ps (lo, lo));
@@ -504,16 +498,20 @@ dot_avx2 (const float *a,
   return _mm_cvtss_f32 (lo);
 }
 
-AVX2_FN static void
+/* Inlined into one function per cache type, so that the type is a
+ * constant in the inner loops. */
+AVX2_FN static inline __attribute__ ((always_inline)) void
 attend_group_avx2 (const AttentionTask *task,
                    uint32_t             t,
                    uint32_t             kvh,
                    uint32_t             h0,
-                   uint32_t             h1)
+                   uint32_t             h1,
+                   bool                 f16)
 {
-  const float *k = task->kv->k + (size_t) kvh * task->hd_k;
-  const float *v = task->kv->v + (size_t) kvh * task->hd_v;
-  size_t k_row = task->cache->k_row, v_row = task->cache->v_row;
+  size_t es = f16 ? sizeof (uint16_t) : sizeof (float);
+  const char *k = (const char *) task->kv->k + (size_t) kvh * task->hd_k * es;
+  const char *v = (const char *) task->kv->v + (size_t) kvh * task->hd_v * es;
+  size_t k_row = task->cache->k_row * es, v_row = task->cache->v_row * es;
   uint32_t n_pos = task->pos0 + t + 1, n_g = h1 - h0, hd_v = task->hd_v;
   const float *q[MAX_GROUP];
   float *o[MAX_GROUP];
@@ -529,12 +527,12 @@ attend_group_avx2 (const AttentionTask *task,
     }
   for (uint32_t s = 0; s < n_pos; s++)
     {
-      const float *ks = k + s * k_row;
-      const float *vs = v + s * v_row;
+      const void *ks = k + s * k_row;
+      const void *vs = v + s * v_row;
 
       for (uint32_t g = 0; g < n_g; g++)
         {
-          float score = dot_avx2 (q[g], ks, task->hd_k) * task->scale;
+          float score = dot_avx2 (q[g], ks, task->hd_k, f16) * task->scale;
           float *og = o[g];
           __m256 w;
 
@@ -549,13 +547,33 @@ attend_group_avx2 (const AttentionTask *task,
           w = _mm256_set1_ps (expf (score - m[g]));
           l[g] += _mm256_cvtss_f32 (w);
           for (uint32_t i = 0; i < hd_v; i += 8)
-            _mm256_storeu_ps (og + i, _mm256_fmadd_ps (w, _mm256_loadu_ps (vs + i),
+            _mm256_storeu_ps (og + i, _mm256_fmadd_ps (w, ponder_cpu_kv_load8 (vs, i, f16),
                                                        _mm256_loadu_ps (og + i)));
         }
     }
   for (uint32_t g = 0; g < n_g; g++)
     for (uint32_t i = 0; i < hd_v; i++)
       o[g][i] /= l[g];
+}
+
+AVX2_FN static void
+attend_group_avx2_f32 (const AttentionTask *task,
+                       uint32_t             t,
+                       uint32_t             kvh,
+                       uint32_t             h0,
+                       uint32_t             h1)
+{
+  attend_group_avx2 (task, t, kvh, h0, h1, false);
+}
+
+AVX2_FN static void
+attend_group_avx2_f16 (const AttentionTask *task,
+                       uint32_t             t,
+                       uint32_t             kvh,
+                       uint32_t             h0,
+                       uint32_t             h1)
+{
+  attend_group_avx2 (task, t, kvh, h0, h1, true);
 }
 #endif
 
@@ -591,8 +609,8 @@ attention_task (void *data,
 #if defined(__x86_64__) || defined(__i386__)
       if (task->use_avx2)
         {
-          attend_group_avx2 (task, t, kvh, kvh * group + (uint32_t) h0,
-                             kvh * group + (uint32_t) h1);
+          (task->cache->type == PONDER_KV_F16 ? attend_group_avx2_f16 : attend_group_avx2_f32)
+            (task, t, kvh, kvh * group + (uint32_t) h0, kvh * group + (uint32_t) h1);
           continue;
         }
 #endif
@@ -616,7 +634,8 @@ cpu_attention (PonderBackend       *be,
 {
   CpuBackend *cpu = (CpuBackend *) be;
   AttentionTask task = { q, cache, kv, pos0, n_tokens, n_head, n_head_kv, hd_k, hd_v, scale,
-                         out, cpu->have_avx2 && hd_k % 8 == 0 && hd_v % 8 == 0 };
+                         out, cpu->have_avx2 && hd_k % 8 == 0 && hd_v % 8 == 0
+                              && (cache->type == PONDER_KV_F32 || cpu->have_f16c) };
 
   ponder_threadpool_run (cpu->pool, attention_task, &task);
 }
@@ -669,6 +688,7 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
   if (cpu == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory for the CPU backend");
   cpu->base.name = "cpu";
+  cpu->base.kv_types = PONDER_KV_TYPE_BIT (PONDER_KV_F16) | PONDER_KV_TYPE_BIT (PONDER_KV_F32);
   cpu->base.free = cpu_free;
   cpu->base.alloc_activations = cpu_alloc_activations;
   cpu->base.embed = cpu_embed;
@@ -697,6 +717,7 @@ ponder_backend_cpu_new (PonderThreadpool *pool,
 #if defined(__x86_64__) || defined(__i386__)
   cpu->have_avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
 #endif
+  cpu->have_f16c = ponder_kv_have_f16c ();
   cpu->rope_cs = calloc ((size_t) max_tokens * max_n_in + 2, sizeof (float));
   if (cpu->prepared == NULL || cpu->rope_cs == NULL)
     {

@@ -61,9 +61,17 @@ typedef struct
 
 #define PONDER_MATMUL_MAX_MULTI 3
 
+/* A set of cache element types, as in PonderBackend.kv_types. */
+#define PONDER_KV_TYPE_BIT(type) (1u << (unsigned) (type))
+
 struct PonderBackend
 {
   const char *name;
+
+  /* The cache types kv_store, attention and mla_attention take
+   * (PONDER_KV_TYPE_BIT of each); 0 means F32 only, so that a backend
+   * written before there was a choice needs no change. */
+  unsigned kv_types;
 
   void   (*free)              (PonderBackend *be);
 
@@ -240,6 +248,10 @@ const char  *ponder_vk_model_device_name (const PonderVkModel *model);
 /* Validation messages seen so far (0 without params.validation). */
 uint32_t     ponder_vk_model_n_messages  (const PonderVkModel *model,
                                           const char         **out_first);
+
+/* The cache types of these backends (their device cache is F32 for now): a
+ * load decides the sessions' cache type before any backend exists. */
+#define PONDER_VK_KV_TYPES PONDER_KV_TYPE_BIT (PONDER_KV_F32)
 
 /* A backend over model's device for batches of up to max_tokens; the KV
  * cache given to begin_step lives on the device (its host arrays are not

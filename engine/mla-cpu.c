@@ -36,29 +36,9 @@ typedef struct
   size_t               in_row_k, in_row_v;
   uint32_t             block;     /* heads per work item */
   uint32_t             n_blocks;
-  bool                 use_avx2;
+  bool                 use_avx2;  /* AVX2 and FMA, and F16C for an F16 cache */
   atomic_uint          next;
 } MlaTask;
-
-static inline float
-dot8 (const float *a,
-      const float *b,
-      uint32_t     n)
-{
-  float acc[8] = { 0 };
-  float sum = 0.0f;
-  uint32_t i = 0;
-
-  /* eight independent sums vectorise without -ffast-math */
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++)
-      acc[j] += a[i + j] * b[i + j];
-  for (; i < n; i++)
-    sum += a[i] * b[i];
-  for (int j = 0; j < 8; j++)
-    sum += acc[j];
-  return sum;
-}
 
 #define MLA_MAX_BLOCK 16
 
@@ -74,6 +54,9 @@ attend_latent (const MlaTask *task,
 {
   uint32_t c = task->c, H = task->H, n_pos = task->pos0 + t + 1;
   size_t dk = (size_t) task->nope + task->rope;
+  bool f16 = task->cache->type == PONDER_KV_F16;
+  size_t row = task->cache->k_row * ponder_kv_type_size (task->cache->type);
+  size_t pe = c * ponder_kv_type_size (task->cache->type);
   float m[MLA_MAX_BLOCK], lsum[MLA_MAX_BLOCK];
 
   for (uint32_t h = h0; h < h1; h++)
@@ -84,14 +67,15 @@ attend_latent (const MlaTask *task,
     }
   for (uint32_t s = 0; s < n_pos; s++)
     {
-      const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
+      const char *ks = (const char *) task->kv->k + (size_t) s * row;
 
       for (uint32_t h = h0; h < h1; h++)
         {
           const float *qa = task->qa + ((size_t) t * H + h) * c;
           const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
           float *o = task->olat + ((size_t) t * H + h) * c;
-          float score = (dot8 (qa, ks, c) + dot8 (qr, ks + c, task->rope)) * task->scale;
+          float score = (ponder_cpu_kv_dot (qa, ks, c, f16)
+                         + ponder_cpu_kv_dot (qr, ks + pe, task->rope, f16)) * task->scale;
           float w;
 
           if (score > m[h - h0])
@@ -105,8 +89,7 @@ attend_latent (const MlaTask *task,
             }
           w = expf (score - m[h - h0]);
           lsum[h - h0] += w;
-          for (uint32_t i = 0; i < c; i++)
-            o[i] += w * ks[i];
+          ponder_cpu_kv_axpy (o, w, ks, c, f16);
         }
     }
   for (uint32_t h = h0; h < h1; h++)
@@ -119,9 +102,7 @@ attend_latent (const MlaTask *task,
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
-#define AVX2_FN __attribute__ ((target ("avx2,fma")))
+#define AVX2_FN __attribute__ ((target ("avx2,fma,f16c")))
 
 AVX2_FN static inline float
 hsum_avx2 (__m256 v)
@@ -133,15 +114,19 @@ hsum_avx2 (__m256 v)
   return _mm_cvtss_f32 (x);
 }
 
-/* The same with 8-wide FMA; c and rope are multiples of 8 (checked). */
-AVX2_FN static void
+/* The same with 8-wide FMA; c and rope are multiples of 8 (checked). An
+ * F16 cache is widened with F16C as it is loaded. Inlined into one function
+ * per cache type, so that the type is a constant in the inner loops. */
+AVX2_FN static inline __attribute__ ((always_inline)) void
 attend_latent_avx2 (const MlaTask *task,
                     uint32_t       t,
                     uint32_t       h0,
-                    uint32_t       h1)
+                    uint32_t       h1,
+                    bool           f16)
 {
   uint32_t c = task->c, H = task->H, n_pos = task->pos0 + t + 1, rope = task->rope;
   size_t dk = (size_t) task->nope + rope;
+  size_t es = f16 ? sizeof (uint16_t) : sizeof (float), row = task->cache->k_row * es;
   float m[MLA_MAX_BLOCK], lsum[MLA_MAX_BLOCK];
 
   for (uint32_t h = h0; h < h1; h++)
@@ -152,7 +137,8 @@ attend_latent_avx2 (const MlaTask *task,
     }
   for (uint32_t s = 0; s < n_pos; s++)
     {
-      const float *ks = task->kv->k + (size_t) s * task->cache->k_row;
+      const char *ks = (const char *) task->kv->k + (size_t) s * row;
+      const char *kr = ks + c * es;
 
       for (uint32_t h = h0; h < h1; h++)
         {
@@ -166,14 +152,16 @@ attend_latent_avx2 (const MlaTask *task,
 
           for (i = 0; i + 16 <= c; i += 16)
             {
-              acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), _mm256_loadu_ps (ks + i), acc0);
-              acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i + 8), _mm256_loadu_ps (ks + i + 8),
-                                      acc1);
+              acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16),
+                                      acc0);
+              acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i + 8),
+                                      ponder_cpu_kv_load8 (ks, i + 8, f16), acc1);
             }
           for (; i < c; i += 8)
-            acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), _mm256_loadu_ps (ks + i), acc0);
+            acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16),
+                                    acc0);
           for (i = 0; i < rope; i += 8)
-            acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qr + i), _mm256_loadu_ps (ks + c + i),
+            acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qr + i), ponder_cpu_kv_load8 (kr, i, f16),
                                     acc1);
           score = hsum_avx2 (_mm256_add_ps (acc0, acc1)) * task->scale;
           if (score > m[h - h0])
@@ -188,7 +176,7 @@ attend_latent_avx2 (const MlaTask *task,
           wv = _mm256_set1_ps (expf (score - m[h - h0]));
           lsum[h - h0] += _mm256_cvtss_f32 (wv);
           for (i = 0; i < c; i += 8)
-            _mm256_storeu_ps (o + i, _mm256_fmadd_ps (wv, _mm256_loadu_ps (ks + i),
+            _mm256_storeu_ps (o + i, _mm256_fmadd_ps (wv, ponder_cpu_kv_load8 (ks, i, f16),
                                                       _mm256_loadu_ps (o + i)));
         }
     }
@@ -200,6 +188,24 @@ attend_latent_avx2 (const MlaTask *task,
       for (uint32_t i = 0; i < c; i += 8)
         _mm256_storeu_ps (o + i, _mm256_mul_ps (_mm256_loadu_ps (o + i), inv));
     }
+}
+
+AVX2_FN static void
+attend_latent_avx2_f32 (const MlaTask *task,
+                        uint32_t       t,
+                        uint32_t       h0,
+                        uint32_t       h1)
+{
+  attend_latent_avx2 (task, t, h0, h1, false);
+}
+
+AVX2_FN static void
+attend_latent_avx2_f16 (const MlaTask *task,
+                        uint32_t       t,
+                        uint32_t       h0,
+                        uint32_t       h1)
+{
+  attend_latent_avx2 (task, t, h0, h1, true);
 }
 #endif
 
@@ -276,7 +282,8 @@ mla_task (void *data,
 #if defined(__x86_64__) || defined(__i386__)
           if (task->use_avx2)
             {
-              attend_latent_avx2 (task, t, h0, h1);
+              (task->cache->type == PONDER_KV_F16 ? attend_latent_avx2_f16
+                                                  : attend_latent_avx2_f32) (task, t, h0, h1);
               continue;
             }
 #endif
@@ -364,7 +371,8 @@ ponder_cpu_mla_attention (PonderBackend       *be,
       if (task.block == 0)
         task.block = 1;
       task.n_blocks = (task.H + task.block - 1) / task.block;
-      task.use_avx2 = cpu->have_avx2 && task.c % 8 == 0 && task.rope % 8 == 0;
+      task.use_avx2 = cpu->have_avx2 && task.c % 8 == 0 && task.rope % 8 == 0
+                      && (cache->type == PONDER_KV_F32 || cpu->have_f16c);
       atomic_store (&task.next, 0);
       ponder_threadpool_run (cpu->pool, mla_task, &task);
     }

@@ -6,7 +6,8 @@
  * with the numbers instead of thrashing the machine. The sizes follow what
  * ponder_model_load() and ponder_session_new() allocate: the mapped tensors
  * (all of them are touched at load), the weights deepseek2's legacy layout
- * converts, the F32 KV cache of n_ctx positions, and the session's up-front
+ * converts, the KV cache of n_ctx positions (F32 on a Vulkan device, the
+ * type asked for on the CPU), and the session's up-front
  * buffers for one batch of PONDER_BATCH_TOKENS. Small per-call buffers (the
  * MoE arena, rope tables) are left out; they are kilobytes to a few MiB.
  */
@@ -150,6 +151,8 @@ all_weight_bytes (const PonderGgufFile *file)
   return bytes;
 }
 
+/* The cache on a Vulkan device, which is F32 (PONDER_VK_KV_TYPES): the
+ * planning of device placements below counts it so. */
 static uint64_t
 kv_bytes (const PonderHparams *hp,
           uint32_t             n_ctx)
@@ -158,8 +161,8 @@ kv_bytes (const PonderHparams *hp,
 
   ponder_model_kv_rows (hp, &k_row, &v_row);
   /* Each cached position also keeps its token id for prefix reuse. */
-  return (ponder_kv_cache_bytes_per_token (hp->n_layers, k_row, v_row) + sizeof (int32_t))
-         * (uint64_t) n_ctx;
+  return (ponder_kv_cache_bytes_per_token (PONDER_KV_F32, hp->n_layers, k_row, v_row)
+          + sizeof (int32_t)) * (uint64_t) n_ctx;
 }
 
 /* The tensors of layer il ("blk.<il>."), in bytes. */
@@ -395,6 +398,10 @@ ponder_model_plan (const char             *path,
   if (params == NULL)
     params = &defaults;
   memset (out_plan, 0, sizeof *out_plan);
+  if (ponder_kv_type_name (params->kv_type) == NULL)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_model_plan: unknown KV cache type %d",
+                             (int) params->kv_type);
 
   status = ponder_gguf_open (path, &file, error);
   if (status != PONDER_OK)
@@ -437,8 +444,14 @@ ponder_model_plan (const char             *path,
   if (status != PONDER_OK)
     return status;
 
+  /* as ponder_model_load decides it: one device without the type, F32 */
+  out_plan->kv_type = params->kv_type;
+  if (out_plan->backend == PONDER_BACKEND_VULKAN
+      && !(PONDER_VK_KV_TYPES & PONDER_KV_TYPE_BIT (params->kv_type)))
+    out_plan->kv_type = PONDER_KV_F32;
   ponder_model_kv_rows (&hp, &k_row, &v_row);
-  out_plan->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (hp.n_layers, k_row, v_row);
+  out_plan->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (out_plan->kv_type, hp.n_layers,
+                                                                  k_row, v_row);
   /* Each cached position also keeps its token id for prefix reuse. */
   per_pos = out_plan->kv_bytes_per_token + sizeof (int32_t);
   out_plan->kv_bytes = per_pos * out_plan->n_ctx;

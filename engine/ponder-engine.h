@@ -58,6 +58,19 @@ typedef bool (*PonderProgressFunc) (float fraction, void *user_data);
 
 #define PONDER_MAX_DEVICES 8
 
+/* The element type of the KV cache: every layer's keys and values per
+ * context position (deepseek2: the latent rows). F16 halves the cache and
+ * the bytes attention reads per token at long contexts, as llama.cpp's
+ * default cache does; F32 keeps the keys and values exact. */
+typedef enum
+{
+  PONDER_KV_F16 = 0, /* IEEE half, rounded to nearest even (the default) */
+  PONDER_KV_F32,
+} PonderKvType;
+
+/* "f16" or "f32"; NULL for a value that is not a PonderKvType. */
+const char *ponder_kv_type_name (PonderKvType type);
+
 typedef struct
 {
   PonderBackendKind  backend;       /* AUTO: Vulkan on the default device when it is a
@@ -85,6 +98,10 @@ typedef struct
    * then unused. */
   uint32_t           n_devices;
   int32_t            devices[PONDER_MAX_DEVICES];
+  /* The sessions' KV cache (F16 by default). A backend that lacks the type
+   * stores F32 instead (the Vulkan backend, for now); PonderModelInfo.kv_type
+   * says what a load uses. */
+  PonderKvType       kv_type;
 } PonderModelParams;
 
 PonderModelParams ponder_model_params_default (void);
@@ -119,6 +136,8 @@ typedef struct
   uint32_t    n_vocab;
   uint32_t    n_ctx_train;
   uint64_t    kv_bytes_per_token; /* KV cache bytes per context position */
+  PonderKvType kv_type;          /* what the cache holds: the requested type, or F32
+                                    where the backend lacks it */
   /* Mixture of experts (0 for dense models). bytes_per_token includes the
    * routed share; always-on bytes = bytes_per_token - routed_bytes_per_token. */
   uint64_t    routed_bytes_per_token; /* the n_expert_used of n_expert routed experts */
@@ -379,6 +398,7 @@ typedef struct
                                         PonderModelParams.devices); available_bytes
                                         then caps each one */
   int32_t           devices[PONDER_MAX_DEVICES];
+  PonderKvType      kv_type;         /* the cache asked for (as PonderModelParams) */
 } PonderPlanParams;
 
 PonderPlanParams ponder_plan_params_default (void);
@@ -399,7 +419,8 @@ typedef struct
   uint32_t          n_ctx;
   uint64_t          weight_bytes;         /* tensors mapped from the file, plus weights
                                              converted at load (deepseek2 attn_kv_b) */
-  uint64_t          kv_bytes_per_token;   /* the F32 cache (deepseek2: the latent) */
+  PonderKvType      kv_type;              /* the cache's type: F32 on Vulkan for now */
+  uint64_t          kv_bytes_per_token;   /* of kv_type (deepseek2: the latent) */
   uint64_t          kv_bytes;             /* n_ctx positions, with their token ids */
   uint64_t          scratch_bytes;        /* activations of one batch, matmul scratch,
                                              logits: what the session allocates up front */

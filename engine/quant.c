@@ -146,8 +146,11 @@ ponder_fp32_to_fp16 (float f)
   uint32_t rest;
   uint32_t r;
 
-  if (abs_bits >= 0x7f800000u)            /* inf or NaN */
-    return (uint16_t) (sign | 0x7c00u | (abs_bits > 0x7f800000u ? 0x200u : 0));
+  /* inf, or a NaN made quiet with the top of its payload: the bits of
+   * x86's vcvtps2ph, so that the KV cache's two paths agree */
+  if (abs_bits >= 0x7f800000u)
+    return (uint16_t) (sign | 0x7c00u
+                       | (abs_bits > 0x7f800000u ? 0x200u | (abs_bits & 0x7fffffu) >> 13 : 0));
   exp = (int32_t) (abs_bits >> 23) - 127 + 15;
   mant = abs_bits & 0x7fffffu;
   if (exp >= 31)

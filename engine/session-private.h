@@ -51,6 +51,8 @@ struct PonderModel
   uint32_t            host_expert_layers; /* deepseek2 on Vulkan: last MoE layers whose
                                              routed experts the CPU runs */
   char                backend_note[800];  /* AUTO: why the GPU was not used */
+  PonderKvType        kv_type;            /* the sessions' cache: the one asked for, or
+                                             F32 where a backend lacks it */
 };
 
 struct PonderSession

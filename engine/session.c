@@ -401,6 +401,10 @@ ponder_model_load (const char              *path,
                              "ponder_model_load: path and out_model must be set");
   if (params == NULL)
     params = &defaults;
+  if (ponder_kv_type_name (params->kv_type) == NULL)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "ponder_model_load: unknown KV cache type %d",
+                             (int) params->kv_type);
   model = calloc (1, sizeof *model);
   if (model == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
@@ -436,6 +440,11 @@ ponder_model_load (const char              *path,
       ponder_model_free (model);
       return status;
     }
+  /* The CPU layers of a partial offload share the cache's type, so one
+   * device without the type means F32 for all. */
+  model->kv_type = params->kv_type;
+  if (model->vk != NULL && !(PONDER_VK_KV_TYPES & PONDER_KV_TYPE_BIT (params->kv_type)))
+    model->kv_type = PONDER_KV_F32;
   *out_model = model;
   return PONDER_OK;
 }
@@ -484,7 +493,9 @@ ponder_model_get_info (const PonderModel *model,
   out_info->n_vocab = hp->n_vocab;
   out_info->n_ctx_train = hp->n_ctx_train;
   ponder_model_kv_rows (hp, &k_row, &v_row);
-  out_info->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (hp->n_layers, k_row, v_row);
+  out_info->kv_type = model->kv_type;
+  out_info->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (model->kv_type, hp->n_layers,
+                                                                  k_row, v_row);
   out_info->routed_bytes_per_token = model->routed_bytes_per_token;
   out_info->n_expert = hp->n_expert;
   out_info->n_expert_used = hp->n_expert_used;
@@ -706,9 +717,20 @@ ponder_session_new (PonderModel               *model,
                                   PONDER_BATCH_TOKENS, error);
   if (status == PONDER_OK && model->vk != NULL)
     status = add_stages (session, max_n_in, error);
+  for (uint32_t s = 0; s <= session->fw.n_stages && status == PONDER_OK; s++)
+    {
+      PonderBackend *be = s < session->fw.n_stages ? session->fw.stages[s]->backend
+                                                   : session->backend;
+      unsigned types = be->kv_types ? be->kv_types : PONDER_KV_TYPE_BIT (PONDER_KV_F32);
+
+      if (!(types & PONDER_KV_TYPE_BIT (model->kv_type)))
+        status = ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                                   "the %s backend has no %s KV cache", be->name,
+                                   ponder_kv_type_name (model->kv_type));
+    }
   if (status == PONDER_OK)
-    status = ponder_kv_cache_init (&session->cache, hp->n_layers, session->n_ctx, k_row,
-                                   v_row, error);
+    status = ponder_kv_cache_init_type (&session->cache, model->kv_type, hp->n_layers,
+                                        session->n_ctx, k_row, v_row, error);
   /* A device backend allocates its KV cache at its first step: take an
    * empty one now, so that a context that does not fit is refused here
    * with the reason rather than at the first evaluation. */

@@ -9,11 +9,15 @@
  *       dequantises N elements from raw blocks IN into float32 OUT
  *   quant-tool fp16 IN OUT
  *       float32 IN -> ponder_fp32_to_fp16 -> uint16 OUT
+ *   quant-tool kv-f16 PATH IN OUT
+ *       float32 IN -> ponder_kv_to_f16 (the KV cache's store) -> uint16 OUT, PATH c
+ *       (portable) or f16c (exit 77 where the CPU lacks F16C)
  *   quant-tool matmul TYPE VARIANT W N ROWS X N_TOKENS OUT [CHUNK]
  *       W: ROWS rows of N elements of TYPE; X: float32 (N_TOKENS, N);
  *       OUT: float32 (N_TOKENS, ROWS); rows are computed in ranges of CHUNK
  *       (default all) to exercise row_begin/row_end.
  */
+#include "kv-cache.h"
 #include "quant-private.h"
 
 #include <stdio.h>
@@ -126,6 +130,31 @@ cmd_fp16 (char **argv)
 }
 
 static int
+cmd_kv_f16 (char **argv)
+{
+  bool f16c = strcmp (argv[0], "f16c") == 0;
+  size_t size, n;
+  float *src;
+  uint16_t *dst;
+
+  if (!f16c && strcmp (argv[0], "c") != 0)
+    {
+      fprintf (stderr, "kv-f16: PATH is c or f16c\n");
+      return 2;
+    }
+  if (f16c && !ponder_kv_have_f16c ())
+    return 77;
+  src = read_file (argv[1], &size);
+  n = size / 4;
+  dst = malloc (n * 2 + 1);
+  ponder_kv_to_f16 (dst, src, n, f16c);
+  write_file (argv[2], dst, n * 2);
+  free (src);
+  free (dst);
+  return 0;
+}
+
+static int
 cmd_matmul (int argc, char **argv)
 {
   PonderType type = type_by_name (argv[0]);
@@ -175,6 +204,8 @@ main (int argc, char **argv)
     return cmd_dequant (argv + 2);
   if (argc == 4 && strcmp (argv[1], "fp16") == 0)
     return cmd_fp16 (argv + 2);
+  if (argc == 5 && strcmp (argv[1], "kv-f16") == 0)
+    return cmd_kv_f16 (argv + 2);
   if ((argc == 10 || argc == 11) && strcmp (argv[1], "matmul") == 0)
     return cmd_matmul (argc - 2, argv + 2);
   fprintf (stderr, "usage: see the comment at the top of quant-tool.c\n");

@@ -12,6 +12,8 @@
 # the two is the engine's own arithmetic (f32 accumulation, 8-bit activations).
 #
 # Library:   cfg, weights = load_model(path); logits = forward(cfg, weights, tokens)
+#            forward(..., kv_type='f16'): what the attention reads rounded to
+#            float16 where the engine's F16 KV cache stores it
 # Command:   reference.py MODEL.gguf 1,2,3   (prints one JSON array per position)
 
 import json
@@ -225,12 +227,27 @@ def _round_activations(x, wtype):
     return x
 
 
-def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None):
+def round_kv(x, kv_type):
+    """What a KV cache of kv_type ('f32' or 'f16') gives back for x: f16
+    rounds to nearest even (values past 65504 become inf, as in the cache).
+    f32 is left in float64: the engine's own f32 rounding is part of the
+    arithmetic the F32 tolerances cover."""
+    if kv_type == 'f16':
+        with np.errstate(over='ignore'):
+            return x.astype(np.float16).astype(np.float64)
+    if kv_type != 'f32':
+        raise ValueError('reference: kv_type %r' % kv_type)
+    return x
+
+
+def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None, kv_type='f32'):
     """Logits (T, n_vocab) float64 for every position of tokens (no cache).
     simulate_activations: True, or a predicate on tensor names, to round the
     inputs of those matmuls as the engine's integer kernels do. stats (a
     dict, deepseek2): receives 'route_margin', the smallest gap of a routing
-    decision, and 'routes', the experts chosen per (layer, token)."""
+    decision, and 'routes', the experts chosen per (layer, token). kv_type
+    'f16': the keys (after RoPE) and values, or deepseek2's latent rows
+    [c_kv | k_pe], rounded to float16 as the engine's F16 cache stores them."""
     tokens = np.asarray(tokens, dtype=np.int64)
     T = len(tokens)
     hd, hv = cfg.head_dim, cfg.v_head_dim
@@ -249,7 +266,7 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None):
         return y
 
     if cfg.arch == 'deepseek2':
-        return deepseek2_forward(cfg, W, tokens, linear, stats)
+        return deepseek2_forward(cfg, W, tokens, linear, stats, kv_type)
     x = W['token_embd.weight'][tokens]  # (T, n_embd)
     cos, sin = rope_angles(cfg, np.arange(T), W.get('rope_freqs.weight'))
     mask = np.triu(np.full((T, T), -np.inf), k=1)  # causal: key s > query t masked
@@ -263,7 +280,8 @@ def forward(cfg, W, tokens, types=None, simulate_activations=False, stats=None):
             q = rms_norm(q, W[p + 'attn_q_norm.weight'], cfg.eps)
             k = rms_norm(k, W[p + 'attn_k_norm.weight'], cfg.eps)
         q = apply_rope(cfg, q, cos, sin)
-        k = apply_rope(cfg, k, cos, sin)
+        k = round_kv(apply_rope(cfg, k, cos, sin), kv_type)
+        v = round_kv(v, kv_type)
         out = np.empty((T, nh, hv))
         scale = 1.0 / math.sqrt(hd)
         for hh in range(nh):
@@ -329,7 +347,7 @@ def deepseek2_route(cfg, logits, bias):
     return ids, w * cfg.w_scale, margin
 
 
-def deepseek2_forward(cfg, W, tokens, linear, stats=None):
+def deepseek2_forward(cfg, W, tokens, linear, stats=None, kv_type='f32'):
     """Logits (T, n_vocab): MLA written in the naive (decompressed) form of
     spec 4.4 so that it checks the engine's absorbed form independently."""
     T = len(tokens)
@@ -361,8 +379,9 @@ def deepseek2_forward(cfg, W, tokens, linear, stats=None):
             q = linear(p + 'attn_q.weight', h)
         q = q.reshape(T, H, dk)
         kva = linear(p + 'attn_kv_a_mqa.weight', h)
-        ckv = rms_norm(kva[:, :kl], W[p + 'attn_kv_a_norm.weight'], cfg.eps)
-        k_pe = apply_rope(cfg, kva[:, None, kl:], cos, sin)  # (T, 1, rope)
+        # the cached latent row [c_kv | k_pe] (spec 4.4): keys and values come from it
+        ckv = round_kv(rms_norm(kva[:, :kl], W[p + 'attn_kv_a_norm.weight'], cfg.eps), kv_type)
+        k_pe = round_kv(apply_rope(cfg, kva[:, None, kl:], cos, sin), kv_type)  # (T, 1, rope)
         q_pe = apply_rope(cfg, q[:, :, nope:], cos, sin)
         w_uk, w_uv = deepseek2_kv_b(cfg, W, p)
         k_nope = np.einsum('tc,hdc->thd', ckv, w_uk)  # (T, H, nope)

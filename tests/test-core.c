@@ -15,6 +15,7 @@
 
 #include "backend.h"
 #include "kv-cache.h"
+#include "quant.h"
 #include "threadpool.h"
 
 static const float rope_x[8] = { 0.3f, -1.2f, 0.7f, 2.0f, -0.5f, 0.25f, 1.5f, -0.8f };
@@ -184,28 +185,68 @@ naive_attention (const float *q,
       }
 }
 
-/* hd 16 takes the AVX2 path where the CPU has it, hd 12 the generic one. */
+/* IEEE half bits as a value, from the definition (sign, 5-bit exponent
+ * biased by 15, 10-bit fraction; exponent 0 subnormal). */
+static float
+half_value (uint16_t h)
+{
+  int e = (h >> 10) & 31, m = h & 1023;
+  double v = e == 0 ? ldexp (m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp (1024 + m, e - 25);
+
+  return (float) (h & 0x8000 ? -v : v);
+}
+
+/* Element i of a cache row array of type as a float. */
+static float
+cache_get (PonderKvType type, const void *row, size_t i)
+{
+  return type == PONDER_KV_F16 ? half_value (((const uint16_t *) row)[i])
+                               : ((const float *) row)[i];
+}
+
+/* Writes x, which must be exact in half when type is F16 (so that any
+ * correct rounding gives the same bits). */
 static void
-check_attention (int      n_threads,
-                 uint32_t HD)
+cache_set (PonderKvType type, void *row, size_t i, float x)
+{
+  if (type == PONDER_KV_F16)
+    {
+      ((uint16_t *) row)[i] = ponder_fp32_to_fp16 (x);
+      g_assert_cmpfloat (half_value (((uint16_t *) row)[i]), ==, x);
+    }
+  else
+    ((float *) row)[i] = x;
+}
+
+/* hd 16 takes the AVX2 path where the CPU has it (with F16C for an F16
+ * cache), hd 12 the generic one. The reference reads back what the store
+ * wrote; an F16 store must be within half's rounding of its input. */
+static void
+check_attention (int          n_threads,
+                 uint32_t     HD,
+                 PonderKvType type)
 {
   enum { N_HEAD = 4, N_KV = 2, MAX_HD = 16, N_CTX = 12, POS0 = 5, N_TOK = 3 };
   PonderKvCache cache;
   Fixture f;
   float q[N_TOK * N_HEAD * MAX_HD], kin[N_TOK * N_KV * MAX_HD], vin[N_TOK * N_KV * MAX_HD];
   float out[N_TOK * N_HEAD * MAX_HD];
+  float kr[N_CTX * N_KV * MAX_HD], vr[N_CTX * N_KV * MAX_HD];
   double ref[N_TOK * N_HEAD * MAX_HD];
   GRand *rand = g_rand_new_with_seed (42);
+  void *kc, *vc;
 
   fixture_init (&f, n_threads);
-  g_assert_cmpint (ponder_kv_cache_init (&cache, 1, N_CTX, N_KV * HD, N_KV * HD, NULL), ==,
-                   PONDER_OK);
-  /* Earlier positions already in the cache; large scores exercise the
-   * running-maximum rescaling. */
+  g_assert_cmpint (ponder_kv_cache_init_type (&cache, type, 1, N_CTX, N_KV * HD, N_KV * HD,
+                                              NULL), ==, PONDER_OK);
+  kc = cache.layers[0].k;
+  vc = cache.layers[0].v;
+  /* Earlier positions already in the cache (multiples of 1/256, exact in
+   * half); large scores exercise the running-maximum rescaling. */
   for (uint32_t i = 0; i < POS0 * N_KV * HD; i++)
     {
-      cache.layers[0].k[i] = (float) g_rand_double_range (rand, -2.0, 2.0);
-      cache.layers[0].v[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+      cache_set (type, kc, i, g_rand_int_range (rand, -512, 513) / 256.0f);
+      cache_set (type, vc, i, g_rand_int_range (rand, -256, 257) / 256.0f);
     }
   for (uint32_t i = 0; i < N_TOK * N_KV * HD; i++)
     {
@@ -214,15 +255,32 @@ check_attention (int      n_threads,
     }
   for (uint32_t i = 0; i < N_TOK * N_HEAD * HD; i++)
     q[i] = (float) g_rand_double_range (rand, -3.0, 3.0);
-  /* A sentinel beyond the causal horizon must not leak in. */
+  /* A sentinel beyond the causal horizon must not leak in (60000: exact
+   * in half, whose largest value is 65504). */
   for (uint32_t i = (POS0 + N_TOK) * N_KV * HD; i < N_CTX * N_KV * HD; i++)
-    cache.layers[0].k[i] = cache.layers[0].v[i] = 1e6f;
+    {
+      cache_set (type, kc, i, 60000.0f);
+      cache_set (type, vc, i, 60000.0f);
+    }
 
   f.be->kv_store (f.be, &cache, &cache.layers[0], POS0, N_TOK, kin, vin);
+  for (uint32_t i = 0; i < N_CTX * N_KV * HD; i++)
+    {
+      kr[i] = cache_get (type, kc, i);
+      vr[i] = cache_get (type, vc, i);
+    }
+  for (uint32_t i = 0; i < N_TOK * N_KV * HD; i++)
+    {
+      /* half: 11 significant bits, round to nearest; subnormal below 2^-14 */
+      double tol = type == PONDER_KV_F16 ? fmax (ldexp (fabs (kin[i]), -11), ldexp (1, -25)) : 0;
+
+      g_assert_cmpfloat (fabs (kr[POS0 * N_KV * HD + i] - kin[i]), <=, tol);
+      tol = type == PONDER_KV_F16 ? fmax (ldexp (fabs (vin[i]), -11), ldexp (1, -25)) : 0;
+      g_assert_cmpfloat (fabs (vr[POS0 * N_KV * HD + i] - vin[i]), <=, tol);
+    }
   f.be->attention (f.be, q, &cache, &cache.layers[0], POS0, N_TOK, N_HEAD, N_KV, HD, HD,
                    0.25f, out);
-  naive_attention (q, cache.layers[0].k, cache.layers[0].v, POS0, N_TOK, N_HEAD, N_KV, HD,
-                   0.25f, ref);
+  naive_attention (q, kr, vr, POS0, N_TOK, N_HEAD, N_KV, HD, 0.25f, ref);
   for (uint32_t i = 0; i < N_TOK * N_HEAD * HD; i++)
     g_assert_cmpfloat_with_epsilon (out[i], ref[i], 1e-5);
   /* Decoding one token (the last), where groups are sliced across threads. */
@@ -239,11 +297,14 @@ check_attention (int      n_threads,
 static void
 test_attention (void)
 {
-  check_attention (1, 16);
-  check_attention (2, 16);
-  check_attention (8, 16);
-  check_attention (1, 12);
-  check_attention (8, 12);
+  for (PonderKvType type = PONDER_KV_F16; type <= PONDER_KV_F32; type++)
+    {
+      check_attention (1, 16, type);
+      check_attention (2, 16, type);
+      check_attention (8, 16, type);
+      check_attention (1, 12, type);
+      check_attention (8, 12, type);
+    }
 }
 
 static void
@@ -336,7 +397,11 @@ test_kv_reuse (void)
   /* An edit at index 2 keeps two tokens and drops the rest. */
   g_assert_cmpuint (ponder_kv_cache_reuse (&cache, b, 5), ==, 2);
   g_assert_cmpuint (cache.n_tokens, ==, 2);
-  g_assert_cmpuint (ponder_kv_cache_bytes_per_token (2, 4, 4), ==, 64);
+  g_assert_cmpuint (ponder_kv_cache_bytes_per_token (PONDER_KV_F32, 2, 4, 4), ==, 64);
+  g_assert_cmpuint (ponder_kv_cache_bytes_per_token (PONDER_KV_F16, 2, 4, 4), ==, 32);
+  /* issue 5: R1's latent rows, 61 layers of 512 + 64 halves */
+  g_assert_cmpuint (ponder_kv_cache_bytes_per_token (PONDER_KV_F16, 61, 512 + 64, 0), ==,
+                    70272);
   ponder_kv_cache_clear (&cache);
 }
 

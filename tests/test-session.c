@@ -463,6 +463,7 @@ test_model_errors (void)
   g_autofree char *path = generate_model (args, "info.gguf");
   PonderModelInfo info;
   PonderTypeStat stats[8];
+  PonderModelParams params = ponder_model_params_default ();
 
   g_assert_cmpint (ponder_model_load ("/nonexistent/x.gguf", NULL, &model, &error), ==,
                    PONDER_ERROR_IO);
@@ -474,12 +475,25 @@ test_model_errors (void)
   g_assert_cmpuint (info.n_layers, ==, 2);
   g_assert_cmpuint (info.head_dim, ==, 32);
   g_assert_cmpuint (info.n_head_kv, ==, 2);
-  /* 2 layers x 2 KV heads x 32 dims x (K + V) x 4 bytes */
-  g_assert_cmpuint (info.kv_bytes_per_token, ==, 2 * 2 * 32 * 2 * 4);
+  /* 2 layers x 2 KV heads x 32 dims x (K + V) x 2 bytes (the F16 cache) */
+  g_assert_cmpuint (info.kv_type, ==, PONDER_KV_F16);
+  g_assert_cmpuint (info.kv_bytes_per_token, ==, 2 * 2 * 32 * 2 * 2);
   g_assert_cmpuint (ponder_model_get_type_stats (model, stats, 8), ==, 2);
   g_assert_cmpstr (stats[0].type_name, ==, "F32");
   g_assert_cmpstr (stats[1].type_name, ==, "Q8_0");
   ponder_model_free (model);
+  /* an F32 cache takes 4 bytes an element; a type that is none is refused */
+  params.kv_type = PONDER_KV_F32;
+  g_assert_cmpint (ponder_model_load (path, &params, &model, &error), ==, PONDER_OK);
+  ponder_model_get_info (model, &info);
+  g_assert_cmpuint (info.kv_type, ==, PONDER_KV_F32);
+  g_assert_cmpuint (info.kv_bytes_per_token, ==, 2 * 2 * 32 * 2 * 4);
+  ponder_model_free (model);
+  params.kv_type = (PonderKvType) 7;
+  g_assert_cmpint (ponder_model_load (path, &params, &model, &error), ==,
+                   PONDER_ERROR_INVALID_ARGUMENT);
+  g_assert_null (model);
+  g_assert_nonnull (strstr (error.message, "KV cache type"));
 }
 
 /* ---- Binding errors and load progress -------------------------------------------- */

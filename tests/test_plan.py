@@ -11,8 +11,11 @@
 #              plus, for deepseek2's legacy attn_kv_b, the two re-laid-out
 #              copies (n_head * kv_lora * (qk_nope + v_head) elements, F32
 #              stays 4 bytes, anything else becomes F16)
-#   KV/token = n_layer * n_head_kv * (head_dim_k + head_dim_v) * 4 (F32)
-#              deepseek2: n_layer * (kv_lora + qk_rope) * 4 (the latent)
+#   KV/token = n_layer * n_head_kv * (head_dim_k + head_dim_v) * e
+#              deepseek2: n_layer * (kv_lora + qk_rope) * e (the latent)
+#              e = 2 for the default F16 cache, 4 with --kv-type f32 and on
+#              Vulkan (whose device cache is F32 for now); R1's shapes give
+#              61 * (512 + 64) * 2 = 70,272 bytes (issue 5)
 #   KV cache = n_ctx * (KV/token + 4)   (each position keeps its token id)
 #   scratch  = one batch of 128 tokens of activations, 3 prepared matmul
 #              inputs of the widest row (4 bytes + 256 each), the RoPE
@@ -52,7 +55,7 @@ def cli_path():
     return os.path.join(root, 'cli', 'ponder-cli')
 
 
-def expected(info, path, n_ctx):
+def expected(info, path, n_ctx, kv_elem=2):
     cfg, types = info['config'], info['types']
     weights, n_params = 0, 0
     for name, shape, _, _ in gen_model.tensor_specs(cfg):
@@ -66,11 +69,11 @@ def expected(info, path, n_ctx):
             for il in range(L):
                 esz = 4 if types['blk.%d.attn_kv_b.weight' % il] == 'F32' else 2
                 weights += H * c * (nope + dv) * esz
-        kv_token = L * (c + r) * 4
+        kv_token = L * (c + r) * kv_elem
         hkv, dk = 1, nope + r
     else:
         hkv, dk, dv = cfg['n_head_kv'], cfg['head_dim'], cfg['head_dim']
-        kv_token = L * hkv * (dk + dv) * 4
+        kv_token = L * hkv * (dk + dv) * kv_elem
     n_ff = cfg['n_ff']
     n_q, n_k, n_v, n_o = H * dk, hkv * dk, hkv * dv, H * dv
     floats = BATCH * (2 * E + max(n_o, E) + n_q + n_k + n_v + 2 * n_ff)
@@ -89,9 +92,11 @@ def expected(info, path, n_ctx):
                 file_size=os.path.getsize(path), ctx_train=cfg['ctx'])
 
 
-def run_plan(path, n_ctx, available):
+def run_plan(path, n_ctx, available, kv_type=None):
     p = subprocess.run([cli_path(), 'info', '-m', path, '--plan-only', '--ctx', str(n_ctx),
-                        '--available', str(available)], capture_output=True, timeout=60)
+                        '--available', str(available)]
+                       + (['--kv-type', kv_type] if kv_type else []),
+                       capture_output=True, timeout=60)
     out = p.stdout.decode(errors='replace')
     if p.returncode != 0:
         raise RuntimeError('ponder-cli info failed (%d): %s'
@@ -106,18 +111,20 @@ def run_plan(path, n_ctx, available):
         return int(m.group(1))
 
     fits = re.search(r'^\s*fits\s+(yes|no)', out, re.M).group(1) == 'yes'
-    return dict(weights=num('plan weights'), kv_token=num('plan KV per token'),
+    kv_type = re.search(r'^\s*plan KV cache type\s+(\w+)', out, re.M)
+    return dict(kv_type=kv_type and kv_type.group(1), weights=num('plan weights'), kv_token=num('plan KV per token'),
                 kv=num('plan KV cache'), scratch=num('plan scratch'),
                 total=num('plan total'), n_params=num('parameters'),
                 file_size=num('file size'), ctx_train=num('training context'),
                 max_fit=num('longest context'), fits=fits), out
 
 
-def check_case(tmp, arch, preset, wtype):
+def check_case(tmp, arch, preset, wtype, kv_type=None):
+    """kv_type None: the default (f16)."""
     path = os.path.join(tmp, '%s-%s-%s.gguf' % (arch, preset, wtype))
     info = gen_model.generate(path, arch, preset, wtype, seed=3)
     n_ctx = 1000
-    want = expected(info, path, n_ctx)
+    want = expected(info, path, n_ctx, kv_elem=4 if kv_type == 'f32' else 2)
     per_pos = want['kv_token'] + 4
     fixed = want['weights'] + want['scratch']
     fails = []
@@ -127,8 +134,12 @@ def check_case(tmp, arch, preset, wtype):
                                      (fixed + 1000 * per_pos - 1, False, 768),
                                      (fixed + 256 * per_pos - 1, False, 0),
                                      (fixed + 10 ** 12, True, want['ctx_train'])):
-        got, out = run_plan(path, n_ctx, available)
-        label = '%s/%s/%s available %d' % (arch, preset, wtype, available)
+        got, out = run_plan(path, n_ctx, available, kv_type)
+        label = '%s/%s/%s%s available %d' % (arch, preset, wtype,
+                                             ' --kv-type %s' % kv_type if kv_type else '',
+                                             available)
+        if got['kv_type'] != (kv_type or 'f16'):
+            fails.append('%s: cache type %s' % (label, got['kv_type']))
         for key in ('weights', 'kv_token', 'kv', 'scratch', 'n_params', 'file_size',
                     'ctx_train'):
             if got[key] != want[key]:
@@ -155,7 +166,7 @@ def check_expert_placement(tmp):
     info = gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=5)
     cfg, types = info['config'], info['types']
     n_ctx = 256
-    want = expected(info, path, n_ctx)
+    want = expected(info, path, n_ctx, kv_elem=4)  # the device cache is F32
     total = want['weights'] + want['kv'] + want['scratch']
     experts = []  # routed expert bytes of each MoE layer, last layer first
     for il in reversed(range(cfg['n_dense'], cfg['n_layer'])):
@@ -207,7 +218,7 @@ def check_cpu_layers(tmp):
     path = os.path.join(tmp, 'dense-offload.gguf')
     info = gen_model.generate(path, 'llama', 'tiny', 'Q8_0', seed=6, cfg=cfg)
     n_ctx = 512
-    want = expected(info, path, n_ctx)
+    want = expected(info, path, n_ctx, kv_elem=4)  # F32, as on the device
     total = want['weights'] + want['kv'] + want['scratch']
     layer = []
     for il in range(cfg['n_layer']):
@@ -257,7 +268,7 @@ def check_split_plan(tmp):
     info = gen_model.generate(path, 'qwen2', 'tiny', 'F32', seed=8, cfg=cfg)
     _, W, _ = reference.load_model(path)
     n_ctx = 300
-    want = expected(info, path, n_ctx)
+    want = expected(info, path, n_ctx, kv_elem=4)  # the device cache is F32
     kv_layer = want['kv_token'] // 5 * n_ctx
     layer = [4 * sum(a.size for name, a in W.items() if name.startswith('blk.%d.' % il))
              for il in range(5)]
@@ -285,6 +296,24 @@ def check_split_plan(tmp):
                                                              list(zip(starts, ends, shares))))
             elif (fits.group(1) == 'yes') != (available == max(shares)):
                 fails.append('%s: fits %s' % (label, fits.group(1)))
+    return fails
+
+
+def check_r1_kv(tmp):
+    """R1's KV bytes per token: a deepseek2 file with R1's layer count and
+    latent sizes (61 layers, kv_lora 512, qk_rope 64; small elsewhere) plans
+    61 * (512 + 64) * 2 = 70,272 bytes with the F16 cache (issue 5) and
+    twice that with --kv-type f32."""
+    cfg = gen_model.make_config('deepseek2', 'tiny')
+    cfg.update(n_layer=61, kv_lora=512, qk_rope=64)
+    path = os.path.join(tmp, 'r1-kv.gguf')
+    gen_model.generate(path, 'deepseek2', 'tiny', 'Q8_0', seed=9, cfg=cfg)
+    fails = []
+    for kv_type, want in ((None, 70272), ('f32', 140544)):
+        got, out = run_plan(path, 256, 10 ** 12, kv_type)
+        if got['kv_token'] != want:
+            fails.append('R1 shapes%s: %d KV bytes per token, expected %d'
+                         % (' --kv-type ' + kv_type if kv_type else '', got['kv_token'], want))
     return fails
 
 
@@ -325,6 +354,10 @@ def check_vulkan(tmp):
     fails = []
     if head.group(1) != name:
         fails.append('vulkan plan: device %r, expected %r' % (head.group(1), name))
+    kv_type = re.search(r'^\s*plan KV cache type\s+(\w+)', out, re.M)
+    if kv_type is None or kv_type.group(1) != 'f32':
+        fails.append('vulkan plan: cache type %s, expected f32 (the device cache)'
+                     % (kv_type and kv_type.group(1)))
     if abs(int(avail.group(1)) / 2 ** 30 - gib) > 0.05:
         fails.append('vulkan plan: %s bytes available, devices says %.1f GiB'
                      % (avail.group(1), gib))
@@ -348,6 +381,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for arch, preset, wtype in CASES:
             fails += check_case(tmp, arch, preset, wtype)
+        for arch, preset, wtype in CASES[:2] + CASES[5:7]:
+            fails += check_case(tmp, arch, preset, wtype, 'f32')
+        fails += check_r1_kv(tmp)
         fails += check_errors(tmp)
         fails += check_vulkan(tmp)
         fails += check_expert_placement(tmp)

@@ -123,6 +123,50 @@ def test_fp16():
     check((h & 0x7C00) == 0x7C00 and (h & 0x3FF) != 0, "fp16: NaN -> %#x" % h)
 
 
+def test_kv_f16():
+    """The KV cache's F32 -> F16 store, both paths, against numpy's float16
+    (round to nearest even) bit for bit: ties, subnormal halves and their
+    ties, overflow to infinity, and random bit patterns. NaNs follow x86's
+    vcvtps2ph (Intel SDM): sign, all-ones exponent, the quiet bit set and
+    the top 10 payload bits, written out below (numpy instead keeps a
+    signalling NaN signalling)."""
+    rng = np.random.default_rng(11)
+    e = 2.0 ** -11
+    ties = [1 + e, 1 + 3 * e, -(1 + 5 * e), 2048 + 1, 2048 + 3, 65504 + 8, 65504 + 16,
+            2.0 ** -25, 3 * 2.0 ** -25, 5 * 2.0 ** -25, 2.0 ** -14 - 2.0 ** -25,
+            2.0 ** -26, 2.0 ** -24, 1023.5 * 2.0 ** -24]
+    vals = [0.0, -0.0, 1.0, 65504.0, 65519.99, 65520.0, 1e6, -1e6, np.inf, -np.inf, 5.96e-8,
+            2.98e-8, 1e-9, 6.1e-5, 6.097e-5, 0.1, 1e-45, -1e-40, 3.4e38]
+    nan_bits = [0x7fc00000, 0xffc00000, 0x7fc12345, 0x7fffffff, 0x7f800001, 0xff812345,
+                0x7f802000, 0x7fa00000]
+    x = np.concatenate([np.array(ties + vals, dtype=np.float32),
+                        np.array(nan_bits, dtype=np.uint32).view(np.float32),
+                        (rng.standard_normal(20000) * 10.0 ** rng.integers(
+                            -9, 6, 20000)).astype(np.float32),
+                        rng.integers(0, 2 ** 32, 20001, dtype=np.uint64).astype(np.uint32).view(
+                            np.float32)])
+    # float32 pieces only: a float64 round trip would quiet the signalling NaNs
+    check(x.dtype == np.float32 and x[len(ties) + len(vals)].view(np.uint32) == nan_bits[0],
+          "kv-f16: inputs are not the float32 bits meant")
+    check(all(np.float32(t) == t for t in ties), "kv-f16: a tie is not exact in float32")
+    want = x.astype(np.float16).view(np.uint16)
+    bits = x.view(np.uint32)
+    nan = (((bits >> 16) & 0x8000) | 0x7e00 | ((bits & 0x7fffff) >> 13)).astype(np.uint16)
+    want = np.where(np.isnan(x), nan, want)
+    x.astype("<f4").tofile(path("kvf16.in"))
+    for variant in ("c", "f16c"):
+        rc, _, err = tool("kv-f16", variant, path("kvf16.in"), path("kvf16.out"))
+        if rc == 77:
+            print("# skip kv-f16 %s: not available on this CPU" % variant)
+            continue
+        check(rc == 0, "kv-f16 %s: rc %d %s" % (variant, rc, err))
+        got = np.fromfile(path("kvf16.out"), dtype="<u2")
+        bad = np.nonzero(got != want)[0] if got.shape == want.shape else np.arange(len(x))
+        check(len(bad) == 0, "kv-f16 %s: %d mismatches, first %s" % (
+            variant, len(bad), [(hex(x[i:i + 1].view(np.uint32)[0]), hex(got[i]), hex(want[i]))
+                                for i in bad[:5]]))
+
+
 def same_bits(a, b):
     """float32 arrays equal bit for bit (any NaN matches any NaN)"""
     an, bn = np.isnan(a), np.isnan(b)
@@ -253,6 +297,7 @@ def main():
     np.seterr(all="ignore")                       # NaN scales in random blocks are intended
     test_types()
     test_fp16()
+    test_kv_f16()
     test_dequant()
     test_matmul()
     print("1..1")
