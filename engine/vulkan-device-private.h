@@ -12,6 +12,7 @@
 #define PONDER_VK_MAX_POOLS     64
 #define PONDER_VK_MAX_PIPELINES 256
 #define PONDER_VK_MAX_VIEWS     4096
+#define PONDER_VK_MAX_RETIRED   32 /* outgrown q8 scratch buffers (doubling from 64 KiB) */
 
 /* A texel-buffer view of a buffer from offset to its end, made on first use
  * and destroyed with the buffer. */
@@ -61,6 +62,11 @@ struct PonderVkDevice
   uint32_t                n_views;
   PonderVkBuffer          dummy;          /* behind the texel bindings a kernel does not use */
   VkBufferView            dummy_views[PONDER_VK_N_TEXEL];
+  bool                    int8_dot;       /* shaderIntegerDotProduct enabled */
+  bool                    env_gpu_kernels; /* PONDER_VK_GPU_KERNELS=1 when it was made */
+  PonderVkBuffer          q8_scratch;     /* ponder_vk_q8_scratch */
+  PonderVkBuffer          q8_retired[PONDER_VK_MAX_RETIRED];
+  uint32_t                n_q8_retired;
 };
 
 /* Texel formats of the bindings after the storage buffers. */

@@ -64,6 +64,10 @@ create_logical_device (PonderVkDevice *device,
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue = { VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO };
   VkDeviceCreateInfo info = { VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO };
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot = {
+    VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES
+  };
+  const char *extensions[1] = { VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME };
   PonderStatus status;
 
   queue.queueFamilyIndex = phys->queue_family;
@@ -71,6 +75,17 @@ create_logical_device (PonderVkDevice *device,
   queue.pQueuePriorities = &priority;
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;
+  /* Only features the device has: the integer-dot matmul kernels
+   * (vulkan-ops.c) need this one; everything else is Vulkan 1.1/1.2 core
+   * that needs no enabling (subgroup operations) or is not used. */
+  if (phys->has_int8_dot && phys->has_int8_dot_ext)
+    {
+      dot.shaderIntegerDotProduct = VK_TRUE;
+      info.pNext = &dot;
+      info.enabledExtensionCount = 1;
+      info.ppEnabledExtensionNames = extensions;
+      device->int8_dot = true;
+    }
   status = check (device, device->vk->fn.vkCreateDevice (phys->handle, &info, NULL,
                                         &device->device),
                   "vkCreateDevice", error);
@@ -319,6 +334,8 @@ ponder_vk_device_new (PonderVulkan         *vk,
   device->vk = vk;
   device->phys = &vk->devices[index];
   device->force_staging = params->force_staging;
+  device->env_gpu_kernels = getenv ("PONDER_VK_GPU_KERNELS") != NULL
+                            && strcmp (getenv ("PONDER_VK_GPU_KERNELS"), "1") == 0;
   status = create_logical_device (device, error);
   if (status == PONDER_OK)
     status = create_pipeline_cache (device, params, error);
@@ -351,6 +368,9 @@ ponder_vk_device_free (PonderVkDevice *device)
       save_pipeline_cache (device);
       ponder_vk_buffer_free (device, &device->iq_tables);
       ponder_vk_buffer_free (device, &device->dummy);
+      ponder_vk_buffer_free (device, &device->q8_scratch);
+      for (uint32_t i = 0; i < device->n_q8_retired; i++)
+        ponder_vk_buffer_free (device, &device->q8_retired[i]);
       /* Views of buffers their owners did not free. */
       for (uint32_t i = 0; i < device->n_views; i++)
         device->fn.vkDestroyBufferView (device->device, device->views[i].view, NULL);
@@ -376,6 +396,67 @@ ponder_vk_device_free (PonderVkDevice *device)
   free (device->views);
   free (device->cache_path);
   free (device);
+}
+
+PonderStatus
+ponder_vk_q8_scratch (PonderVkDevice        *device,
+                      size_t                 size_bytes,
+                      const PonderVkBuffer **out,
+                      PonderError           *error)
+{
+  PonderVkBuffer fresh;
+  size_t size = (size_t) 64 << 10;
+  PonderStatus status;
+
+  if (device->q8_scratch.buffer != VK_NULL_HANDLE && device->q8_scratch.size >= size_bytes)
+    {
+      *out = &device->q8_scratch;
+      return PONDER_OK;
+    }
+  /* Doubling, so that a growing prompt retires few buffers. */
+  while (size < size_bytes && size < SIZE_MAX / 2)
+    size *= 2;
+  if (device->n_q8_retired == PONDER_VK_MAX_RETIRED)
+    return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
+                             "the quantised activations outgrew their scratch %u times",
+                             PONDER_VK_MAX_RETIRED);
+  status = ponder_vk_buffer_new (device, size, PONDER_VK_MEMORY_DEVICE, "q8 scratch", &fresh,
+                                 error);
+  if (status != PONDER_OK)
+    return status;
+  if (device->q8_scratch.buffer != VK_NULL_HANDLE)
+    device->q8_retired[device->n_q8_retired++] = device->q8_scratch;
+  device->q8_scratch = fresh;
+  *out = &device->q8_scratch;
+  return PONDER_OK;
+}
+
+static bool force_gpu_kernels;
+
+void
+ponder_vk_test_gpu_kernels (bool on)
+{
+  force_gpu_kernels = on;
+}
+
+unsigned
+ponder_vk_matmul_features (const PonderVkDevice *device)
+{
+  const PonderVkPhysical *phys = device->phys;
+  uint32_t sg = phys->subgroup_size;
+  unsigned features = PONDER_VK_FEATURE_GPU;
+
+  if (phys->kind == PONDER_DEVICE_CPU && !force_gpu_kernels && !device->env_gpu_kernels)
+    return 0;
+  /* A row per subgroup in workgroups of 64 (vulkan-ops.c): the size must
+   * divide 64; below 4 a row would have too few lanes to be worth it. */
+  if (phys->has_subgroup_arith && sg >= 4 && sg <= 64 && (sg & (sg - 1)) == 0)
+    {
+      features |= PONDER_VK_FEATURE_SUBGROUP;
+      if (device->int8_dot)
+        features |= PONDER_VK_FEATURE_INT8_DOT;
+    }
+  return features;
 }
 
 const PonderVkPhysical *

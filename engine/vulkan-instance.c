@@ -334,10 +334,13 @@ probe_device (PonderVulkan     *vk,
   props2.pNext = &subgroup;
   vk->fn.vkGetPhysicalDeviceProperties2 (dev->handle, &props2);
   dev->subgroup_size = subgroup.subgroupSize;
-  /* Integer dot product is core in 1.3, an extension before. */
-  dot_ext = dev->props.apiVersion >= VK_API_VERSION_1_3
-            || has_device_extension (vk, dev->handle,
-                                     VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  dev->has_subgroup_arith = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
+                            && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  /* Integer dot product is core in 1.3, an extension before; the instance
+   * asks for 1.2, so using it takes the extension (vulkan-device.c). */
+  dev->has_int8_dot_ext = has_device_extension (vk, dev->handle,
+                                                VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  dot_ext = dev->props.apiVersion >= VK_API_VERSION_1_3 || dev->has_int8_dot_ext;
   features2.pNext = &v11;
   v11.pNext = &v12;
   v12.pNext = dot_ext ? &dot : NULL;

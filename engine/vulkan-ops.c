@@ -105,6 +105,26 @@
 #include "matmul_q5_k.h"
 #include "matmul_q6_k.h"
 #include "matmul_q8_0.h"
+#include "matmul_f32_sg.h"
+#include "matmul_f16_sg.h"
+#include "matmul_bf16_sg.h"
+#include "matmul_q8_0_sg.h"
+#include "matmul_q4_0_sg.h"
+#include "matmul_q5_0_sg.h"
+#include "matmul_q4_1_sg.h"
+#include "matmul_q5_1_sg.h"
+#include "matmul_q2_k_sg.h"
+#include "matmul_q3_k_sg.h"
+#include "matmul_q4_k_sg.h"
+#include "matmul_q5_k_sg.h"
+#include "matmul_q6_k_sg.h"
+#include "matmul_q8_0_q8.h"
+#include "matmul_q4_0_q8.h"
+#include "matmul_q5_0_q8.h"
+#include "matmul_q4_k_q8.h"
+#include "matmul_q5_k_q8.h"
+#include "matmul_q6_k_q8.h"
+#include "quantize_q8.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "swiglu.h"
@@ -120,6 +140,11 @@
   [PONDER_VK_KERNEL_DS2_MATMUL_##TYPE##_TX] = { "ds2_matmul_" #type "_tx", \
     ponder_spv_ds2_matmul_##type##_tx, sizeof ponder_spv_ds2_matmul_##type##_tx, 5, \
     sizeof (PonderVkDs2MatmulPush), 3, PONDER_VK_TEXEL_W | PONDER_VK_TEXEL_X }
+
+/* The GPU variants of the storage-buffer matmul (matmul_head.glsl). */
+#define KERNEL_GPU(TYPE, type, variant, VARIANT) \
+  KERNEL (PONDER_VK_KERNEL_MATMUL_##TYPE##_##VARIANT, matmul_##type##_##variant, 3, \
+          PonderVkMatmulPush, 2)
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush, 1),
@@ -214,6 +239,26 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_DS2_TX (Q4_K, q4_k),
   KERNEL_DS2_TX (Q5_K, q5_k),
   KERNEL_DS2_TX (Q6_K, q6_k),
+  KERNEL_GPU (F32, f32, sg, SG),
+  KERNEL_GPU (F16, f16, sg, SG),
+  KERNEL_GPU (BF16, bf16, sg, SG),
+  KERNEL_GPU (Q8_0, q8_0, sg, SG),
+  KERNEL_GPU (Q4_0, q4_0, sg, SG),
+  KERNEL_GPU (Q5_0, q5_0, sg, SG),
+  KERNEL_GPU (Q4_1, q4_1, sg, SG),
+  KERNEL_GPU (Q5_1, q5_1, sg, SG),
+  KERNEL_GPU (Q2_K, q2_k, sg, SG),
+  KERNEL_GPU (Q3_K, q3_k, sg, SG),
+  KERNEL_GPU (Q4_K, q4_k, sg, SG),
+  KERNEL_GPU (Q5_K, q5_k, sg, SG),
+  KERNEL_GPU (Q6_K, q6_k, sg, SG),
+  KERNEL_GPU (Q8_0, q8_0, q8, Q8),
+  KERNEL_GPU (Q4_0, q4_0, q8, Q8),
+  KERNEL_GPU (Q5_0, q5_0, q8, Q8),
+  KERNEL_GPU (Q4_K, q4_k, q8, Q8),
+  KERNEL_GPU (Q5_K, q5_k, q8, Q8),
+  KERNEL_GPU (Q6_K, q6_k, q8, Q8),
+  KERNEL (PONDER_VK_KERNEL_QUANTIZE_Q8, quantize_q8, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
 };
@@ -382,12 +427,19 @@ ponder_vk_expert_supported (uint32_t type)
 /* spec[0] = workgroup size, spec[1] = threads per row (a power of two
  * dividing it). CPU implementations run one row per invocation, since
  * their barriers are expensive (measured on lavapipe: bench-vulkan-matmul);
- * GPUs split a row over 32 lanes so that loads coalesce. */
+ * GPUs split a row over 32 lanes so that loads coalesce, or over a
+ * subgroup for the kernels that reduce with subgroupAdd (kernel). */
 static void
 matmul_shape (const PonderVkDevice *device,
+              PonderVkKernel        kernel,
               uint32_t              spec[2])
 {
-  if (ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU)
+  if (kernel >= PONDER_VK_KERNEL_MATMUL_F32_SG && kernel <= PONDER_VK_KERNEL_MATMUL_Q6_K_Q8)
+    {
+      spec[0] = 64;
+      spec[1] = ponder_vk_device_physical (device)->subgroup_size;
+    }
+  else if (ponder_vk_matmul_features (device) == 0)
     {
       spec[0] = MATMUL_CPU_WG;
       spec[1] = 1;
@@ -397,6 +449,50 @@ matmul_shape (const PonderVkDevice *device,
       spec[0] = 64;
       spec[1] = 32;
     }
+}
+
+/* The subgroup and integer-dot variants of type's matmul (NONE: none). */
+static PonderVkKernel
+gpu_matmul (uint32_t type,
+            unsigned features)
+{
+  if ((features & PONDER_VK_FEATURE_INT8_DOT) != 0)
+    switch (type)
+      {
+      case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_Q8;
+      case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_Q8;
+      case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_Q8;
+      case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_Q8;
+      case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_Q8;
+      case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_Q8;
+      default: break;
+      }
+  if ((features & PONDER_VK_FEATURE_SUBGROUP) != 0)
+    switch (type)
+      {
+      case PONDER_TYPE_F32: return PONDER_VK_KERNEL_MATMUL_F32_SG;
+      case PONDER_TYPE_F16: return PONDER_VK_KERNEL_MATMUL_F16_SG;
+      case PONDER_TYPE_BF16: return PONDER_VK_KERNEL_MATMUL_BF16_SG;
+      case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_SG;
+      case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_SG;
+      case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_SG;
+      case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_MATMUL_Q4_1_SG;
+      case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_MATMUL_Q5_1_SG;
+      case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_MATMUL_Q2_K_SG;
+      case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_MATMUL_Q3_K_SG;
+      case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_SG;
+      case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_SG;
+      case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_SG;
+      default: break;
+      }
+  return PONDER_VK_KERNEL_NONE;
+}
+
+/* Which type a matmul kernel reads, through its variants' tables. */
+static bool
+is_q8_kernel (PonderVkKernel kernel)
+{
+  return kernel >= PONDER_VK_KERNEL_MATMUL_Q8_0_Q8 && kernel <= PONDER_VK_KERNEL_MATMUL_Q6_K_Q8;
 }
 
 /* The texel-buffer kernel of type (NONE: it has none). */
@@ -472,6 +568,17 @@ static PonderStatus record_matmul (PonderVkDevice *device, PonderVkKernel kernel
                                    const PonderVkBuffer *w, size_t row_bytes, uint32_t n_in,
                                    uint32_t n_out, const PonderVkBuffer *x, uint32_t n_tokens,
                                    const PonderVkBuffer *y, PonderError *error);
+static PonderStatus check_matmul (PonderVkDevice *device, PonderVkKernel kernel,
+                                  uint32_t wg_size, uint32_t threads_per_row, uint32_t type,
+                                  const PonderVkBuffer *w, size_t row_bytes, uint32_t n_in,
+                                  uint32_t n_out, const PonderVkBuffer *x, uint32_t n_tokens,
+                                  const PonderVkBuffer *y, uint32_t *spec, uint32_t groups[3],
+                                  PonderError *error);
+static PonderStatus record_matmul_q8 (PonderVkDevice *device, PonderVkKernel kernel,
+                                      uint32_t wg_size, uint32_t threads_per_row, uint32_t type,
+                                      const PonderVkBuffer *w, size_t row_bytes, uint32_t n_in,
+                                      uint32_t n_out, const PonderVkBuffer *x, uint32_t n_tokens,
+                                      const PonderVkBuffer *y, PonderError *error);
 
 PonderStatus
 ponder_vk_op_matmul (PonderVkDevice       *device,
@@ -485,14 +592,49 @@ ponder_vk_op_matmul (PonderVkDevice       *device,
                      const PonderVkBuffer *y,
                      PonderError          *error)
 {
-  uint32_t shape[2];
+  return ponder_vk_op_matmul_kernel (device,
+                                     ponder_vk_matmul_kernel (device, type, w, row_bytes, n_in,
+                                                              n_out, x, n_tokens),
+                                     type, w, row_bytes, n_in, n_out, x, n_tokens, y, error);
+}
 
-  matmul_shape (device, shape);
-  return record_matmul (device,
-                        ponder_vk_matmul_kernel (device, type, w, row_bytes, n_in, n_out, x,
-                                                 n_tokens),
-                        shape[0], shape[1], type, w, row_bytes, n_in, n_out, x, n_tokens, y,
-                        error);
+PonderStatus
+ponder_vk_op_matmul_kernel (PonderVkDevice       *device,
+                            PonderVkKernel        kernel,
+                            uint32_t              type,
+                            const PonderVkBuffer *w,
+                            size_t                row_bytes,
+                            uint32_t              n_in,
+                            uint32_t              n_out,
+                            const PonderVkBuffer *x,
+                            uint32_t              n_tokens,
+                            const PonderVkBuffer *y,
+                            PonderError          *error)
+{
+  uint32_t shape[2];
+  PonderVkKernel base = ponder_vk_type_kernels (type).matmul;
+  char name[32];
+
+  /* Only the type's own kernels: their bindings and block layout differ. */
+  if (base == PONDER_VK_KERNEL_NONE
+      || (kernel != base && kernel != texel_matmul (type)
+          && kernel != gpu_matmul (type, PONDER_VK_FEATURE_SUBGROUP)
+          && kernel != gpu_matmul (type, PONDER_VK_FEATURE_INT8_DOT)))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "no such Vulkan matmul kernel for weight type %s",
+                             ponder_type_name (type, name, sizeof name));
+  matmul_shape (device, kernel, shape);
+  if (kernel != base && kernel != texel_matmul (type)
+      && (ponder_vk_matmul_features (device) & PONDER_VK_FEATURE_SUBGROUP) == 0)
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "the device %s lacks the features of the matmul kernel %s",
+                             ponder_vk_device_physical (device)->props.deviceName,
+                             kernels[kernel].name);
+  if (is_q8_kernel (kernel))
+    return record_matmul_q8 (device, kernel, shape[0], shape[1], type, w, row_bytes, n_in, n_out,
+                             x, n_tokens, y, error);
+  return record_matmul (device, kernel, shape[0], shape[1], type, w, row_bytes, n_in, n_out, x,
+                        n_tokens, y, error);
 }
 
 PonderVkKernel
@@ -506,12 +648,21 @@ ponder_vk_matmul_kernel (const PonderVkDevice *device,
                          uint32_t              n_tokens)
 {
   PonderVkKernel kernel = ponder_vk_type_kernels (type).matmul;
+  unsigned features = ponder_vk_matmul_features (device);
 
+  /* On a GPU, integer dot products where the device and the type have them,
+   * else the subgroup reduction, else the plain kernel. */
+  if (kernel != PONDER_VK_KERNEL_NONE && features != 0)
+    {
+      PonderVkKernel better = gpu_matmul (type, features);
+
+      return better != PONDER_VK_KERNEL_NONE ? better : kernel;
+    }
   /* On a CPU implementation the texel-buffer variant, where the views fit
    * (sizes are checked again in record_matmul; a view never reads past
    * its buffer, so a short one only fails that check). */
   if (kernel != PONDER_VK_KERNEL_NONE && texel_matmul (type) != PONDER_VK_KERNEL_NONE
-      && ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU && n_in % 4 == 0
+      && n_in % 4 == 0
       && ponder_vk_texel_fits (device, w, 4, (uint64_t) row_bytes * n_out)
       && ponder_vk_texel_fits (device, w, 16, ((uint64_t) row_bytes * n_out + 15) / 16 * 16)
       && ponder_vk_texel_fits (device, x, 16, (uint64_t) n_in * n_tokens * 4))
@@ -537,33 +688,88 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
                         type, w, row_bytes, n_in, n_out, x, n_tokens, y, error);
 }
 
+/* x quantised into the device's q8 scratch (quantize_q8.comp), then the
+ * integer-dot kernel reading it; the operand checks are record_matmul's,
+ * made before anything is recorded. */
 static PonderStatus
-record_matmul (PonderVkDevice       *device,
-               PonderVkKernel        kernel,
-               uint32_t              wg_size,
-               uint32_t              threads_per_row,
-               uint32_t              type,
-               const PonderVkBuffer *w,
-               size_t                row_bytes,
-               uint32_t              n_in,
-               uint32_t              n_out,
-               const PonderVkBuffer *x,
-               uint32_t              n_tokens,
-               const PonderVkBuffer *y,
-               PonderError          *error)
+record_matmul_q8 (PonderVkDevice       *device,
+                  PonderVkKernel        kernel,
+                  uint32_t              wg_size,
+                  uint32_t              threads_per_row,
+                  uint32_t              type,
+                  const PonderVkBuffer *w,
+                  size_t                row_bytes,
+                  uint32_t              n_in,
+                  uint32_t              n_out,
+                  const PonderVkBuffer *x,
+                  uint32_t              n_tokens,
+                  const PonderVkBuffer *y,
+                  PonderError          *error)
+{
+  uint64_t n_blocks = (uint64_t) n_tokens * (n_in / 32);
+  PonderVkElementwisePush qpush = { (uint32_t) n_blocks };
+  PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
+  const PonderVkBuffer *scratch, *buffers[3];
+  uint32_t spec[4], groups[3], qgroups[3];
+  PonderStatus status;
+
+  status = check_matmul (device, kernel, wg_size, threads_per_row, type, w, row_bytes, n_in,
+                         n_out, x, n_tokens, y, spec, groups, error);
+  if (status != PONDER_OK)
+    return status;
+  if (n_in % 32 != 0 || n_blocks * 40 > UINT32_MAX)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "integer-dot matmul: %u x %u inputs do not fit blocks of 32",
+                             n_tokens, n_in);
+  status = ponder_vk_q8_scratch (device, (size_t) n_blocks * 40, &scratch, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_grid (device, (n_blocks + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, qgroups,
+                             error);
+  if (status != PONDER_OK)
+    return status;
+  buffers[0] = x;
+  buffers[1] = scratch;
+  status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_QUANTIZE_Q8, &WG_ELEMENTWISE, 1, qgroups,
+                               buffers, 2, &qpush, sizeof qpush, error);
+  if (status != PONDER_OK)
+    return status;
+  buffers[1] = scratch;
+  buffers[0] = w;
+  buffers[2] = y;
+  return ponder_vk_dispatch (device, kernel, spec, kernels[kernel].n_spec, groups, buffers, 3,
+                             &push, sizeof push, error);
+}
+
+/* The checks of a matmul's operands and the dispatch it takes: spec (4)
+ * and groups; the caller records it. */
+static PonderStatus
+check_matmul (PonderVkDevice       *device,
+              PonderVkKernel        kernel,
+              uint32_t              wg_size,
+              uint32_t              threads_per_row,
+              uint32_t              type,
+              const PonderVkBuffer *w,
+              size_t                row_bytes,
+              uint32_t              n_in,
+              uint32_t              n_out,
+              const PonderVkBuffer *x,
+              uint32_t              n_tokens,
+              const PonderVkBuffer *y,
+              uint32_t             *spec,
+              uint32_t              groups[3],
+              PonderError          *error)
 {
   const PonderTypeInfo *ti = ponder_type_info (type);
-  PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
-  /* the IQ kernels read their codebooks from a fourth binding */
-  const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
-  /* the texel kernels' tile: tokens and rows per invocation */
-  uint32_t spec[4] = { wg_size, threads_per_row, 1, 1 };
   uint32_t rows_per_group;
   uint32_t n_spec;
   uint64_t expect_row;
-  uint32_t groups[3];
   PonderStatus status;
   char name[32];
+
+  spec[0] = wg_size;
+  spec[1] = threads_per_row;
+  spec[2] = 1; /* the texel kernels' tile: tokens and rows per invocation */
+  spec[3] = 1;
 
   if (kernel == PONDER_VK_KERNEL_NONE)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
@@ -599,7 +805,35 @@ record_matmul (PonderVkDevice       *device,
     return status;
   groups[2] = n_spec > 2 ? (n_tokens + spec[2] - 1) / spec[2]
                         : (n_tokens + PONDER_VK_MATMUL_BATCH - 1) / PONDER_VK_MATMUL_BATCH;
-  return ponder_vk_dispatch (device, kernel, spec, n_spec, groups, buffers,
+  return PONDER_OK;
+}
+
+static PonderStatus
+record_matmul (PonderVkDevice       *device,
+               PonderVkKernel        kernel,
+               uint32_t              wg_size,
+               uint32_t              threads_per_row,
+               uint32_t              type,
+               const PonderVkBuffer *w,
+               size_t                row_bytes,
+               uint32_t              n_in,
+               uint32_t              n_out,
+               const PonderVkBuffer *x,
+               uint32_t              n_tokens,
+               const PonderVkBuffer *y,
+               PonderError          *error)
+{
+  PonderVkMatmulPush push = { n_in, n_out, n_tokens, (uint32_t) row_bytes };
+  /* the IQ kernels read their codebooks from a fourth binding */
+  const PonderVkBuffer *buffers[4] = { w, x, y, ponder_vk_iq_tables (device) };
+  uint32_t spec[4], groups[3];
+  PonderStatus status = check_matmul (device, kernel, wg_size, threads_per_row, type, w,
+                                      row_bytes, n_in, n_out, x, n_tokens, y, spec, groups,
+                                      error);
+
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, kernel, spec, kernels[kernel].n_spec, groups, buffers,
                              kernels[kernel].n_buffers, &push, sizeof push, error);
 }
 

@@ -121,6 +121,8 @@ typedef struct
   bool                             has_storage16;      /* storageBuffer16BitAccess */
   bool                             has_float16;        /* shaderFloat16 */
   bool                             has_int8_dot;       /* shaderIntegerDotProduct */
+  bool                             has_int8_dot_ext;   /* VK_KHR_shader_integer_dot_product */
+  bool                             has_subgroup_arith; /* subgroup arithmetic in compute */
   bool                             uma;                /* every device-local type is host-visible */
 } PonderVkPhysical;
 
@@ -270,6 +272,30 @@ typedef enum
   PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_TX,
   PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_TX,
   PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_TX,
+  /* GPU features (non-CPU devices, or forced by ponder_vk_test_gpu_kernels):
+   * matmul_<type>_sg reduce a row over a subgroup with subgroupAdd;
+   * matmul_<type>_q8 take integer dot products with x quantised by
+   * quantize_q8 (shaderIntegerDotProduct and subgroup arithmetic) */
+  PONDER_VK_KERNEL_MATMUL_F32_SG,
+  PONDER_VK_KERNEL_MATMUL_F16_SG,
+  PONDER_VK_KERNEL_MATMUL_BF16_SG,
+  PONDER_VK_KERNEL_MATMUL_Q8_0_SG,
+  PONDER_VK_KERNEL_MATMUL_Q4_0_SG,
+  PONDER_VK_KERNEL_MATMUL_Q5_0_SG,
+  PONDER_VK_KERNEL_MATMUL_Q4_1_SG,
+  PONDER_VK_KERNEL_MATMUL_Q5_1_SG,
+  PONDER_VK_KERNEL_MATMUL_Q2_K_SG,
+  PONDER_VK_KERNEL_MATMUL_Q3_K_SG,
+  PONDER_VK_KERNEL_MATMUL_Q4_K_SG,
+  PONDER_VK_KERNEL_MATMUL_Q5_K_SG,
+  PONDER_VK_KERNEL_MATMUL_Q6_K_SG,
+  PONDER_VK_KERNEL_MATMUL_Q8_0_Q8,
+  PONDER_VK_KERNEL_MATMUL_Q4_0_Q8,
+  PONDER_VK_KERNEL_MATMUL_Q5_0_Q8,
+  PONDER_VK_KERNEL_MATMUL_Q4_K_Q8,
+  PONDER_VK_KERNEL_MATMUL_Q5_K_Q8,
+  PONDER_VK_KERNEL_MATMUL_Q6_K_Q8,
+  PONDER_VK_KERNEL_QUANTIZE_Q8,
   /* sampling from the device's best logits (vulkan-ops-sample.c) */
   PONDER_VK_KERNEL_TOPK_PARTIAL,
   PONDER_VK_KERNEL_TOPK_MERGE,
@@ -318,6 +344,8 @@ typedef struct
 /* A type without kernels has PONDER_VK_KERNEL_NONE in each. */
 PonderVkTypeKernels ponder_vk_type_kernels (uint32_t type);
 
+typedef struct PonderVkDevice PonderVkDevice;
+
 /* Tests only: ponder_vk_type_kernels reports no kernel of the kinds given
  * (PONDER_VK_HIDE_* or-ed; 0 shows them again) for type, so that the
  * refusal of a weight type without shaders and the host gather of
@@ -327,6 +355,19 @@ PonderVkTypeKernels ponder_vk_type_kernels (uint32_t type);
 #define PONDER_VK_HIDE_EMBED  2u
 #define PONDER_VK_HIDE_EXPERT 4u
 void ponder_vk_test_hide_kernels (uint32_t type, unsigned kinds);
+
+/* Tests only: matmul kernel choice as on a GPU whatever the device kind
+ * (the storage-buffer kernels, their subgroup and integer-dot variants
+ * where the device has the features), so that lavapipe runs them; the
+ * environment variable PONDER_VK_GPU_KERNELS=1 does the same for whole
+ * programs (ponder-cli). Process-wide, like ponder_vk_test_hide_kernels. */
+void ponder_vk_test_gpu_kernels (bool on);
+/* How a device's matmuls are chosen: 0 as on a CPU device (texel-buffer
+ * kernels), else PONDER_VK_FEATURE_* or-ed (tests, bench). */
+#define PONDER_VK_FEATURE_GPU      1u /* GPU kernels and shapes (no texel buffers) */
+#define PONDER_VK_FEATURE_SUBGROUP 2u
+#define PONDER_VK_FEATURE_INT8_DOT 4u
+unsigned ponder_vk_matmul_features (const PonderVkDevice *device);
 
 /* Push-constant blocks, mirrored field for field by the shaders. */
 typedef struct
@@ -454,8 +495,6 @@ typedef struct
   VkDeviceSize   offset;
 } PonderVkBuffer;
 
-typedef struct PonderVkDevice PonderVkDevice;
-
 /* Creates a logical device on vk's device index (-1: the default). vk must
  * outlive it. */
 PonderStatus ponder_vk_device_new  (PonderVulkan         *vk,
@@ -541,6 +580,12 @@ VkDeviceSize ponder_vk_view_alignment (const PonderVkDevice *device);
 bool         ponder_vk_texel_fits (const PonderVkDevice *device, const PonderVkBuffer *buffer,
                                    uint32_t texel_bytes, uint64_t bytes);
 
+/* A device-local buffer of at least size_bytes for the matmuls' quantised
+ * x (vulkan-ops.c), grown on demand. Buffers it replaces stay alive until
+ * the device is freed, since recorded steps may still read them. */
+PonderStatus ponder_vk_q8_scratch (PonderVkDevice *device, size_t size_bytes,
+                                   const PonderVkBuffer **out, PonderError *error);
+
 /* Splits n workgroups over x and y within the device's limits; the shaders
  * flatten them back (shaders/grid.glsl) and ignore the excess. */
 PonderStatus ponder_vk_grid     (const PonderVkDevice *device,
@@ -589,6 +634,14 @@ PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t t
 /* ds2_matmul_<type>_tx, the texel-buffer variant of type's expert kernel
  * (PONDER_VK_KERNEL_NONE: none, or the type's kernels are hidden). */
 PonderVkKernel ponder_vk_expert_texel_kernel (uint32_t type);
+/* ponder_vk_op_matmul with the kernel chosen by the caller (tests, bench):
+ * one of type's matmul kernels (base, texel, subgroup or integer-dot
+ * variant); refused when the device lacks its features. */
+PonderStatus ponder_vk_op_matmul_kernel (PonderVkDevice *device, PonderVkKernel kernel,
+                                         uint32_t type, const PonderVkBuffer *w,
+                                         size_t row_bytes, uint32_t n_in, uint32_t n_out,
+                                         const PonderVkBuffer *x, uint32_t n_tokens,
+                                         const PonderVkBuffer *y, PonderError *error);
 /* The same with the workgroup shape chosen by the caller (tests, tuning):
  * always matmul_<type>, the storage-buffer kernel.
  * wg_size invocations, threads_per_row of them per output row. */

@@ -31,6 +31,18 @@
  * weights are still never expanded, in memory or in shared memory: on a
  * CPU device shared memory is ordinary memory reached by the same per-lane
  * loops as a storage buffer, so the tile lives in registers instead.
+ *
+ * Built with SUBGROUP (matmul_<type>_sg), one subgroup computes a row and
+ * reduces with subgroupAdd instead of shared memory and barriers: the
+ * variant for devices with subgroup arithmetic (the host then passes the
+ * subgroup size as THREADS_PER_ROW). Built with Q8 as well
+ * (matmul_<type>_q8), binding 1 holds x quantised by quantize_q8.comp and
+ * the products are integer dot products of 4 packed bytes (OpSDot, through
+ * GL_EXT_spirv_intrinsics: glslang 12 lacks GL_EXT_integer_dot_product);
+ * the including shader then also defines `int qword (Unit s, uint j)`,
+ * elements 4j..4j+3 as signed bytes, `float qscale (Unit s, uint j)`, what
+ * multiplies them, and `float qmin (Unit s)`, the offset subtracted per
+ * element (zero for symmetric types).
  */
 
 #extension GL_EXT_control_flow_attributes : require
@@ -59,6 +71,18 @@ layout (push_constant) uniform Push
 #include "grid.glsl"
 #else
 #extension GL_KHR_shader_subgroup_ballot : require
+#ifdef Q8
+#define SUBGROUP
+#extension GL_EXT_spirv_intrinsics : require
+/* OpSDot (4450) of two words of 4 signed bytes (PackedVectorFormat4x8Bit,
+ * literal 0); capabilities DotProduct and DotProductInput4x8BitPacked. */
+spirv_instruction (extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018],
+                   id = 4450)
+int sdot4x8 (int a, int b, spirv_literal int packed_format);
+#endif
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 
 layout (local_size_x_id = 0) in;
 layout (constant_id = 1) const uint THREADS_PER_ROW = 64;
@@ -72,10 +96,16 @@ layout (constant_id = 3) const uint RPI = 1u; /* rows per invocation (matmul_mai
 #endif
 
 layout (binding = 0) readonly buffer Weights { uint wdata[]; };  /* (n_out, row_bytes) */
+#ifdef Q8
+/* quantize_q8.comp's output: (n_tokens, n_in / 4) words of 4 signed bytes,
+ * then per block of 32 the f32 pair (d, d * sum of its bytes) */
+layout (binding = 1) readonly buffer Input { uint xq[]; };
+#else
 layout (binding = 1) readonly buffer Input { float x[]; };       /* (n_tokens, n_in) */
 /* The same as vec4s, for n_in a multiple of 4 (every block type): a CPU
  * implementation loads a vec4 per lane at once, four scalars separately. */
 layout (binding = 1) readonly buffer Input4 { vec4 x4[]; };
+#endif
 layout (binding = 2) writeonly buffer Output { float y[]; };     /* (n_tokens, n_out) */
 
 #ifdef TEXEL
@@ -104,7 +134,7 @@ layout (push_constant) uniform Push
   uint row_bytes;
 } p;
 
-#ifndef TEXEL
+#if !defined (TEXEL) && !defined (SUBGROUP)
 shared float partial[gl_WorkGroupSize.x * NB];
 #endif
 

@@ -81,15 +81,78 @@ main ()
       if (row0 + r < p.n_out && tok0 + t < p.n_tokens)
         y[(tok0 + t) * p.n_out + row0 + r] = acc[r * NB + t];
 }
+#elif defined (Q8)
+/* Integer dot products (GPUs with shaderIntegerDotProduct and subgroup
+ * arithmetic): a subgroup per row, each invocation a unit of 32 at a time,
+ * its 8 words of weight bytes against the 8 words of x's block, scaled by
+ * the weights' factor and x's block scale d; types with an offset subtract
+ * it times x's block sum (stored as d * the sum of its bytes). Rows past
+ * n_out compute row n_out - 1 again, so that every invocation reaches the
+ * subgroupAdd. */
+void
+main ()
+{
+  uint row = (gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x) * gl_NumSubgroups
+             + gl_SubgroupID;
+  uint tok0 = gl_WorkGroupID.z * NB;
+  uint n_units = p.n_in / 32u;
+  uint nt = min (NB, p.n_tokens - tok0);
+  uint row_base = min (row, p.n_out - 1u) * p.row_bytes;
+  uint scales = p.n_tokens * (p.n_in / 4u); /* where the (d, d * sum) pairs start */
+  float acc[NB];
+
+  [[unroll]] for (uint t = 0u; t < NB; t++)
+    acc[t] = 0.0;
+  for (uint u = gl_SubgroupInvocationID; u < n_units; u += gl_SubgroupSize)
+    {
+      Unit s = unit_setup (row_base, u);
+      int q[8];
+      float a0 = qscale (s, 0u), a1 = qscale (s, 4u), b = qmin (s);
+
+      [[unroll]] for (uint j = 0u; j < 8u; j++)
+        q[j] = qword (s, j);
+      [[unroll]] for (uint t = 0u; t < NB; t++)
+        if (t < nt)
+          {
+            uint xb = (tok0 + t) * (p.n_in / 4u) + u * 8u;
+            uint sb = scales + 2u * ((tok0 + t) * n_units + u);
+            int i0 = 0, i1 = 0;
+
+            /* two halves: Q6_K's 16-element groups have their own scales */
+            [[unroll]] for (uint j = 0u; j < 4u; j++)
+              {
+                i0 += sdot4x8 (q[j], int (xq[xb + j]), 0);
+                i1 += sdot4x8 (q[j + 4u], int (xq[xb + j + 4u]), 0);
+              }
+            acc[t] += uintBitsToFloat (xq[sb]) * (a0 * float (i0) + a1 * float (i1))
+                      - b * uintBitsToFloat (xq[sb + 1u]);
+          }
+    }
+  [[unroll]] for (uint t = 0u; t < NB; t++)
+    acc[t] = subgroupAdd (acc[t]);
+  if (row < p.n_out && subgroupElect ())
+    [[unroll]] for (uint t = 0u; t < NB; t++)
+      if (t < nt)
+        y[(tok0 + t) * p.n_out + row] = acc[t];
+}
 #else
 void
 main ()
 {
   uint wg_size = gl_WorkGroupSize.x;
   uint tid = gl_LocalInvocationID.x;
+#ifdef SUBGROUP
+  /* a row per subgroup, whatever the device's mapping of invocations */
+  uint lane = gl_SubgroupInvocationID;
+  uint row = (gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x) * gl_NumSubgroups
+             + gl_SubgroupID;
+#define ROW_STEP gl_SubgroupSize
+#else
   uint lane = tid % THREADS_PER_ROW;
   uint row = (gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x)
              * (wg_size / THREADS_PER_ROW) + tid / THREADS_PER_ROW;
+#define ROW_STEP THREADS_PER_ROW
+#endif
   uint tok0 = gl_WorkGroupID.z * NB;
   uint n_units = (p.n_in + 31u) / 32u;
   uint nt = min (NB, p.n_tokens - tok0);
@@ -106,7 +169,7 @@ main ()
    * stays active for the broadcasts below. */
   uint row_base = min (row, p.n_out - 1u) * p.row_bytes;
 
-#if !defined (PARTIAL_UNITS) && !defined (TEXEL)
+#if !defined (PARTIAL_UNITS) && !defined (TEXEL) && !defined (SUBGROUP)
   /* Decode on a CPU implementation (one row per SIMD lane, all lanes of a
    * subgroup on the same x): lane i loads x's i-th vec4 of the unit and
    * the others take it by broadcast, one gather per unit instead of eight
@@ -129,7 +192,7 @@ main ()
       n_units = 0u; /* the general loop below has nothing left to do */
     }
 #endif
-  for (uint u = lane; u < n_units; u += THREADS_PER_ROW)
+  for (uint u = lane; u < n_units; u += ROW_STEP)
     {
       Unit s = unit_setup (row_base, u);
       uint k0 = u * 32u;
@@ -172,6 +235,10 @@ main ()
 #undef XI
     }
 
+#ifdef SUBGROUP
+  [[unroll]] for (uint t = 0u; t < NB; t++)
+    acc[t] = subgroupAdd (acc[t]);
+#else
   /* A specialization constant: with one thread per row this is dead code
    * and the barriers go with it. Rows past n_out still take part in the
    * barriers (they must be reached by the whole workgroup). */
@@ -191,6 +258,8 @@ main ()
       [[unroll]] for (uint t = 0u; t < NB; t++)
         acc[t] = partial[t * wg_size + tid];
     }
+#endif
+#undef ROW_STEP
   if (in_range && lane == 0u)
     [[unroll]] for (uint t = 0u; t < NB; t++)
       if (t < nt)

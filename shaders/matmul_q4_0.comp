@@ -34,4 +34,19 @@ dequant4 (Unit s, uint j)
                       float ((q >> 24) & 15u)) - 8.0);
 }
 
+#ifdef Q8
+/* q - 8 as a signed byte: q + 120 stays below 256 (no carry into the next
+ * byte), and flipping bit 7 then subtracts 128. */
+int
+qword (Unit s, uint j)
+{
+  uint q = (read_u32_even (s.base + 2u + 4u * (j % 4u)) >> (j < 4u ? 0u : 4u)) & 0x0f0f0f0fu;
+
+  return int ((q + 0x78787878u) ^ 0x80808080u);
+}
+
+float qscale (Unit s, uint j) { return s.d; }
+float qmin (Unit s) { return 0.0; }
+#endif
+
 #include "matmul_main.glsl"

@@ -113,6 +113,11 @@ dequant4 (Unit s, uint j)
                      float ((word >> 24) & 15u)) - s.b;
 }
 
+#ifdef Q8
+int qword (Unit s, uint j) { return int ((WD (s.qs + j) >> s.shift) & 0x0f0f0f0fu); }
+float qscale (Unit s, uint j) { return s.a; }
+float qmin (Unit s) { return s.b; }
+#endif
 #endif
 
 #include "matmul_main.glsl"

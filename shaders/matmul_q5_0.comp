@@ -73,6 +73,22 @@ dequant4 (Unit s, uint j)
                       float (((q >> 24) & 15u) | ((h >> 3) & 16u))) - 16.0);
 }
 
+#ifdef Q8
+/* q - 16 as a signed byte (see matmul_q4_0.comp); the fifth bits of
+ * elements 4j..4j+3 go to bit 4 of each byte */
+int
+qword (Unit s, uint j)
+{
+  uint q = (read_u32_even (s.base + 6u + 4u * (j % 4u)) >> (j < 4u ? 0u : 4u)) & 0x0f0f0f0fu;
+  uint h = s.qh >> (4u * j);
+
+  q |= ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25);
+  return int ((q + 0x70707070u) ^ 0x80808080u);
+}
+
+float qscale (Unit s, uint j) { return s.d; }
+float qmin (Unit s) { return 0.0; }
+#endif
 #endif
 
 #include "matmul_main.glsl"

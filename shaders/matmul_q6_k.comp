@@ -67,4 +67,19 @@ dequant4 (Unit s, uint j)
   return (j < 4u ? s.scale0 : s.scale1) * vec4 (q);
 }
 
+#ifdef Q8
+/* q - 32 as a signed byte (see matmul_q4_0.comp) */
+int
+qword (Unit s, uint j)
+{
+  uint l = (q6k_word (s.ql, j, s.odd) >> s.ql_shift) & 0x0f0f0f0fu;
+  uint h = (q6k_word (s.qh, j, s.odd) >> s.qh_shift) & 0x03030303u;
+
+  return int (((l | (h << 4)) + 0x60606060u) ^ 0x80808080u);
+}
+
+float qscale (Unit s, uint j) { return j < 4u ? s.scale0 : s.scale1; }
+float qmin (Unit s) { return 0.0; }
+#endif
+
 #include "matmul_main.glsl"

@@ -73,6 +73,20 @@ dequant4 (Unit s, uint j)
                      float (bitfieldExtract (q, 16, 8)), float (bitfieldExtract (q, 24, 8)));
 }
 
+#ifdef Q8
+/* the quants are signed bytes already */
+int
+qword (Unit s, uint j)
+{
+  uint lo = WD (s.qs + j);
+  uint hi = WD (s.qs + j + (j < 7u ? 1u : s.odd));
+
+  return int (s.odd != 0u ? (lo >> 16) | (hi << 16) : lo);
+}
+
+float qscale (Unit s, uint j) { return s.d; }
+float qmin (Unit s) { return 0.0; }
+#endif
 #endif
 
 #include "matmul_main.glsl"

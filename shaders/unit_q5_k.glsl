@@ -59,3 +59,16 @@ dequant4 (Unit s, uint j)
                      float (((q >> 16) & 15u) | ((h >> 16) & 16u)),
                      float (((q >> 24) & 15u) | ((h >> 24) & 16u))) - s.b;
 }
+
+#ifdef Q8
+/* matmul_head.glsl's integer-dot accessors: q (0..31) fits a signed byte */
+int
+qword (Unit s, uint j)
+{
+  return int (((WD (s.qs + j) >> s.shift) & 0x0f0f0f0fu)
+              | (((WD (s.qh + j) >> s.s) & 0x01010101u) << 4));
+}
+
+float qscale (Unit s, uint j) { return s.a; }
+float qmin (Unit s) { return s.b; }
+#endif
