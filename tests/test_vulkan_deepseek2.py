@@ -89,8 +89,11 @@ def run_cli(args, timeout=300):
 
 def logits(model, tokens, backend, step=False, host_layers=0):
     env = dict(os.environ, PONDER_HOST_EXPERT_LAYERS=str(host_layers))
+    # the device's KV cache is F32 (PONDER_VK_KV_TYPES): the CPU runs it is
+    # compared with keep theirs F32 too
     p = subprocess.run([cli_path(), 'logits', '-m', model, '--tokens',
-                        ','.join(map(str, tokens)), '--threads', '2', '--backend', backend]
+                        ','.join(map(str, tokens)), '--threads', '2', '--backend', backend,
+                        '--kv-type', 'f32']
                        + (['--step'] if step else []), capture_output=True, timeout=300,
                        env=env)
     err = p.stderr.decode(errors='replace').strip()
@@ -171,7 +174,8 @@ def check_chat(tmp):
     out = {}
     for backend in ('cpu', 'vulkan'):
         p = run_cli(['chat', '-m', path, '-p', 'Hello there', '--seed', '1', '--temperature',
-                     '0', '--max-tokens', '24', '--threads', '2', '--backend', backend])
+                     '0', '--max-tokens', '24', '--threads', '2', '--backend', backend,
+                     '--kv-type', 'f32'])
         err = p.stderr.decode('utf-8', errors='replace')
         if p.returncode != 0:
             return ['chat --backend %s: exit %d: %s' % (backend, p.returncode, err.strip())]
@@ -283,7 +287,7 @@ def check_odd(tmp):
     gen_model.generate(path, 'deepseek2', 'tiny-odd', 'F32', seed=8)
     tokens = [3, 1, 4, 1, 5]
     p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)), '--threads', '2',
-                 '--backend', 'vulkan'])
+                 '--backend', 'vulkan', '--kv-type', 'f32'])
     err = p.stderr.decode(errors='replace')
     if p.returncode != 0:
         return ['tiny-odd: exit %d: %s' % (p.returncode, err.strip())]

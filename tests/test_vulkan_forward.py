@@ -79,8 +79,11 @@ def run_cli(args, timeout=300, env=None):
 
 
 def logits(model, tokens, backend, step=False):
+    # the device's KV cache is F32 (PONDER_VK_KV_TYPES): the CPU runs it is
+    # compared with (and a fallback's) keep theirs F32 too
     p = run_cli(['logits', '-m', model, '--tokens', ','.join(map(str, tokens)),
-                 '--threads', '2', '--backend', backend] + (['--step'] if step else []))
+                 '--threads', '2', '--backend', backend, '--kv-type', 'f32']
+                + (['--step'] if step else []))
     err = p.stderr.decode(errors='replace').strip()
     if p.returncode != 0:
         raise RuntimeError('ponder-cli logits --backend %s failed (%d): %s'
@@ -158,6 +161,9 @@ def check_scripted(tmp):
             fails.append('%s: %s tokens picked on the device, expected %d: %s'
                          % (name, picks and picks.group(1), len(script['generated_ids']) - 1,
                             err.strip()))
+        elif 'KV cache f32 (the vulkan backend has no f16 cache)' not in err:
+            # the default F16 cache asked for, the device's F32 used and said
+            fails.append('%s: --stats does not say the cache is f32: %s' % (name, err.strip()))
     return fails
 
 
@@ -381,7 +387,7 @@ def check_fallback(tmp):
     gen_model.generate(path, 'llama', 'tiny', 'F32', seed=5, cfg=cfg)
     tokens = [1, 2, 3, 4]
     p = run_cli(['logits', '-m', path, '--tokens', '1,2,3,4', '--threads', '2',
-                 '--backend', 'vulkan'])
+                 '--backend', 'vulkan', '--kv-type', 'f32'])
     err = p.stderr.decode(errors='replace')
     if p.returncode != 0 or 'head dimensions' not in err or FALLBACK_NOTE not in err:
         return ['fallback: exit %d, stderr %r (expected the reason and the CPU fallback)'
