@@ -63,6 +63,7 @@ struct PonderVkDevice
   PonderVkBuffer          dummy;          /* behind the texel bindings a kernel does not use */
   VkBufferView            dummy_views[PONDER_VK_N_TEXEL];
   bool                    int8_dot;       /* shaderIntegerDotProduct enabled */
+  bool                    storage16;      /* storageBuffer16BitAccess enabled */
   bool                    env_gpu_kernels; /* PONDER_VK_GPU_KERNELS=1 when it was made */
   PonderVkBuffer          q8_scratch;     /* ponder_vk_q8_scratch */
   PonderVkBuffer          q8_retired[PONDER_VK_MAX_RETIRED];

@@ -67,6 +67,7 @@ create_logical_device (PonderVkDevice *device,
   VkPhysicalDeviceShaderIntegerDotProductFeatures dot = {
     VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES
   };
+  VkPhysicalDeviceVulkan11Features v11 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
   const char *extensions[1] = { VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME };
   PonderStatus status;
 
@@ -76,11 +77,20 @@ create_logical_device (PonderVkDevice *device,
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;
   /* Only features the device has: the integer-dot matmul kernels
-   * (vulkan-ops.c) need this one; everything else is Vulkan 1.1/1.2 core
-   * that needs no enabling (subgroup operations) or is not used. */
+   * (vulkan-ops.c) need the first, matmul_f16_h the second; everything else
+   * is Vulkan 1.1/1.2 core that needs no enabling (subgroup operations) or
+   * is not used. */
+  if (phys->has_storage16)
+    {
+      v11.storageBuffer16BitAccess = VK_TRUE;
+      v11.pNext = (void *) info.pNext;
+      info.pNext = &v11;
+      device->storage16 = true;
+    }
   if (phys->has_int8_dot && phys->has_int8_dot_ext)
     {
       dot.shaderIntegerDotProduct = VK_TRUE;
+      dot.pNext = (void *) info.pNext;
       info.pNext = &dot;
       info.enabledExtensionCount = 1;
       info.ppEnabledExtensionNames = extensions;
@@ -455,6 +465,8 @@ ponder_vk_matmul_features (const PonderVkDevice *device)
       features |= PONDER_VK_FEATURE_SUBGROUP;
       if (device->int8_dot)
         features |= PONDER_VK_FEATURE_INT8_DOT;
+      if (device->storage16)
+        features |= PONDER_VK_FEATURE_STORAGE16;
     }
   return features;
 }

@@ -125,6 +125,7 @@
 #include "matmul_q5_k_q8.h"
 #include "matmul_q6_k_q8.h"
 #include "quantize_q8.h"
+#include "matmul_f16_h.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "swiglu.h"
@@ -259,6 +260,7 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_GPU (Q5_K, q5_k, q8, Q8),
   KERNEL_GPU (Q6_K, q6_k, q8, Q8),
   KERNEL (PONDER_VK_KERNEL_QUANTIZE_Q8, quantize_q8, 2, PonderVkElementwisePush, 1),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_F16_H, matmul_f16_h, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
 };
@@ -434,7 +436,7 @@ matmul_shape (const PonderVkDevice *device,
               PonderVkKernel        kernel,
               uint32_t              spec[2])
 {
-  if (kernel >= PONDER_VK_KERNEL_MATMUL_F32_SG && kernel <= PONDER_VK_KERNEL_MATMUL_Q6_K_Q8)
+  if (kernel >= PONDER_VK_KERNEL_MATMUL_F32_SG && kernel <= PONDER_VK_KERNEL_MATMUL_F16_H)
     {
       spec[0] = 64;
       spec[1] = ponder_vk_device_physical (device)->subgroup_size;
@@ -451,11 +453,14 @@ matmul_shape (const PonderVkDevice *device,
     }
 }
 
-/* The subgroup and integer-dot variants of type's matmul (NONE: none). */
+/* The subgroup, integer-dot and 16-bit storage variants of type's
+ * matmul (NONE: none). */
 static PonderVkKernel
 gpu_matmul (uint32_t type,
             unsigned features)
 {
+  if ((features & PONDER_VK_FEATURE_STORAGE16) != 0 && type == PONDER_TYPE_F16)
+    return PONDER_VK_KERNEL_MATMUL_F16_H;
   if ((features & PONDER_VK_FEATURE_INT8_DOT) != 0)
     switch (type)
       {
@@ -613,19 +618,25 @@ ponder_vk_op_matmul_kernel (PonderVkDevice       *device,
 {
   uint32_t shape[2];
   PonderVkKernel base = ponder_vk_type_kernels (type).matmul;
+  unsigned features = ponder_vk_matmul_features (device);
   char name[32];
 
   /* Only the type's own kernels: their bindings and block layout differ. */
   if (base == PONDER_VK_KERNEL_NONE
       || (kernel != base && kernel != texel_matmul (type)
           && kernel != gpu_matmul (type, PONDER_VK_FEATURE_SUBGROUP)
-          && kernel != gpu_matmul (type, PONDER_VK_FEATURE_INT8_DOT)))
+          && kernel != gpu_matmul (type, PONDER_VK_FEATURE_INT8_DOT)
+          && kernel != gpu_matmul (type, PONDER_VK_FEATURE_STORAGE16)))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "no such Vulkan matmul kernel for weight type %s",
                              ponder_type_name (type, name, sizeof name));
   matmul_shape (device, kernel, shape);
+  /* every GPU variant reduces over subgroups; two need more */
   if (kernel != base && kernel != texel_matmul (type)
-      && (ponder_vk_matmul_features (device) & PONDER_VK_FEATURE_SUBGROUP) == 0)
+      && ((features & PONDER_VK_FEATURE_SUBGROUP) == 0
+          || (is_q8_kernel (kernel) && (features & PONDER_VK_FEATURE_INT8_DOT) == 0)
+          || (kernel == PONDER_VK_KERNEL_MATMUL_F16_H
+              && (features & PONDER_VK_FEATURE_STORAGE16) == 0)))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "the device %s lacks the features of the matmul kernel %s",
                              ponder_vk_device_physical (device)->props.deviceName,

@@ -295,6 +295,7 @@ typedef enum
   PONDER_VK_KERNEL_MATMUL_Q4_K_Q8,
   PONDER_VK_KERNEL_MATMUL_Q5_K_Q8,
   PONDER_VK_KERNEL_MATMUL_Q6_K_Q8,
+  PONDER_VK_KERNEL_MATMUL_F16_H, /* matmul_f16_sg reading f16 values (16-bit storage) */
   PONDER_VK_KERNEL_QUANTIZE_Q8,
   /* sampling from the device's best logits (vulkan-ops-sample.c) */
   PONDER_VK_KERNEL_TOPK_PARTIAL,
@@ -367,6 +368,7 @@ void ponder_vk_test_gpu_kernels (bool on);
 #define PONDER_VK_FEATURE_GPU      1u /* GPU kernels and shapes (no texel buffers) */
 #define PONDER_VK_FEATURE_SUBGROUP 2u
 #define PONDER_VK_FEATURE_INT8_DOT 4u
+#define PONDER_VK_FEATURE_STORAGE16 8u /* storageBuffer16BitAccess enabled */
 unsigned ponder_vk_matmul_features (const PonderVkDevice *device);
 
 /* Push-constant blocks, mirrored field for field by the shaders. */

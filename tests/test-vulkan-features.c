@@ -4,8 +4,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * matmul_<type>_sg compute the same float products as matmul_<type>, so
- * they are held to the float reference of test-vulkan.c
+ * matmul_<type>_sg and matmul_f16_h (F16 read through 16-bit storage)
+ * compute the same float products as matmul_<type>, so they are held to
+ * the float reference of test-vulkan.c
  * (check_matmul_result: double dots over the CPU's dequantised rows,
  * within 3e-5 of sum |w x|).
  *
@@ -311,6 +312,14 @@ test_subgroup (void)
             check_kernel (&f, cases[c].sg, cases[c].type, awkward_n_in (cases[c].block, true),
                           45, 13, false);
           }
+      /* rows of a multiple of 4 read as f16vec4s, others one value at a time */
+      if (have_features (&f, PONDER_VK_FEATURE_STORAGE16))
+        {
+          check_kernel (&f, PONDER_VK_KERNEL_MATMUL_F16_H, PONDER_TYPE_F16, 333, 67, 1, false);
+          check_kernel (&f, PONDER_VK_KERNEL_MATMUL_F16_H, PONDER_TYPE_F16, 1001, 45, 13, false);
+          check_kernel (&f, PONDER_VK_KERNEL_MATMUL_F16_H, PONDER_TYPE_F16, 1004, 67, 1, false);
+          check_kernel (&f, PONDER_VK_KERNEL_MATMUL_F16_H, PONDER_TYPE_F16, 4 * 33, 45, 9, false);
+        }
       fixture_close (&f);
     }
   ponder_vk_test_gpu_kernels (false);
@@ -371,8 +380,12 @@ test_selection (void)
   if (have_features (&f, PONDER_VK_FEATURE_SUBGROUP | PONDER_VK_FEATURE_INT8_DOT))
     {
       for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
-        g_assert_cmpint (ponder_vk_matmul_kernel (f.dev, cases[c].type, &wb, 0, 256, 1, &xb, 1),
-                         ==, cases[c].q8 != PONDER_VK_KERNEL_NONE ? cases[c].q8 : cases[c].sg);
+        if (cases[c].type != PONDER_TYPE_F16)
+          g_assert_cmpint (ponder_vk_matmul_kernel (f.dev, cases[c].type, &wb, 0, 256, 1, &xb, 1),
+                           ==, cases[c].q8 != PONDER_VK_KERNEL_NONE ? cases[c].q8 : cases[c].sg);
+      g_assert_cmpint (ponder_vk_matmul_kernel (f.dev, PONDER_TYPE_F16, &wb, 0, 256, 1, &xb, 1),
+                       ==, (ponder_vk_matmul_features (f.dev) & PONDER_VK_FEATURE_STORAGE16) != 0
+                           ? PONDER_VK_KERNEL_MATMUL_F16_H : PONDER_VK_KERNEL_MATMUL_F16_SG);
       ponder_vk_test_hide_kernels (PONDER_TYPE_Q4_K, PONDER_VK_HIDE_MATMUL);
       g_assert_cmpint (ponder_vk_matmul_kernel (f.dev, PONDER_TYPE_Q4_K, &wb, 144, 256, 4, &xb, 1),
                        ==, PONDER_VK_KERNEL_NONE);
