@@ -121,6 +121,11 @@ print_stats (const PonderStats *stats)
            stats->n_reasoning_tokens, stats->time_to_first_token_s, stats->prefill_tokens_per_s,
            stats->decode_tokens_per_s, stats->n_device_picks,
            stats->stop_reason <= PONDER_STOP_CONTEXT_FULL ? reasons[stats->stop_reason] : "?");
+  /* a GPU's decode steps: run again as recorded, or recorded (host time each) */
+  if (stats->n_replayed_steps + stats->n_recorded_steps > 0)
+    fprintf (stderr, "[decode steps on the device: %u replayed (%.3f ms of host time each), "
+             "%u recorded (%.3f ms each)]\n", stats->n_replayed_steps, stats->replay_host_ms,
+             stats->n_recorded_steps, stats->record_host_ms);
 }
 
 /* Generates one assistant turn for messages; the answer is left in out. */

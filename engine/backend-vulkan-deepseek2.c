@@ -636,7 +636,7 @@ vk_mla_attention (PonderBackend       *be,
   uint32_t H = hp->n_head, c = hp->kv_lora_rank, r = hp->qk_rope, nope = hp->qk_nope;
   uint32_t dk = nope + r, dv = hp->head_dim_v;
   size_t rows = (size_t) n_tokens * H;
-  const PonderVkBuffer *table = NULL;
+  const PonderVkBuffer *table = NULL, *step;
   PonderVkBuffer qv, qav, olv, kvv, ov, kbv, vbv;
   PonderVkDevice *dev = ponder_vk_backend_device (be);
   PonderError *error = ponder_vk_backend_error (be);
@@ -670,10 +670,12 @@ vk_mla_attention (PonderBackend       *be,
         dev, l->wk_b.type, &kbv, l->wk_b.row_bytes, nope, c, H, &qv, dk, (uint32_t) rows, &qav,
         NULL, error)))
     return;
-  if (ponder_vk_backend_failed (be, ponder_vk_op_mla (dev, &qav, &qv, &kvv, table,
-                                                      hp->rope_pairing == PONDER_ROPE_NEOX,
-                                                      &olv, n_tokens, pos0, H, c, r, nope,
-                                                      hp->attn_scale, error)))
+  step = ponder_vk_backend_step (be, pos0);
+  if (step == NULL
+      || ponder_vk_backend_failed (be, ponder_vk_op_mla (dev, &qav, &qv, &kvv, table,
+                                                         hp->rope_pairing == PONDER_ROPE_NEOX,
+                                                         &olv, step, n_tokens, pos0, H, c, r,
+                                                         nope, hp->attn_scale, error)))
     return;
   /* o_h = W_UV_h o_lat_h */
   ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (
@@ -747,6 +749,12 @@ ponder_vk_ds2_backend_init (PonderBackend             *be,
   be->mla_attention = vk_mla_attention;
   be->route = vk_route;
   return PONDER_OK;
+}
+
+bool
+ponder_vk_ds2_backend_splits (const PonderVkDs2Backend *st)
+{
+  return st != NULL && (st->model->host_layers > 0 || st->n_peers > 0);
 }
 
 void

@@ -20,6 +20,18 @@
  * uploaded table; a table of a type without a kernel stays in the file
  * mapping and its rows are dequantised on the host and copied in. The KV
  * cache lives in one pair of device buffers per layer.
+ *
+ * Decode steps (one token) are kept steps (vulkan-replay.c): the ops are
+ * called as always, but the step is recorded only when its commands differ
+ * from a kept one, else the kept command buffer runs again. What changes
+ * from token to token reaches the shaders through host-visible memory
+ * written before the submission: the token id (ids), the RoPE table, and
+ * the position (the step buffer, read by the KV store, attention and
+ * deepseek2's latent attention). Decode attention takes one more chunk of
+ * keys every ATTN_CHUNK positions, which changes its grid: that step is
+ * recorded, the following ones replay it. A deepseek2 model whose routed
+ * experts run on the host or on peer devices submits in the middle of a
+ * step, so its steps are recorded every time.
  */
 #include "backend.h"
 
@@ -27,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "error.h"
 #include "quant.h"
@@ -68,6 +81,15 @@ typedef struct
   PonderVkBuffer   rope_table; /* (max_tokens, n_rot) */
   PonderVkBuffer   host_out;   /* an op's output to host memory (the logits) */
   PonderVkBuffer   scratch;    /* device: inputs at offsets the device cannot bind */
+  PonderVkBuffer   step;       /* host-visible: the step's pos0 (uint32) for the shaders */
+  /* decode steps kept and replayed (vulkan-replay.c) */
+  PonderVkReplay  *replay;
+  bool             replay_on;
+  bool             kept;       /* this step is a kept one */
+  uint32_t         step_pos0;
+  uint32_t         step_n;
+  double           t_begin;    /* monotonic seconds at begin_step */
+  PonderStepCounts counts;
   /* the step */
   bool             in_step;
   bool             rope_ready;
@@ -449,23 +471,29 @@ vk_kv_store (PonderBackend       *be,
              const float         *v)
 {
   VkBackend *b = vkb (be);
-  const PonderVkBuffer *kb, *vb;
-  size_t ko, vo, k_bytes = (size_t) cache->k_row * 4, v_bytes = (size_t) cache->v_row * 4;
+  size_t k_bytes = (size_t) n_tokens * cache->k_row * 4;
+  size_t v_bytes = (size_t) n_tokens * cache->v_row * 4;
+  const PonderVkBuffer *step;
+  PonderVkBuffer kv_view, vv_view;
   uint32_t il = 0;
 
   if (step_failed (b) || !kv_layer (b, cache, kv, &il))
     return;
-  if (pos0 + n_tokens > cache->n_ctx || !resolve (b, k, &kb, &ko) || !resolve (b, v, &vb, &vo))
+  if (pos0 + n_tokens > cache->n_ctx)
     {
       failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
                                    "Vulkan backend: KV store at %u..%u", pos0, pos0 + n_tokens));
       return;
     }
-  if (failed (b, ponder_vk_copy (b->dev, kb, ko, &b->kv_k[il], pos0 * k_bytes,
-                                 n_tokens * k_bytes, &b->error)))
+  /* the position comes from the step buffer, so the store replays */
+  step = ponder_vk_backend_step (be, pos0);
+  if (step == NULL || !input (b, k, k_bytes, &kv_view)
+      || (cache->v_row > 0 && !input (b, v, v_bytes, &vv_view)))
     return;
-  failed (b, ponder_vk_copy (b->dev, vb, vo, &b->kv_v[il], pos0 * v_bytes, n_tokens * v_bytes,
-                             &b->error));
+  if (cache->v_row == 0)
+    vv_view = kv_view;
+  failed (b, ponder_vk_op_kv_store (b->dev, &kv_view, &vv_view, &b->kv_k[il], &b->kv_v[il], step,
+                                    n_tokens, pos0, cache->k_row, cache->v_row, &b->error));
 }
 
 static void
@@ -483,10 +511,12 @@ vk_attention (PonderBackend       *be,
               float               *out)
 {
   VkBackend *b = vkb (be);
+  const PonderVkBuffer *step;
   PonderVkBuffer qv, ov;
   uint32_t il = 0;
 
   if (step_failed (b) || !kv_layer (b, cache, kv, &il)
+      || (step = ponder_vk_backend_step (be, pos0)) == NULL
       || !input (b, q, (size_t) n_tokens * n_head * hd_k * 4, &qv)
       || !output (b, out, (size_t) n_tokens * n_head * hd_v * 4, &ov))
     return;
@@ -496,13 +526,13 @@ vk_attention (PonderBackend       *be,
       && ((uint64_t) pos0 + ATTN_CHUNK) / ATTN_CHUNK * n_head * (hd_v + 2) * 4
          <= b->attn_part.size)
     failed (b, ponder_vk_op_attention_decode (b->dev, &qv, &b->kv_k[il], &b->kv_v[il],
-                                              &b->attn_part, &ov, pos0, n_head, n_head_kv, hd_k,
-                                              hd_v, cache->k_row, cache->v_row, ATTN_CHUNK,
+                                              &b->attn_part, &ov, step, pos0, n_head, n_head_kv,
+                                              hd_k, hd_v, cache->k_row, cache->v_row, ATTN_CHUNK,
                                               scale, &b->error));
   else
-    failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, n_tokens,
-                                       pos0, n_head, n_head_kv, hd_k, hd_v, cache->k_row,
-                                       cache->v_row, scale, &b->error));
+    failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, step,
+                                       n_tokens, pos0, n_head, n_head_kv, hd_k, hd_v,
+                                       cache->k_row, cache->v_row, scale, &b->error));
 }
 
 static void
@@ -729,6 +759,45 @@ ensure_scratch (VkBackend   *b,
                                error);
 }
 
+static double
+now_s (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A decode step was submitted: its host time, from begin_step until then,
+ * counts as replayed or recorded. */
+static void
+count_step (VkBackend *b)
+{
+  double t = now_s () - b->t_begin;
+  uint64_t replayed = 0, recorded = 0;
+  bool last_replayed = false;
+
+  if (b->kept)
+    ponder_vk_replay_counts (b->replay, &replayed, &recorded, &last_replayed);
+  if (last_replayed)
+    {
+      b->counts.n_replayed++;
+      b->counts.replayed_s += t;
+    }
+  else
+    {
+      b->counts.n_recorded++;
+      b->counts.recorded_s += t;
+    }
+}
+
+static void
+vk_step_counts (PonderBackend    *be,
+                PonderStepCounts *out)
+{
+  *out = vkb (be)->counts;
+}
+
 static PonderStatus
 vk_begin_step (PonderBackend *be,
                PonderKvCache *cache,
@@ -739,7 +808,7 @@ vk_begin_step (PonderBackend *be,
   VkBackend *b = vkb (be);
   PonderStatus status;
 
-  (void) pos0;
+  b->t_begin = now_s ();
   if (n_tokens > b->max_tokens)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "a step of %u tokens exceeds the Vulkan backend's %u", n_tokens,
@@ -748,13 +817,21 @@ vk_begin_step (PonderBackend *be,
   status = ensure_kv (b, cache, error);
   if (status == PONDER_OK)
     status = ensure_scratch (b, error);
+  /* decode steps are kept, unless deepseek2 submits in the middle of them
+   * (experts on the host or on peer devices) */
+  b->kept = n_tokens == 1 && b->replay_on && !ponder_vk_ds2_backend_splits (b->ds2);
   if (status == PONDER_OK)
-    status = ponder_vk_begin (b->dev, error);
+    status = b->kept ? ponder_vk_begin_kept (b->dev, b->replay, error)
+                     : ponder_vk_begin (b->dev, error);
   if (status != PONDER_OK)
     {
       pthread_mutex_unlock (&b->model->lock);
       return status;
     }
+  /* the device reads it when the step runs: a step never changes it */
+  *(uint32_t *) b->step.mapped = pos0;
+  b->step_pos0 = pos0;
+  b->step_n = n_tokens;
   b->in_step = true;
   b->rope_ready = false;
   b->readback = NULL;
@@ -782,7 +859,11 @@ vk_end_step (PonderBackend *be,
     ponder_vk_abort (b->dev);
   else
     {
-      status = ponder_vk_submit (b->dev, error);
+      status = ponder_vk_submit_async (b->dev, error);
+      if (status == PONDER_OK && b->step_n == 1)
+        count_step (b);
+      if (status == PONDER_OK)
+        status = ponder_vk_wait (b->dev, error);
       if (status == PONDER_OK && b->readback != NULL)
         memcpy (b->readback, b->host_out.mapped, b->readback_bytes);
     }
@@ -797,6 +878,7 @@ vk_free (PonderBackend *be)
 
   if (b == NULL)
     return;
+  ponder_vk_replay_free (b->dev, b->replay);
   free_kv (b);
   for (uint32_t i = 0; i < b->n_acts; i++)
     {
@@ -808,6 +890,7 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->rope_table);
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
+  ponder_vk_buffer_free (b->dev, &b->step);
   ponder_vk_buffer_free (b->dev, &b->mask);
   ponder_vk_buffer_free (b->dev, &b->sample_params);
   ponder_vk_buffer_free (b->dev, &b->sample_records);
@@ -853,6 +936,8 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.argmax = vk_argmax;
   if (wants_device_sampling (b->dev))
     b->base.top_logits = vk_top_logits;
+  b->base.step_counts = vk_step_counts;
+  b->replay_on = true;
   status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,
                                  PONDER_VK_MEMORY_HOST, "embed-in", &b->embed_in, error);
   if (status == PONDER_OK)
@@ -861,6 +946,10 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   if (status == PONDER_OK)
     status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * 4, PONDER_VK_MEMORY_HOST, "ids",
                                    &b->ids, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_buffer_new (b->dev, 4, PONDER_VK_MEMORY_HOST, "step", &b->step, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_replay_new (b->dev, &b->replay, error);
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
     status = ponder_vk_ds2_backend_init (&b->base, model->ds2, model->weights, max_tokens,
                                          &b->ds2, error);
@@ -949,4 +1038,31 @@ ponder_vk_backend_rope_table (PonderBackend *be,
   if (!b->rope_ready || b->rope_pos0 != pos0 || b->rope_n != n_tokens)
     return NULL;
   return &b->rope_table;
+}
+
+const PonderVkBuffer *
+ponder_vk_backend_step (PonderBackend *be,
+                        uint32_t       pos0)
+{
+  VkBackend *b = vkb (be);
+
+  if (b->step_pos0 != pos0)
+    {
+      failed (b, ponder_error_set (&b->error, PONDER_ERROR_INVALID_ARGUMENT,
+                                   "Vulkan backend: an op at position %u in the step at %u",
+                                   pos0, b->step_pos0));
+      return NULL;
+    }
+  return &b->step;
+}
+
+void
+ponder_backend_vulkan_set_replay (PonderBackend *be,
+                                  bool           on)
+{
+  VkBackend *b = vkb (be);
+
+  b->replay_on = on;
+  if (!on)
+    ponder_vk_replay_forget (b->replay);
 }

@@ -45,6 +45,17 @@ void         ponder_rope_clear (PonderRope          *rope);
 
 typedef struct PonderBackend PonderBackend;
 
+/* A device backend's decode steps: those that ran a command buffer kept
+ * from an earlier step and those recorded anew, with the host time each
+ * kind took from begin_step until the step was submitted. */
+typedef struct
+{
+  uint64_t n_replayed;
+  uint64_t n_recorded;
+  double   replayed_s;
+  double   recorded_s;
+} PonderStepCounts;
+
 /* What a device reduces the logits to for sampling, laid out as the
  * device writes it (shaders/topk.glsl); ponder_top_logits_view turns it into
  * the sampler's PonderTopLogits. */
@@ -149,6 +160,10 @@ struct PonderBackend
    * caller reads the logits back and picks on the host. */
   void   (*argmax)   (PonderBackend *be, const float *x, uint32_t n, const int32_t *masked,
                       size_t n_masked, int32_t *out_id);
+
+  /* Decode steps (one token) run so far, as PonderStepCounts; NULL in a
+   * backend that records nothing ahead (the CPU). */
+  void   (*step_counts) (PonderBackend *be, PonderStepCounts *out);
 
   /* Sampling without reading the logits back: *out = the best
    * PONDER_TOP_LOGITS_CAPACITY of the n floats of x (from alloc_activations)

@@ -293,6 +293,26 @@ output_head (PonderForward    *fw,
     }
 }
 
+void
+ponder_forward_step_counts (const PonderForward *fw,
+                            PonderStepCounts    *out)
+{
+  memset (out, 0, sizeof *out);
+  for (uint32_t s = 0; s <= fw->n_stages; s++)
+    {
+      PonderBackend *be = s < fw->n_stages ? fw->stages[s]->backend : fw->backend;
+      PonderStepCounts c;
+
+      if (be == NULL || be->step_counts == NULL)
+        continue;
+      be->step_counts (be, &c);
+      out->n_replayed += c.n_replayed;
+      out->n_recorded += c.n_recorded;
+      out->replayed_s += c.replayed_s;
+      out->recorded_s += c.recorded_s;
+    }
+}
+
 bool
 ponder_forward_read_logits (PonderForward *fw,
                             PonderKvCache *cache,

@@ -107,6 +107,10 @@ PonderStatus ponder_forward_add_stage (PonderForward         *fw,
                                        uint32_t               end_layer,
                                        PonderError           *error);
 
+/* The decode steps of fw's backends (its own and its stages'), summed. */
+void         ponder_forward_step_counts (const PonderForward *fw,
+                                         PonderStepCounts    *out);
+
 /* After a PONDER_LOGITS_TOP run: the logits it left on the device, n_vocab
  * floats into logits (one more short step of the last backend). False with
  * fw->status and fw->error set when the device fails. */

@@ -374,7 +374,9 @@ decode_loop (Generation  *gen,
   PonderStatus status = PONDER_OK;
   uint32_t n_decoded = 0;
   double t_decode = 0.0;
+  PonderStepCounts before, after;
 
+  ponder_forward_step_counts (&session->fw, &before);
   while (stop == (PonderStopReason) -1)
     {
       int32_t id = gen->picked;
@@ -456,6 +458,15 @@ decode_loop (Generation  *gen,
     }
   t_decode = gen->t_first > 0.0 ? ponder_now_s () - gen->t_first : 0.0;
   stats->decode_tokens_per_s = t_decode > 0.0 ? n_decoded / t_decode : 0.0;
+  ponder_forward_step_counts (&session->fw, &after);
+  stats->n_replayed_steps = (uint32_t) (after.n_replayed - before.n_replayed);
+  stats->n_recorded_steps = (uint32_t) (after.n_recorded - before.n_recorded);
+  if (stats->n_replayed_steps > 0)
+    stats->replay_host_ms = (after.replayed_s - before.replayed_s) * 1e3
+                            / stats->n_replayed_steps;
+  if (stats->n_recorded_steps > 0)
+    stats->record_host_ms = (after.recorded_s - before.recorded_s) * 1e3
+                            / stats->n_recorded_steps;
   if (gen->reasoning_open)
     stats->reasoning_time_s = ponder_now_s () - gen->t_prefilled;
   stats->stop_reason = stop;

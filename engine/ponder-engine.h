@@ -313,6 +313,11 @@ typedef struct
                                          logits to (the argmax when greedy, else the
                                          best 64 and their softmax normaliser), so
                                          that the logits were not read back */
+  uint32_t         n_replayed_steps;  /* decode steps a GPU ran from a command buffer
+                                         recorded for an earlier token */
+  uint32_t         n_recorded_steps;  /* decode steps recorded anew on a GPU */
+  double           replay_host_ms;    /* mean host time of a replayed and of a */
+  double           record_host_ms;    /* recorded step, until its submission */
 } PonderStats;
 
 /* Renders messages with the chat template, reuses the longest cached token

@@ -54,8 +54,9 @@ typedef struct
   uint32_t pos0;
   uint32_t rope_q;
   float    scale;
+  uint32_t pos_in_memory; /* pos0 from the step buffer */
 } PonderVkDs2MlaPush;
-_Static_assert (sizeof (PonderVkDs2MlaPush) == 36, "ds2_mla.comp Push");
+_Static_assert (sizeof (PonderVkDs2MlaPush) == 40, "ds2_mla.comp Push");
 
 /* Shared-memory bounds of the shaders. */
 #define PONDER_VK_DS2_MAX_EXPERT 512
@@ -127,11 +128,12 @@ PonderStatus ponder_vk_op_route (PonderVkDevice *device, const PonderVkRoutePara
  * (n_ctx, c + r) over positions [0, pos0 + t]; scores from qa (n_tokens,
  * n_head, c) and the rope part of q (n_tokens, n_head, nope + r), rotated
  * with table (ponder_vk_rope_table over the step's tokens) unless table
- * is NULL. */
+ * is NULL; step as for ponder_vk_op_attention. */
 PonderStatus ponder_vk_op_mla (PonderVkDevice *device, const PonderVkBuffer *qa,
                                const PonderVkBuffer *q, const PonderVkBuffer *kv,
                                const PonderVkBuffer *table, bool neox,
-                               const PonderVkBuffer *olat, uint32_t n_tokens, uint32_t pos0,
+                               const PonderVkBuffer *olat, const PonderVkBuffer *step,
+                               uint32_t n_tokens, uint32_t pos0,
                                uint32_t n_head, uint32_t c, uint32_t r, uint32_t nope,
                                float scale, PonderError *error);
 
@@ -255,6 +257,12 @@ PonderError    *ponder_vk_backend_error  (PonderBackend *be);
 /* The device K buffer of kv (the latent rows for deepseek2). */
 bool            ponder_vk_backend_kv     (PonderBackend *be, const PonderKvCache *cache,
                                           const PonderKvLayer *kv, PonderVkBuffer *out_k);
+/* The step buffer holding pos0 for the shaders (ponder_vk_op_attention);
+ * NULL, failing the step, when the step is at another position. */
+const PonderVkBuffer *ponder_vk_backend_step (PonderBackend *be, uint32_t pos0);
+/* Whether deepseek2's steps submit in the middle (experts on the host or on
+ * peer devices), so that they cannot be kept; false for st NULL. */
+bool ponder_vk_ds2_backend_splits (const PonderVkDs2Backend *st);
 /* The step's cos/sin table when it was made for these positions, else NULL. */
 const PonderVkBuffer *ponder_vk_backend_rope_table (PonderBackend *be, uint32_t pos0,
                                                     uint32_t n_tokens);

@@ -55,6 +55,8 @@ struct PonderVkDevice
   bool                    recording;
   bool                    in_flight;      /* submitted, not yet waited for */
   uint32_t                n_recorded;     /* dispatches in this step */
+  PonderVkReplay         *keeping;        /* the kept step being collected, or NULL */
+  uint64_t                generation;     /* buffers freed so far (vulkan-replay.c) */
   bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
   PonderVkBuffer          iq_tables;      /* codebooks of the IQ shaders (vulkan-iq.c) */
@@ -90,3 +92,32 @@ void         ponder_vk_device_name  (PonderVkDevice *device,
                                      VkObjectType    type,
                                      uint64_t        handle,
                                      const char     *name);
+
+/* Recording into a command buffer other than the device's step (a kept
+ * step's, vulkan-replay.c): the barrier between commands, the one before
+ * the host reads, and one dispatch with its descriptor set from pools. */
+void         ponder_vk_record_barrier      (PonderVkDevice *device, VkCommandBuffer cmd);
+void         ponder_vk_record_host_barrier (PonderVkDevice *device, VkCommandBuffer cmd);
+PonderStatus ponder_vk_record_dispatch (PonderVkDevice *device, VkCommandBuffer cmd,
+                                        VkDescriptorPool *pools, uint32_t *n_pools,
+                                        uint32_t *pool_in_use, PonderVkKernel kernel,
+                                        const uint32_t *spec, uint32_t n_spec,
+                                        const uint32_t groups[3],
+                                        const PonderVkBuffer **buffers, uint32_t n_buffers,
+                                        const void *push, uint32_t push_bytes,
+                                        PonderError *error);
+
+/* vulkan-replay.c's side of vulkan-dispatch.c while device->keeping is set:
+ * checked commands go to the log; submission replays or records it. */
+PonderStatus ponder_vk_replay_log_dispatch (PonderVkDevice *device, PonderVkKernel kernel,
+                                            const uint32_t *spec, uint32_t n_spec,
+                                            const uint32_t groups[3],
+                                            const PonderVkBuffer **buffers, uint32_t n_buffers,
+                                            const void *push, uint32_t push_bytes,
+                                            PonderError *error);
+PonderStatus ponder_vk_replay_log_copy (PonderVkDevice *device, const PonderVkBuffer *src,
+                                        size_t src_offset, const PonderVkBuffer *dst,
+                                        size_t dst_offset, size_t size_bytes,
+                                        PonderError *error);
+void         ponder_vk_replay_abort    (PonderVkDevice *device);
+PonderStatus ponder_vk_replay_submit   (PonderVkDevice *device, PonderError *error);

@@ -600,6 +600,9 @@ ponder_vk_buffer_free (PonderVkDevice *device,
     device->fn.vkUnmapMemory (device->device, buffer->memory);
   if (buffer->buffer != VK_NULL_HANDLE)
     {
+      /* A new buffer may reuse the handle: kept steps that bound this one
+       * must not be replayed (vulkan-replay.c). */
+      device->generation++;
       /* Its texel views go first; the table stays packed. */
       for (uint32_t i = 0; i < device->n_views;)
         if (device->views[i].buffer == buffer->buffer)

@@ -125,8 +125,10 @@ get_pipeline (PonderVkDevice  *device,
 /* Descriptors -------------------------------------------------------------- */
 
 static PonderStatus
-add_pool (PonderVkDevice *device,
-          PonderError    *error)
+add_pool (PonderVkDevice   *device,
+          VkDescriptorPool *pools,
+          uint32_t         *n_pools,
+          PonderError      *error)
 {
   VkDescriptorPoolSize sizes[2] = {
     { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, PONDER_VK_SETS_PER_POOL * PONDER_VK_MAX_BINDINGS },
@@ -134,7 +136,7 @@ add_pool (PonderVkDevice *device,
   };
   VkDescriptorPoolCreateInfo info = { VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO };
 
-  if (device->n_pools == PONDER_VK_MAX_POOLS)
+  if (*n_pools == PONDER_VK_MAX_POOLS)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "a step needs more than %d descriptor sets",
                              PONDER_VK_MAX_POOLS * PONDER_VK_SETS_PER_POOL);
@@ -142,16 +144,20 @@ add_pool (PonderVkDevice *device,
   info.poolSizeCount = 2;
   info.pPoolSizes = sizes;
   return check (device, device->fn.vkCreateDescriptorPool (device->device, &info, NULL,
-                                          &device->pools[device->n_pools++]),
+                                          &pools[(*n_pools)++]),
                 "vkCreateDescriptorPool", error);
 }
 
-/* Takes a set from the pools of this step, chaining a new pool when the
- * current one is spent; all are reset once the step has run. */
+/* Takes a set from pools (the device's for this step, reset once it has
+ * run, or a kept recording's), chaining a new pool when the current one is
+ * spent. */
 static PonderStatus
-take_set (PonderVkDevice  *device,
-          VkDescriptorSet *out_set,
-          PonderError     *error)
+take_set (PonderVkDevice   *device,
+          VkDescriptorPool *pools,
+          uint32_t         *n_pools,
+          uint32_t         *pool_in_use,
+          VkDescriptorSet  *out_set,
+          PonderError      *error)
 {
   VkDescriptorSetAllocateInfo alloc = { VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO };
   PonderStatus status;
@@ -161,17 +167,17 @@ take_set (PonderVkDevice  *device,
   alloc.pSetLayouts = &device->set_layout;
   for (;;)
     {
-      if (device->pool_in_use == device->n_pools)
+      if (*pool_in_use == *n_pools)
         {
-          status = add_pool (device, error);
+          status = add_pool (device, pools, n_pools, error);
           if (status != PONDER_OK)
             return status;
         }
-      alloc.descriptorPool = device->pools[device->pool_in_use];
+      alloc.descriptorPool = pools[*pool_in_use];
       result = device->fn.vkAllocateDescriptorSets (device->device, &alloc, out_set);
       if (result != VK_ERROR_OUT_OF_POOL_MEMORY && result != VK_ERROR_FRAGMENTED_POOL)
         return check (device, result, "vkAllocateDescriptorSets", error);
-      device->pool_in_use++;
+      (*pool_in_use)++;
     }
 }
 
@@ -397,8 +403,9 @@ write_set (PonderVkDevice        *device,
                                      writes, 0, NULL);
 }
 
-static void
-record_barrier (PonderVkDevice *device)
+void
+ponder_vk_record_barrier (PonderVkDevice  *device,
+                          VkCommandBuffer  cmd)
 {
   VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
 
@@ -411,8 +418,61 @@ record_barrier (PonderVkDevice *device)
   barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT
                           | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-  device->fn.vkCmdPipelineBarrier (device->cmd, stages, stages, 0, 1, &barrier, 0, NULL, 0,
-                                   NULL);
+  device->fn.vkCmdPipelineBarrier (cmd, stages, stages, 0, 1, &barrier, 0, NULL, 0, NULL);
+}
+
+void
+ponder_vk_record_host_barrier (PonderVkDevice  *device,
+                               VkCommandBuffer  cmd)
+{
+  VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
+
+  /* Make the last writes visible to the host's reads of mapped memory. */
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  device->fn.vkCmdPipelineBarrier (cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+                                   | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                   VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+}
+
+PonderStatus
+ponder_vk_record_dispatch (PonderVkDevice        *device,
+                           VkCommandBuffer        cmd,
+                           VkDescriptorPool      *pools,
+                           uint32_t              *n_pools,
+                           uint32_t              *pool_in_use,
+                           PonderVkKernel         kernel,
+                           const uint32_t        *spec,
+                           uint32_t               n_spec,
+                           const uint32_t         groups[3],
+                           const PonderVkBuffer **buffers,
+                           uint32_t               n_buffers,
+                           const void            *push,
+                           uint32_t               push_bytes,
+                           PonderError           *error)
+{
+  const PonderVkKernelInfo *info = ponder_vk_kernel_info (kernel);
+  VkBufferView views[PONDER_VK_N_TEXEL];
+  VkPipeline pipeline = VK_NULL_HANDLE; /* set by get_pipeline; gcc cannot tell */
+  VkDescriptorSet set;
+  PonderStatus status;
+
+  status = get_pipeline (device, kernel, spec, n_spec, &pipeline, error);
+  if (status == PONDER_OK)
+    status = texel_views (device, info, buffers, views, error);
+  if (status == PONDER_OK)
+    status = take_set (device, pools, n_pools, pool_in_use, &set, error);
+  if (status != PONDER_OK)
+    return status;
+  write_set (device, set, buffers, n_buffers, views);
+  device->fn.vkCmdBindPipeline (cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+  device->fn.vkCmdBindDescriptorSets (cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                      device->pipeline_layout, 0, 1, &set, 0, NULL);
+  if (push_bytes > 0)
+    device->fn.vkCmdPushConstants (cmd, device->pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                                   push_bytes, push);
+  device->fn.vkCmdDispatch (cmd, groups[0], groups[1], groups[2]);
+  return PONDER_OK;
 }
 
 PonderStatus
@@ -428,9 +488,6 @@ ponder_vk_dispatch (PonderVkDevice        *device,
                     PonderError           *error)
 {
   const PonderVkKernelInfo *info;
-  VkBufferView views[PONDER_VK_N_TEXEL];
-  VkPipeline pipeline = VK_NULL_HANDLE; /* set by get_pipeline; gcc cannot tell */
-  VkDescriptorSet set;
   PonderStatus status;
 
   if ((unsigned) kernel >= PONDER_VK_N_KERNELS)
@@ -439,26 +496,20 @@ ponder_vk_dispatch (PonderVkDevice        *device,
   info = ponder_vk_kernel_info (kernel);
   status = check_dispatch (device, info, spec, n_spec, groups, buffers, n_buffers, push_bytes,
                            error);
-  if (status == PONDER_OK)
-    status = get_pipeline (device, kernel, spec, n_spec, &pipeline, error);
-  if (status == PONDER_OK)
-    status = texel_views (device, info, buffers, views, error);
-  if (status == PONDER_OK)
-    status = take_set (device, &set, error);
   if (status != PONDER_OK)
     return status;
-  write_set (device, set, buffers, n_buffers, views);
+  /* a kept step is recorded, if at all, when it is submitted */
+  if (device->keeping != NULL)
+    return ponder_vk_replay_log_dispatch (device, kernel, spec, n_spec, groups, buffers,
+                                          n_buffers, push, push_bytes, error);
   if (device->n_recorded > 0)
-    record_barrier (device);
-  device->fn.vkCmdBindPipeline (device->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
-  device->fn.vkCmdBindDescriptorSets (device->cmd, VK_PIPELINE_BIND_POINT_COMPUTE,
-                                      device->pipeline_layout, 0, 1, &set, 0, NULL);
-  if (push_bytes > 0)
-    device->fn.vkCmdPushConstants (device->cmd, device->pipeline_layout,
-                                   VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
-  device->fn.vkCmdDispatch (device->cmd, groups[0], groups[1], groups[2]);
-  device->n_recorded++;
-  return PONDER_OK;
+    ponder_vk_record_barrier (device, device->cmd);
+  status = ponder_vk_record_dispatch (device, device->cmd, device->pools, &device->n_pools,
+                                      &device->pool_in_use, kernel, spec, n_spec, groups,
+                                      buffers, n_buffers, push, push_bytes, error);
+  if (status == PONDER_OK)
+    device->n_recorded++;
+  return status;
 }
 
 PonderStatus
@@ -485,8 +536,11 @@ ponder_vk_copy (PonderVkDevice       *device,
                              size_bytes, src_offset, dst_offset);
   if (size_bytes == 0)
     return PONDER_OK;
+  if (device->keeping != NULL)
+    return ponder_vk_replay_log_copy (device, src, src_offset, dst, dst_offset, size_bytes,
+                                      error);
   if (device->n_recorded > 0)
-    record_barrier (device);
+    ponder_vk_record_barrier (device, device->cmd);
   region.srcOffset = src_offset;
   region.dstOffset = dst_offset;
   region.size = size_bytes;
@@ -500,6 +554,11 @@ ponder_vk_abort (PonderVkDevice *device)
 {
   if (!device->recording)
     return;
+  if (device->keeping != NULL)
+    {
+      ponder_vk_replay_abort (device);
+      return;
+    }
   device->recording = false;
   device->fn.vkEndCommandBuffer (device->cmd);
   device->fn.vkResetCommandPool (device->device, device->command_pool, 0);
@@ -556,19 +615,15 @@ ponder_vk_submit_async (PonderVkDevice *device,
                         PonderError    *error)
 {
   VkSubmitInfo submit = { VK_STRUCTURE_TYPE_SUBMIT_INFO };
-  VkMemoryBarrier barrier = { VK_STRUCTURE_TYPE_MEMORY_BARRIER };
   PonderStatus status;
 
   if (!device->recording)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "ponder_vk_submit without ponder_vk_begin");
+  if (device->keeping != NULL)
+    return ponder_vk_replay_submit (device, error);
   device->recording = false;
-  /* Make the last writes visible to the host's reads of mapped memory. */
-  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-  barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  device->fn.vkCmdPipelineBarrier (device->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-                                   | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                   VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+  ponder_vk_record_host_barrier (device, device->cmd);
   status = check (device, device->fn.vkEndCommandBuffer (device->cmd), "vkEndCommandBuffer",
                   error);
   if (status == PONDER_OK)

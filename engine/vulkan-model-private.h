@@ -32,3 +32,7 @@ struct PonderVkModel
 
 const PonderVkBuffer *ponder_vk_model_find_weight (const PonderVkModel *m,
                                                    const void          *host);
+
+/* Tests and benchmarks: whether a Vulkan backend keeps and replays its
+ * decode steps (on by default); off, every step is recorded. */
+void ponder_backend_vulkan_set_replay (PonderBackend *be, bool on);

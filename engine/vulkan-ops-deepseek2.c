@@ -241,6 +241,7 @@ ponder_vk_op_mla (PonderVkDevice       *device,
                   const PonderVkBuffer *table,
                   bool                  neox,
                   const PonderVkBuffer *olat,
+                  const PonderVkBuffer *step,
                   uint32_t              n_tokens,
                   uint32_t              pos0,
                   uint32_t              n_head,
@@ -250,9 +251,10 @@ ponder_vk_op_mla (PonderVkDevice       *device,
                   float                 scale,
                   PonderError          *error)
 {
-  PonderVkDs2MlaPush push = { n_tokens, n_head, c, r, nope + r, nope, pos0,
-                              table == NULL ? 0 : neox ? 2 : 1, scale };
-  const PonderVkBuffer *buffers[5] = { qa, q, kv, table != NULL ? table : q, olat };
+  PonderVkDs2MlaPush push = { n_tokens, n_head, c, r, nope + r, nope, step != NULL ? 0 : pos0,
+                              table == NULL ? 0 : neox ? 2 : 1, scale, step != NULL };
+  const PonderVkBuffer *buffers[6] = { qa, q, kv, table != NULL ? table : q, olat,
+                                       step != NULL ? step : q };
   uint64_t rows = (uint64_t) n_tokens * n_head;
   uint32_t groups[3];
   PonderStatus status;
@@ -271,6 +273,6 @@ ponder_vk_op_mla (PonderVkDevice       *device,
   status = ponder_vk_grid (device, rows, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_DS2_MLA, &WG_TOKEN, 1, groups, buffers, 5,
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_DS2_MLA, &WG_TOKEN, 1, groups, buffers, 6,
                              &push, sizeof push, error);
 }

@@ -22,6 +22,7 @@
 #include "attention.h"
 #include "attention_merge.h"
 #include "attention_split.h"
+#include "kv_store.h"
 #include "embed_f32.h"
 #include "embed_f16.h"
 #include "embed_bf16.h"
@@ -158,7 +159,7 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_SWIGLU, swiglu, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD, add, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_ARGMAX, argmax, 3, PonderVkArgmaxPush, 1),
-  KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 4, PonderVkAttentionPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION, attention, 5, PonderVkAttentionPush, 1),
   KERNEL (PONDER_VK_KERNEL_ADD_BIAS, add_bias, 2, PonderVkBiasPush, 1),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q4_0, matmul_q4_0, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_MATMUL_Q5_0, matmul_q5_0, 3, PonderVkMatmulPush, 2),
@@ -177,15 +178,16 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_EMBED_Q4_K, embed_q4_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q5_K, embed_q5_k, 3, PonderVkMatmulPush, 1),
   KERNEL (PONDER_VK_KERNEL_EMBED_Q6_K, embed_q6_k, 3, PonderVkMatmulPush, 1),
-  KERNEL (PONDER_VK_KERNEL_ATTENTION_SPLIT, attention_split, 4, PonderVkAttentionSplitPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION_SPLIT, attention_split, 5, PonderVkAttentionSplitPush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION_MERGE, attention_merge, 2, PonderVkAttentionMergePush, 1),
+  KERNEL (PONDER_VK_KERNEL_KV_STORE, kv_store, 5, PonderVkKvStorePush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F32, ds2_matmul_f32, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_F16, ds2_matmul_f16, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q8_0, ds2_matmul_q8_0, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_K, ds2_matmul_q4_k, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q6_K, ds2_matmul_q6_k, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_ROUTE, ds2_route, 4, PonderVkDs2RoutePush, 1),
-  KERNEL (PONDER_VK_KERNEL_DS2_MLA, ds2_mla, 5, PonderVkDs2MlaPush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MLA, ds2_mla, 6, PonderVkDs2MlaPush, 1),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q4_0, ds2_matmul_q4_0, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_Q5_0, ds2_matmul_q5_0, 5, PonderVkDs2MatmulPush, 3),
   KERNEL (PONDER_VK_KERNEL_MATMUL_IQ1_S, matmul_iq1_s, 4, PonderVkMatmulPush, 2),
@@ -974,6 +976,7 @@ ponder_vk_op_attention_decode (PonderVkDevice       *device,
                                const PonderVkBuffer *v,
                                const PonderVkBuffer *part,
                                const PonderVkBuffer *out,
+                               const PonderVkBuffer *step,
                                uint32_t              pos0,
                                uint32_t              n_head,
                                uint32_t              n_head_kv,
@@ -987,10 +990,12 @@ ponder_vk_op_attention_decode (PonderVkDevice       *device,
 {
   uint64_t n_keys = (uint64_t) pos0 + 1;
   uint32_t n_chunks = chunk > 0 ? (uint32_t) ((n_keys + chunk - 1) / chunk) : 0;
-  PonderVkAttentionSplitPush split = { n_head, n_head_kv, hd_k, hd_v, (uint32_t) n_keys, k_row,
-                                       v_row, chunk, scale };
+  PonderVkAttentionSplitPush split = { n_head, n_head_kv, hd_k, hd_v,
+                                       step != NULL ? 0 : (uint32_t) n_keys, k_row, v_row, chunk,
+                                       scale, step != NULL };
   PonderVkAttentionMergePush merge = { n_head, hd_v, n_chunks };
-  const PonderVkBuffer *split_buffers[4] = { q, k, v, part };
+  /* without a step buffer the binding repeats q; the shader does not read it */
+  const PonderVkBuffer *split_buffers[5] = { q, k, v, part, step != NULL ? step : q };
   const PonderVkBuffer *merge_buffers[2] = { part, out };
   uint32_t groups[3];
   PonderStatus status;
@@ -1010,7 +1015,7 @@ ponder_vk_op_attention_decode (PonderVkDevice       *device,
   status = ponder_vk_grid (device, (uint64_t) n_chunks * n_head, groups, error);
   if (status == PONDER_OK)
     status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION_SPLIT, &WG_ROWS, 1, groups,
-                                 split_buffers, 4, &split, sizeof split, error);
+                                 split_buffers, 5, &split, sizeof split, error);
   if (status == PONDER_OK)
     status = ponder_vk_grid (device, ((uint64_t) n_head * hd_v + WG_ELEMENTWISE - 1)
                                      / WG_ELEMENTWISE, groups, error);
@@ -1048,6 +1053,7 @@ ponder_vk_op_attention (PonderVkDevice       *device,
                         const PonderVkBuffer *k,
                         const PonderVkBuffer *v,
                         const PonderVkBuffer *out,
+                        const PonderVkBuffer *step,
                         uint32_t              n_tokens,
                         uint32_t              pos0,
                         uint32_t              n_head,
@@ -1059,9 +1065,9 @@ ponder_vk_op_attention (PonderVkDevice       *device,
                         float                 scale,
                         PonderError          *error)
 {
-  PonderVkAttentionPush push = { n_tokens, n_head, n_head_kv, hd_k, hd_v, pos0, k_row, v_row,
-                                 scale };
-  const PonderVkBuffer *buffers[4] = { q, k, v, out };
+  PonderVkAttentionPush push = { n_tokens, n_head, n_head_kv, hd_k, hd_v,
+                                 step != NULL ? 0 : pos0, k_row, v_row, scale, step != NULL };
+  const PonderVkBuffer *buffers[5] = { q, k, v, out, step != NULL ? step : q };
   uint64_t n_ctx = (uint64_t) pos0 + n_tokens;
   uint32_t groups[3];
   PonderStatus status;
@@ -1083,6 +1089,47 @@ ponder_vk_op_attention (PonderVkDevice       *device,
   status = ponder_vk_grid (device, (uint64_t) n_tokens * n_head, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION, &WG_ROWS, 1, groups, buffers, 4,
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION, &WG_ROWS, 1, groups, buffers, 5,
                              &push, sizeof push, error);
+}
+
+PonderStatus
+ponder_vk_op_kv_store (PonderVkDevice       *device,
+                       const PonderVkBuffer *k,
+                       const PonderVkBuffer *v,
+                       const PonderVkBuffer *k_cache,
+                       const PonderVkBuffer *v_cache,
+                       const PonderVkBuffer *step,
+                       uint32_t              n_tokens,
+                       uint32_t              pos0,
+                       uint32_t              k_row,
+                       uint32_t              v_row,
+                       PonderError          *error)
+{
+  PonderVkKvStorePush push = { n_tokens, k_row, v_row, step != NULL ? 0 : pos0, step != NULL };
+  /* v_row 0: the value bindings repeat the keys' and are not written */
+  const PonderVkBuffer *buffers[5] = { k, v_row > 0 ? v : k, k_cache,
+                                       v_row > 0 ? v_cache : k_cache, step != NULL ? step : k };
+  uint64_t n_end = (uint64_t) pos0 + n_tokens;
+  uint64_t widest = k_row > v_row ? k_row : v_row;
+  uint32_t groups[3];
+  PonderStatus status;
+
+  if (n_tokens == 0 || k_row == 0 || (uint64_t) n_tokens * widest > UINT32_MAX
+      || n_end * k_row > UINT32_MAX || n_end * v_row > UINT32_MAX)
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "KV store of %u tokens at %u (rows %u/%u) is not supported",
+                             n_tokens, pos0, k_row, v_row);
+  if ((uint64_t) n_tokens * k_row * 4 > k->size || n_end * k_row * 4 > k_cache->size
+      || (v_row > 0 && ((uint64_t) n_tokens * v_row * 4 > v->size
+                        || n_end * v_row * 4 > v_cache->size)))
+    return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
+                             "KV store at positions %u..%llu: a buffer is too small", pos0,
+                             (unsigned long long) n_end);
+  status = ponder_vk_grid (device, ((uint64_t) n_tokens * widest + WG_ELEMENTWISE - 1)
+                                   / WG_ELEMENTWISE, groups, error);
+  if (status != PONDER_OK)
+    return status;
+  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_KV_STORE, &WG_ELEMENTWISE, 1, groups,
+                             buffers, 5, &push, sizeof push, error);
 }

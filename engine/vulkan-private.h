@@ -207,6 +207,7 @@ typedef enum
   PONDER_VK_KERNEL_EMBED_Q6_K,
   PONDER_VK_KERNEL_ATTENTION_SPLIT,
   PONDER_VK_KERNEL_ATTENTION_MERGE,
+  PONDER_VK_KERNEL_KV_STORE,
   /* deepseek2 (vulkan-ops-deepseek2.c) */
   PONDER_VK_KERNEL_DS2_MATMUL_F32,
   PONDER_VK_KERNEL_DS2_MATMUL_F16,
@@ -439,8 +440,9 @@ typedef struct
   uint32_t k_row;
   uint32_t v_row;
   float    scale;
+  uint32_t pos_in_memory; /* pos0 from the step buffer, not pos0 above */
 } PonderVkAttentionPush;
-_Static_assert (sizeof (PonderVkAttentionPush) == 36, "attention.comp Push");
+_Static_assert (sizeof (PonderVkAttentionPush) == 40, "attention.comp Push");
 
 typedef struct
 {
@@ -453,8 +455,9 @@ typedef struct
   uint32_t v_row;
   uint32_t chunk;
   float    scale;
+  uint32_t pos_in_memory; /* n_keys = the step buffer's pos0 + 1 */
 } PonderVkAttentionSplitPush;
-_Static_assert (sizeof (PonderVkAttentionSplitPush) == 36, "attention_split.comp Push");
+_Static_assert (sizeof (PonderVkAttentionSplitPush) == 40, "attention_split.comp Push");
 
 typedef struct
 {
@@ -463,6 +466,16 @@ typedef struct
   uint32_t n_chunks;
 } PonderVkAttentionMergePush;
 _Static_assert (sizeof (PonderVkAttentionMergePush) == 12, "attention_merge.comp Push");
+
+typedef struct
+{
+  uint32_t n_tokens;
+  uint32_t k_row;
+  uint32_t v_row;
+  uint32_t pos0;
+  uint32_t pos_in_memory;
+} PonderVkKvStorePush;
+_Static_assert (sizeof (PonderVkKvStorePush) == 20, "kv_store.comp Push");
 
 /* Largest head dimension attention.comp keeps in shared memory. */
 #define PONDER_VK_ATTENTION_MAX_HEAD_DIM 256
@@ -562,6 +575,27 @@ PonderStatus ponder_vk_wait         (PonderVkDevice *device,
 /* Ends the step being recorded without running it (a cancelled or failed
  * step); nothing it recorded reaches the device. */
 void         ponder_vk_abort    (PonderVkDevice *device);
+
+/* Kept steps (vulkan-replay.c): a step begun with ponder_vk_begin_kept
+ * instead of ponder_vk_begin takes the same dispatches and copies, but is
+ * recorded only when its commands differ from every one replay keeps;
+ * otherwise submission runs the kept command buffer again. Whatever
+ * changes between such steps must come from buffer contents. Errors of
+ * the recording itself (pipelines, descriptor sets) come from the
+ * submission. A replay belongs to one device and one thread. */
+typedef struct PonderVkReplay PonderVkReplay;
+
+PonderStatus ponder_vk_replay_new    (PonderVkDevice *device, PonderVkReplay **out_replay,
+                                      PonderError *error);
+void         ponder_vk_replay_free   (PonderVkDevice *device, PonderVkReplay *replay);
+/* Drops what replay keeps: the next kept step is recorded. */
+void         ponder_vk_replay_forget (PonderVkReplay *replay);
+/* Kept steps submitted so far that were replayed and recorded, and
+ * whether the last one was replayed. */
+void         ponder_vk_replay_counts (const PonderVkReplay *replay, uint64_t *out_replayed,
+                                      uint64_t *out_recorded, bool *out_last_replayed);
+PonderStatus ponder_vk_begin_kept    (PonderVkDevice *device, PonderVkReplay *replay,
+                                      PonderError *error);
 /* Records a copy of size_bytes from src at src_offset to dst at dst_offset
  * (absolute offsets, views' offsets are ignored), ordered after the
  * commands before it like a dispatch. */
@@ -672,25 +706,41 @@ PonderStatus ponder_vk_op_add     (PonderVkDevice *device, const PonderVkBuffer 
 PonderStatus ponder_vk_op_add_bias (PonderVkDevice *device, const PonderVkBuffer *y,
                                     const PonderVkBuffer *bias, uint32_t n_rows, uint32_t n,
                                     PonderError *error);
+/* The position ops below take a step buffer: NULL, and pos0 goes into the
+ * push constants; else the shader reads pos0 from the buffer's first uint32
+ * when the step runs (it must then hold pos0, which the host still uses
+ * for its bounds checks and the grid), so the recording does not depend on
+ * the position and a decode step can be replayed (vulkan-replay.c). */
+
 /* Causal GQA attention: out (n_tokens, n_head * hd_v) from q (n_tokens,
  * n_head * hd_k) over positions [0, pos0 + t] of k (n_ctx, k_row) and v
  * (n_ctx, v_row), the F32 cache layout of kv-cache.h. */
 PonderStatus ponder_vk_op_attention (PonderVkDevice *device, const PonderVkBuffer *q,
                                      const PonderVkBuffer *k, const PonderVkBuffer *v,
-                                     const PonderVkBuffer *out, uint32_t n_tokens,
-                                     uint32_t pos0, uint32_t n_head, uint32_t n_head_kv,
-                                     uint32_t hd_k, uint32_t hd_v, uint32_t k_row,
-                                     uint32_t v_row, float scale, PonderError *error);
+                                     const PonderVkBuffer *out, const PonderVkBuffer *step,
+                                     uint32_t n_tokens, uint32_t pos0, uint32_t n_head,
+                                     uint32_t n_head_kv, uint32_t hd_k, uint32_t hd_v,
+                                     uint32_t k_row, uint32_t v_row, float scale,
+                                     PonderError *error);
 /* The same for one query token at position pos0, split over the keys in
  * chunks of chunk positions (two dispatches); part is scratch of
  * ceil ((pos0 + 1) / chunk) * n_head * (hd_v + 2) floats. */
 PonderStatus ponder_vk_op_attention_decode (PonderVkDevice *device, const PonderVkBuffer *q,
                                             const PonderVkBuffer *k, const PonderVkBuffer *v,
                                             const PonderVkBuffer *part,
-                                            const PonderVkBuffer *out, uint32_t pos0,
+                                            const PonderVkBuffer *out,
+                                            const PonderVkBuffer *step, uint32_t pos0,
                                             uint32_t n_head, uint32_t n_head_kv, uint32_t hd_k,
                                             uint32_t hd_v, uint32_t k_row, uint32_t v_row,
                                             uint32_t chunk, float scale, PonderError *error);
+/* Rows [pos0, pos0 + n_tokens) of k_cache (n_ctx, k_row) and v_cache
+ * (n_ctx, v_row) = k (n_tokens, k_row) and v (n_tokens, v_row), bit for
+ * bit; v_row 0 stores keys only (v and v_cache are then not written). */
+PonderStatus ponder_vk_op_kv_store (PonderVkDevice *device, const PonderVkBuffer *k,
+                                    const PonderVkBuffer *v, const PonderVkBuffer *k_cache,
+                                    const PonderVkBuffer *v_cache, const PonderVkBuffer *step,
+                                    uint32_t n_tokens, uint32_t pos0, uint32_t k_row,
+                                    uint32_t v_row, PonderError *error);
 /* out[0] (uint32) = index of the largest of x (n), ties to the lowest, never
  * an index whose bit is set in mask (n_mask_words uint32; mask NULL: none);
  * 0xffffffff when every candidate is NaN or masked. */

@@ -7,6 +7,9 @@
  * and sum L; earlier output is rescaled by exp (M_old - M_new)), so the
  * context length is not bounded by shared memory. Token t sees positions
  * [0, pos0 + t]; query head h reads KV head h / (n_head / n_head_kv).
+ * With pos_in_memory set, pos0 is read from the step buffer instead of the
+ * push constants, so a decode step's recording can be replayed at the
+ * next position.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +21,7 @@ layout (binding = 0) readonly buffer Query { float q[]; };  /* (n_tokens, n_head
 layout (binding = 1) readonly buffer Keys { float k[]; };   /* (n_ctx, k_row) */
 layout (binding = 2) readonly buffer Values { float v[]; }; /* (n_ctx, v_row) */
 layout (binding = 3) writeonly buffer Output { float o[]; }; /* (n_tokens, n_head, hd_v) */
+layout (binding = 4) readonly buffer Step { uint step_pos0; };
 
 /* Mirrors PonderVkAttentionPush. */
 layout (push_constant) uniform Push
@@ -31,6 +35,7 @@ layout (push_constant) uniform Push
   uint  k_row;
   uint  v_row;
   float scale;
+  uint  pos_in_memory;
 } p;
 
 shared float q_tile[MAX_HEAD_DIM];
@@ -93,7 +98,7 @@ main ()
   if (t >= p.n_tokens)
     return;
   kvh = h / (p.n_head / p.n_head_kv);
-  n_keys = p.pos0 + t + 1u;
+  n_keys = (p.pos_in_memory != 0u ? step_pos0 : p.pos0) + t + 1u;
   q_base = (t * p.n_head + h) * p.hd_k;
   for (uint d = tid; d < p.hd_k; d += wg_size)
     q_tile[d] = q[q_base + d];

@@ -6,7 +6,10 @@
  * would leave most of a GPU idle). Workgroup (c, h) runs the online softmax
  * of attention.comp over keys [c * chunk, (c + 1) * chunk) of the single
  * query's head h and writes its unnormalised output with its running max M
- * and sum L; attention_merge.comp combines the chunks.
+ * and sum L; attention_merge.comp combines the chunks. With pos_in_memory
+ * set, the key count is the step buffer's position + 1 instead of n_keys
+ * (the grid, one workgroup per chunk, stays as recorded: chunks past the
+ * keys write nothing).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,6 +22,7 @@ layout (binding = 1) readonly buffer Keys { float k[]; };   /* (n_ctx, k_row) */
 layout (binding = 2) readonly buffer Values { float v[]; }; /* (n_ctx, v_row) */
 /* (n_chunks, n_head, hd_v + 2): acc[hd_v], M, L */
 layout (binding = 3) writeonly buffer Partial { float part[]; };
+layout (binding = 4) readonly buffer Step { uint step_pos0; };
 
 /* Mirrors PonderVkAttentionSplitPush. */
 layout (push_constant) uniform Push
@@ -32,6 +36,7 @@ layout (push_constant) uniform Push
   uint  v_row;
   uint  chunk;
   float scale;
+  uint  pos_in_memory;
 } p;
 
 shared float q_tile[MAX_HEAD_DIM];
@@ -87,13 +92,14 @@ main ()
   uint wg_size = gl_WorkGroupSize.x;
   uint h = wg % p.n_head;
   uint c = wg / p.n_head;
+  uint n_keys = p.pos_in_memory != 0u ? step_pos0 + 1u : p.n_keys;
   uint key0 = c * p.chunk;
-  uint key_end = min (p.n_keys, key0 + p.chunk);
+  uint key_end = min (n_keys, key0 + p.chunk);
   uint kvh, out_base;
   float m_run = -1.0 / 0.0;
   float l_run = 0.0;
 
-  if (key0 >= p.n_keys)
+  if (key0 >= n_keys)
     return;
   kvh = h / (p.n_head / p.n_head_kv);
   for (uint d = tid; d < p.hd_k; d += wg_size)

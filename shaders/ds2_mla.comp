@@ -10,6 +10,8 @@
  * bounded by shared memory. q_abs = W_UK^T q_nope comes from ds2_matmul.comp
  * (mode 0); q_pe is read from the query row and, when rope_q is set,
  * rotated here with the step's cos/sin table (the one rope.comp uses).
+ * With pos_in_memory set, pos0 comes from the step buffer (a replayed
+ * decode step's position) instead of the push constants.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,6 +25,7 @@ layout (binding = 1) readonly buffer Query { float q[]; };     /* (n_tokens, n_h
 layout (binding = 2) readonly buffer Cache { float kv[]; };    /* (n_ctx, c + r) */
 layout (binding = 3) readonly buffer Table { float cs[]; };    /* (n_tokens, r / 2, 2) */
 layout (binding = 4) writeonly buffer Output { float o[]; };   /* (n_tokens, n_head, c) */
+layout (binding = 5) readonly buffer Step { uint step_pos0; };
 
 /* Mirrors PonderVkDs2MlaPush. */
 layout (push_constant) uniform Push
@@ -36,6 +39,7 @@ layout (push_constant) uniform Push
   uint  pos0;
   uint  rope_q; /* rotate q_pe (NORM pairs, or NEOX when 2) */
   float scale;
+  uint  pos_in_memory;
 } p;
 
 shared float q_lat[MAX_LATENT];
@@ -81,7 +85,7 @@ main ()
 
   if (t >= p.n_tokens)
     return;
-  n_keys = p.pos0 + t + 1u;
+  n_keys = (p.pos_in_memory != 0u ? step_pos0 : p.pos0) + t + 1u;
   for (uint d = tid; d < p.c; d += wg_size)
     {
       q_lat[d] = qa[th * p.c + d];

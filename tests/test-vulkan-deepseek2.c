@@ -540,7 +540,7 @@ check_mla (gconstpointer data)
   size_t rows = (size_t) n_tokens * H;
   float *qa, *q, *kv, *table;
   double *s = g_new (double, n_ctx);
-  PonderVkBuffer qab, qb, kvb, tb, ob;
+  PonderVkBuffer qab, qb, kvb, tb, ob, sb;
   Fixture f;
 
   if (!fixture_open (&f))
@@ -555,9 +555,12 @@ check_mla (gconstpointer data)
   kvb = buffer_new (&f, kv, (size_t) n_ctx * row * 4);
   tb = buffer_new (&f, table, (size_t) n_tokens * r * 4);
   ob = buffer_new (&f, NULL, rows * c * 4);
+  sb = buffer_new (&f, &pos0, 4);
   CHECK_OK (ponder_vk_begin (f.dev, ck));
+  /* NORM pairs read pos0 from a step buffer (as replayed decode steps do) */
   CHECK_OK (ponder_vk_op_mla (f.dev, &qab, &qb, &kvb, rope_mode ? &tb : NULL, rope_mode == 2,
-                              &ob, n_tokens, pos0, H, c, r, nope, 0.3f, ck));
+                              &ob, rope_mode == 1 ? &sb : NULL, n_tokens, pos0, H, c, r, nope,
+                              0.3f, ck));
   CHECK_OK (ponder_vk_submit (f.dev, ck));
   for (uint32_t t = 0; t < n_tokens; t++)
     for (uint32_t h = 0; h < H; h++)
@@ -605,6 +608,7 @@ check_mla (gconstpointer data)
   ponder_vk_buffer_free (f.dev, &kvb);
   ponder_vk_buffer_free (f.dev, &tb);
   ponder_vk_buffer_free (f.dev, &ob);
+  ponder_vk_buffer_free (f.dev, &sb);
   g_free (qa);
   g_free (q);
   g_free (kv);

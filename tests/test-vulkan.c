@@ -495,7 +495,8 @@ test_rope_neox (void)
 }
 
 /* chunk 0: the one-pass kernel; else decode (n_tokens 1) split over the keys
- * in chunks of chunk positions. */
+ * in chunks of chunk positions. Each runs twice: pos0 in the push constants,
+ * then read from a step buffer (as replayed decode steps do). */
 static void
 check_attention_chunked (uint32_t n_tokens,
                          uint32_t pos0,
@@ -514,7 +515,7 @@ check_attention_chunked (uint32_t n_tokens,
   PonderKvCache cache = { 0 };
   Fixture f;
   float *q, *ref, *out;
-  PonderVkBuffer qb, kb, vb, ob, pb;
+  PonderVkBuffer qb, kb, vb, ob, pb, sb;
   uint32_t n_chunks = chunk > 0 ? (n_ctx + chunk - 1) / chunk : 1;
 
   if (!fixture_open (&f))
@@ -523,6 +524,7 @@ check_attention_chunked (uint32_t n_tokens,
   layer.k = random_floats ((size_t) n_ctx * k_row, 2.0f);
   layer.v = random_floats ((size_t) n_ctx * v_row, 1.0f);
   cache.n_layers = 1;
+  cache.type = PONDER_KV_F32; /* the device's cache layout, for the CPU's reference */
   cache.n_ctx = n_ctx;
   cache.k_row = k_row;
   cache.v_row = v_row;
@@ -539,19 +541,31 @@ check_attention_chunked (uint32_t n_tokens,
   vb = upload_new (&f, layer.v, (size_t) n_ctx * v_row * 4, PONDER_VK_MEMORY_DEVICE);
   ob = upload_new (&f, NULL, n_q * 4, PONDER_VK_MEMORY_HOST);
   pb = upload_new (&f, NULL, (size_t) n_chunks * n_head * (hd + 2) * 4, PONDER_VK_MEMORY_DEVICE);
-  CHECK_OK (ponder_vk_begin (f.dev, ck));
-  if (chunk > 0)
-    CHECK_OK (ponder_vk_op_attention_decode (f.dev, &qb, &kb, &vb, &pb, &ob, pos0, n_head,
-                                             n_head_kv, hd, hd, k_row, v_row, chunk, scale, ck));
-  else
-    CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, n_tokens, pos0, n_head,
-                                      n_head_kv, hd, hd, k_row, v_row, scale, ck));
-  CHECK_OK (ponder_vk_submit (f.dev, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &ob, 0, out, n_q * 4, ck));
-  for (size_t i = 0; i < n_q; i++)
-    if (fabs (out[i] - ref[i]) > 2e-5)
-      g_error ("attention %u tokens at %u, %u/%u heads of %u, chunk %u [%zu]: gpu %.8g, "
-               "cpu %.8g", n_tokens, pos0, n_head, n_head_kv, hd, chunk, i, out[i], ref[i]);
+  sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_DEVICE);
+  for (int mem = 0; mem < 2; mem++)
+    {
+      const PonderVkBuffer *step = mem ? &sb : NULL;
+
+      /* an output the kernel leaves unwritten must fail */
+      for (size_t i = 0; i < n_q; i++)
+        out[i] = 1e30f;
+      CHECK_OK (ponder_vk_buffer_upload (f.dev, &ob, 0, out, n_q * 4, ck));
+      CHECK_OK (ponder_vk_begin (f.dev, ck));
+      if (chunk > 0)
+        CHECK_OK (ponder_vk_op_attention_decode (f.dev, &qb, &kb, &vb, &pb, &ob, step, pos0,
+                                                 n_head, n_head_kv, hd, hd, k_row, v_row, chunk,
+                                                 scale, ck));
+      else
+        CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, step, n_tokens, pos0,
+                                          n_head, n_head_kv, hd, hd, k_row, v_row, scale, ck));
+      CHECK_OK (ponder_vk_submit (f.dev, ck));
+      CHECK_OK (ponder_vk_buffer_download (f.dev, &ob, 0, out, n_q * 4, ck));
+      for (size_t i = 0; i < n_q; i++)
+        if (!(fabs (out[i] - ref[i]) <= 2e-5))
+          g_error ("attention %u tokens at %u, %u/%u heads of %u, chunk %u, pos0 from %s "
+                   "[%zu]: gpu %.8g, cpu %.8g", n_tokens, pos0, n_head, n_head_kv, hd, chunk,
+                   mem ? "memory" : "push", i, out[i], ref[i]);
+    }
   cpu->free (cpu);
   ponder_threadpool_free (pool);
   ponder_vk_buffer_free (f.dev, &qb);
@@ -559,6 +573,7 @@ check_attention_chunked (uint32_t n_tokens,
   ponder_vk_buffer_free (f.dev, &vb);
   ponder_vk_buffer_free (f.dev, &ob);
   ponder_vk_buffer_free (f.dev, &pb);
+  ponder_vk_buffer_free (f.dev, &sb);
   g_free (q);
   g_free (layer.k);
   g_free (layer.v);
