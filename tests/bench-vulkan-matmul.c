@@ -9,7 +9,10 @@
  * (BENCH_TOKENS="a,b,...": those counts, at most MAX_TOKENS); 16
  * dispatches are recorded per command buffer (with the barrier between
  * each, as a forward step has), and the weight bytes read per second are
- * reported. Registered as a meson benchmark (`meson test --benchmark`).
+ * reported with the kernel that ran. PONDER_VK_GPU_KERNELS=1 takes the
+ * GPU choice of kernels on any device (subgroup, integer-dot and 16-bit
+ * variants where the device has the features). Registered as a meson
+ * benchmark (`meson test --benchmark`).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,10 +135,15 @@ bench_type (PonderVkDevice *dev,
         }
       if (rc == 0)
         printf ("%-5s %d -> %d x %u tokens: %7.2f GB/s of weights, %.3f ms per matmul "
-                "(%.3f ms of CPU time)\n",
+                "(%.3f ms of CPU time; %s)\n",
                 ponder_type_info (type)->name, N_IN, N_OUT, n_tokens,
                 (double) row_bytes * N_OUT * PER_STEP * steps / elapsed / 1e9,
-                elapsed * 1e3 / (PER_STEP * steps), (cpu_s () - c0) * 1e3 / (PER_STEP * steps));
+                elapsed * 1e3 / (PER_STEP * steps), (cpu_s () - c0) * 1e3 / (PER_STEP * steps),
+                shape_wg > 0 ? "shaped"
+                             : ponder_vk_kernel_info (ponder_vk_matmul_kernel (dev, type, &wb,
+                                                                               row_bytes, N_IN,
+                                                                               N_OUT, &xb,
+                                                                               n_tokens))->name);
     }
   ponder_vk_buffer_free (dev, &wb);
   ponder_vk_buffer_free (dev, &xb);
