@@ -68,6 +68,16 @@ struct PonderVkDevice
   bool                    storage16;      /* storageBuffer16BitAccess enabled */
   bool                    env_gpu_kernels; /* PONDER_VK_GPU_KERNELS=1 when it was made */
   PonderVkBuffer          q8_scratch;     /* ponder_vk_q8_scratch */
+  uint64_t                n_commands;     /* begins, dispatches and copies so far */
+  struct
+  {
+    VkBuffer     x;                       /* whose quantisation q8_scratch holds */
+    VkDeviceSize offset;
+    uint32_t     n_in, n_tokens;
+    VkBuffer     y;                       /* what that product wrote */
+    VkDeviceSize y_begin, y_end;
+    uint64_t     at, generation;          /* n_commands, generation then */
+  } q8_last;
   PonderVkBuffer          q8_retired[PONDER_VK_MAX_RETIRED];
   uint32_t                n_q8_retired;
 };

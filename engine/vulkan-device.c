@@ -441,6 +441,44 @@ ponder_vk_q8_scratch (PonderVkDevice        *device,
   return PONDER_OK;
 }
 
+bool
+ponder_vk_q8_current (const PonderVkDevice *device,
+                      const PonderVkBuffer *x,
+                      uint32_t              n_in,
+                      uint32_t              n_tokens)
+{
+  VkDeviceSize x_end = x->offset + (VkDeviceSize) n_in * n_tokens * 4;
+
+  /* Nothing recorded since (no write to x or the scratch, no new step),
+   * no buffer freed (a handle may come back for another buffer), and that
+   * product did not write into x. */
+  return device->q8_last.x == x->buffer && device->q8_last.offset == x->offset
+         && device->q8_last.n_in == n_in && device->q8_last.n_tokens == n_tokens
+         && device->q8_last.at == device->n_commands
+         && device->q8_last.generation == device->generation
+         && (device->q8_last.y != x->buffer || device->q8_last.y_end <= x->offset
+             || x_end <= device->q8_last.y_begin);
+}
+
+void
+ponder_vk_q8_note (PonderVkDevice       *device,
+                   const PonderVkBuffer *x,
+                   uint32_t              n_in,
+                   uint32_t              n_tokens,
+                   const PonderVkBuffer *y,
+                   size_t                y_bytes)
+{
+  device->q8_last.y = y->buffer;
+  device->q8_last.y_begin = y->offset;
+  device->q8_last.y_end = y->offset + y_bytes;
+  device->q8_last.x = x->buffer;
+  device->q8_last.offset = x->offset;
+  device->q8_last.n_in = n_in;
+  device->q8_last.n_tokens = n_tokens;
+  device->q8_last.at = device->n_commands;
+  device->q8_last.generation = device->generation;
+}
+
 static bool force_gpu_kernels;
 
 void

@@ -212,6 +212,7 @@ ponder_vk_begin (PonderVkDevice *device,
     return status;
   device->recording = true;
   device->n_recorded = 0;
+  device->n_commands++;
   return PONDER_OK;
 }
 
@@ -493,6 +494,7 @@ ponder_vk_dispatch (PonderVkDevice        *device,
   if ((unsigned) kernel >= PONDER_VK_N_KERNELS)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT, "unknown kernel %d",
                              (int) kernel);
+  device->n_commands++; /* failed ones too: only ever a needless re-quantisation */
   info = ponder_vk_kernel_info (kernel);
   status = check_dispatch (device, info, spec, n_spec, groups, buffers, n_buffers, push_bytes,
                            error);
@@ -523,6 +525,7 @@ ponder_vk_copy (PonderVkDevice       *device,
 {
   VkBufferCopy region;
 
+  device->n_commands++;
   if (!device->recording)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "buffer copy outside ponder_vk_begin/submit");

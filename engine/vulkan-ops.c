@@ -701,7 +701,8 @@ ponder_vk_op_matmul_shaped (PonderVkDevice       *device,
                         type, w, row_bytes, n_in, n_out, x, n_tokens, y, error);
 }
 
-/* x quantised into the device's q8 scratch (quantize_q8.comp), then the
+/* x quantised into the device's q8 scratch (quantize_q8.comp), unless the
+ * scratch still holds it from the product just before, then the
  * integer-dot kernel reading it; the operand checks are record_matmul's,
  * made before anything is recorded. */
 static PonderStatus
@@ -725,6 +726,7 @@ record_matmul_q8 (PonderVkDevice       *device,
   const PonderVkBuffer *scratch, *buffers[3];
   uint32_t spec[4], groups[3], qgroups[3];
   PonderStatus status;
+  bool reuse;
 
   status = check_matmul (device, kernel, wg_size, threads_per_row, type, w, row_bytes, n_in,
                          n_out, x, n_tokens, y, spec, groups, error);
@@ -734,6 +736,7 @@ record_matmul_q8 (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "integer-dot matmul: %u x %u inputs do not fit blocks of 32",
                              n_tokens, n_in);
+  reuse = ponder_vk_q8_current (device, x, n_in, n_tokens);
   status = ponder_vk_q8_scratch (device, (size_t) n_blocks * 40, &scratch, error);
   if (status == PONDER_OK)
     status = ponder_vk_grid (device, (n_blocks + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, qgroups,
@@ -742,15 +745,18 @@ record_matmul_q8 (PonderVkDevice       *device,
     return status;
   buffers[0] = x;
   buffers[1] = scratch;
-  status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_QUANTIZE_Q8, &WG_ELEMENTWISE, 1, qgroups,
-                               buffers, 2, &qpush, sizeof qpush, error);
+  if (!reuse)
+    status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_QUANTIZE_Q8, &WG_ELEMENTWISE, 1,
+                                 qgroups, buffers, 2, &qpush, sizeof qpush, error);
   if (status != PONDER_OK)
     return status;
-  buffers[1] = scratch;
   buffers[0] = w;
   buffers[2] = y;
-  return ponder_vk_dispatch (device, kernel, spec, kernels[kernel].n_spec, groups, buffers, 3,
-                             &push, sizeof push, error);
+  status = ponder_vk_dispatch (device, kernel, spec, kernels[kernel].n_spec, groups, buffers, 3,
+                               &push, sizeof push, error);
+  if (status == PONDER_OK)
+    ponder_vk_q8_note (device, x, n_in, n_tokens, y, (size_t) n_out * n_tokens * 4);
+  return status;
 }
 
 /* The checks of a matmul's operands and the dispatch it takes: spec (4)

@@ -621,6 +621,15 @@ bool         ponder_vk_texel_fits (const PonderVkDevice *device, const PonderVkB
  * the device is freed, since recorded steps may still read them. */
 PonderStatus ponder_vk_q8_scratch (PonderVkDevice *device, size_t size_bytes,
                                    const PonderVkBuffer **out, PonderError *error);
+/* Whether the scratch still holds x quantised (n_tokens rows of n_in), as
+ * noted by ponder_vk_q8_note after the last command recorded (a product of
+ * x into y_bytes of y): products that share an input (Q, K and V; gate and
+ * up) quantise it once. */
+bool         ponder_vk_q8_current (const PonderVkDevice *device, const PonderVkBuffer *x,
+                                   uint32_t n_in, uint32_t n_tokens);
+void         ponder_vk_q8_note    (PonderVkDevice *device, const PonderVkBuffer *x,
+                                   uint32_t n_in, uint32_t n_tokens,
+                                   const PonderVkBuffer *y, size_t y_bytes);
 
 /* Splits n workgroups over x and y within the device's limits; the shaders
  * flatten them back (shaders/grid.glsl) and ignore the excess. */

@@ -193,6 +193,7 @@ ponder_vk_begin_kept (PonderVkDevice *device,
   device->recording = true;
   device->keeping = replay;
   device->n_recorded = 0;
+  device->n_commands++;
   replay->log.n = 0;
   return PONDER_OK;
 }

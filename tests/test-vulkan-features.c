@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "quant.h"
+#include "vulkan-device-private.h"
 #include "vulkan-private.h"
 #include "vulkan-test-util.h"
 
@@ -466,6 +467,86 @@ out:
   ponder_vk_test_gpu_kernels (false);
 }
 
+/* Products that share their input quantise it once (Q, K and V read the
+ * same x): three in a row record one quantize_q8; after x changes (an add
+ * into it) the next product quantises again and sees the new x. */
+static void
+test_shared_input (void)
+{
+  enum { N = 3 };
+  const uint32_t types[N] = { PONDER_TYPE_Q4_K, PONDER_TYPE_Q6_K, PONDER_TYPE_Q8_0 };
+  const uint32_t n_in = 512, n_tokens = 5, n_out[N] = { 19, 23, 7 };
+  PonderVkBuffer wb[N], xb, zb, yb[N + 1];
+  uint8_t *w[N];
+  float *x, *z, *y[N + 1];
+  size_t row_bytes[N];
+  uint32_t after_first, after_add;
+  Fixture f;
+
+  ponder_vk_test_gpu_kernels (true);
+  if (!fixture_open (&f))
+    goto out;
+  if (!have_features (&f, PONDER_VK_FEATURE_SUBGROUP | PONDER_VK_FEATURE_INT8_DOT))
+    {
+      fixture_close (&f);
+      goto out;
+    }
+  x = test_inputs (n_in, n_tokens);
+  z = random_floats ((size_t) n_in * n_tokens, 1.0);
+  xb = upload_new (&f, x, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
+  zb = upload_new (&f, z, (size_t) n_tokens * n_in * 4, PONDER_VK_MEMORY_DEVICE);
+  for (int i = 0; i <= N; i++)
+    {
+      uint32_t rows = n_out[i % N];
+
+      if (i < N)
+        {
+          w[i] = random_weights (types[i], n_in, rows, &row_bytes[i]);
+          wb[i] = upload_new (&f, w[i], row_bytes[i] * rows, PONDER_VK_MEMORY_DEVICE);
+        }
+      y[i] = g_new (float, (size_t) n_tokens * rows);
+      yb[i] = upload_new (&f, NULL, (size_t) n_tokens * rows * 4, PONDER_VK_MEMORY_HOST);
+    }
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  for (int i = 0; i < N; i++)
+    CHECK_OK (ponder_vk_op_matmul (f.dev, types[i], &wb[i], row_bytes[i], n_in, n_out[i], &xb,
+                                   n_tokens, &yb[i], ck));
+  after_first = f.dev->n_recorded;
+  CHECK_OK (ponder_vk_op_add (f.dev, &xb, &zb, n_in * n_tokens, ck));
+  CHECK_OK (ponder_vk_op_matmul (f.dev, types[0], &wb[0], row_bytes[0], n_in, n_out[0], &xb,
+                                 n_tokens, &yb[N], ck));
+  after_add = f.dev->n_recorded;
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  /* quantize_q8 and three products; the add, quantize_q8 and a product */
+  g_assert_cmpuint (after_first, ==, 1 + N);
+  g_assert_cmpuint (after_add, ==, 1 + N + 3);
+  for (int i = 0; i <= N; i++)
+    CHECK_OK (ponder_vk_buffer_download (f.dev, &yb[i], 0, y[i],
+                                         (size_t) n_tokens * n_out[i % N] * 4, ck));
+  for (int i = 0; i < N; i++)
+    check_q8_result (types[i], w[i], row_bytes[i], x, y[i], n_in, n_out[i], n_tokens);
+  for (size_t i = 0; i < (size_t) n_in * n_tokens; i++)
+    x[i] += z[i]; /* as add.comp, one f32 addition */
+  check_q8_result (types[0], w[0], row_bytes[0], x, y[N], n_in, n_out[0], n_tokens);
+  for (int i = 0; i <= N; i++)
+    {
+      if (i < N)
+        {
+          ponder_vk_buffer_free (f.dev, &wb[i]);
+          g_free (w[i]);
+        }
+      ponder_vk_buffer_free (f.dev, &yb[i]);
+      g_free (y[i]);
+    }
+  ponder_vk_buffer_free (f.dev, &xb);
+  ponder_vk_buffer_free (f.dev, &zb);
+  g_free (x);
+  g_free (z);
+  fixture_close (&f);
+out:
+  ponder_vk_test_gpu_kernels (false);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -475,5 +556,6 @@ main (int    argc,
   g_test_add_func ("/vulkan-features/subgroup", test_subgroup);
   g_test_add_func ("/vulkan-features/int8-dot", test_int8_dot);
   g_test_add_func ("/vulkan-features/one-step", test_one_step);
+  g_test_add_func ("/vulkan-features/shared-input", test_shared_input);
   return g_test_run ();
 }
