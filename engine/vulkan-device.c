@@ -493,15 +493,19 @@ ponder_vk_matmul_features (const PonderVkDevice *device)
   const PonderVkPhysical *phys = device->phys;
   uint32_t sg = phys->subgroup_size;
   unsigned features = PONDER_VK_FEATURE_GPU;
+  bool forced = force_gpu_kernels || device->env_gpu_kernels;
 
-  if (phys->kind == PONDER_DEVICE_CPU && !force_gpu_kernels && !device->env_gpu_kernels)
+  if (phys->kind == PONDER_DEVICE_CPU && !forced)
     return 0;
   /* A row per subgroup in workgroups of 64 (vulkan-ops.c): the size must
    * divide 64; below 4 a row would have too few lanes to be worth it. */
   if (phys->has_subgroup_arith && sg >= 4 && sg <= 64 && (sg & (sg - 1)) == 0)
     {
       features |= PONDER_VK_FEATURE_SUBGROUP;
-      if (device->int8_dot)
+      /* Integer dot products where the device says they beat emulating
+       * them (else the float kernels are as good); forced, wherever they
+       * run, so that lavapipe tests them. */
+      if (device->int8_dot && (phys->int8_dot_fast || forced))
         features |= PONDER_VK_FEATURE_INT8_DOT;
       if (device->storage16)
         features |= PONDER_VK_FEATURE_STORAGE16;

@@ -320,6 +320,9 @@ probe_device (PonderVulkan     *vk,
   VkPhysicalDeviceShaderIntegerDotProductFeatures dot = {
     VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES
   };
+  VkPhysicalDeviceShaderIntegerDotProductProperties dot_props = {
+    VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES
+  };
   VkPhysicalDeviceVulkan12Features v12 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
   VkPhysicalDeviceVulkan11Features v11 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES };
   VkPhysicalDeviceFeatures2 features2 = { VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2 };
@@ -331,16 +334,18 @@ probe_device (PonderVulkan     *vk,
   probe_queues (vk, dev);
   if (dev->props.apiVersion < VK_API_VERSION_1_2)
     return; /* the feature structs below are 1.2 core; leave them false */
-  props2.pNext = &subgroup;
-  vk->fn.vkGetPhysicalDeviceProperties2 (dev->handle, &props2);
-  dev->subgroup_size = subgroup.subgroupSize;
-  dev->has_subgroup_arith = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
-                            && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   /* Integer dot product is core in 1.3, an extension before; the instance
    * asks for 1.2, so using it takes the extension (vulkan-device.c). */
   dev->has_int8_dot_ext = has_device_extension (vk, dev->handle,
                                                 VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   dot_ext = dev->props.apiVersion >= VK_API_VERSION_1_3 || dev->has_int8_dot_ext;
+  props2.pNext = &subgroup;
+  subgroup.pNext = dot_ext ? &dot_props : NULL;
+  vk->fn.vkGetPhysicalDeviceProperties2 (dev->handle, &props2);
+  dev->subgroup_size = subgroup.subgroupSize;
+  dev->has_subgroup_arith = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT)
+                            && (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  dev->int8_dot_fast = dot_ext && dot_props.integerDotProduct4x8BitPackedSignedAccelerated;
   features2.pNext = &v11;
   v11.pNext = &v12;
   v12.pNext = dot_ext ? &dot : NULL;

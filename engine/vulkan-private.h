@@ -122,6 +122,7 @@ typedef struct
   bool                             has_float16;        /* shaderFloat16 */
   bool                             has_int8_dot;       /* shaderIntegerDotProduct */
   bool                             has_int8_dot_ext;   /* VK_KHR_shader_integer_dot_product */
+  bool                             int8_dot_fast;      /* ...4x8BitPackedSignedAccelerated */
   bool                             has_subgroup_arith; /* subgroup arithmetic in compute */
   bool                             uma;                /* every device-local type is host-visible */
 } PonderVkPhysical;

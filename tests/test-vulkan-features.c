@@ -363,6 +363,13 @@ test_selection (void)
 
   if (!fixture_open (&f))
     return;
+  g_test_message ("%s: subgroup %u (arithmetic %d), integer dot %d (accelerated %d), 16-bit "
+                  "storage %d", ponder_vk_device_physical (f.dev)->props.deviceName,
+                  ponder_vk_device_physical (f.dev)->subgroup_size,
+                  ponder_vk_device_physical (f.dev)->has_subgroup_arith,
+                  ponder_vk_device_physical (f.dev)->has_int8_dot,
+                  ponder_vk_device_physical (f.dev)->int8_dot_fast,
+                  ponder_vk_device_physical (f.dev)->has_storage16);
   wb = upload_new (&f, NULL, 144 * 4, PONDER_VK_MEMORY_DEVICE);
   xb = upload_new (&f, NULL, 256 * 4, PONDER_VK_MEMORY_DEVICE);
   yb = upload_new (&f, NULL, 4 * 4, PONDER_VK_MEMORY_DEVICE);
