@@ -768,12 +768,12 @@ now_s (void)
   return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* A decode step was submitted: its host time, from begin_step until then,
- * counts as replayed or recorded. */
+/* A decode step was submitted: its host time, from begin_step until it
+ * went to the queue, counts as replayed or recorded. */
 static void
 count_step (VkBackend *b)
 {
-  double t = now_s () - b->t_begin;
+  double t = ponder_vk_submit_time (b->dev) - b->t_begin;
   uint64_t replayed = 0, recorded = 0;
   bool last_replayed = false;
 

@@ -57,6 +57,7 @@ struct PonderVkDevice
   uint32_t                n_recorded;     /* dispatches in this step */
   PonderVkReplay         *keeping;        /* the kept step being collected, or NULL */
   uint64_t                generation;     /* buffers freed so far (vulkan-replay.c) */
+  double                  submit_s;       /* monotonic seconds before the last vkQueueSubmit */
   bool                    force_staging;  /* PonderVkParams.force_staging */
   bool                    lost;           /* VK_ERROR_DEVICE_LOST seen: refuse work */
   PonderVkBuffer          iq_tables;      /* codebooks of the IQ shaders (vulkan-iq.c) */
@@ -108,6 +109,8 @@ void         ponder_vk_device_name  (PonderVkDevice *device,
  * the host reads, and one dispatch with its descriptor set from pools. */
 void         ponder_vk_record_barrier      (PonderVkDevice *device, VkCommandBuffer cmd);
 void         ponder_vk_record_host_barrier (PonderVkDevice *device, VkCommandBuffer cmd);
+/* Notes the time for ponder_vk_submit_time, just before vkQueueSubmit. */
+void         ponder_vk_mark_submit         (PonderVkDevice *device);
 PonderStatus ponder_vk_record_dispatch (PonderVkDevice *device, VkCommandBuffer cmd,
                                         VkDescriptorPool *pools, uint32_t *n_pools,
                                         uint32_t *pool_in_use, PonderVkKernel kernel,

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "vulkan-device-private.h"
@@ -634,6 +635,7 @@ ponder_vk_submit_async (PonderVkDevice *device,
                     "vkResetFences", error);
   if (status == PONDER_OK)
     {
+      ponder_vk_mark_submit (device);
       submit.commandBufferCount = 1;
       submit.pCommandBuffers = &device->cmd;
       status = check (device, device->fn.vkQueueSubmit (device->queue, 1, &submit,
@@ -645,6 +647,21 @@ ponder_vk_submit_async (PonderVkDevice *device,
   else
     reset_pools (device);
   return status;
+}
+
+void
+ponder_vk_mark_submit (PonderVkDevice *device)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  device->submit_s = (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double
+ponder_vk_submit_time (const PonderVkDevice *device)
+{
+  return device->submit_s;
 }
 
 PonderStatus

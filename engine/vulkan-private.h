@@ -597,6 +597,11 @@ void         ponder_vk_replay_counts (const PonderVkReplay *replay, uint64_t *ou
                                       uint64_t *out_recorded, bool *out_last_replayed);
 PonderStatus ponder_vk_begin_kept    (PonderVkDevice *device, PonderVkReplay *replay,
                                       PonderError *error);
+/* CLOCK_MONOTONIC seconds just before the last step was handed to the
+ * queue: the end of its host work. Taken before the call because on a CPU
+ * implementation the submission wakes threads that share the host's
+ * cores and may run the step before the call returns. */
+double       ponder_vk_submit_time   (const PonderVkDevice *device);
 /* Records a copy of size_bytes from src at src_offset to dst at dst_offset
  * (absolute offsets, views' offsets are ignored), ordered after the
  * commands before it like a dispatch. */

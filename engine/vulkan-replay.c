@@ -393,6 +393,7 @@ ponder_vk_replay_submit (PonderVkDevice *device,
                     "vkResetFences", error);
   if (status == PONDER_OK)
     {
+      ponder_vk_mark_submit (device);
       submit.commandBufferCount = 1;
       submit.pCommandBuffers = &slot->cmd;
       status = check (device, device->fn.vkQueueSubmit (device->queue, 1, &submit,

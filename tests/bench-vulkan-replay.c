@@ -3,13 +3,14 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Usage: bench-vulkan-replay MODEL.gguf [N_DECODE [REPETITIONS [DEVICE]]]
+ * Usage: bench-vulkan-replay MODEL.gguf [N_DECODE [REPETITIONS [DEVICE [full]]]]
  *
  * One model on the device, two backends over it: one keeps and replays its
  * decode steps, the other records each one. Each repetition runs both in
  * turn (alternating which goes first, so that a shared machine's load
  * drifts over both alike): a prefill of 8 tokens, then N_DECODE greedy
- * steps picked on the device. Printed per run: decode tokens/s and the host
+ * steps picked on the device, or with "full" steps whose logits are read
+ * back (the host then picks the largest). Printed per run: decode tokens/s and the host
  * time per step from begin_step until the step was submitted (what
  * recording costs, or what replaying leaves), split into replayed and
  * recorded steps.
@@ -65,6 +66,9 @@ runner_init (Runner                   *r,
   return 0;
 }
 
+static bool full_logits;
+static float *logits;
+
 static int
 run (const PonderModelWeights *w,
      Runner                   *r,
@@ -90,12 +94,18 @@ run (const PonderModelWeights *w,
   t0 = now_s ();
   for (uint32_t i = 0; i < n_decode; i++, pos++)
     {
-      if (!ponder_forward_run (fw, &r->cache, &id, 1, pos, PONDER_LOGITS_ARGMAX, NULL, NULL))
+      if (!ponder_forward_run (fw, &r->cache, &id, 1, pos,
+                               full_logits ? PONDER_LOGITS_LAST : PONDER_LOGITS_ARGMAX, logits,
+                               NULL))
         {
           fprintf (stderr, "bench-vulkan-replay: decode: %s\n", fw->error.message);
           return 1;
         }
       id = fw->argmax_id >= 0 ? fw->argmax_id : 0;
+      if (full_logits)
+        for (uint32_t v = id = 0; v < w->hp.n_vocab; v++)
+          if (logits[v] > logits[id])
+            id = (int32_t) v;
     }
   t = now_s () - t0;
   be->step_counts (be, &after);
@@ -136,6 +146,7 @@ main (int    argc,
   if (argc > 4)
     params.device_index = atoi (argv[4]);
   n_ctx = 8 + (n_decode > 4 ? n_decode : 4) + 1;
+  full_logits = argc > 5 && strcmp (argv[5], "full") == 0;
   if (ponder_gguf_open (argv[1], &file, &error) != PONDER_OK
       || ponder_model_bind (file, &w, &error) != PONDER_OK
       || ponder_vk_model_new (&w, &params, &vkm, &error) != PONDER_OK
@@ -146,9 +157,13 @@ main (int    argc,
       return 1;
     }
   ponder_backend_vulkan_set_replay (plain_be, false);
+  logits = calloc (w.hp.n_vocab, sizeof *logits);
+  if (logits == NULL)
+    return 1;
   if (runner_init (&kept, &w, kept_be, n_ctx) != 0 || runner_init (&plain, &w, plain_be, n_ctx))
     return 1;
-  printf ("%s on %s, %u decode steps\n", argv[1], ponder_vk_model_device_name (vkm), n_decode);
+  printf ("%s on %s, %u decode steps, %s\n", argv[1], ponder_vk_model_device_name (vkm),
+          n_decode, full_logits ? "full logits read back" : "picked on the device");
   /* one uncounted round: pipelines are built, the mapped weights faulted in */
   rc |= run (&w, &kept, 4, "(warm)");
   rc |= run (&w, &plain, 4, "(warm)");
@@ -165,6 +180,7 @@ main (int    argc,
   ponder_forward_clear (&kept.fw);
   plain_be->free (plain_be);
   kept_be->free (kept_be);
+  free (logits);
   ponder_vk_model_free (vkm);
   ponder_model_weights_clear (&w);
   ponder_gguf_close (file);
