@@ -362,6 +362,8 @@ typedef struct
   uint32_t    rewind_to;   /* then again from here for rewind_steps */
   uint32_t    rewind_steps;
   bool        validation;
+  bool        split;        /* kept: layer 0 on one logical device, the rest on another */
+  bool        host_experts; /* deepseek2: the last MoE layer's experts on the host */
 } ForwardCase;
 
 static void
@@ -372,7 +374,9 @@ check_forward (gconstpointer data)
   PonderVkModelParams params = { -1, c->validation, NULL };
   PonderGgufFile *file = NULL;
   PonderModelWeights w;
-  PonderVkModel *vkm = NULL;
+  PonderVkModel *vkm = NULL, *vk_first = NULL, *vk_second = NULL;
+  PonderBackend *first_be = NULL;
+  PonderForward stage;
   PonderThreadpool *pool = NULL;
   PonderBackend *cpu_be = NULL, *kept_be = NULL, *plain_be = NULL;
   PonderError error = { 0 };
@@ -386,6 +390,7 @@ check_forward (gconstpointer data)
 
   g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
   g_assert_cmpint (ponder_model_bind (file, &w, &error), ==, PONDER_OK);
+  params.host_expert_layers = c->host_experts ? 1 : 0;
   if (ponder_vk_model_new (&w, &params, &vkm, &error) != PONDER_OK)
     {
       g_test_fail_printf ("no Vulkan device to test on: %s", error.message);
@@ -399,7 +404,23 @@ check_forward (gconstpointer data)
                                            &error), ==, PONDER_OK);
   /* sampling from the device's best logits, a third kind of decode step */
   g_setenv ("PONDER_VK_DEVICE_SAMPLING", "1", TRUE);
-  g_assert_cmpint (ponder_backend_vulkan_new (vkm, 8, &kept_be, &error), ==, PONDER_OK);
+  if (c->split)
+    {
+      /* the pipeline split: each stage keeps its own steps; the split gives
+       * one device's logits bit for bit (test-vulkan-forward) */
+      PonderVkModelParams p_first = params, p_second = params;
+
+      p_first.end_layer = 1;
+      p_second.first_layer = 1;
+      g_assert_cmpint (ponder_vk_model_new (&w, &p_first, &vk_first, &error), ==, PONDER_OK);
+      g_assert_cmpint (ponder_vk_model_new (&w, &p_second, &vk_second, &error), ==, PONDER_OK);
+      g_assert_cmpint (ponder_backend_vulkan_new (vk_first, 8, &first_be, &error), ==,
+                       PONDER_OK);
+      g_assert_cmpint (ponder_backend_vulkan_new (vk_second, 8, &kept_be, &error), ==,
+                       PONDER_OK);
+    }
+  else
+    g_assert_cmpint (ponder_backend_vulkan_new (vkm, 8, &kept_be, &error), ==, PONDER_OK);
   g_assert_cmpint (ponder_backend_vulkan_new (vkm, 8, &plain_be, &error), ==, PONDER_OK);
   g_unsetenv ("PONDER_VK_DEVICE_SAMPLING");
   g_assert_nonnull (kept_be->top_logits);
@@ -407,6 +428,11 @@ check_forward (gconstpointer data)
   runner_init (&cpu, &w, cpu_be, c->n_ctx);
   runner_init (&kept, &w, kept_be, c->n_ctx);
   runner_init (&plain, &w, plain_be, c->n_ctx);
+  if (c->split)
+    {
+      g_assert_cmpint (ponder_forward_init (&stage, &w, first_be, 8, &error), ==, PONDER_OK);
+      g_assert_cmpint (ponder_forward_add_stage (&kept.fw, &stage, 1, &error), ==, PONDER_OK);
+    }
   kept.fw.top_temperature = plain.fw.top_temperature = 0.7f;
   tokens = g_new (int32_t, c->n_ctx);
   for (uint32_t i = 0; i < c->n_ctx; i++)
@@ -477,28 +503,47 @@ check_forward (gconstpointer data)
   g_assert_cmpfloat (worst, <=, 1e-4f * scale);
   g_assert_cmpuint (n_picks, >, n_steps / 2);
 
-  kept_be->step_counts (kept_be, &kc);
+  ponder_forward_step_counts (&kept.fw, &kc);
   plain_be->step_counts (plain_be, &pc);
+
   g_test_message ("%s: kept backend %llu replayed (%.3f ms host each), %llu recorded "
                   "(%.3f ms); plain backend %llu recorded (%.3f ms)", c->arch,
-                  (unsigned long long) kc.n_replayed, kc.replayed_s * 1e3 / kc.n_replayed,
-                  (unsigned long long) kc.n_recorded, kc.recorded_s * 1e3 / kc.n_recorded,
-                  (unsigned long long) pc.n_recorded, pc.recorded_s * 1e3 / pc.n_recorded);
-  g_assert_cmpuint (kc.n_replayed + kc.n_recorded, ==, n_steps);
+                  (unsigned long long) kc.n_replayed,
+                  kc.replayed_s * 1e3 / MAX (kc.n_replayed, 1),
+                  (unsigned long long) kc.n_recorded,
+                  kc.recorded_s * 1e3 / MAX (kc.n_recorded, 1),
+                  (unsigned long long) pc.n_recorded,
+                  pc.recorded_s * 1e3 / MAX (pc.n_recorded, 1));
+  /* split: a step per stage */
+  g_assert_cmpuint (kc.n_replayed + kc.n_recorded, ==, n_steps * (c->split ? 2 : 1));
   g_assert_cmpuint (pc.n_recorded, ==, n_steps);
   g_assert_cmpuint (pc.n_replayed, ==, 0);
-  /* recorded: the first of each mode, and again for each at every change of
-   * decode attention (to split at 256, a third chunk at 512, back at the
-   * rewind) */
-  g_assert_cmpuint (kc.n_recorded, <=, 15);
+  /* Experts on the host: the step submits in the middle, nothing is kept.
+   * Else recorded: the first of each mode, and again for each at every
+   * change of decode attention (to split at 256, a third chunk at 512,
+   * back at the rewind), in each stage. */
+  if (c->host_experts)
+    g_assert_cmpuint (kc.n_replayed, ==, 0);
+  else
+    g_assert_cmpuint (kc.n_recorded, <=, 15 * (c->split ? 2 : 1));
 
   n_messages = ponder_vk_model_n_messages (vkm, &first);
+  if (c->split)
+    n_messages += ponder_vk_model_n_messages (vk_first, &first)
+                  + ponder_vk_model_n_messages (vk_second, &first);
   if (n_messages > 0)
     g_test_fail_printf ("%u validation messages; the first: %s", n_messages, first);
   g_free (tokens);
   runner_clear (&plain);
   runner_clear (&kept);
   runner_clear (&cpu);
+  if (c->split)
+    {
+      ponder_forward_clear (&stage);
+      first_be->free (first_be);
+      ponder_vk_model_free (vk_first);
+      ponder_vk_model_free (vk_second);
+    }
   ponder_threadpool_free (pool);
   ponder_vk_model_free (vkm);
   ponder_model_weights_clear (&w);
@@ -516,6 +561,8 @@ main (int    argc,
     { "deepseek2", "tiny", 80, 20, 20, false },
     { "qwen2", "tiny", 262, 250, 8, true },
     { "deepseek2", "tiny", 24, 10, 6, true },
+    { "qwen2", "tiny", 270, 200, 10, false, true },
+    { "deepseek2", "tiny", 30, 10, 6, false, false, true },
   };
   int rc;
 
@@ -529,6 +576,9 @@ main (int    argc,
   g_test_add_data_func ("/vulkan-replay/forward/deepseek2", &cases[3], check_forward);
   g_test_add_data_func ("/vulkan-replay/validation/qwen2", &cases[4], check_forward);
   g_test_add_data_func ("/vulkan-replay/validation/deepseek2", &cases[5], check_forward);
+  g_test_add_data_func ("/vulkan-replay/forward/qwen2-split", &cases[6], check_forward);
+  g_test_add_data_func ("/vulkan-replay/forward/deepseek2-host-experts", &cases[7],
+                        check_forward);
   rc = g_test_run ();
   {
     g_autoptr (GDir) dir = g_dir_open (tmp_dir, 0, NULL);
