@@ -44,12 +44,15 @@ REL_TOL = 1e-4
 Q8_TYPES = {'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q5_K', 'Q6_K'}
 
 # (arch, preset, weight type): Q4_K_M's Q4_K/Q6_K (rows of 256), its
-# Q5_0/Q8_0 fallbacks (rows of 64), Q5_K, and F16, whose products take the
-# subgroup kernels in float.
+# Q5_0/Q8_0 fallbacks (rows of 64), Q5_K, Q4_0, Q3_K_M (Q3_K's subgroup
+# kernel in float next to the integer-dot Q4_K, Q5_K and Q6_K), and F16
+# (16-bit storage).
 CASES = [
     ('qwen2', 'tiny256', 'Q4_K_M'),
     ('qwen2', 'tiny', 'Q4_K_M'),
     ('qwen2', 'tiny256', 'Q5_K'),
+    ('llama', 'tiny', 'Q4_0'),
+    ('llama', 'tiny256', 'Q3_K_M'),
     ('qwen2', 'tiny', 'F16'),
 ]
 
