@@ -421,7 +421,9 @@ vk_rope (PonderBackend    *be,
   PonderVkRopeParams params = { rope->n_rot, rope->mscale, rope->freq };
   PonderVkBuffer xv;
 
-  if (step_failed (b) || !output (b, x, (size_t) n_tokens * n_heads * head_dim * 4, &xv))
+  /* the last head's rotated dims end the range (deepseek2's latent rows) */
+  if (step_failed (b) || n_tokens == 0 || n_heads == 0
+      || !output (b, x, (((size_t) n_tokens * n_heads - 1) * head_dim + rope->n_rot) * 4, &xv))
     return;
   /* One table serves every layer of the step; the device reads it when the
    * step runs, so it cannot change within a step. */

@@ -456,6 +456,7 @@ ponder_vk_op_rope (PonderVkDevice       *device,
   PonderVkRopePush push = { n_tokens, n_heads, head_dim, n_rot, neox ? 1 : 0 };
   const PonderVkBuffer *buffers[2] = { x, table };
   uint64_t n_items = (uint64_t) n_tokens * n_heads * (n_rot / 2);
+  uint64_t n_rows = (uint64_t) n_tokens * n_heads;
   uint32_t groups[3];
   PonderStatus status;
 
@@ -463,8 +464,10 @@ ponder_vk_op_rope (PonderVkDevice       *device,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "rope: n_rot %u must be even and at most head_dim %u", n_rot,
                              head_dim);
+  /* The last head needs only its rotated part: deepseek2 rotates the rope
+   * tail of each latent row through a view that ends right after it. */
   if ((uint64_t) n_tokens * n_rot * 4 > table->size
-      || (uint64_t) n_tokens * n_heads * head_dim * 4 > x->size)
+      || (n_rows > 0 && ((n_rows - 1) * head_dim + n_rot) * 4 > x->size))
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "rope over %u tokens x %u heads: a buffer is too small",
                              n_tokens, n_heads);
