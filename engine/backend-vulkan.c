@@ -41,6 +41,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "backend-vulkan-private.h"
 #include "error.h"
 #include "quant.h"
 #include "vulkan-deepseek2.h"
@@ -100,15 +101,7 @@ typedef struct
   PonderStatus     status;     /* first failure of the step's ops */
   PonderError      error;
   PonderVkDs2Backend *ds2;     /* deepseek2 scratch (backend-vulkan-deepseek2.c) */
-  /* argmax's padding mask: bits over mask_n logits, built from mask_ids */
-  PonderVkBuffer   mask;
-  uint32_t         mask_n;
-  int32_t         *mask_ids;
-  size_t           mask_n_ids;
-  /* sampling on the device: float 1 / temperature (host-visible) and the
-   * first pass's records */
-  PonderVkBuffer   sample_params;
-  PonderVkBuffer   sample_records;
+  PonderVkPicks   *picks;      /* argmax and top logits (backend-vulkan-pick.c) */
 } VkBackend;
 
 static VkBackend *
@@ -565,121 +558,6 @@ vk_add (PonderBackend *be,
   failed (b, ponder_vk_op_add (b->dev, &xv, &yv, (uint32_t) n, &b->error));
 }
 
-/* The padding mask as bits in host-visible memory, rebuilt only when the
- * ids change (the sampler lists the same ones for every request). */
-static bool
-ensure_mask (VkBackend     *b,
-             uint32_t       n,
-             const int32_t *masked,
-             size_t         n_masked)
-{
-  size_t words = ((size_t) n + 31) / 32;
-  int32_t *ids;
-  uint32_t *bits;
-
-  if (b->mask_n == n && b->mask_n_ids == n_masked
-      && (n_masked == 0 || memcmp (b->mask_ids, masked, n_masked * sizeof *masked) == 0))
-    return true;
-  ids = n_masked > 0 ? malloc (n_masked * sizeof *ids) : NULL;
-  if (n_masked > 0 && ids == NULL)
-    return !failed (b, ponder_error_set (&b->error, PONDER_ERROR_NO_MEMORY,
-                                         "out of memory for the padding mask"));
-  if (b->mask.size < words * 4)
-    {
-      ponder_vk_buffer_free (b->dev, &b->mask);
-      if (failed (b, ponder_vk_buffer_new (b->dev, words * 4, PONDER_VK_MEMORY_HOST,
-                                           "argmax-mask", &b->mask, &b->error)))
-        {
-          free (ids);
-          b->mask_n = 0;
-          return false;
-        }
-    }
-  bits = b->mask.mapped;
-  memset (bits, 0, words * 4);
-  for (size_t i = 0; i < n_masked; i++)
-    if (masked[i] >= 0 && (uint32_t) masked[i] < n)
-      bits[masked[i] / 32] |= 1u << (masked[i] % 32);
-  if (n_masked > 0)
-    memcpy (ids, masked, n_masked * sizeof *ids);
-  free (b->mask_ids);
-  b->mask_ids = ids;
-  b->mask_n_ids = n_masked;
-  b->mask_n = n;
-  return true;
-}
-
-static void
-vk_argmax (PonderBackend *be,
-           const float   *x,
-           uint32_t       n,
-           const int32_t *masked,
-           size_t         n_masked,
-           int32_t       *out_id)
-{
-  VkBackend *b = vkb (be);
-  PonderVkBuffer xv, outv;
-
-  if (step_failed (b) || !input (b, x, (size_t) n * 4, &xv) || !ensure_mask (b, n, masked, n_masked)
-      || !output (b, out_id, sizeof *out_id, &outv))
-    return;
-  /* 0xffffffff (no candidate) reads back as -1. */
-  failed (b, ponder_vk_op_argmax (b->dev, &xv, n, &b->mask, (uint32_t) ((n + 31) / 32), &outv,
-                                  &b->error));
-}
-
-_Static_assert (sizeof (PonderTopLogitsRecord) == PONDER_VK_TOPK_RECORD_WORDS * 4
-                && PONDER_TOP_LOGITS_CAPACITY == PONDER_VK_TOPK_CAPACITY,
-                "PonderTopLogitsRecord is the device's record");
-
-static void
-vk_top_logits (PonderBackend         *be,
-               const float           *x,
-               uint32_t               n,
-               const int32_t         *masked,
-               size_t                 n_masked,
-               float                  temperature,
-               PonderTopLogitsRecord *out)
-{
-  VkBackend *b = vkb (be);
-  uint64_t records = ponder_vk_topk_scratch_bytes (n);
-  PonderVkBuffer xv, outv;
-
-  if (step_failed (b) || !input (b, x, (size_t) n * 4, &xv) || !ensure_mask (b, n, masked, n_masked))
-    return;
-  if (b->sample_params.size == 0
-      && failed (b, ponder_vk_buffer_new (b->dev, 4, PONDER_VK_MEMORY_HOST, "sample-params",
-                                          &b->sample_params, &b->error)))
-    return;
-  if (b->sample_records.size < records)
-    {
-      ponder_vk_buffer_free (b->dev, &b->sample_records);
-      if (failed (b, ponder_vk_buffer_new (b->dev, records, PONDER_VK_MEMORY_DEVICE,
-                                           "sample-records", &b->sample_records, &b->error)))
-        return;
-    }
-  /* The temperature lives in memory, not in the recorded commands. */
-  *(float *) b->sample_params.mapped = 1.0f / temperature;
-  if (!output (b, out, sizeof *out, &outv))
-    return;
-  failed (b, ponder_vk_op_top_logits (b->dev, &xv, n, &b->mask, (uint32_t) ((n + 31) / 32),
-                                      &b->sample_params, &b->sample_records, &outv, &b->error));
-}
-
-/* Sampling on the device pays on a GPU, where reading the logits back and
- * sampling 152k of them on the CPU (about 2 ms) is as long as a decode
- * step; on a CPU implementation it is the same work done slower.
- * PONDER_VK_DEVICE_SAMPLING=1 or 0 overrides (tests run it on lavapipe). */
-static bool
-wants_device_sampling (const PonderVkDevice *dev)
-{
-  const char *env = getenv ("PONDER_VK_DEVICE_SAMPLING");
-
-  if (env != NULL && *env != '\0')
-    return strcmp (env, "0") != 0;
-  return ponder_vk_device_physical (dev)->kind != PONDER_DEVICE_CPU;
-}
-
 /* ---- Steps ----------------------------------------------------------------- */
 
 static void
@@ -893,10 +771,7 @@ vk_free (PonderBackend *be)
   ponder_vk_buffer_free (b->dev, &b->host_out);
   ponder_vk_buffer_free (b->dev, &b->scratch);
   ponder_vk_buffer_free (b->dev, &b->step);
-  ponder_vk_buffer_free (b->dev, &b->mask);
-  ponder_vk_buffer_free (b->dev, &b->sample_params);
-  ponder_vk_buffer_free (b->dev, &b->sample_records);
-  free (b->mask_ids);
+  ponder_vk_picks_free (b->dev, b->picks);
   ponder_vk_ds2_backend_free (b->dev, b->ds2);
   free (b);
 }
@@ -935,9 +810,6 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.attention = vk_attention;
   b->base.swiglu = vk_swiglu;
   b->base.add = vk_add;
-  b->base.argmax = vk_argmax;
-  if (wants_device_sampling (b->dev))
-    b->base.top_logits = vk_top_logits;
   b->base.step_counts = vk_step_counts;
   b->replay_on = true;
   status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,
@@ -952,6 +824,8 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
     status = ponder_vk_buffer_new (b->dev, 4, PONDER_VK_MEMORY_HOST, "step", &b->step, error);
   if (status == PONDER_OK)
     status = ponder_vk_replay_new (b->dev, &b->replay, error);
+  if (status == PONDER_OK)
+    status = ponder_vk_picks_init (&b->base, &b->picks, error);
   if (status == PONDER_OK && hp->arch == PONDER_ARCH_DEEPSEEK2)
     status = ponder_vk_ds2_backend_init (&b->base, model->ds2, model->weights, max_tokens,
                                          &b->ds2, error);
@@ -976,6 +850,12 @@ PonderVkDs2Backend *
 ponder_vk_backend_ds2 (PonderBackend *be)
 {
   return vkb (be)->ds2;
+}
+
+PonderVkPicks *
+ponder_vk_backend_picks (PonderBackend *be)
+{
+  return vkb (be)->picks;
 }
 
 bool
