@@ -21,9 +21,12 @@
  *   logits, forced on lavapipe) between full-logits ones, and a rewind to
  *   an earlier position (a regenerated answer), their logits, picks and
  *   best-logit lists are equal bit for bit, the logits are within
- *   1e-4 * max |logit| of the CPU backend and the picks are its argmax, and the counters show the first backend replayed nearly every
- *   step and the second none. One shorter run is under the validation
- *   layer (no message allowed).
+ *   1e-4 * max |logit| of the CPU backend and the picks are its argmax,
+ *   and the counters show the first backend replayed nearly every step and
+ *   the second none. The same with the pipeline split over two logical
+ *   devices (each stage keeps its own steps), and with deepseek2's experts
+ *   on the host (nothing kept). One shorter run per model kind is under the
+ *   validation layer (no message allowed).
  */
 #include <glib.h>
 #include <glib/gstdio.h>
