@@ -29,7 +29,10 @@
  * the position (the step buffer, read by the KV store, attention and
  * deepseek2's latent attention). Decode attention takes one more chunk of
  * keys every ATTN_CHUNK positions, which changes its grid: that step is
- * recorded, the following ones replay it. A deepseek2 model whose routed
+ * recorded, the following ones replay it. (A fixed partition over n_ctx
+ * would replay throughout, but every step at a short position would run
+ * and merge the empty chunks of a long context; one recording per 256
+ * tokens costs about a millisecond of host time.) A deepseek2 model whose routed
  * experts run on the host or on peer devices submits in the middle of a
  * step, so its steps are recorded every time.
  */
