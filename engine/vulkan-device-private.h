@@ -68,6 +68,7 @@ struct PonderVkDevice
   bool                    int8_dot;       /* shaderIntegerDotProduct enabled */
   bool                    storage16;      /* storageBuffer16BitAccess enabled */
   bool                    env_gpu_kernels; /* PONDER_VK_GPU_KERNELS=1 when it was made */
+  bool                    env_no_int8_dot; /* PONDER_VK_INT8_DOT=0 likewise */
   PonderVkBuffer          q8_scratch;     /* ponder_vk_q8_scratch */
   uint64_t                n_commands;     /* begins, dispatches and copies so far */
   struct

@@ -346,6 +346,8 @@ ponder_vk_device_new (PonderVulkan         *vk,
   device->force_staging = params->force_staging;
   device->env_gpu_kernels = getenv ("PONDER_VK_GPU_KERNELS") != NULL
                             && strcmp (getenv ("PONDER_VK_GPU_KERNELS"), "1") == 0;
+  device->env_no_int8_dot = getenv ("PONDER_VK_INT8_DOT") != NULL
+                            && strcmp (getenv ("PONDER_VK_INT8_DOT"), "0") == 0;
   status = create_logical_device (device, error);
   if (status == PONDER_OK)
     status = create_pipeline_cache (device, params, error);
@@ -505,7 +507,7 @@ ponder_vk_matmul_features (const PonderVkDevice *device)
       /* Integer dot products where the device says they beat emulating
        * them (else the float kernels are as good); forced, wherever they
        * run, so that lavapipe tests them. */
-      if (device->int8_dot && (phys->int8_dot_fast || forced))
+      if (device->int8_dot && (phys->int8_dot_fast || forced) && !device->env_no_int8_dot)
         features |= PONDER_VK_FEATURE_INT8_DOT;
       if (device->storage16)
         features |= PONDER_VK_FEATURE_STORAGE16;

@@ -86,11 +86,16 @@ gpu_matmul (uint32_t type,
   return PONDER_VK_KERNEL_NONE;
 }
 
-/* Which type a matmul kernel reads, through its variants' tables. */
 static bool
 is_q8_kernel (PonderVkKernel kernel)
 {
   return kernel >= PONDER_VK_KERNEL_MATMUL_Q8_0_Q8 && kernel <= PONDER_VK_KERNEL_MATMUL_Q6_K_Q8;
+}
+
+bool
+ponder_vk_matmul_kernel_quantises (PonderVkKernel kernel)
+{
+  return is_q8_kernel (kernel);
 }
 
 /* The texel-buffer kernel of type (NONE: it has none). */

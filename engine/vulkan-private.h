@@ -363,7 +363,10 @@ void ponder_vk_test_hide_kernels (uint32_t type, unsigned kinds);
  * (the storage-buffer kernels, their subgroup and integer-dot variants
  * where the device has the features), so that lavapipe runs them; the
  * environment variable PONDER_VK_GPU_KERNELS=1 does the same for whole
- * programs (ponder-cli). Process-wide, like ponder_vk_test_hide_kernels. */
+ * programs (ponder-cli). Process-wide, like ponder_vk_test_hide_kernels.
+ * PONDER_VK_INT8_DOT=0 (read when a device is made) keeps a device off the
+ * integer-dot kernels: the float ones instead, to compare them on a GPU and
+ * for tests that hold the device to float products. */
 void ponder_vk_test_gpu_kernels (bool on);
 /* How a device's matmuls are chosen: 0 as on a CPU device (texel-buffer
  * kernels), else PONDER_VK_FEATURE_* or-ed (tests, bench). */
@@ -685,6 +688,9 @@ PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t t
 /* ds2_matmul_<type>_tx, the texel-buffer variant of type's expert kernel
  * (PONDER_VK_KERNEL_NONE: none, or the type's kernels are hidden). */
 PonderVkKernel ponder_vk_expert_texel_kernel (uint32_t type);
+/* Whether kernel is an integer-dot one, whose products see x rounded to
+ * bytes in blocks of 32 (quantize_q8.comp), not the float x. */
+bool ponder_vk_matmul_kernel_quantises (PonderVkKernel kernel);
 /* ponder_vk_op_matmul with the kernel chosen by the caller (tests, bench):
  * one of type's matmul kernels (base, texel, subgroup or integer-dot
  * variant); refused when the device lacks its features. */

@@ -68,7 +68,7 @@ def round_q8(x):
 
 
 def logits(model, tokens, step):
-    env = dict(os.environ, PONDER_VK_GPU_KERNELS='1')
+    env = dict(os.environ, PONDER_VK_GPU_KERNELS='1', PONDER_VK_INT8_DOT='1')
     p = subprocess.run([tvf.cli_path(), 'logits', '-m', model, '--tokens',
                         ','.join(map(str, tokens)), '--threads', '2', '--backend', 'vulkan']
                        + (['--step'] if step else []),

@@ -65,6 +65,10 @@ def main():
     ap.add_argument('--only', help='cases whose name contains this')
     ap.add_argument('--keep', help='generate the models in this directory and keep them')
     args = ap.parse_args()
+    # On a GPU the integer-dot kernels would round the activations to bytes;
+    # these tolerances hold the device to float products (the integer path:
+    # test_vulkan_features.py).
+    os.environ.setdefault('PONDER_VK_INT8_DOT', '0')
     if not os.path.exists(dense.cli_path()):
         print('FAIL: %s not found (build the ponder_cli target)' % dense.cli_path())
         return 1
