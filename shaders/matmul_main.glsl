@@ -128,8 +128,11 @@ main ()
                       - b * uintBitsToFloat (xq[sb + 1u]);
           }
     }
+  /* only the tokens there are (1 for decode): nt is the same for the
+   * whole workgroup, so the branch keeps every invocation active */
   [[unroll]] for (uint t = 0u; t < NB; t++)
-    acc[t] = subgroupAdd (acc[t]);
+    if (t < nt)
+      acc[t] = subgroupAdd (acc[t]);
   if (row < p.n_out && subgroupElect ())
     [[unroll]] for (uint t = 0u; t < NB; t++)
       if (t < nt)
@@ -236,8 +239,10 @@ main ()
     }
 
 #ifdef SUBGROUP
+  /* only the tokens there are, as in the Q8 main above */
   [[unroll]] for (uint t = 0u; t < NB; t++)
-    acc[t] = subgroupAdd (acc[t]);
+    if (t < nt)
+      acc[t] = subgroupAdd (acc[t]);
 #else
   /* A specialization constant: with one thread per row this is dead code
    * and the barriers go with it. Rows past n_out still take part in the
