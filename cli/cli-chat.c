@@ -318,7 +318,7 @@ static const char chat_help[] =
   "                            does not fit stays on the CPU (first layers, or a\n"
   "                            DeepSeek MoE's experts of the last layers)\n"
   "      --kv-type T           the KV cache's element type: f16 (default; half the\n"
-  "                            memory) or f32 (exact); the vulkan backend keeps f32\n"
+  "                            memory) or f32 (exact)\n"
   "      --stats               print the backend and cache type after loading and\n"
   "                            timings after each answer";
 
@@ -665,9 +665,8 @@ cli_bench (int argc, char **argv)
                 "Measures prefill of N prompt tokens (-p, default 64) and greedy decode\n"
                 "of N tokens (-n, default 32), each repeated -r times (default 3) after\n"
                 "one uncounted warm-up run, and prints the medians in tokens per second.\n"
-                "--kv-type is the KV cache's element type (default f16; the vulkan\n"
-                "backend keeps f32). With --json, one JSON object with prefill_tps,\n"
-                "decode_tps and the kv_type used.");
+                "--kv-type is the KV cache's element type (default f16). With --json,\n"
+                "one JSON object with prefill_tps, decode_tps and the kv_type used.");
           return 0;
         default:
           return 2;

@@ -675,7 +675,8 @@ vk_mla_attention (PonderBackend       *be,
       || ponder_vk_backend_failed (be, ponder_vk_op_mla (dev, &qav, &qv, &kvv, table,
                                                          hp->rope_pairing == PONDER_ROPE_NEOX,
                                                          &olv, step, n_tokens, pos0, H, c, r,
-                                                         nope, hp->attn_scale, error)))
+                                                         nope, hp->attn_scale, cache->type,
+                                                         error)))
     return;
   /* o_h = W_UV_h o_lat_h */
   ponder_vk_backend_failed (be, ponder_vk_op_matmul_slices (

@@ -491,7 +491,8 @@ vk_kv_store (PonderBackend       *be,
   if (cache->v_row == 0)
     vv_view = kv_view;
   failed (b, ponder_vk_op_kv_store (b->dev, &kv_view, &vv_view, &b->kv_k[il], &b->kv_v[il], step,
-                                    n_tokens, pos0, cache->k_row, cache->v_row, &b->error));
+                                    n_tokens, pos0, cache->k_row, cache->v_row, cache->type,
+                                    &b->error));
 }
 
 static void
@@ -526,11 +527,12 @@ vk_attention (PonderBackend       *be,
     failed (b, ponder_vk_op_attention_decode (b->dev, &qv, &b->kv_k[il], &b->kv_v[il],
                                               &b->attn_part, &ov, step, pos0, n_head, n_head_kv,
                                               hd_k, hd_v, cache->k_row, cache->v_row, ATTN_CHUNK,
-                                              scale, &b->error));
+                                              scale, cache->type, &b->error));
   else
     failed (b, ponder_vk_op_attention (b->dev, &qv, &b->kv_k[il], &b->kv_v[il], &ov, step,
                                        n_tokens, pos0, n_head, n_head_kv, hd_k, hd_v,
-                                       cache->k_row, cache->v_row, scale, &b->error));
+                                       cache->k_row, cache->v_row, scale, cache->type,
+                                       &b->error));
 }
 
 static void
@@ -586,10 +588,15 @@ ensure_kv (VkBackend           *b,
            const PonderKvCache *cache,
            PonderError         *error)
 {
+  size_t elem = ponder_vk_kv_elem_bytes (cache->type);
   PonderStatus status = PONDER_OK;
 
   if (cache == b->kv_cache)
     return PONDER_OK;
+  if (!ponder_vk_kv_fits (cache->type, cache->k_row, cache->v_row))
+    return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
+                             "an F16 KV cache with rows of %u/%u elements on a Vulkan device",
+                             cache->k_row, cache->v_row);
   free_kv (b);
   b->kv_k = calloc (cache->n_layers, sizeof *b->kv_k);
   b->kv_v = calloc (cache->n_layers, sizeof *b->kv_v);
@@ -601,10 +608,10 @@ ensure_kv (VkBackend           *b,
        il++)
     {
       b->kv_layers = il + 1;
-      status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->k_row * 4,
+      status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->k_row * elem,
                                      PONDER_VK_MEMORY_DEVICE, "kv-k", &b->kv_k[il], error);
       if (status == PONDER_OK)
-        status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->v_row * 4,
+        status = ponder_vk_buffer_new (b->dev, (size_t) cache->n_ctx * cache->v_row * elem,
                                        PONDER_VK_MEMORY_DEVICE, "kv-v", &b->kv_v[il], error);
     }
   if (status == PONDER_OK)
@@ -813,6 +820,7 @@ ponder_backend_vulkan_new (PonderVkModel  *model,
   b->base.attention = vk_attention;
   b->base.swiglu = vk_swiglu;
   b->base.add = vk_add;
+  b->base.kv_types = PONDER_KV_TYPE_BIT (PONDER_KV_F16) | PONDER_KV_TYPE_BIT (PONDER_KV_F32);
   b->base.step_counts = vk_step_counts;
   b->replay_on = true;
   status = ponder_vk_buffer_new (b->dev, (size_t) max_tokens * hp->n_embd * 4,

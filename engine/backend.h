@@ -264,9 +264,17 @@ const char  *ponder_vk_model_device_name (const PonderVkModel *model);
 uint32_t     ponder_vk_model_n_messages  (const PonderVkModel *model,
                                           const char         **out_first);
 
-/* The cache types of these backends (their device cache is F32 for now): a
- * load decides the sessions' cache type before any backend exists. */
-#define PONDER_VK_KV_TYPES PONDER_KV_TYPE_BIT (PONDER_KV_F32)
+/* Whether these backends keep a cache of type with rows of k_row/v_row
+ * elements: F32 always, F16 when each row is whole 32-bit words (the
+ * shaders read halves in pairs; every real model's rows are even). A load
+ * decides the sessions' cache type with it before any backend exists. */
+static inline bool
+ponder_vk_kv_fits (PonderKvType type,
+                   uint32_t     k_row,
+                   uint32_t     v_row)
+{
+  return type == PONDER_KV_F32 || (type == PONDER_KV_F16 && k_row % 2 == 0 && v_row % 2 == 0);
+}
 
 /* A backend over model's device for batches of up to max_tokens; the KV
  * cache given to begin_step lives on the device (its host arrays are not

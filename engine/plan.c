@@ -151,18 +151,28 @@ all_weight_bytes (const PonderGgufFile *file)
   return bytes;
 }
 
-/* The cache on a Vulkan device, which is F32 (PONDER_VK_KV_TYPES): the
- * planning of device placements below counts it so. */
+/* The cache of n_ctx positions. */
 static uint64_t
 kv_bytes (const PonderHparams *hp,
-          uint32_t             n_ctx)
+          uint32_t             n_ctx,
+          PonderKvType         kv_type)
 {
   uint32_t k_row, v_row;
 
   ponder_model_kv_rows (hp, &k_row, &v_row);
   /* Each cached position also keeps its token id for prefix reuse. */
-  return (ponder_kv_cache_bytes_per_token (PONDER_KV_F32, hp->n_layers, k_row, v_row)
+  return (ponder_kv_cache_bytes_per_token (kv_type, hp->n_layers, k_row, v_row)
           + sizeof (int32_t)) * (uint64_t) n_ctx;
+}
+
+PonderKvType
+ponder_plan_device_kv_type (const PonderHparams *hp,
+                            PonderKvType         asked)
+{
+  uint32_t k_row, v_row;
+
+  ponder_model_kv_rows (hp, &k_row, &v_row);
+  return ponder_vk_kv_fits (asked, k_row, v_row) ? asked : PONDER_KV_F32;
 }
 
 /* The tensors of layer il ("blk.<il>."), in bytes. */
@@ -188,11 +198,12 @@ uint32_t
 ponder_plan_cpu_layers (const PonderGgufFile *file,
                         const PonderHparams  *hp,
                         uint32_t              n_ctx,
+                        PonderKvType          kv_type,
                         uint64_t              available,
                         uint64_t             *out_cpu_bytes)
 {
-  uint64_t need = all_weight_bytes (file) + kv_bytes (hp, n_ctx) + scratch_bytes (hp);
-  uint64_t kv_layer = (kv_bytes (hp, n_ctx) - sizeof (int32_t) * (uint64_t) n_ctx)
+  uint64_t need = all_weight_bytes (file) + kv_bytes (hp, n_ctx, kv_type) + scratch_bytes (hp);
+  uint64_t kv_layer = (kv_bytes (hp, n_ctx, kv_type) - sizeof (int32_t) * (uint64_t) n_ctx)
                       / (hp->n_layers ? hp->n_layers : 1);
   uint64_t cpu_bytes = 0;
   uint32_t h = 0;
@@ -230,12 +241,13 @@ uint32_t
 ponder_plan_place_experts (const PonderGgufFile *file,
                            const PonderHparams  *hp,
                            uint32_t              n_ctx,
+                           PonderKvType          kv_type,
                            uint64_t              available,
                            int32_t               host_layers,
                            uint64_t             *out_host_bytes)
 {
-  uint64_t need = all_weight_bytes (file) + converted_bytes (file, hp) + kv_bytes (hp, n_ctx)
-                  + scratch_bytes (hp);
+  uint64_t need = all_weight_bytes (file) + converted_bytes (file, hp)
+                  + kv_bytes (hp, n_ctx, kv_type) + scratch_bytes (hp);
   uint64_t host_bytes = 0;
   uint32_t n_moe = hp->n_layers > hp->n_leading_dense ? hp->n_layers - hp->n_leading_dense : 0;
   uint32_t h = 0;
@@ -429,26 +441,24 @@ ponder_model_plan (const char             *path,
   out_plan->n_ctx = params->n_ctx;
   if (out_plan->n_ctx == 0)
     out_plan->n_ctx = hp.n_ctx_train < 8192 ? hp.n_ctx_train : 8192;
+  /* as ponder_model_load decides it: a device without the type, F32 */
+  out_plan->kv_type = out_plan->backend == PONDER_BACKEND_VULKAN
+                      ? ponder_plan_device_kv_type (&hp, params->kv_type) : params->kv_type;
   if (status == PONDER_OK && hp.arch == PONDER_ARCH_DEEPSEEK2
       && out_plan->backend == PONDER_BACKEND_VULKAN)
     out_plan->host_expert_layers
-      = ponder_plan_place_experts (file, &hp, out_plan->n_ctx, available,
+      = ponder_plan_place_experts (file, &hp, out_plan->n_ctx, out_plan->kv_type, available,
                                    params->host_expert_layers, &out_plan->host_expert_bytes);
   else if (status == PONDER_OK && out_plan->backend == PONDER_BACKEND_VULKAN
            && params->n_devices >= 2)
     status = plan_split (file, &hp, params, out_plan, error);
   else if (status == PONDER_OK && out_plan->backend == PONDER_BACKEND_VULKAN)
-    out_plan->cpu_layers = ponder_plan_cpu_layers (file, &hp, out_plan->n_ctx, available,
-                                                   &out_plan->cpu_layer_bytes);
+    out_plan->cpu_layers = ponder_plan_cpu_layers (file, &hp, out_plan->n_ctx, out_plan->kv_type,
+                                                   available, &out_plan->cpu_layer_bytes);
   ponder_gguf_close (file);
   if (status != PONDER_OK)
     return status;
 
-  /* as ponder_model_load decides it: one device without the type, F32 */
-  out_plan->kv_type = params->kv_type;
-  if (out_plan->backend == PONDER_BACKEND_VULKAN
-      && !(PONDER_VK_KV_TYPES & PONDER_KV_TYPE_BIT (params->kv_type)))
-    out_plan->kv_type = PONDER_KV_F32;
   ponder_model_kv_rows (&hp, &k_row, &v_row);
   out_plan->kv_bytes_per_token = ponder_kv_cache_bytes_per_token (out_plan->kv_type, hp.n_layers,
                                                                   k_row, v_row);
@@ -508,9 +518,10 @@ ponder_plan_split_share (const PonderGgufFile *file,
                          const PonderHparams  *hp,
                          uint32_t              first_layer,
                          uint32_t              end_layer,
-                         uint32_t              n_ctx)
+                         uint32_t              n_ctx,
+                         PonderKvType          kv_type)
 {
-  uint64_t kv_layer = (kv_bytes (hp, n_ctx) - sizeof (int32_t) * (uint64_t) n_ctx)
+  uint64_t kv_layer = (kv_bytes (hp, n_ctx, kv_type) - sizeof (int32_t) * (uint64_t) n_ctx)
                       / (hp->n_layers ? hp->n_layers : 1);
   uint64_t bytes = scratch_bytes (hp);
 
@@ -602,7 +613,7 @@ plan_split (const PonderGgufFile   *file,
     {
       plan->device_first_layer[d] = first;
       plan->device_share_bytes[d] = ponder_plan_split_share (file, hp, first, ends[d],
-                                                             plan->n_ctx);
+                                                             plan->n_ctx, plan->kv_type);
       first = ends[d];
     }
   plan->n_devices = status == PONDER_OK ? params->n_devices : 0;

@@ -117,25 +117,30 @@ PonderStatus ponder_plan_split_layers (const PonderGgufFile *file, const PonderH
                                        const uint64_t *budgets, uint32_t *out_end,
                                        PonderError *error);
 /* What one device of a split holds for a session of n_ctx positions:
- * layers [first_layer, end_layer) with their cache, the head when it has
- * the last layer, and the session's scratch. */
+ * layers [first_layer, end_layer) with their cache of kv_type, the head
+ * when it has the last layer, and the session's scratch. */
 uint64_t     ponder_plan_split_share  (const PonderGgufFile *file, const PonderHparams *hp,
                                        uint32_t first_layer, uint32_t end_layer,
-                                       uint32_t n_ctx);
+                                       uint32_t n_ctx, PonderKvType kv_type);
 
 /* deepseek2 on one device of available bytes, for a session of n_ctx
  * positions: how many of the last MoE layers keep their routed experts in
  * system memory (host_layers >= 0: that many) so that everything else fits,
  * and their bytes. All of them when even that does not fit. */
 uint32_t ponder_plan_place_experts (const PonderGgufFile *file, const PonderHparams *hp,
-                                    uint32_t n_ctx, uint64_t available, int32_t host_layers,
-                                    uint64_t *out_host_bytes);
+                                    uint32_t n_ctx, PonderKvType kv_type, uint64_t available,
+                                    int32_t host_layers, uint64_t *out_host_bytes);
 
 /* A dense model on one device of available bytes: how many of its first
  * layers run on the CPU (weights and cache in system memory) so that the
  * rest fits; at most n_layers - 1. */
 uint32_t ponder_plan_cpu_layers (const PonderGgufFile *file, const PonderHparams *hp,
-                                 uint32_t n_ctx, uint64_t available, uint64_t *out_cpu_bytes);
+                                 uint32_t n_ctx, PonderKvType kv_type, uint64_t available,
+                                 uint64_t *out_cpu_bytes);
+
+/* The cache type a Vulkan device keeps when asked for asked: F32 when the
+ * rows cannot be halves in whole words (ponder_vk_kv_fits). */
+PonderKvType ponder_plan_device_kv_type (const PonderHparams *hp, PonderKvType asked);
 
 /* The device PONDER_BACKEND_AUTO runs on: the default one when it is a real
  * GPU (discrete or integrated), else -1 (the CPU backend). */

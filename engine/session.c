@@ -221,6 +221,7 @@ plan_placement (PonderModel             *model,
 {
   const PonderHparams *hp = &model->weights.hp;
   bool experts = hp->arch == PONDER_ARCH_DEEPSEEK2;
+  PonderKvType kv_type = ponder_plan_device_kv_type (hp, params->kv_type);
   uint64_t budget;
 
   if (experts ? params->host_expert_layers >= 0 : params->n_gpu_layers >= 0)
@@ -228,10 +229,10 @@ plan_placement (PonderModel             *model,
   budget = usable_memory (params, device_memory (list, params->device_index));
   if (experts)
     model->host_expert_layers = ponder_plan_place_experts (model->file, hp, default_ctx (hp),
-                                                           budget, -1, NULL);
+                                                           kv_type, budget, -1, NULL);
   else
-    model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, default_ctx (hp), budget,
-                                                   NULL);
+    model->n_host_layers = ponder_plan_cpu_layers (model->file, hp, default_ctx (hp), kv_type,
+                                                   budget, NULL);
 }
 
 /* Refuses a split in which some device cannot hold its share, before
@@ -251,7 +252,8 @@ check_split (const PonderModel       *model,
     {
       uint64_t have = usable_memory (params, budgets[d]), need;
 
-      need = ponder_plan_split_share (model->file, hp, first, ends[d], n_ctx);
+      need = ponder_plan_split_share (model->file, hp, first, ends[d], n_ctx,
+                                      ponder_plan_device_kv_type (hp, params->kv_type));
       if (have > 0 && need > have)
         return ponder_error_set (error, PONDER_ERROR_NO_MEMORY,
                                  "device %u of the split (index %d) needs %llu MiB for layers "
@@ -440,11 +442,11 @@ ponder_model_load (const char              *path,
       ponder_model_free (model);
       return status;
     }
-  /* The CPU layers of a partial offload share the cache's type, so one
+  /* The CPU layers of a partial offload share the cache's type, so a
    * device without the type means F32 for all. */
-  model->kv_type = params->kv_type;
-  if (model->vk != NULL && !(PONDER_VK_KV_TYPES & PONDER_KV_TYPE_BIT (params->kv_type)))
-    model->kv_type = PONDER_KV_F32;
+  model->kv_type = model->vk != NULL
+                   ? ponder_plan_device_kv_type (&model->weights.hp, params->kv_type)
+                   : params->kv_type;
   *out_model = model;
   return PONDER_OK;
 }

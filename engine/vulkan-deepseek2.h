@@ -128,14 +128,14 @@ PonderStatus ponder_vk_op_route (PonderVkDevice *device, const PonderVkRoutePara
  * (n_ctx, c + r) over positions [0, pos0 + t]; scores from qa (n_tokens,
  * n_head, c) and the rope part of q (n_tokens, n_head, nope + r), rotated
  * with table (ponder_vk_rope_table over the step's tokens) unless table
- * is NULL; step as for ponder_vk_op_attention. */
+ * is NULL; step as for ponder_vk_op_attention; kv is a cache of kv_type. */
 PonderStatus ponder_vk_op_mla (PonderVkDevice *device, const PonderVkBuffer *qa,
                                const PonderVkBuffer *q, const PonderVkBuffer *kv,
                                const PonderVkBuffer *table, bool neox,
                                const PonderVkBuffer *olat, const PonderVkBuffer *step,
                                uint32_t n_tokens, uint32_t pos0,
                                uint32_t n_head, uint32_t c, uint32_t r, uint32_t nope,
-                               float scale, PonderError *error);
+                               float scale, PonderKvType kv_type, PonderError *error);
 
 /* ---- The backend (backend-vulkan-deepseek2.c) ------------------------------ */
 

@@ -249,8 +249,10 @@ ponder_vk_op_mla (PonderVkDevice       *device,
                   uint32_t              r,
                   uint32_t              nope,
                   float                 scale,
+                  PonderKvType          kv_type,
                   PonderError          *error)
 {
+  size_t elem = ponder_vk_kv_elem_bytes (kv_type);
   PonderVkDs2MlaPush push = { n_tokens, n_head, c, r, nope + r, nope, step != NULL ? 0 : pos0,
                               table == NULL ? 0 : neox ? 2 : 1, scale, step != NULL };
   const PonderVkBuffer *buffers[6] = { qa, q, kv, table != NULL ? table : q, olat,
@@ -259,13 +261,14 @@ ponder_vk_op_mla (PonderVkDevice       *device,
   uint32_t groups[3];
   PonderStatus status;
 
-  if (c == 0 || c > PONDER_VK_DS2_MAX_LATENT || r % 2 != 0 || r > PONDER_VK_DS2_MAX_ROPE)
+  if (c == 0 || c > PONDER_VK_DS2_MAX_LATENT || r % 2 != 0 || r > PONDER_VK_DS2_MAX_ROPE
+      || !ponder_vk_kv_fits (kv_type, c + r, 0))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "latent attention with kv_lora %u and rope %u is not supported on "
                              "Vulkan (at most %d and an even %d)", c, r,
                              PONDER_VK_DS2_MAX_LATENT, PONDER_VK_DS2_MAX_ROPE);
   if (rows * c * 4 > qa->size || rows * (nope + r) * 4 > q->size
-      || ((uint64_t) pos0 + n_tokens) * (c + r) * 4 > kv->size || rows * c * 4 > olat->size
+      || ((uint64_t) pos0 + n_tokens) * (c + r) * elem > kv->size || rows * c * 4 > olat->size
       || (table != NULL && (uint64_t) n_tokens * r * 4 > table->size))
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "latent attention at positions %u..%u: a buffer is too small",
@@ -273,6 +276,7 @@ ponder_vk_op_mla (PonderVkDevice       *device,
   status = ponder_vk_grid (device, rows, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_DS2_MLA, &WG_TOKEN, 1, groups, buffers, 6,
-                             &push, sizeof push, error);
+  return ponder_vk_dispatch (device, kv_type == PONDER_KV_F16 ? PONDER_VK_KERNEL_DS2_MLA_F16
+                                                             : PONDER_VK_KERNEL_DS2_MLA,
+                             &WG_TOKEN, 1, groups, buffers, 6, &push, sizeof push, error);
 }

@@ -23,6 +23,10 @@
 #include "attention_merge.h"
 #include "attention_split.h"
 #include "kv_store.h"
+#include "kv_store_f16.h"
+#include "attention_f16.h"
+#include "attention_split_f16.h"
+#include "ds2_mla_f16.h"
 #include "embed_f32.h"
 #include "embed_f16.h"
 #include "embed_bf16.h"
@@ -265,6 +269,11 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_MATMUL_F16_H, matmul_f16_h, 3, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION_F16, attention_f16, 5, PonderVkAttentionPush, 1),
+  KERNEL (PONDER_VK_KERNEL_ATTENTION_SPLIT_F16, attention_split_f16, 5,
+          PonderVkAttentionSplitPush, 1),
+  KERNEL (PONDER_VK_KERNEL_KV_STORE_F16, kv_store_f16, 5, PonderVkKvStorePush, 1),
+  KERNEL (PONDER_VK_KERNEL_DS2_MLA_F16, ds2_mla_f16, 6, PonderVkDs2MlaPush, 1),
 };
 
 /* Workgroup sizes (specialization constant 0). 64 fits every device's
@@ -563,8 +572,10 @@ ponder_vk_op_attention_decode (PonderVkDevice       *device,
                                uint32_t              v_row,
                                uint32_t              chunk,
                                float                 scale,
+                               PonderKvType          kv_type,
                                PonderError          *error)
 {
+  size_t elem = ponder_vk_kv_elem_bytes (kv_type);
   uint64_t n_keys = (uint64_t) pos0 + 1;
   uint32_t n_chunks = chunk > 0 ? (uint32_t) ((n_keys + chunk - 1) / chunk) : 0;
   PonderVkAttentionSplitPush split = { n_head, n_head_kv, hd_k, hd_v,
@@ -578,21 +589,25 @@ ponder_vk_op_attention_decode (PonderVkDevice       *device,
   PonderStatus status;
 
   if (chunk == 0 || n_head_kv == 0 || n_head % n_head_kv != 0
+      || !ponder_vk_kv_fits (kv_type, k_row, v_row)
       || hd_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM || hd_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM
       || (uint64_t) n_head_kv * hd_k > k_row || (uint64_t) n_head_kv * hd_v > v_row)
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "split attention: %u query heads over %u KV heads of %u/%u dims "
                              "in chunks of %u is not supported", n_head, n_head_kv, hd_k, hd_v,
                              chunk);
-  if (n_keys * k_row * 4 > k->size || n_keys * v_row * 4 > v->size
+  if (n_keys * k_row * elem > k->size || n_keys * v_row * elem > v->size
       || (uint64_t) n_head * hd_k * 4 > q->size || (uint64_t) n_head * hd_v * 4 > out->size
       || (uint64_t) n_chunks * n_head * (hd_v + 2u) * 4 > part->size)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "split attention at position %u: a buffer is too small", pos0);
   status = ponder_vk_grid (device, (uint64_t) n_chunks * n_head, groups, error);
   if (status == PONDER_OK)
-    status = ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION_SPLIT, &WG_ROWS, 1, groups,
-                                 split_buffers, 5, &split, sizeof split, error);
+    status = ponder_vk_dispatch (device, kv_type == PONDER_KV_F16
+                                         ? PONDER_VK_KERNEL_ATTENTION_SPLIT_F16
+                                         : PONDER_VK_KERNEL_ATTENTION_SPLIT,
+                                 &WG_ROWS, 1, groups, split_buffers, 5, &split, sizeof split,
+                                 error);
   if (status == PONDER_OK)
     status = ponder_vk_grid (device, ((uint64_t) n_head * hd_v + WG_ELEMENTWISE - 1)
                                      / WG_ELEMENTWISE, groups, error);
@@ -640,8 +655,10 @@ ponder_vk_op_attention (PonderVkDevice       *device,
                         uint32_t              k_row,
                         uint32_t              v_row,
                         float                 scale,
+                        PonderKvType          kv_type,
                         PonderError          *error)
 {
+  size_t elem = ponder_vk_kv_elem_bytes (kv_type);
   PonderVkAttentionPush push = { n_tokens, n_head, n_head_kv, hd_k, hd_v,
                                  step != NULL ? 0 : pos0, k_row, v_row, scale, step != NULL };
   const PonderVkBuffer *buffers[5] = { q, k, v, out, step != NULL ? step : q };
@@ -651,13 +668,13 @@ ponder_vk_op_attention (PonderVkDevice       *device,
 
   if (n_head_kv == 0 || n_head % n_head_kv != 0 || hd_k > PONDER_VK_ATTENTION_MAX_HEAD_DIM
       || hd_v > PONDER_VK_ATTENTION_MAX_HEAD_DIM || (uint64_t) n_head_kv * hd_k > k_row
-      || (uint64_t) n_head_kv * hd_v > v_row)
+      || (uint64_t) n_head_kv * hd_v > v_row || !ponder_vk_kv_fits (kv_type, k_row, v_row))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
                              "attention: %u query heads over %u KV heads of %u/%u dims "
                              "(rows %u/%u) is not supported (at most %d dims)",
                              n_head, n_head_kv, hd_k, hd_v, k_row, v_row,
                              PONDER_VK_ATTENTION_MAX_HEAD_DIM);
-  if (n_ctx * k_row * 4 > k->size || n_ctx * v_row * 4 > v->size
+  if (n_ctx * k_row * elem > k->size || n_ctx * v_row * elem > v->size
       || (uint64_t) n_tokens * n_head * hd_k * 4 > q->size
       || (uint64_t) n_tokens * n_head * hd_v * 4 > out->size)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
@@ -666,8 +683,9 @@ ponder_vk_op_attention (PonderVkDevice       *device,
   status = ponder_vk_grid (device, (uint64_t) n_tokens * n_head, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_ATTENTION, &WG_ROWS, 1, groups, buffers, 5,
-                             &push, sizeof push, error);
+  return ponder_vk_dispatch (device, kv_type == PONDER_KV_F16 ? PONDER_VK_KERNEL_ATTENTION_F16
+                                                             : PONDER_VK_KERNEL_ATTENTION,
+                             &WG_ROWS, 1, groups, buffers, 5, &push, sizeof push, error);
 }
 
 PonderStatus
@@ -681,8 +699,12 @@ ponder_vk_op_kv_store (PonderVkDevice       *device,
                        uint32_t              pos0,
                        uint32_t              k_row,
                        uint32_t              v_row,
+                       PonderKvType          kv_type,
                        PonderError          *error)
 {
+  size_t elem = ponder_vk_kv_elem_bytes (kv_type);
+  /* F16: an invocation packs two elements into a word */
+  uint32_t per_invocation = kv_type == PONDER_KV_F16 ? 2 : 1;
   PonderVkKvStorePush push = { n_tokens, k_row, v_row, step != NULL ? 0 : pos0, step != NULL };
   /* v_row 0: the value bindings repeat the keys' and are not written */
   const PonderVkBuffer *buffers[5] = { k, v_row > 0 ? v : k, k_cache,
@@ -693,20 +715,28 @@ ponder_vk_op_kv_store (PonderVkDevice       *device,
   PonderStatus status;
 
   if (n_tokens == 0 || k_row == 0 || (uint64_t) n_tokens * widest > UINT32_MAX
-      || n_end * k_row > UINT32_MAX || n_end * v_row > UINT32_MAX)
+      || n_end * k_row > UINT32_MAX || n_end * v_row > UINT32_MAX
+      || !ponder_vk_kv_fits (kv_type, k_row, v_row))
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "KV store of %u tokens at %u (rows %u/%u) is not supported",
                              n_tokens, pos0, k_row, v_row);
-  if ((uint64_t) n_tokens * k_row * 4 > k->size || n_end * k_row * 4 > k_cache->size
+  if ((uint64_t) n_tokens * k_row * 4 > k->size || n_end * k_row * elem > k_cache->size
       || (v_row > 0 && ((uint64_t) n_tokens * v_row * 4 > v->size
-                        || n_end * v_row * 4 > v_cache->size)))
+                        || n_end * v_row * elem > v_cache->size)))
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "KV store at positions %u..%llu: a buffer is too small", pos0,
                              (unsigned long long) n_end);
-  status = ponder_vk_grid (device, ((uint64_t) n_tokens * widest + WG_ELEMENTWISE - 1)
-                                   / WG_ELEMENTWISE, groups, error);
+  status = ponder_vk_grid (device, ((uint64_t) n_tokens * widest / per_invocation
+                                    + WG_ELEMENTWISE - 1) / WG_ELEMENTWISE, groups, error);
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, PONDER_VK_KERNEL_KV_STORE, &WG_ELEMENTWISE, 1, groups,
-                             buffers, 5, &push, sizeof push, error);
+  return ponder_vk_dispatch (device, kv_type == PONDER_KV_F16 ? PONDER_VK_KERNEL_KV_STORE_F16
+                                                             : PONDER_VK_KERNEL_KV_STORE,
+                             &WG_ELEMENTWISE, 1, groups, buffers, 5, &push, sizeof push, error);
+}
+
+size_t
+ponder_vk_kv_elem_bytes (PonderKvType kv_type)
+{
+  return kv_type == PONDER_KV_F16 ? 2 : 4;
 }

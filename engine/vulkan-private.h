@@ -302,6 +302,11 @@ typedef enum
   /* sampling from the device's best logits (vulkan-ops-sample.c) */
   PONDER_VK_KERNEL_TOPK_PARTIAL,
   PONDER_VK_KERNEL_TOPK_MERGE,
+  /* attention and the cache store over an F16 KV cache (kv_cache.glsl) */
+  PONDER_VK_KERNEL_ATTENTION_F16,
+  PONDER_VK_KERNEL_ATTENTION_SPLIT_F16,
+  PONDER_VK_KERNEL_KV_STORE_F16,
+  PONDER_VK_KERNEL_DS2_MLA_F16,
   PONDER_VK_N_KERNELS,
 } PonderVkKernel;
 
@@ -735,14 +740,15 @@ PonderStatus ponder_vk_op_add_bias (PonderVkDevice *device, const PonderVkBuffer
 
 /* Causal GQA attention: out (n_tokens, n_head * hd_v) from q (n_tokens,
  * n_head * hd_k) over positions [0, pos0 + t] of k (n_ctx, k_row) and v
- * (n_ctx, v_row), the F32 cache layout of kv-cache.h. */
+ * (n_ctx, v_row), a cache of kv_type in the layout of kv-cache.h (F16:
+ * k_row and v_row even). */
 PonderStatus ponder_vk_op_attention (PonderVkDevice *device, const PonderVkBuffer *q,
                                      const PonderVkBuffer *k, const PonderVkBuffer *v,
                                      const PonderVkBuffer *out, const PonderVkBuffer *step,
                                      uint32_t n_tokens, uint32_t pos0, uint32_t n_head,
                                      uint32_t n_head_kv, uint32_t hd_k, uint32_t hd_v,
                                      uint32_t k_row, uint32_t v_row, float scale,
-                                     PonderError *error);
+                                     PonderKvType kv_type, PonderError *error);
 /* The same for one query token at position pos0, split over the keys in
  * chunks of chunk positions (two dispatches); part is scratch of
  * ceil ((pos0 + 1) / chunk) * n_head * (hd_v + 2) floats. */
@@ -753,15 +759,20 @@ PonderStatus ponder_vk_op_attention_decode (PonderVkDevice *device, const Ponder
                                             const PonderVkBuffer *step, uint32_t pos0,
                                             uint32_t n_head, uint32_t n_head_kv, uint32_t hd_k,
                                             uint32_t hd_v, uint32_t k_row, uint32_t v_row,
-                                            uint32_t chunk, float scale, PonderError *error);
+                                            uint32_t chunk, float scale, PonderKvType kv_type,
+                                            PonderError *error);
 /* Rows [pos0, pos0 + n_tokens) of k_cache (n_ctx, k_row) and v_cache
- * (n_ctx, v_row) = k (n_tokens, k_row) and v (n_tokens, v_row), bit for
- * bit; v_row 0 stores keys only (v and v_cache are then not written). */
+ * (n_ctx, v_row) = k (n_tokens, k_row) and v (n_tokens, v_row): bit for
+ * bit into an F32 cache, rounded to nearest even into an F16 one (rows
+ * even); v_row 0 stores keys only (v and v_cache are then not written). */
 PonderStatus ponder_vk_op_kv_store (PonderVkDevice *device, const PonderVkBuffer *k,
                                     const PonderVkBuffer *v, const PonderVkBuffer *k_cache,
                                     const PonderVkBuffer *v_cache, const PonderVkBuffer *step,
                                     uint32_t n_tokens, uint32_t pos0, uint32_t k_row,
-                                    uint32_t v_row, PonderError *error);
+                                    uint32_t v_row, PonderKvType kv_type, PonderError *error);
+/* Bytes of one cached element (the rows a device takes: backend.h's
+ * ponder_vk_kv_fits). */
+size_t       ponder_vk_kv_elem_bytes (PonderKvType kv_type);
 /* out[0] (uint32) = index of the largest of x (n), ties to the lowest, never
  * an index whose bit is set in mask (n_mask_words uint32; mask NULL: none);
  * 0xffffffff when every candidate is NaN or masked. */

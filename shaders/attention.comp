@@ -18,8 +18,10 @@ layout (local_size_x_id = 0) in;
 #define MAX_HEAD_DIM 256u /* checked on the host */
 
 layout (binding = 0) readonly buffer Query { float q[]; };  /* (n_tokens, n_head, hd_k) */
-layout (binding = 1) readonly buffer Keys { float k[]; };   /* (n_ctx, k_row) */
-layout (binding = 2) readonly buffer Values { float v[]; }; /* (n_ctx, v_row) */
+#include "kv_cache.glsl"
+
+layout (binding = 1) readonly buffer Keys { KV_ELEM k[]; };   /* (n_ctx, k_row) */
+layout (binding = 2) readonly buffer Values { KV_ELEM v[]; }; /* (n_ctx, v_row) */
 layout (binding = 3) writeonly buffer Output { float o[]; }; /* (n_tokens, n_head, hd_v) */
 layout (binding = 4) readonly buffer Step { uint step_pos0; };
 
@@ -119,7 +121,7 @@ main ()
 
           s = 0.0;
           for (uint d = 0u; d < p.hd_k; d++)
-            s += q_tile[d] * k[kb + d];
+            s += q_tile[d] * KV_READ (k, kb + d);
           s *= p.scale;
         }
       /* Every tile holds at least one key, so m_new is finite and the
@@ -134,7 +136,7 @@ main ()
           float a = acc[d] * alpha;
 
           for (uint j = 0u; j < n_tile; j++)
-            a += weights[j] * v[(tile0 + j) * p.v_row + kvh * p.hd_v + d];
+            a += weights[j] * KV_READ (v, (tile0 + j) * p.v_row + kvh * p.hd_v + d);
           acc[d] = a;
         }
       m_run = m_new;

@@ -22,7 +22,9 @@ layout (local_size_x_id = 0) in;
 
 layout (binding = 0) readonly buffer Absorbed { float qa[]; }; /* (n_tokens, n_head, c) */
 layout (binding = 1) readonly buffer Query { float q[]; };     /* (n_tokens, n_head, dk) */
-layout (binding = 2) readonly buffer Cache { float kv[]; };    /* (n_ctx, c + r) */
+#include "kv_cache.glsl"
+
+layout (binding = 2) readonly buffer Cache { KV_ELEM kv[]; };  /* (n_ctx, c + r) */
 layout (binding = 3) readonly buffer Table { float cs[]; };    /* (n_tokens, r / 2, 2) */
 layout (binding = 4) writeonly buffer Output { float o[]; };   /* (n_tokens, n_head, c) */
 layout (binding = 5) readonly buffer Step { uint step_pos0; };
@@ -126,9 +128,9 @@ main ()
           float dot_c = 0.0, dot_r = 0.0;
 
           for (uint d = 0u; d < p.c; d++)
-            dot_c += q_lat[d] * kv[kb + d];
+            dot_c += q_lat[d] * KV_READ (kv, kb + d);
           for (uint d = 0u; d < p.r; d++)
-            dot_r += q_pe[d] * kv[kb + p.c + d];
+            dot_r += q_pe[d] * KV_READ (kv, kb + p.c + d);
           s = p.scale * (dot_c + dot_r);
         }
       /* every tile holds a key: m_new is finite, the first alpha 0 */
@@ -142,7 +144,7 @@ main ()
           float a = acc[d] * alpha;
 
           for (uint j = 0u; j < n_tile; j++)
-            a += weights[j] * kv[(tile0 + j) * row + d];
+            a += weights[j] * KV_READ (kv, (tile0 + j) * row + d);
           acc[d] = a;
         }
       m_run = m_new;

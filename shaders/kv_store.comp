@@ -6,7 +6,8 @@
  * copy command would bake pos0 into the recording as its offset; here
  * pos0 comes from the step buffer (pos_in_memory set) or the push
  * constants, so a decode step's recording replays at the next position.
- * Words are copied as uints, bit for bit.
+ * Words are copied as uints, bit for bit; with KV_F16 each cache word is
+ * two rounded halves (kv_cache.glsl), so the rows must be even.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -36,8 +37,18 @@ main ()
   uint i = flat_invocation ();
   uint pos0 = p.pos_in_memory != 0u ? step_pos0 : p.pos0;
 
+#ifdef KV_F16
+  /* invocation i packs elements 2i and 2i + 1 */
+  if (i < p.n_tokens * p.k_row / 2u)
+    k_out[pos0 * p.k_row / 2u + i] = packHalf2x16 (vec2 (uintBitsToFloat (k_in[2u * i]),
+                                                         uintBitsToFloat (k_in[2u * i + 1u])));
+  if (i < p.n_tokens * p.v_row / 2u)
+    v_out[pos0 * p.v_row / 2u + i] = packHalf2x16 (vec2 (uintBitsToFloat (v_in[2u * i]),
+                                                         uintBitsToFloat (v_in[2u * i + 1u])));
+#else
   if (i < p.n_tokens * p.k_row)
     k_out[pos0 * p.k_row + i] = k_in[i];
   if (i < p.n_tokens * p.v_row)
     v_out[pos0 * p.v_row + i] = v_in[i];
+#endif
 }

@@ -529,16 +529,20 @@ test_route_refused (void)
 
 /* ---- Latent attention ---------------------------------------------------- */
 
+/* data: 0 no rope, 1 NORM pairs, 2 NEOX pairs, 3 NORM pairs over an F16
+ * cache (the reference reads the same rounded values). */
 static void
 check_mla (gconstpointer data)
 {
-  int rope_mode = GPOINTER_TO_INT (data); /* 0 none, 1 NORM, 2 NEOX */
+  int rope_mode = GPOINTER_TO_INT (data) == 3 ? 1 : GPOINTER_TO_INT (data);
+  PonderKvType kv_type = GPOINTER_TO_INT (data) == 3 ? PONDER_KV_F16 : PONDER_KV_F32;
   uint32_t n_tokens = 3, pos0 = 70, H = 3, c = 40, r = 6, nope = 10, dk = nope + r;
   uint32_t n_ctx = pos0 + n_tokens, row = c + r, half = r / 2;
   float freq[3] = { 1.0f, 0.1f, 0.01f };
   PonderVkRopeParams rope = { r, 1.0f, freq };
   size_t rows = (size_t) n_tokens * H;
   float *qa, *q, *kv, *table;
+  uint16_t *halves;
   double *s = g_new (double, n_ctx);
   PonderVkBuffer qab, qb, kvb, tb, ob, sb;
   Fixture f;
@@ -548,11 +552,17 @@ check_mla (gconstpointer data)
   qa = random_floats (rows * c, 0.3);
   q = random_floats (rows * dk, 1.0);
   kv = random_floats ((size_t) n_ctx * row, 1.0);
+  halves = g_new (uint16_t, (size_t) n_ctx * row);
+  ponder_kv_to_f16 (halves, kv, (size_t) n_ctx * row, false);
+  if (kv_type == PONDER_KV_F16)
+    for (size_t i = 0; i < (size_t) n_ctx * row; i++)
+      kv[i] = ponder_fp16_to_fp32 (halves[i]);
   table = g_new (float, (size_t) n_tokens * r);
   ponder_vk_rope_table (&rope, pos0, n_tokens, table);
   qab = buffer_new (&f, qa, rows * c * 4);
   qb = buffer_new (&f, q, rows * dk * 4);
-  kvb = buffer_new (&f, kv, (size_t) n_ctx * row * 4);
+  kvb = kv_type == PONDER_KV_F16 ? buffer_new (&f, halves, (size_t) n_ctx * row * 2)
+                                 : buffer_new (&f, kv, (size_t) n_ctx * row * 4);
   tb = buffer_new (&f, table, (size_t) n_tokens * r * 4);
   ob = buffer_new (&f, NULL, rows * c * 4);
   sb = buffer_new (&f, &pos0, 4);
@@ -560,7 +570,7 @@ check_mla (gconstpointer data)
   /* NORM pairs read pos0 from a step buffer (as replayed decode steps do) */
   CHECK_OK (ponder_vk_op_mla (f.dev, &qab, &qb, &kvb, rope_mode ? &tb : NULL, rope_mode == 2,
                               &ob, rope_mode == 1 ? &sb : NULL, n_tokens, pos0, H, c, r, nope,
-                              0.3f, ck));
+                              0.3f, kv_type, ck));
   CHECK_OK (ponder_vk_submit (f.dev, ck));
   for (uint32_t t = 0; t < n_tokens; t++)
     for (uint32_t h = 0; h < H; h++)
@@ -612,6 +622,7 @@ check_mla (gconstpointer data)
   g_free (qa);
   g_free (q);
   g_free (kv);
+  g_free (halves);
   g_free (table);
   g_free (s);
   fixture_close (&f);
@@ -653,5 +664,6 @@ main (int    argc,
   g_test_add_data_func ("/deepseek2/mla/no-rope", GINT_TO_POINTER (0), check_mla);
   g_test_add_data_func ("/deepseek2/mla/rope-norm", GINT_TO_POINTER (1), check_mla);
   g_test_add_data_func ("/deepseek2/mla/rope-neox", GINT_TO_POINTER (2), check_mla);
+  g_test_add_data_func ("/deepseek2/mla/f16-cache", GINT_TO_POINTER (3), check_mla);
   return g_test_run ();
 }

@@ -83,7 +83,7 @@ check_kv_store (uint32_t n_tokens,
   sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_HOST);
   CHECK_OK (ponder_vk_begin (f.dev, ck));
   CHECK_OK (ponder_vk_op_kv_store (f.dev, &kb, &vb, &kcb, &vcb, from_memory ? &sb : NULL,
-                                   n_tokens, pos0, k_row, v_row, ck));
+                                   n_tokens, pos0, k_row, v_row, PONDER_KV_F32, ck));
   CHECK_OK (ponder_vk_submit (f.dev, ck));
   CHECK_OK (ponder_vk_buffer_download (f.dev, &kcb, 0, k_out, (size_t) n_ctx * k_row * 4, ck));
   CHECK_OK (ponder_vk_buffer_download (f.dev, &vcb, 0, v_out, (size_t) n_ctx * v_alloc * 4, ck));
@@ -175,7 +175,7 @@ kept_step (Device   *d,
   *(uint32_t *) d->step.mapped = pos;
   CHECK_OK (ponder_vk_begin_kept (d->f.dev, d->replay, ck));
   CHECK_OK (ponder_vk_op_kv_store (d->f.dev, &d->row, &d->row, &d->cache, &d->cache,
-                                   pushed ? NULL : &d->step, 1, pos, ROW, 0, ck));
+                                   pushed ? NULL : &d->step, 1, pos, ROW, 0, PONDER_KV_F32, ck));
   for (int a = 0; a < structure; a++)
     CHECK_OK (ponder_vk_op_add (d->f.dev, &d->extra, &d->row, ROW, ck));
   CHECK_OK (ponder_vk_submit (d->f.dev, ck));

@@ -514,14 +514,16 @@ test_rope_neox (void)
 
 /* chunk 0: the one-pass kernel; else decode (n_tokens 1) split over the keys
  * in chunks of chunk positions. Each runs twice: pos0 in the push constants,
- * then read from a step buffer (as replayed decode steps do). */
+ * then read from a step buffer (as replayed decode steps do). With an F16
+ * cache the device and the CPU read the same halves. */
 static void
-check_attention_chunked (uint32_t n_tokens,
-                         uint32_t pos0,
-                         uint32_t n_head,
-                         uint32_t n_head_kv,
-                         uint32_t hd,
-                         uint32_t chunk)
+check_attention_typed (uint32_t     n_tokens,
+                       uint32_t     pos0,
+                       uint32_t     n_head,
+                       uint32_t     n_head_kv,
+                       uint32_t     hd,
+                       uint32_t     chunk,
+                       PonderKvType type)
 {
   const uint32_t n_ctx = pos0 + n_tokens, k_row = n_head_kv * hd, v_row = n_head_kv * hd;
   const size_t n_q = (size_t) n_tokens * n_head * hd;
@@ -541,8 +543,19 @@ check_attention_chunked (uint32_t n_tokens,
   q = random_floats (n_q, 2.0f);
   layer.k = random_floats ((size_t) n_ctx * k_row, 2.0f);
   layer.v = random_floats ((size_t) n_ctx * v_row, 1.0f);
+  if (type == PONDER_KV_F16)
+    {
+      float *k32 = layer.k, *v32 = layer.v;
+
+      layer.k = g_new (uint16_t, (size_t) n_ctx * k_row);
+      layer.v = g_new (uint16_t, (size_t) n_ctx * v_row);
+      ponder_kv_to_f16 (layer.k, k32, (size_t) n_ctx * k_row, false);
+      ponder_kv_to_f16 (layer.v, v32, (size_t) n_ctx * v_row, false);
+      g_free (k32);
+      g_free (v32);
+    }
   cache.n_layers = 1;
-  cache.type = PONDER_KV_F32; /* the device's cache layout, for the CPU's reference */
+  cache.type = type; /* the device's cache layout, for the CPU's reference */
   cache.n_ctx = n_ctx;
   cache.k_row = k_row;
   cache.v_row = v_row;
@@ -555,8 +568,10 @@ check_attention_chunked (uint32_t n_tokens,
                    PONDER_OK);
   cpu->attention (cpu, q, &cache, &layer, pos0, n_tokens, n_head, n_head_kv, hd, hd, scale, ref);
   qb = upload_new (&f, q, n_q * 4, PONDER_VK_MEMORY_DEVICE);
-  kb = upload_new (&f, layer.k, (size_t) n_ctx * k_row * 4, PONDER_VK_MEMORY_DEVICE);
-  vb = upload_new (&f, layer.v, (size_t) n_ctx * v_row * 4, PONDER_VK_MEMORY_DEVICE);
+  kb = upload_new (&f, layer.k, (size_t) n_ctx * k_row * ponder_kv_type_size (type),
+                   PONDER_VK_MEMORY_DEVICE);
+  vb = upload_new (&f, layer.v, (size_t) n_ctx * v_row * ponder_kv_type_size (type),
+                   PONDER_VK_MEMORY_DEVICE);
   ob = upload_new (&f, NULL, n_q * 4, PONDER_VK_MEMORY_HOST);
   pb = upload_new (&f, NULL, (size_t) n_chunks * n_head * (hd + 2) * 4, PONDER_VK_MEMORY_DEVICE);
   sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_DEVICE);
@@ -572,17 +587,19 @@ check_attention_chunked (uint32_t n_tokens,
       if (chunk > 0)
         CHECK_OK (ponder_vk_op_attention_decode (f.dev, &qb, &kb, &vb, &pb, &ob, step, pos0,
                                                  n_head, n_head_kv, hd, hd, k_row, v_row, chunk,
-                                                 scale, ck));
+                                                 scale, type, ck));
       else
         CHECK_OK (ponder_vk_op_attention (f.dev, &qb, &kb, &vb, &ob, step, n_tokens, pos0,
-                                          n_head, n_head_kv, hd, hd, k_row, v_row, scale, ck));
+                                          n_head, n_head_kv, hd, hd, k_row, v_row, scale, type,
+                                          ck));
       CHECK_OK (ponder_vk_submit (f.dev, ck));
       CHECK_OK (ponder_vk_buffer_download (f.dev, &ob, 0, out, n_q * 4, ck));
       for (size_t i = 0; i < n_q; i++)
         if (!(fabs (out[i] - ref[i]) <= 2e-5))
-          g_error ("attention %u tokens at %u, %u/%u heads of %u, chunk %u, pos0 from %s "
-                   "[%zu]: gpu %.8g, cpu %.8g", n_tokens, pos0, n_head, n_head_kv, hd, chunk,
-                   mem ? "memory" : "push", i, out[i], ref[i]);
+          g_error ("attention %u tokens at %u, %u/%u heads of %u, chunk %u, %s cache, pos0 "
+                   "from %s [%zu]: gpu %.8g, cpu %.8g", n_tokens, pos0, n_head, n_head_kv, hd,
+                   chunk, ponder_kv_type_name (type), mem ? "memory" : "push", i, out[i],
+                   ref[i]);
     }
   cpu->free (cpu);
   ponder_threadpool_free (pool);
@@ -598,6 +615,17 @@ check_attention_chunked (uint32_t n_tokens,
   g_free (ref);
   g_free (out);
   fixture_close (&f);
+}
+
+static void
+check_attention_chunked (uint32_t n_tokens,
+                         uint32_t pos0,
+                         uint32_t n_head,
+                         uint32_t n_head_kv,
+                         uint32_t hd,
+                         uint32_t chunk)
+{
+  check_attention_typed (n_tokens, pos0, n_head, n_head_kv, hd, chunk, PONDER_KV_F32);
 }
 
 static void
@@ -617,6 +645,8 @@ test_attention (void)
   check_attention (3, 70, 6, 2, 40);
   check_attention (1, 150, 4, 1, 72);
   check_attention (5, 0, 3, 3, 24);
+  check_attention_typed (3, 70, 6, 2, 40, 0, PONDER_KV_F16);
+  check_attention_typed (5, 0, 3, 3, 24, 0, PONDER_KV_F16);
 }
 
 /* Decode split over the keys: chunks of a workgroup and more, an awkward
@@ -627,6 +657,94 @@ test_attention_split (void)
   check_attention_chunked (1, 1000, 6, 2, 40, 256);
   check_attention_chunked (1, 150, 4, 1, 72, 7);
   check_attention_chunked (1, 30, 3, 3, 24, 64);
+  check_attention_typed (1, 1000, 6, 2, 40, 256, PONDER_KV_F16);
+  check_attention_typed (1, 150, 4, 1, 72, 7, PONDER_KV_F16);
+}
+
+/* The store into an F16 cache rounds as the CPU's cache does (kv-cache.h,
+ * itself checked bit for bit against numpy), and leaves other rows alone:
+ * rows from the push constants and from the step buffer, keys only too. */
+static void
+check_kv_store_f16 (uint32_t n_tokens,
+                    uint32_t pos0,
+                    uint32_t k_row,
+                    uint32_t v_row,
+                    bool     from_memory)
+{
+  const uint32_t n_ctx = pos0 + n_tokens + 3;
+  size_t v_alloc = v_row > 0 ? v_row : 2;
+  Fixture f;
+  float *k, *v;
+  uint16_t *kc, *vc, *k_out, *v_out, *k_half, *v_half;
+  PonderVkBuffer kb, vb, kcb, vcb, sb;
+
+  if (!fixture_open (&f))
+    return;
+  k = random_floats ((size_t) n_tokens * k_row, 3.0f);
+  v = random_floats ((size_t) n_tokens * v_alloc, 3.0f);
+  k[1] = 65519.0f;   /* rounds to 65504 */
+  k[2] = 1e-7f;      /* a subnormal half */
+  k[3] = 1e6f;       /* overflows to inf */
+  kc = g_new (uint16_t, (size_t) n_ctx * k_row);
+  vc = g_new (uint16_t, (size_t) n_ctx * v_alloc);
+  for (size_t i = 0; i < (size_t) n_ctx * k_row; i++)
+    kc[i] = (uint16_t) (0x3c00 + i % 977);
+  for (size_t i = 0; i < (size_t) n_ctx * v_alloc; i++)
+    vc[i] = (uint16_t) (0xbc00 + i % 613);
+  k_half = g_new (uint16_t, (size_t) n_tokens * k_row);
+  v_half = g_new (uint16_t, (size_t) n_tokens * v_alloc);
+  ponder_kv_to_f16 (k_half, k, (size_t) n_tokens * k_row, false);
+  ponder_kv_to_f16 (v_half, v, (size_t) n_tokens * v_alloc, false);
+  k_out = g_new (uint16_t, (size_t) n_ctx * k_row);
+  v_out = g_new (uint16_t, (size_t) n_ctx * v_alloc);
+  kb = upload_new (&f, k, (size_t) n_tokens * k_row * 4, PONDER_VK_MEMORY_DEVICE);
+  vb = upload_new (&f, v, (size_t) n_tokens * v_alloc * 4, PONDER_VK_MEMORY_DEVICE);
+  kcb = upload_new (&f, kc, (size_t) n_ctx * k_row * 2, PONDER_VK_MEMORY_DEVICE);
+  vcb = upload_new (&f, vc, (size_t) n_ctx * v_alloc * 2, PONDER_VK_MEMORY_DEVICE);
+  sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f.dev, ck));
+  CHECK_OK (ponder_vk_op_kv_store (f.dev, &kb, &vb, &kcb, &vcb, from_memory ? &sb : NULL,
+                                   n_tokens, pos0, k_row, v_row, PONDER_KV_F16, ck));
+  CHECK_OK (ponder_vk_submit (f.dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &kcb, 0, k_out, (size_t) n_ctx * k_row * 2, ck));
+  CHECK_OK (ponder_vk_buffer_download (f.dev, &vcb, 0, v_out, (size_t) n_ctx * v_alloc * 2, ck));
+  g_assert_cmphex (k_out[(size_t) pos0 * k_row + 1], ==, 0x7bff);
+  g_assert_cmphex (k_out[(size_t) pos0 * k_row + 3], ==, 0x7c00);
+  for (uint32_t p = 0; p < n_ctx; p++)
+    {
+      bool stored = p >= pos0 && p < pos0 + n_tokens;
+      const uint16_t *k_want = stored ? k_half + (size_t) (p - pos0) * k_row
+                                      : kc + (size_t) p * k_row;
+      const uint16_t *v_want = stored && v_row > 0 ? v_half + (size_t) (p - pos0) * v_row
+                                                   : vc + (size_t) p * v_alloc;
+
+      if (memcmp (k_out + (size_t) p * k_row, k_want, k_row * 2) != 0)
+        g_error ("F16 kv_store %u tokens at %u: key row %u differs", n_tokens, pos0, p);
+      if (memcmp (v_out + (size_t) p * v_alloc, v_want, v_alloc * 2) != 0)
+        g_error ("F16 kv_store %u tokens at %u: value row %u differs", n_tokens, pos0, p);
+    }
+  ponder_vk_buffer_free (f.dev, &kb);
+  ponder_vk_buffer_free (f.dev, &vb);
+  ponder_vk_buffer_free (f.dev, &kcb);
+  ponder_vk_buffer_free (f.dev, &vcb);
+  ponder_vk_buffer_free (f.dev, &sb);
+  g_free (k);
+  g_free (v);
+  g_free (kc);
+  g_free (vc);
+  g_free (k_half);
+  g_free (v_half);
+  g_free (k_out);
+  g_free (v_out);
+  fixture_close (&f);
+}
+
+static void
+test_kv_store_f16 (void)
+{
+  check_kv_store_f16 (5, 7, 48, 40, false);
+  check_kv_store_f16 (1, 300, 96, 96, true);
+  check_kv_store_f16 (3, 2, 576, 0, true); /* deepseek2's latent rows, keys only */
 }
 
 /* Greedy decoding's pick with the padding mask: a tie goes to the lower
@@ -783,6 +901,9 @@ test_validation (void)
   test_rope_neox ();
   check_attention (2, 65, 4, 2, 16);
   check_attention_chunked (1, 100, 4, 2, 16, 32);
+  check_attention_typed (1, 100, 4, 2, 16, 32, PONDER_KV_F16);
+  check_attention_typed (2, 65, 4, 2, 16, 0, PONDER_KV_F16);
+  check_kv_store_f16 (3, 2, 576, 0, true);
   check_matmul (PONDER_TYPE_F32, 40, 5, 2);
   check_matmul (PONDER_TYPE_F16, 40, 5, 2);
   check_matmul (PONDER_TYPE_Q8_0, 64, 5, 9);
@@ -828,6 +949,7 @@ main (int    argc,
   g_test_add_func ("/vulkan/rope/neox", test_rope_neox);
   g_test_add_func ("/vulkan/attention", test_attention);
   g_test_add_func ("/vulkan/attention/split", test_attention_split);
+  g_test_add_func ("/vulkan/kv-store-f16", test_kv_store_f16);
   g_test_add_func ("/vulkan/elementwise-step", test_elementwise_step);
   g_test_add_func ("/vulkan/argmax-masked", test_argmax_masked);
   g_test_add_func ("/vulkan/staging", test_staging);

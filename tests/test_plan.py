@@ -13,8 +13,8 @@
 #              stays 4 bytes, anything else becomes F16)
 #   KV/token = n_layer * n_head_kv * (head_dim_k + head_dim_v) * e
 #              deepseek2: n_layer * (kv_lora + qk_rope) * e (the latent)
-#              e = 2 for the default F16 cache, 4 with --kv-type f32 and on
-#              Vulkan (whose device cache is F32 for now); R1's shapes give
+#              e = 2 for the default F16 cache, 4 with --kv-type f32 (on
+#              the CPU and on Vulkan alike); R1's shapes give
 #              61 * (512 + 64) * 2 = 70,272 bytes (issue 5)
 #   KV cache = n_ctx * (KV/token + 4)   (each position keeps its token id)
 #   scratch  = one batch of 128 tokens of activations, 3 prepared matmul
@@ -166,7 +166,7 @@ def check_expert_placement(tmp):
     info = gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=5)
     cfg, types = info['config'], info['types']
     n_ctx = 256
-    want = expected(info, path, n_ctx, kv_elem=4)  # the device cache is F32
+    want = expected(info, path, n_ctx, kv_elem=2)  # the default F16 cache
     total = want['weights'] + want['kv'] + want['scratch']
     experts = []  # routed expert bytes of each MoE layer, last layer first
     for il in reversed(range(cfg['n_dense'], cfg['n_layer'])):
@@ -218,7 +218,7 @@ def check_cpu_layers(tmp):
     path = os.path.join(tmp, 'dense-offload.gguf')
     info = gen_model.generate(path, 'llama', 'tiny', 'Q8_0', seed=6, cfg=cfg)
     n_ctx = 512
-    want = expected(info, path, n_ctx, kv_elem=4)  # F32, as on the device
+    want = expected(info, path, n_ctx, kv_elem=2)  # the default F16 cache
     total = want['weights'] + want['kv'] + want['scratch']
     layer = []
     for il in range(cfg['n_layer']):
@@ -268,7 +268,7 @@ def check_split_plan(tmp):
     info = gen_model.generate(path, 'qwen2', 'tiny', 'F32', seed=8, cfg=cfg)
     _, W, _ = reference.load_model(path)
     n_ctx = 300
-    want = expected(info, path, n_ctx, kv_elem=4)  # the device cache is F32
+    want = expected(info, path, n_ctx, kv_elem=2)  # the default F16 cache
     kv_layer = want['kv_token'] // 5 * n_ctx
     layer = [4 * sum(a.size for name, a in W.items() if name.startswith('blk.%d.' % il))
              for il in range(5)]
@@ -355,8 +355,8 @@ def check_vulkan(tmp):
     if head.group(1) != name:
         fails.append('vulkan plan: device %r, expected %r' % (head.group(1), name))
     kv_type = re.search(r'^\s*plan KV cache type\s+(\w+)', out, re.M)
-    if kv_type is None or kv_type.group(1) != 'f32':
-        fails.append('vulkan plan: cache type %s, expected f32 (the device cache)'
+    if kv_type is None or kv_type.group(1) != 'f16':
+        fails.append('vulkan plan: cache type %s, expected the default f16'
                      % (kv_type and kv_type.group(1)))
     if abs(int(avail.group(1)) / 2 ** 30 - gib) > 0.05:
         fails.append('vulkan plan: %s bytes available, devices says %.1f GiB'

@@ -73,6 +73,17 @@ HOST_CASES = [
     ('tiny', 'F32', 2),
     ('tiny-noqlora', 'Q8_0', 2),
 ]
+# The latent cache in F16 (the default), against the reference that rounds
+# [c_kv | k_pe] where the cache keeps them: with and without q_lora, a
+# quantised mix, and host experts sharing the cache with the CPU.
+F16_CASES = [
+    ('tiny', 'F32', 0),
+    ('tiny-noqlora', 'F32', 0),
+    ('tiny256', 'Q4_K_M', 0),
+    ('tiny', 'F32', 1),
+]
+# see test_vulkan_forward.py: halves of values that differ by float error
+REL_TOL_F16 = 2e-4
 FALLBACK_NOTE = 'using the CPU backend'
 
 
@@ -87,13 +98,11 @@ def run_cli(args, timeout=300):
     return subprocess.run([cli_path()] + args, capture_output=True, timeout=timeout)
 
 
-def logits(model, tokens, backend, step=False, host_layers=0):
+def logits(model, tokens, backend, step=False, host_layers=0, kv_type='f32'):
     env = dict(os.environ, PONDER_HOST_EXPERT_LAYERS=str(host_layers))
-    # the device's KV cache is F32 (PONDER_VK_KV_TYPES): the CPU runs it is
-    # compared with keep theirs F32 too
     p = subprocess.run([cli_path(), 'logits', '-m', model, '--tokens',
                         ','.join(map(str, tokens)), '--threads', '2', '--backend', backend,
-                        '--kv-type', 'f32']
+                        '--kv-type', kv_type]
                        + (['--step'] if step else []), capture_output=True, timeout=300,
                        env=env)
     err = p.stderr.decode(errors='replace').strip()
@@ -106,7 +115,7 @@ def logits(model, tokens, backend, step=False, host_layers=0):
     return np.array(rows, dtype=np.float64)
 
 
-def check_case(tmp, preset, wtype, seed, host_layers=0):
+def check_case(tmp, preset, wtype, seed, host_layers=0, kv_type='f32'):
     path = os.path.join(tmp, 'deepseek2-%s-%s.gguf' % (preset, wtype))
     gen_model.generate(path, 'deepseek2', preset, wtype, seed=seed)
     cfg, W, types = reference.load_model(path)
@@ -119,20 +128,22 @@ def check_case(tmp, preset, wtype, seed, host_layers=0):
     for _ in range(40):
         tokens = [int(t) for t in rng.integers(0, W['token_embd.weight'].shape[0], N_TOKENS)]
         stats = {}
-        ref = reference.forward(cfg, W, tokens, types, stats=stats)
+        ref = reference.forward(cfg, W, tokens, types, stats=stats, kv_type=kv_type)
         if stats['route_margin'] >= ROUTE_MARGIN:
             break
     else:
         return ['no token sequence of 40 without a near tie in the routing'], 'routing'
     scale = np.abs(ref).max()
     try:
-        cpu = logits(path, tokens, 'cpu')
-        got = {'prefill': logits(path, tokens, 'vulkan', host_layers=host_layers),
-               'decode': logits(path, tokens, 'vulkan', step=True, host_layers=host_layers)}
+        cpu = logits(path, tokens, 'cpu', kv_type=kv_type)
+        got = {'prefill': logits(path, tokens, 'vulkan', host_layers=host_layers,
+                                 kv_type=kv_type),
+               'decode': logits(path, tokens, 'vulkan', step=True, host_layers=host_layers,
+                                kv_type=kv_type)}
     except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
         return [str(e)], 'error'
     fails = []
-    tol = REL_TOL * scale
+    tol = (REL_TOL if kv_type == 'f32' else REL_TOL_F16) * scale
     cpu_tol = tol if wtype in ('F32', 'F16') else np.abs(cpu - ref).max() + tol
     if host_layers > 0:
         # the CPU's integer kernels run the host experts (8-bit activations)
@@ -156,7 +167,7 @@ def check_case(tmp, preset, wtype, seed, host_layers=0):
     if host_layers > 0 and wtype not in ('F32', 'F16'):
         # the split really ran on the CPU: its 8-bit activations show,
         # where the whole-device logits are within 1e-6 of the reference
-        whole = logits(path, tokens, 'vulkan')
+        whole = logits(path, tokens, 'vulkan', kv_type=kv_type)
         if np.abs(whole - got['prefill']).max() <= REL_TOL * scale:
             fails.append('host experts: the logits equal the whole-device ones, as if the '
                          'CPU had not run the experts')
@@ -199,7 +210,7 @@ def check_expert_devices(tmp):
     gen_model.generate(path, 'deepseek2', 'tiny', 'Q4_K_M', seed=12)
     tokens = [(i * 53 + 7) % 384 for i in range(N_TOKENS)]
     for step in (False, True):
-        one = logits(path, tokens, 'vulkan', step=step)
+        one = logits(path, tokens, 'vulkan', step=step, kv_type='f16')
         for devices in ('0,0', '0,0,0'):
             p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
                          '--threads', '2', '--backend', 'vulkan', '--device', devices]
@@ -246,7 +257,8 @@ def check_placement(tmp):
     routed experts of the last MoE layers in system memory, as many as the
     memory plan (held to the tensor sizes by test_plan.py) says for that
     budget, and the logits are exactly those of that placement asked for by
-    hand (PONDER_HOST_EXPERT_LAYERS)."""
+    hand (PONDER_HOST_EXPERT_LAYERS). With an F32 cache, for which the
+    budgets below give three placements (test_plan.py checks F16 plans)."""
     fails = []
     path = os.path.join(tmp, 'deepseek2-place-Q4_K_M.gguf')
     gen_model.generate(path, 'deepseek2', 'tiny256', 'Q4_K_M', seed=14)
@@ -254,12 +266,13 @@ def check_placement(tmp):
     placed = set()
     for mib in (19, 21, 22, 23, 64):
         p = run_cli(['info', '-m', path, '--plan-only', '--backend', 'vulkan', '--available',
-                     str(mib << 20)])
+                     str(mib << 20), '--kv-type', 'f32'])
         m = re.search(r'the last (\d+) MoE layers', p.stdout.decode(errors='replace'))
         want = int(m.group(1)) if m else 0
         placed.add(want)
         p = run_cli(['logits', '-m', path, '--tokens', ','.join(map(str, tokens)),
-                     '--threads', '2', '--backend', 'vulkan', '--device-memory', str(mib)])
+                     '--threads', '2', '--backend', 'vulkan', '--device-memory', str(mib),
+                     '--kv-type', 'f32'])
         err = p.stderr.decode(errors='replace')
         m = re.search(r'the routed experts of the last (\d+) MoE layers run on the CPU', err)
         got = int(m.group(1)) if m else 0
@@ -334,6 +347,17 @@ def main():
                 continue
             fails, summary = check_case(tmp, preset, wtype, seed=90 + i,
                                         host_layers=host_layers)
+            print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
+            for f in fails:
+                print('     ' + f)
+            n_fail += bool(fails)
+        for i, (preset, wtype, host_layers) in enumerate(F16_CASES):
+            name = 'deepseek2/%s/%s/f16-cache%s' % (preset, wtype, '/host-experts-%d'
+                                                    % host_layers if host_layers else '')
+            if args.only and args.only not in name:
+                continue
+            fails, summary = check_case(tmp, preset, wtype, seed=110 + i,
+                                        host_layers=host_layers, kv_type='f16')
             print('%s %-28s %s' % ('FAIL' if fails else 'ok  ', name, summary))
             for f in fails:
                 print('     ' + f)

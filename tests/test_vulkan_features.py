@@ -69,8 +69,10 @@ def round_q8(x):
 
 def logits(model, tokens, step):
     env = dict(os.environ, PONDER_VK_GPU_KERNELS='1', PONDER_VK_INT8_DOT='1')
+    # an F32 cache: the reference keeps its keys and values exact
     p = subprocess.run([tvf.cli_path(), 'logits', '-m', model, '--tokens',
-                        ','.join(map(str, tokens)), '--threads', '2', '--backend', 'vulkan']
+                        ','.join(map(str, tokens)), '--threads', '2', '--backend', 'vulkan',
+                        '--kv-type', 'f32']
                        + (['--step'] if step else []),
                        capture_output=True, timeout=300, env=env)
     err = p.stderr.decode(errors='replace').strip()
