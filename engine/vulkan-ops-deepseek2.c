@@ -21,13 +21,14 @@ static const uint32_t WG_TOKEN = 64; /* routing and attention: one workgroup per
 
 /* The shape vulkan-ops.c gives its matmuls: one row per invocation on CPU
  * implementations (barriers are coroutine switches there), 32 lanes per
- * row on GPUs so that loads coalesce. */
+ * row on GPUs so that loads coalesce (a subgroup with the subgroup
+ * kernels, below). */
 static void
 shape (const PonderVkDevice *device,
        const uint32_t       *forced,
        uint32_t              spec[3])
 {
-  bool cpu = ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU;
+  bool cpu = ponder_vk_matmul_features (device) == 0;
 
   spec[0] = forced != NULL ? forced[0] : cpu ? 8 : 64;
   spec[1] = forced != NULL ? forced[1] : cpu ? 1 : 32;
@@ -73,9 +74,18 @@ matmul (PonderVkDevice             *device,
                              (unsigned long long) w_bytes, (unsigned long long) w->size);
   shape (device, forced, spec);
   spec[2] = mode;
+  /* On a GPU with subgroup arithmetic (default shape) a subgroup per row,
+   * reduced with subgroupAdd. */
+  if (forced == NULL
+      && (ponder_vk_matmul_features (device) & PONDER_VK_FEATURE_SUBGROUP) != 0
+      && ponder_vk_expert_subgroup_kernel (type) != PONDER_VK_KERNEL_NONE)
+    {
+      kernel = ponder_vk_expert_subgroup_kernel (type);
+      spec[1] = ponder_vk_device_physical (device)->subgroup_size;
+    }
   /* On a CPU implementation (default shape) the texel-buffer variant,
    * where rows, x strides and the views allow it. */
-  if (forced == NULL && ponder_vk_device_physical (device)->kind == PONDER_DEVICE_CPU
+  if (forced == NULL && ponder_vk_matmul_features (device) == 0
       && ponder_vk_expert_texel_kernel (type) != PONDER_VK_KERNEL_NONE
       && push->n_in % 4 == 0 && push->x_stride % 4 == 0
       && ponder_vk_texel_fits (device, w, 4, w_bytes)

@@ -144,6 +144,38 @@ ponder_vk_expert_texel_kernel (uint32_t type)
     }
 }
 
+PonderVkKernel
+ponder_vk_expert_subgroup_kernel (uint32_t type)
+{
+  if (ponder_vk_type_kernels (type).expert == PONDER_VK_KERNEL_NONE)
+    return PONDER_VK_KERNEL_NONE;
+  switch (type)
+    {
+    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_DS2_MATMUL_F32_SG;
+    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_DS2_MATMUL_F16_SG;
+    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_SG;
+    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_SG;
+    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_SG;
+    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_SG;
+    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_SG;
+    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_SG;
+    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_SG;
+    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_SG;
+    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_SG;
+    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_SG;
+    case PONDER_TYPE_IQ1_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S_SG;
+    case PONDER_TYPE_IQ1_M: return PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M_SG;
+    case PONDER_TYPE_IQ2_XXS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS_SG;
+    case PONDER_TYPE_IQ2_XS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS_SG;
+    case PONDER_TYPE_IQ2_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S_SG;
+    case PONDER_TYPE_IQ3_XXS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS_SG;
+    case PONDER_TYPE_IQ3_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S_SG;
+    case PONDER_TYPE_IQ4_NL: return PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL_SG;
+    case PONDER_TYPE_IQ4_XS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS_SG;
+    default: return PONDER_VK_KERNEL_NONE;
+    }
+}
+
 /* The register tile of the texel kernels (matmul_main.glsl): tokens and
  * rows per invocation. Decode is the 1-token tile (a matrix-vector
  * product); batches take tiles of 8 tokens, fewer (a power of two, so that
@@ -348,8 +380,8 @@ record_matmul_q8 (PonderVkDevice       *device,
     return status;
   buffers[0] = w;
   buffers[2] = y;
-  status = ponder_vk_dispatch (device, kernel, spec, ponder_vk_kernel_info (kernel)->n_spec, groups, buffers, 3,
-                               &push, sizeof push, error);
+  status = ponder_vk_dispatch (device, kernel, spec, ponder_vk_kernel_info (kernel)->n_spec,
+                               groups, buffers, 3, &push, sizeof push, error);
   if (status == PONDER_OK)
     ponder_vk_q8_note (device, x, n_in, n_tokens, y, (size_t) n_out * n_tokens * 4);
   return status;
@@ -448,6 +480,7 @@ record_matmul (PonderVkDevice       *device,
 
   if (status != PONDER_OK)
     return status;
-  return ponder_vk_dispatch (device, kernel, spec, ponder_vk_kernel_info (kernel)->n_spec, groups, buffers,
-                             ponder_vk_kernel_info (kernel)->n_buffers, &push, sizeof push, error);
+  return ponder_vk_dispatch (device, kernel, spec, ponder_vk_kernel_info (kernel)->n_spec,
+                             groups, buffers, ponder_vk_kernel_info (kernel)->n_buffers, &push,
+                             sizeof push, error);
 }

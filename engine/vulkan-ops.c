@@ -131,6 +131,27 @@
 #include "matmul_q6_k_q8.h"
 #include "quantize_q8.h"
 #include "matmul_f16_h.h"
+#include "ds2_matmul_f32_sg.h"
+#include "ds2_matmul_f16_sg.h"
+#include "ds2_matmul_q8_0_sg.h"
+#include "ds2_matmul_q4_0_sg.h"
+#include "ds2_matmul_q5_0_sg.h"
+#include "ds2_matmul_q4_1_sg.h"
+#include "ds2_matmul_q5_1_sg.h"
+#include "ds2_matmul_q2_k_sg.h"
+#include "ds2_matmul_q3_k_sg.h"
+#include "ds2_matmul_q4_k_sg.h"
+#include "ds2_matmul_q5_k_sg.h"
+#include "ds2_matmul_q6_k_sg.h"
+#include "ds2_matmul_iq1_s_sg.h"
+#include "ds2_matmul_iq1_m_sg.h"
+#include "ds2_matmul_iq2_xxs_sg.h"
+#include "ds2_matmul_iq2_xs_sg.h"
+#include "ds2_matmul_iq2_s_sg.h"
+#include "ds2_matmul_iq3_xxs_sg.h"
+#include "ds2_matmul_iq3_s_sg.h"
+#include "ds2_matmul_iq4_nl_sg.h"
+#include "ds2_matmul_iq4_xs_sg.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "swiglu.h"
@@ -151,6 +172,11 @@
 #define KERNEL_GPU(TYPE, type, variant, VARIANT) \
   KERNEL (PONDER_VK_KERNEL_MATMUL_##TYPE##_##VARIANT, matmul_##type##_##variant, 3, \
           PonderVkMatmulPush, 2)
+
+/* deepseek2's products reduced over subgroups (n: its storage buffers) */
+#define KERNEL_DS2_SG(TYPE, type, n) \
+  KERNEL (PONDER_VK_KERNEL_DS2_MATMUL_##TYPE##_SG, ds2_matmul_##type##_sg, n, \
+          PonderVkDs2MatmulPush, 3)
 
 static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL (PONDER_VK_KERNEL_RMSNORM, rmsnorm, 3, PonderVkRmsnormPush, 1),
@@ -267,6 +293,27 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_GPU (Q6_K, q6_k, q8, Q8),
   KERNEL (PONDER_VK_KERNEL_QUANTIZE_Q8, quantize_q8, 2, PonderVkElementwisePush, 1),
   KERNEL (PONDER_VK_KERNEL_MATMUL_F16_H, matmul_f16_h, 3, PonderVkMatmulPush, 2),
+  KERNEL_DS2_SG (F32, f32, 5),
+  KERNEL_DS2_SG (F16, f16, 5),
+  KERNEL_DS2_SG (Q8_0, q8_0, 5),
+  KERNEL_DS2_SG (Q4_0, q4_0, 5),
+  KERNEL_DS2_SG (Q5_0, q5_0, 5),
+  KERNEL_DS2_SG (Q4_1, q4_1, 5),
+  KERNEL_DS2_SG (Q5_1, q5_1, 5),
+  KERNEL_DS2_SG (Q2_K, q2_k, 5),
+  KERNEL_DS2_SG (Q3_K, q3_k, 5),
+  KERNEL_DS2_SG (Q4_K, q4_k, 5),
+  KERNEL_DS2_SG (Q5_K, q5_k, 5),
+  KERNEL_DS2_SG (Q6_K, q6_k, 5),
+  KERNEL_DS2_SG (IQ1_S, iq1_s, 6),
+  KERNEL_DS2_SG (IQ1_M, iq1_m, 6),
+  KERNEL_DS2_SG (IQ2_XXS, iq2_xxs, 6),
+  KERNEL_DS2_SG (IQ2_XS, iq2_xs, 6),
+  KERNEL_DS2_SG (IQ2_S, iq2_s, 6),
+  KERNEL_DS2_SG (IQ3_XXS, iq3_xxs, 6),
+  KERNEL_DS2_SG (IQ3_S, iq3_s, 6),
+  KERNEL_DS2_SG (IQ4_NL, iq4_nl, 6),
+  KERNEL_DS2_SG (IQ4_XS, iq4_xs, 6),
   KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION_F16, attention_f16, 5, PonderVkAttentionPush, 1),

@@ -299,6 +299,28 @@ typedef enum
   PONDER_VK_KERNEL_MATMUL_Q6_K_Q8,
   PONDER_VK_KERNEL_MATMUL_F16_H, /* matmul_f16_sg reading f16 values (16-bit storage) */
   PONDER_VK_KERNEL_QUANTIZE_Q8,
+  /* ds2_matmul_<type>_sg: deepseek2's products reduced with subgroupAdd */
+  PONDER_VK_KERNEL_DS2_MATMUL_F32_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_F16_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL_SG,
+  PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS_SG,
   /* sampling from the device's best logits (vulkan-ops-sample.c) */
   PONDER_VK_KERNEL_TOPK_PARTIAL,
   PONDER_VK_KERNEL_TOPK_MERGE,
@@ -693,6 +715,8 @@ PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t t
 /* ds2_matmul_<type>_tx, the texel-buffer variant of type's expert kernel
  * (PONDER_VK_KERNEL_NONE: none, or the type's kernels are hidden). */
 PonderVkKernel ponder_vk_expert_texel_kernel (uint32_t type);
+/* ds2_matmul_<type>_sg, its subgroup variant (NONE likewise). */
+PonderVkKernel ponder_vk_expert_subgroup_kernel (uint32_t type);
 /* Whether kernel is an integer-dot one, whose products see x rounded to
  * bytes in blocks of 32 (quantize_q8.comp), not the float x. */
 bool ponder_vk_matmul_kernel_quantises (PonderVkKernel kernel);

@@ -1,6 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#ifdef SUBGROUP
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 
 /* ds2_matmul.comp: the products of deepseek2's 3-D weights (n_slices
  * matrices of n_out rows each, one after another), in three modes
@@ -24,7 +27,10 @@
  * A workgroup computes gl_WorkGroupSize.x / THREADS_PER_ROW rows of one
  * item (mode 2: one token); THREADS_PER_ROW invocations share a row and
  * reduce through shared memory (1 on CPU implementations, where barriers
- * are expensive: the reduction is compiled out).
+ * are expensive: the reduction is compiled out). Built with SUBGROUP
+ * (ds2_matmul_<type>_sg, devices with subgroup arithmetic), a subgroup
+ * takes a row and reduces with subgroupAdd, without shared memory or
+ * barriers.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -64,7 +70,12 @@ layout (push_constant) uniform Push
   uint n_chunk;    /* modes 1, 2: experts in the buffer */
 } p;
 
+#ifdef SUBGROUP
+#define ROW_STEP gl_SubgroupSize
+#else
+#define ROW_STEP THREADS_PER_ROW
 shared float partial[gl_WorkGroupSize.x];
+#endif
 
 #include "ds2_dequant.glsl"
 #include "grid.glsl"
@@ -76,7 +87,7 @@ row_dot (uint wbase, uint xbase, uint lane)
   uint n_units = (p.n_in + 31u) / 32u;
   float acc = 0.0;
 
-  for (uint u = lane; u < n_units; u += THREADS_PER_ROW)
+  for (uint u = lane; u < n_units; u += ROW_STEP)
     {
       float v[32];
       uint k0 = u * 32u;
@@ -101,6 +112,11 @@ row_dot (uint wbase, uint xbase, uint lane)
 float
 row_sum (float value, uint tid, uint lane)
 {
+#ifdef SUBGROUP
+  /* a row is a subgroup, whose lanes all get here (row_dot's rows past
+   * n_out are not live but still call this) */
+  return subgroupAdd (value);
+#else
   float result;
 
   if (THREADS_PER_ROW == 1u)
@@ -116,18 +132,26 @@ row_sum (float value, uint tid, uint lane)
   result = partial[tid - lane];
   barrier ();
   return result;
+#endif
 }
 
 void
 main ()
 {
   uint tid = gl_LocalInvocationID.x;
+#ifdef SUBGROUP
+  uint lane = gl_SubgroupInvocationID;
+  uint rows_per_group = gl_NumSubgroups;
+  uint sub_row = gl_SubgroupID;
+#else
   uint lane = tid % THREADS_PER_ROW;
   uint rows_per_group = gl_WorkGroupSize.x / THREADS_PER_ROW;
+  uint sub_row = tid / THREADS_PER_ROW;
+#endif
   uint n_row_groups = (p.n_out + rows_per_group - 1u) / rows_per_group;
   uint g = flat_group ();
   uint item = g / n_row_groups;
-  uint row = (g % n_row_groups) * rows_per_group + tid / THREADS_PER_ROW;
+  uint row = (g % n_row_groups) * rows_per_group + sub_row;
   uint slice_bytes = p.n_out * p.row_bytes;
   bool live;
 
