@@ -29,7 +29,9 @@ matmul_shape (const PonderVkDevice *device,
               PonderVkKernel        kernel,
               uint32_t              spec[2])
 {
-  if (kernel >= PONDER_VK_KERNEL_MATMUL_F32_SG && kernel <= PONDER_VK_KERNEL_MATMUL_F16_H)
+  if ((kernel >= PONDER_VK_KERNEL_MATMUL_F32_SG && kernel <= PONDER_VK_KERNEL_MATMUL_F16_H)
+      || (kernel >= PONDER_VK_KERNEL_MATMUL_IQ1_S_SG
+          && kernel <= PONDER_VK_KERNEL_MATMUL_IQ4_XS_SG))
     {
       spec[0] = 64;
       spec[1] = ponder_vk_device_physical (device)->subgroup_size;
@@ -81,6 +83,15 @@ gpu_matmul (uint32_t type,
       case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_SG;
       case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_SG;
       case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_SG;
+      case PONDER_TYPE_IQ1_S: return PONDER_VK_KERNEL_MATMUL_IQ1_S_SG;
+      case PONDER_TYPE_IQ1_M: return PONDER_VK_KERNEL_MATMUL_IQ1_M_SG;
+      case PONDER_TYPE_IQ2_XXS: return PONDER_VK_KERNEL_MATMUL_IQ2_XXS_SG;
+      case PONDER_TYPE_IQ2_XS: return PONDER_VK_KERNEL_MATMUL_IQ2_XS_SG;
+      case PONDER_TYPE_IQ2_S: return PONDER_VK_KERNEL_MATMUL_IQ2_S_SG;
+      case PONDER_TYPE_IQ3_XXS: return PONDER_VK_KERNEL_MATMUL_IQ3_XXS_SG;
+      case PONDER_TYPE_IQ3_S: return PONDER_VK_KERNEL_MATMUL_IQ3_S_SG;
+      case PONDER_TYPE_IQ4_NL: return PONDER_VK_KERNEL_MATMUL_IQ4_NL_SG;
+      case PONDER_TYPE_IQ4_XS: return PONDER_VK_KERNEL_MATMUL_IQ4_XS_SG;
       default: break;
       }
   return PONDER_VK_KERNEL_NONE;

@@ -152,6 +152,15 @@
 #include "ds2_matmul_iq3_s_sg.h"
 #include "ds2_matmul_iq4_nl_sg.h"
 #include "ds2_matmul_iq4_xs_sg.h"
+#include "matmul_iq1_s_sg.h"
+#include "matmul_iq1_m_sg.h"
+#include "matmul_iq2_xxs_sg.h"
+#include "matmul_iq2_xs_sg.h"
+#include "matmul_iq2_s_sg.h"
+#include "matmul_iq3_xxs_sg.h"
+#include "matmul_iq3_s_sg.h"
+#include "matmul_iq4_nl_sg.h"
+#include "matmul_iq4_xs_sg.h"
 #include "rmsnorm.h"
 #include "rope.h"
 #include "swiglu.h"
@@ -314,6 +323,15 @@ static const PonderVkKernelInfo kernels[PONDER_VK_N_KERNELS] = {
   KERNEL_DS2_SG (IQ3_S, iq3_s, 6),
   KERNEL_DS2_SG (IQ4_NL, iq4_nl, 6),
   KERNEL_DS2_SG (IQ4_XS, iq4_xs, 6),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ1_S_SG, matmul_iq1_s_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ1_M_SG, matmul_iq1_m_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_XXS_SG, matmul_iq2_xxs_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_XS_SG, matmul_iq2_xs_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ2_S_SG, matmul_iq2_s_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ3_XXS_SG, matmul_iq3_xxs_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ3_S_SG, matmul_iq3_s_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ4_NL_SG, matmul_iq4_nl_sg, 4, PonderVkMatmulPush, 2),
+  KERNEL (PONDER_VK_KERNEL_MATMUL_IQ4_XS_SG, matmul_iq4_xs_sg, 4, PonderVkMatmulPush, 2),
   KERNEL (PONDER_VK_KERNEL_TOPK_PARTIAL, topk_partial, 4, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_TOPK_MERGE, topk_merge, 3, PonderVkTopkPush, 1),
   KERNEL (PONDER_VK_KERNEL_ATTENTION_F16, attention_f16, 5, PonderVkAttentionPush, 1),
