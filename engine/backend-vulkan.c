@@ -75,6 +75,7 @@ typedef struct
   uint32_t         n_acts;
   /* KV cache of the session (begin_step's cache), one pair per layer */
   const PonderKvCache *kv_cache;
+  PonderKvCache    kv_shape;   /* the type and sizes kv_k and kv_v were made for */
   PonderVkBuffer  *kv_k;
   PonderVkBuffer  *kv_v;
   PonderVkBuffer   attn_part;  /* split decode attention's chunks (ATTN_CHUNK keys each) */
@@ -591,7 +592,11 @@ ensure_kv (VkBackend           *b,
   size_t elem = ponder_vk_kv_elem_bytes (cache->type);
   PonderStatus status = PONDER_OK;
 
-  if (cache == b->kv_cache)
+  /* A cache is known by its address and its shape: another one may come
+   * to live at a freed one's address. */
+  if (cache == b->kv_cache && cache->type == b->kv_shape.type
+      && cache->n_ctx == b->kv_shape.n_ctx && cache->n_layers == b->kv_shape.n_layers
+      && cache->k_row == b->kv_shape.k_row && cache->v_row == b->kv_shape.v_row)
     return PONDER_OK;
   if (!ponder_vk_kv_fits (cache->type, cache->k_row, cache->v_row))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
@@ -630,6 +635,7 @@ ensure_kv (VkBackend           *b,
       return status;
     }
   b->kv_cache = cache;
+  b->kv_shape = *cache;
   return PONDER_OK;
 }
 
