@@ -53,7 +53,8 @@ matmul (PonderVkDevice             *device,
   uint64_t expect_row;
   uint32_t groups[3], rows_per_group;
   const PonderVkBuffer *all[6];
-  PonderVkKernel kernel = ponder_vk_type_kernels (type).expert;
+  PonderVkTypeKernels variants = ponder_vk_type_kernels (type);
+  PonderVkKernel kernel = variants.expert;
   PonderStatus status;
   char name[32];
 
@@ -78,19 +79,19 @@ matmul (PonderVkDevice             *device,
    * reduced with subgroupAdd. */
   if (forced == NULL
       && (ponder_vk_matmul_features (device) & PONDER_VK_FEATURE_SUBGROUP) != 0
-      && ponder_vk_expert_subgroup_kernel (type) != PONDER_VK_KERNEL_NONE)
+      && variants.expert_subgroup != PONDER_VK_KERNEL_NONE)
     {
-      kernel = ponder_vk_expert_subgroup_kernel (type);
+      kernel = variants.expert_subgroup;
       spec[1] = ponder_vk_device_physical (device)->subgroup_size;
     }
   /* On a CPU implementation (default shape) the texel-buffer variant,
    * where rows, x strides and the views allow it. */
   if (forced == NULL && ponder_vk_matmul_features (device) == 0
-      && ponder_vk_expert_texel_kernel (type) != PONDER_VK_KERNEL_NONE
+      && variants.expert_texel != PONDER_VK_KERNEL_NONE
       && push->n_in % 4 == 0 && push->x_stride % 4 == 0
       && ponder_vk_texel_fits (device, w, 4, w_bytes)
       && ponder_vk_texel_fits (device, buffers[1], 16, buffers[1]->size / 16 * 16))
-    kernel = ponder_vk_expert_texel_kernel (type);
+    kernel = variants.expert_texel;
   if (spec[1] == 0 || (spec[1] & (spec[1] - 1)) != 0 || spec[0] % spec[1] != 0)
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "deepseek2 matmul: %u threads per row must be a power of two "

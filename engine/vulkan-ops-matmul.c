@@ -54,46 +54,15 @@ static PonderVkKernel
 gpu_matmul (uint32_t type,
             unsigned features)
 {
-  if ((features & PONDER_VK_FEATURE_STORAGE16) != 0 && type == PONDER_TYPE_F16)
+  PonderVkTypeKernels k = ponder_vk_type_kernels (type);
+
+  if ((features & PONDER_VK_FEATURE_STORAGE16) != 0 && type == PONDER_TYPE_F16
+      && k.matmul != PONDER_VK_KERNEL_NONE)
     return PONDER_VK_KERNEL_MATMUL_F16_H;
-  if ((features & PONDER_VK_FEATURE_INT8_DOT) != 0)
-    switch (type)
-      {
-      case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_Q8;
-      case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_Q8;
-      case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_Q8;
-      case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_Q8;
-      case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_Q8;
-      case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_Q8;
-      default: break;
-      }
+  if ((features & PONDER_VK_FEATURE_INT8_DOT) != 0 && k.matmul_int8 != PONDER_VK_KERNEL_NONE)
+    return k.matmul_int8;
   if ((features & PONDER_VK_FEATURE_SUBGROUP) != 0)
-    switch (type)
-      {
-      case PONDER_TYPE_F32: return PONDER_VK_KERNEL_MATMUL_F32_SG;
-      case PONDER_TYPE_F16: return PONDER_VK_KERNEL_MATMUL_F16_SG;
-      case PONDER_TYPE_BF16: return PONDER_VK_KERNEL_MATMUL_BF16_SG;
-      case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_SG;
-      case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_SG;
-      case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_SG;
-      case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_MATMUL_Q4_1_SG;
-      case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_MATMUL_Q5_1_SG;
-      case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_MATMUL_Q2_K_SG;
-      case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_MATMUL_Q3_K_SG;
-      case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_SG;
-      case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_SG;
-      case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_SG;
-      case PONDER_TYPE_IQ1_S: return PONDER_VK_KERNEL_MATMUL_IQ1_S_SG;
-      case PONDER_TYPE_IQ1_M: return PONDER_VK_KERNEL_MATMUL_IQ1_M_SG;
-      case PONDER_TYPE_IQ2_XXS: return PONDER_VK_KERNEL_MATMUL_IQ2_XXS_SG;
-      case PONDER_TYPE_IQ2_XS: return PONDER_VK_KERNEL_MATMUL_IQ2_XS_SG;
-      case PONDER_TYPE_IQ2_S: return PONDER_VK_KERNEL_MATMUL_IQ2_S_SG;
-      case PONDER_TYPE_IQ3_XXS: return PONDER_VK_KERNEL_MATMUL_IQ3_XXS_SG;
-      case PONDER_TYPE_IQ3_S: return PONDER_VK_KERNEL_MATMUL_IQ3_S_SG;
-      case PONDER_TYPE_IQ4_NL: return PONDER_VK_KERNEL_MATMUL_IQ4_NL_SG;
-      case PONDER_TYPE_IQ4_XS: return PONDER_VK_KERNEL_MATMUL_IQ4_XS_SG;
-      default: break;
-      }
+    return k.matmul_subgroup;
   return PONDER_VK_KERNEL_NONE;
 }
 
@@ -113,78 +82,7 @@ ponder_vk_matmul_kernel_quantises (PonderVkKernel kernel)
 static PonderVkKernel
 texel_matmul (uint32_t type)
 {
-  switch (type)
-    {
-    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_MATMUL_F32_TX;
-    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_MATMUL_F16_TX;
-    case PONDER_TYPE_BF16: return PONDER_VK_KERNEL_MATMUL_BF16_TX;
-    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_MATMUL_Q8_0_TX;
-    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_MATMUL_Q4_0_TX;
-    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_MATMUL_Q5_0_TX;
-    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_MATMUL_Q4_1_TX;
-    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_MATMUL_Q5_1_TX;
-    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_MATMUL_Q2_K_TX;
-    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_MATMUL_Q3_K_TX;
-    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_MATMUL_Q4_K_TX;
-    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_MATMUL_Q5_K_TX;
-    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_MATMUL_Q6_K_TX;
-    default: return PONDER_VK_KERNEL_NONE;
-    }
-}
-
-PonderVkKernel
-ponder_vk_expert_texel_kernel (uint32_t type)
-{
-  if (ponder_vk_type_kernels (type).expert == PONDER_VK_KERNEL_NONE)
-    return PONDER_VK_KERNEL_NONE;
-  switch (type)
-    {
-    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_DS2_MATMUL_F32_TX;
-    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_DS2_MATMUL_F16_TX;
-    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_TX;
-    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_TX;
-    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_TX;
-    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_TX;
-    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_TX;
-    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_TX;
-    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_TX;
-    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_TX;
-    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_TX;
-    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_TX;
-    default: return PONDER_VK_KERNEL_NONE;
-    }
-}
-
-PonderVkKernel
-ponder_vk_expert_subgroup_kernel (uint32_t type)
-{
-  if (ponder_vk_type_kernels (type).expert == PONDER_VK_KERNEL_NONE)
-    return PONDER_VK_KERNEL_NONE;
-  switch (type)
-    {
-    case PONDER_TYPE_F32: return PONDER_VK_KERNEL_DS2_MATMUL_F32_SG;
-    case PONDER_TYPE_F16: return PONDER_VK_KERNEL_DS2_MATMUL_F16_SG;
-    case PONDER_TYPE_Q8_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q8_0_SG;
-    case PONDER_TYPE_Q4_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_0_SG;
-    case PONDER_TYPE_Q5_0: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_0_SG;
-    case PONDER_TYPE_Q4_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_1_SG;
-    case PONDER_TYPE_Q5_1: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_1_SG;
-    case PONDER_TYPE_Q2_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q2_K_SG;
-    case PONDER_TYPE_Q3_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q3_K_SG;
-    case PONDER_TYPE_Q4_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q4_K_SG;
-    case PONDER_TYPE_Q5_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q5_K_SG;
-    case PONDER_TYPE_Q6_K: return PONDER_VK_KERNEL_DS2_MATMUL_Q6_K_SG;
-    case PONDER_TYPE_IQ1_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ1_S_SG;
-    case PONDER_TYPE_IQ1_M: return PONDER_VK_KERNEL_DS2_MATMUL_IQ1_M_SG;
-    case PONDER_TYPE_IQ2_XXS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XXS_SG;
-    case PONDER_TYPE_IQ2_XS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_XS_SG;
-    case PONDER_TYPE_IQ2_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ2_S_SG;
-    case PONDER_TYPE_IQ3_XXS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ3_XXS_SG;
-    case PONDER_TYPE_IQ3_S: return PONDER_VK_KERNEL_DS2_MATMUL_IQ3_S_SG;
-    case PONDER_TYPE_IQ4_NL: return PONDER_VK_KERNEL_DS2_MATMUL_IQ4_NL_SG;
-    case PONDER_TYPE_IQ4_XS: return PONDER_VK_KERNEL_DS2_MATMUL_IQ4_XS_SG;
-    default: return PONDER_VK_KERNEL_NONE;
-    }
+  return ponder_vk_type_kernels (type).matmul_texel;
 }
 
 /* The register tile of the texel kernels (matmul_main.glsl): tokens and

@@ -374,41 +374,58 @@ ponder_vk_op_rmsnorm (PonderVkDevice       *device,
 }
 
 /* Which kernels each weight type has: adding a type is one row. Types
- * not listed have none (NONE: this type has no such kernel). */
+ * not listed have none (NONE: this type has no such kernel). Columns:
+ * matmul, embed, expert, then the variants matmul_texel, matmul_subgroup,
+ * matmul_int8, expert_texel, expert_subgroup. */
 #define NONE PONDER_VK_KERNEL_NONE
-#define ROW(type, matmul, embed, expert) \
-  [PONDER_TYPE_##type] = { true, { matmul, embed, expert } }
 #define K(name) PONDER_VK_KERNEL_##name
+#define ROW(type, ...) [PONDER_TYPE_##type] = { true, { __VA_ARGS__ } }
+/* Every kernel, the integer-dot one included (the Q4_K_M mix's types). */
+#define ROW_ALL(T) \
+  ROW (T, K (MATMUL_##T), K (EMBED_##T), K (DS2_MATMUL_##T), K (MATMUL_##T##_TX), \
+       K (MATMUL_##T##_SG), K (MATMUL_##T##_Q8), K (DS2_MATMUL_##T##_TX), K (DS2_MATMUL_##T##_SG))
+/* Every kernel but the integer-dot one. */
+#define ROW_FLOAT(T) \
+  ROW (T, K (MATMUL_##T), K (EMBED_##T), K (DS2_MATMUL_##T), K (MATMUL_##T##_TX), \
+       K (MATMUL_##T##_SG), NONE, K (DS2_MATMUL_##T##_TX), K (DS2_MATMUL_##T##_SG))
+/* The IQ types: products through their codebooks, no embedding or texel path. */
+#define ROW_IQ(T) \
+  ROW (T, K (MATMUL_##T), NONE, K (DS2_MATMUL_##T), NONE, K (MATMUL_##T##_SG), NONE, NONE, \
+       K (DS2_MATMUL_##T##_SG))
 
 static const struct
 {
   bool                listed;
   PonderVkTypeKernels k;
 } type_table[] = {
-  ROW (F32, K (MATMUL_F32), K (EMBED_F32), K (DS2_MATMUL_F32)),
-  ROW (F16, K (MATMUL_F16), K (EMBED_F16), K (DS2_MATMUL_F16)),
-  ROW (BF16, K (MATMUL_BF16), K (EMBED_BF16), NONE),
-  ROW (Q8_0, K (MATMUL_Q8_0), K (EMBED_Q8_0), K (DS2_MATMUL_Q8_0)),
-  ROW (Q4_0, K (MATMUL_Q4_0), K (EMBED_Q4_0), K (DS2_MATMUL_Q4_0)),
-  ROW (Q5_0, K (MATMUL_Q5_0), K (EMBED_Q5_0), K (DS2_MATMUL_Q5_0)),
-  ROW (Q4_1, K (MATMUL_Q4_1), K (EMBED_Q4_1), K (DS2_MATMUL_Q4_1)),
-  ROW (Q5_1, K (MATMUL_Q5_1), K (EMBED_Q5_1), K (DS2_MATMUL_Q5_1)),
-  ROW (Q2_K, K (MATMUL_Q2_K), K (EMBED_Q2_K), K (DS2_MATMUL_Q2_K)),
-  ROW (Q3_K, K (MATMUL_Q3_K), K (EMBED_Q3_K), K (DS2_MATMUL_Q3_K)),
-  ROW (Q4_K, K (MATMUL_Q4_K), K (EMBED_Q4_K), K (DS2_MATMUL_Q4_K)),
-  ROW (Q5_K, K (MATMUL_Q5_K), K (EMBED_Q5_K), K (DS2_MATMUL_Q5_K)),
-  ROW (Q6_K, K (MATMUL_Q6_K), K (EMBED_Q6_K), K (DS2_MATMUL_Q6_K)),
-  ROW (IQ1_S, K (MATMUL_IQ1_S), NONE, K (DS2_MATMUL_IQ1_S)),
-  ROW (IQ1_M, K (MATMUL_IQ1_M), NONE, K (DS2_MATMUL_IQ1_M)),
-  ROW (IQ2_XXS, K (MATMUL_IQ2_XXS), NONE, K (DS2_MATMUL_IQ2_XXS)),
-  ROW (IQ2_XS, K (MATMUL_IQ2_XS), NONE, K (DS2_MATMUL_IQ2_XS)),
-  ROW (IQ2_S, K (MATMUL_IQ2_S), NONE, K (DS2_MATMUL_IQ2_S)),
-  ROW (IQ3_XXS, K (MATMUL_IQ3_XXS), NONE, K (DS2_MATMUL_IQ3_XXS)),
-  ROW (IQ3_S, K (MATMUL_IQ3_S), NONE, K (DS2_MATMUL_IQ3_S)),
-  ROW (IQ4_NL, K (MATMUL_IQ4_NL), NONE, K (DS2_MATMUL_IQ4_NL)),
-  ROW (IQ4_XS, K (MATMUL_IQ4_XS), NONE, K (DS2_MATMUL_IQ4_XS)),
+  ROW_FLOAT (F32),
+  ROW_FLOAT (F16),
+  ROW (BF16, K (MATMUL_BF16), K (EMBED_BF16), NONE, K (MATMUL_BF16_TX), K (MATMUL_BF16_SG), NONE,
+       NONE, NONE),
+  ROW_ALL (Q8_0),
+  ROW_ALL (Q4_0),
+  ROW_ALL (Q5_0),
+  ROW_FLOAT (Q4_1),
+  ROW_FLOAT (Q5_1),
+  ROW_FLOAT (Q2_K),
+  ROW_FLOAT (Q3_K),
+  ROW_ALL (Q4_K),
+  ROW_ALL (Q5_K),
+  ROW_ALL (Q6_K),
+  ROW_IQ (IQ1_S),
+  ROW_IQ (IQ1_M),
+  ROW_IQ (IQ2_XXS),
+  ROW_IQ (IQ2_XS),
+  ROW_IQ (IQ2_S),
+  ROW_IQ (IQ3_XXS),
+  ROW_IQ (IQ3_S),
+  ROW_IQ (IQ4_NL),
+  ROW_IQ (IQ4_XS),
 };
 
+#undef ROW_IQ
+#undef ROW_FLOAT
+#undef ROW_ALL
 #undef K
 #undef ROW
 
@@ -418,17 +435,17 @@ static unsigned hidden[sizeof type_table / sizeof *type_table];
 PonderVkTypeKernels
 ponder_vk_type_kernels (uint32_t type)
 {
-  PonderVkTypeKernels k = { NONE, NONE, NONE };
+  PonderVkTypeKernels k = { NONE, NONE, NONE, NONE, NONE, NONE, NONE, NONE };
 
   if (type >= sizeof type_table / sizeof *type_table || !type_table[type].listed)
     return k;
   k = type_table[type].k;
   if (hidden[type] & PONDER_VK_HIDE_MATMUL)
-    k.matmul = NONE;
+    k.matmul = k.matmul_texel = k.matmul_subgroup = k.matmul_int8 = NONE;
   if (hidden[type] & PONDER_VK_HIDE_EMBED)
     k.embed = NONE;
   if (hidden[type] & PONDER_VK_HIDE_EXPERT)
-    k.expert = NONE;
+    k.expert = k.expert_texel = k.expert_subgroup = NONE;
   return k;
 }
 

@@ -373,12 +373,19 @@ const PonderVkKernelInfo *ponder_vk_kernel_info (PonderVkKernel kernel);
 /* Where a weight type has no kernel of a kind. */
 #define PONDER_VK_KERNEL_NONE PONDER_VK_N_KERNELS
 
-/* The kernels that read one weight type (vulkan-ops.c's table). */
+/* The kernels that read one weight type (vulkan-ops.c's table), and the
+ * variants of its products that vulkan-ops-matmul.c and
+ * vulkan-ops-deepseek2.c choose among by device. */
 typedef struct
 {
-  PonderVkKernel matmul; /* matmul_<type>: dense products, decode and prefill */
-  PonderVkKernel embed;  /* embed_<type>: rows of an embedding table */
-  PonderVkKernel expert; /* ds2_matmul_<type>: deepseek2's slices and experts */
+  PonderVkKernel matmul;          /* matmul_<type>: dense products, decode and prefill */
+  PonderVkKernel embed;           /* embed_<type>: rows of an embedding table */
+  PonderVkKernel expert;          /* ds2_matmul_<type>: deepseek2's slices and experts */
+  PonderVkKernel matmul_texel;    /* _tx: through texel buffers (CPU devices) */
+  PonderVkKernel matmul_subgroup; /* _sg: a row reduced with subgroupAdd (GPUs) */
+  PonderVkKernel matmul_int8;     /* _q8: integer dot products with x quantised (GPUs) */
+  PonderVkKernel expert_texel;    /* ds2_matmul_<type>_tx */
+  PonderVkKernel expert_subgroup; /* ds2_matmul_<type>_sg */
 } PonderVkTypeKernels;
 
 /* A type without kernels has PONDER_VK_KERNEL_NONE in each. */
@@ -722,11 +729,6 @@ PonderVkKernel ponder_vk_matmul_kernel (const PonderVkDevice *device, uint32_t t
                                         const PonderVkBuffer *w, size_t row_bytes,
                                         uint32_t n_in, uint32_t n_out,
                                         const PonderVkBuffer *x, uint32_t n_tokens);
-/* ds2_matmul_<type>_tx, the texel-buffer variant of type's expert kernel
- * (PONDER_VK_KERNEL_NONE: none, or the type's kernels are hidden). */
-PonderVkKernel ponder_vk_expert_texel_kernel (uint32_t type);
-/* ds2_matmul_<type>_sg, its subgroup variant (NONE likewise). */
-PonderVkKernel ponder_vk_expert_subgroup_kernel (uint32_t type);
 /* Whether kernel is an integer-dot one, whose products see x rounded to
  * bytes in blocks of 32 (quantize_q8.comp), not the float x. */
 bool ponder_vk_matmul_kernel_quantises (PonderVkKernel kernel);
