@@ -111,4 +111,52 @@ ponder_cpu_kv_load8 (const void *row,
     return _mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *) ((const uint16_t *) row + i)));
   return _mm256_loadu_ps ((const float *) row + i);
 }
+
+/* Attention takes the keys a block of this many positions at a time: one
+ * vector exp for the block's weights and at most one rescale of the output
+ * per block, instead of a scalar expf (two when the maximum grows) per
+ * position and head. */
+#define PONDER_CPU_SCORE_BLOCK 8
+
+/* exp (x) of 8 floats x <= 0 (-inf gives 0), relative error under 2e-7:
+ * x = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7,
+ * 2^n built in the exponent bits; below -87 (where a float would go
+ * subnormal) the result is 0. */
+__attribute__ ((target ("avx2,fma,f16c"))) static inline __m256
+ponder_cpu_exp8_nonpositive (__m256 x)
+{
+  const __m256 round_magic = _mm256_set1_ps (12582912.0f); /* 1.5 * 2^23 */
+  __m256 under = _mm256_cmp_ps (x, _mm256_set1_ps (-87.0f), _CMP_LT_OQ);
+  __m256 clamped = _mm256_max_ps (x, _mm256_set1_ps (-87.0f));
+  __m256 shifted = _mm256_fmadd_ps (clamped, _mm256_set1_ps (1.44269504f), round_magic);
+  __m256 n = _mm256_sub_ps (shifted, round_magic);
+  __m256 r = _mm256_fnmadd_ps (n, _mm256_set1_ps (0.693145751953125f), clamped);
+  __m256 p = _mm256_set1_ps (1.0f / 5040);
+  __m256i e;
+
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (1.428606765330187e-06f), r); /* ln 2, hi + lo */
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 720));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 120));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 24));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 6));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (0.5f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  /* n + 127 in the exponent field: shifted's low bits hold n + 2^22 */
+  e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_sub_epi32 (_mm256_castps_si256 (shifted),
+                                                              _mm256_set1_epi32 (0x4B400000)),
+                                           _mm256_set1_epi32 (127)), 23);
+  return _mm256_andnot_ps (under, _mm256_mul_ps (p, _mm256_castsi256_ps (e)));
+}
+
+/* Sum of the 8 lanes. */
+__attribute__ ((target ("avx2,fma,f16c"))) static inline float
+ponder_cpu_hsum8 (__m256 v)
+{
+  __m128 x = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+
+  x = _mm_add_ps (x, _mm_movehl_ps (x, x));
+  x = _mm_add_ss (x, _mm_movehdup_ps (x));
+  return _mm_cvtss_f32 (x);
+}
 #endif

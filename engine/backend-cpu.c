@@ -525,30 +525,46 @@ attend_group_avx2 (const AttentionTask *task,
       l[g] = 0.0f;
       memset (o[g], 0, hd_v * sizeof (float));
     }
-  for (uint32_t s = 0; s < n_pos; s++)
+  for (uint32_t s0 = 0; s0 < n_pos; s0 += PONDER_CPU_SCORE_BLOCK)
     {
-      const void *ks = k + s * k_row;
-      const void *vs = v + s * v_row;
+      uint32_t nb = n_pos - s0 < PONDER_CPU_SCORE_BLOCK ? n_pos - s0 : PONDER_CPU_SCORE_BLOCK;
+      const char *kb = k + s0 * k_row, *vb = v + s0 * v_row;
 
       for (uint32_t g = 0; g < n_g; g++)
         {
-          float score = dot_avx2 (q[g], ks, task->hd_k, f16) * task->scale;
+          float score[PONDER_CPU_SCORE_BLOCK], w[PONDER_CPU_SCORE_BLOCK];
+          float block_max = -INFINITY;
           float *og = o[g];
-          __m256 w;
+          __m256 wv;
 
-          if (score > m[g])
+          for (uint32_t j = 0; j < PONDER_CPU_SCORE_BLOCK; j++)
             {
-              __m256 c = _mm256_set1_ps (expf (m[g] - score));
+              score[j] = j < nb ? dot_avx2 (q[g], kb + j * k_row, task->hd_k, f16) * task->scale
+                                : -INFINITY;
+              block_max = score[j] > block_max ? score[j] : block_max;
+            }
+          if (block_max > m[g])
+            {
+              __m256 c = _mm256_set1_ps (expf (m[g] - block_max));
+
               l[g] *= _mm256_cvtss_f32 (c);
               for (uint32_t i = 0; i < hd_v; i += 8)
                 _mm256_storeu_ps (og + i, _mm256_mul_ps (_mm256_loadu_ps (og + i), c));
-              m[g] = score;
+              m[g] = block_max;
             }
-          w = _mm256_set1_ps (expf (score - m[g]));
-          l[g] += _mm256_cvtss_f32 (w);
+          wv = ponder_cpu_exp8_nonpositive (_mm256_sub_ps (_mm256_loadu_ps (score),
+                                                           _mm256_set1_ps (m[g])));
+          _mm256_storeu_ps (w, wv);
+          l[g] += ponder_cpu_hsum8 (wv);
           for (uint32_t i = 0; i < hd_v; i += 8)
-            _mm256_storeu_ps (og + i, _mm256_fmadd_ps (w, ponder_cpu_kv_load8 (vs, i, f16),
-                                                       _mm256_loadu_ps (og + i)));
+            {
+              __m256 acc = _mm256_loadu_ps (og + i);
+
+              for (uint32_t j = 0; j < nb; j++)
+                acc = _mm256_fmadd_ps (_mm256_set1_ps (w[j]),
+                                       ponder_cpu_kv_load8 (vb + j * v_row, i, f16), acc);
+              _mm256_storeu_ps (og + i, acc);
+            }
         }
     }
   for (uint32_t g = 0; g < n_g; g++)

@@ -104,14 +104,30 @@ attend_latent (const MlaTask *task,
 #if defined(__x86_64__) || defined(__i386__)
 #define AVX2_FN __attribute__ ((target ("avx2,fma,f16c")))
 
-AVX2_FN static inline float
-hsum_avx2 (__m256 v)
+/* The score of latent row ks (rope part kr) for one head's query. */
+AVX2_FN static inline __attribute__ ((always_inline)) float
+latent_score (const float *qa,
+              const float *qr,
+              const char  *ks,
+              const char  *kr,
+              uint32_t     c,
+              uint32_t     rope,
+              bool         f16)
 {
-  __m128 x = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
+  __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
+  uint32_t i;
 
-  x = _mm_add_ps (x, _mm_movehl_ps (x, x));
-  x = _mm_add_ss (x, _mm_movehdup_ps (x));
-  return _mm_cvtss_f32 (x);
+  for (i = 0; i + 16 <= c; i += 16)
+    {
+      acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16), acc0);
+      acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i + 8), ponder_cpu_kv_load8 (ks, i + 8, f16),
+                              acc1);
+    }
+  for (; i < c; i += 8)
+    acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16), acc0);
+  for (i = 0; i < rope; i += 8)
+    acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qr + i), ponder_cpu_kv_load8 (kr, i, f16), acc1);
+  return ponder_cpu_hsum8 (_mm256_add_ps (acc0, acc1));
 }
 
 /* The same with 8-wide FMA; c and rope are multiples of 8 (checked). An
@@ -135,49 +151,50 @@ attend_latent_avx2 (const MlaTask *task,
       lsum[h - h0] = 0.0f;
       memset (task->olat + ((size_t) t * H + h) * c, 0, c * sizeof (float));
     }
-  for (uint32_t s = 0; s < n_pos; s++)
+  for (uint32_t s0 = 0; s0 < n_pos; s0 += PONDER_CPU_SCORE_BLOCK)
     {
-      const char *ks = (const char *) task->kv->k + (size_t) s * row;
-      const char *kr = ks + c * es;
+      uint32_t nb = n_pos - s0 < PONDER_CPU_SCORE_BLOCK ? n_pos - s0 : PONDER_CPU_SCORE_BLOCK;
+      const char *kb = (const char *) task->kv->k + (size_t) s0 * row;
 
       for (uint32_t h = h0; h < h1; h++)
         {
           const float *qa = task->qa + ((size_t) t * H + h) * c;
           const float *qr = task->q + ((size_t) t * H + h) * dk + task->nope;
           float *o = task->olat + ((size_t) t * H + h) * c;
-          __m256 acc0 = _mm256_setzero_ps (), acc1 = _mm256_setzero_ps ();
+          float score[PONDER_CPU_SCORE_BLOCK], w[PONDER_CPU_SCORE_BLOCK];
+          float block_max = -INFINITY;
           __m256 wv;
-          float score;
-          uint32_t i;
 
-          for (i = 0; i + 16 <= c; i += 16)
+          for (uint32_t j = 0; j < PONDER_CPU_SCORE_BLOCK; j++)
             {
-              acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16),
-                                      acc0);
-              acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i + 8),
-                                      ponder_cpu_kv_load8 (ks, i + 8, f16), acc1);
+              score[j] = j < nb ? latent_score (qa, qr, kb + j * row, kb + j * row + c * es, c,
+                                                rope, f16) * task->scale
+                                : -INFINITY;
+              block_max = score[j] > block_max ? score[j] : block_max;
             }
-          for (; i < c; i += 8)
-            acc0 = _mm256_fmadd_ps (_mm256_loadu_ps (qa + i), ponder_cpu_kv_load8 (ks, i, f16),
-                                    acc0);
-          for (i = 0; i < rope; i += 8)
-            acc1 = _mm256_fmadd_ps (_mm256_loadu_ps (qr + i), ponder_cpu_kv_load8 (kr, i, f16),
-                                    acc1);
-          score = hsum_avx2 (_mm256_add_ps (acc0, acc1)) * task->scale;
-          if (score > m[h - h0])
+          if (block_max > m[h - h0])
             {
-              __m256 corr = _mm256_set1_ps (expf (m[h - h0] - score));
+              __m256 corr = _mm256_set1_ps (expf (m[h - h0] - block_max));
 
               lsum[h - h0] *= _mm256_cvtss_f32 (corr);
-              for (i = 0; i < c; i += 8)
+              for (uint32_t i = 0; i < c; i += 8)
                 _mm256_storeu_ps (o + i, _mm256_mul_ps (_mm256_loadu_ps (o + i), corr));
-              m[h - h0] = score;
+              m[h - h0] = block_max;
             }
-          wv = _mm256_set1_ps (expf (score - m[h - h0]));
-          lsum[h - h0] += _mm256_cvtss_f32 (wv);
-          for (i = 0; i < c; i += 8)
-            _mm256_storeu_ps (o + i, _mm256_fmadd_ps (wv, ponder_cpu_kv_load8 (ks, i, f16),
-                                                      _mm256_loadu_ps (o + i)));
+          wv = ponder_cpu_exp8_nonpositive (_mm256_sub_ps (_mm256_loadu_ps (score),
+                                                           _mm256_set1_ps (m[h - h0])));
+          _mm256_storeu_ps (w, wv);
+          lsum[h - h0] += ponder_cpu_hsum8 (wv);
+          /* V is the c_kv prefix of each row */
+          for (uint32_t i = 0; i < c; i += 8)
+            {
+              __m256 acc = _mm256_loadu_ps (o + i);
+
+              for (uint32_t j = 0; j < nb; j++)
+                acc = _mm256_fmadd_ps (_mm256_set1_ps (w[j]),
+                                       ponder_cpu_kv_load8 (kb + j * row, i, f16), acc);
+              _mm256_storeu_ps (o + i, acc);
+            }
         }
     }
   for (uint32_t h = h0; h < h1; h++)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "backend-cpu-private.h"
 #include "kv-cache.h"
 #include "quant.h"
 #include "threadpool.h"
@@ -226,7 +227,9 @@ check_attention (int          n_threads,
                  uint32_t     HD,
                  PonderKvType type)
 {
-  enum { N_HEAD = 4, N_KV = 2, MAX_HD = 16, N_CTX = 12, POS0 = 5, N_TOK = 3 };
+  /* 30 to 32 positions per token: several blocks of PONDER_CPU_SCORE_BLOCK
+   * keys, the last one part-filled */
+  enum { N_HEAD = 4, N_KV = 2, MAX_HD = 16, N_CTX = 36, POS0 = 29, N_TOK = 3 };
   PonderKvCache cache;
   Fixture f;
   float q[N_TOK * N_HEAD * MAX_HD], kin[N_TOK * N_KV * MAX_HD], vin[N_TOK * N_KV * MAX_HD];
@@ -306,6 +309,48 @@ test_attention (void)
       check_attention (8, 12, type);
     }
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+/* Attention's vector exp against libm's, over x <= 0: relative error under
+ * 2e-7 down to -87, exactly 0 below (and for -inf), exactly 1 at 0. */
+__attribute__ ((target ("avx2,fma,f16c"))) static void
+check_exp8 (void)
+{
+  float x[8], y[8];
+  double worst = 0.0;
+
+  for (int i = 0; i <= 90000; i += 8)
+    {
+      for (int j = 0; j < 8; j++)
+        x[j] = -(float) (i + j) / 1000.0f - (float) j * 1e-4f;
+      _mm256_storeu_ps (y, ponder_cpu_exp8_nonpositive (_mm256_loadu_ps (x)));
+      for (int j = 0; j < 8; j++)
+        if (x[j] >= -87.0f)
+          worst = fmax (worst, fabs (y[j] - exp ((double) x[j])) / exp ((double) x[j]));
+        else
+          g_assert_cmpfloat (y[j], ==, 0.0f);
+    }
+  g_test_message ("exp8: worst relative error %.3g", worst);
+  g_assert_cmpfloat (worst, <, 2e-7);
+  for (int j = 0; j < 8; j++)
+    x[j] = j == 0 ? 0.0f : -INFINITY;
+  _mm256_storeu_ps (y, ponder_cpu_exp8_nonpositive (_mm256_loadu_ps (x)));
+  g_assert_cmpfloat (y[0], ==, 1.0f);
+  for (int j = 1; j < 8; j++)
+    g_assert_cmpfloat (y[j], ==, 0.0f);
+}
+
+static void
+test_exp8 (void)
+{
+  if (!__builtin_cpu_supports ("avx2") || !__builtin_cpu_supports ("fma"))
+    {
+      g_test_skip ("no AVX2 and FMA");
+      return;
+    }
+  check_exp8 ();
+}
+#endif
 
 static void
 test_swiglu_rmsnorm (void)
@@ -415,6 +460,9 @@ main (int   argc,
   g_test_add_func ("/core/rope/freq-factors", test_rope_freq_factors);
   g_test_add_func ("/core/rope/yarn", test_rope_yarn);
   g_test_add_func ("/core/attention/gqa-causal", test_attention);
+#if defined(__x86_64__) || defined(__i386__)
+  g_test_add_func ("/core/attention/exp8", test_exp8);
+#endif
   g_test_add_func ("/core/ops/swiglu-rmsnorm", test_swiglu_rmsnorm);
   g_test_add_func ("/core/threadpool", test_threadpool);
   g_test_add_func ("/core/kv-cache/reuse", test_kv_reuse);
