@@ -101,6 +101,96 @@ put_f16 (uint8_t *p,
   memcpy (p, &h, 2);
 }
 
+/* n_rows rows of n_in random weights of type, as raw bytes: random quants
+ * (and sub-block scales), with block scales small enough that products stay
+ * near 1, so that no quantiser of ours is involved. */
+static inline uint8_t *
+random_weights (uint32_t type,
+                uint32_t n_in,
+                size_t   n_rows,
+                size_t  *out_row_bytes)
+{
+  const PonderTypeInfo *ti = ponder_type_info (type);
+  uint64_t row_bytes;
+  uint8_t *w;
+
+  g_assert_true (ponder_type_row_bytes (type, n_in, &row_bytes));
+  w = g_malloc (row_bytes * n_rows);
+  for (size_t i = 0; i < row_bytes * n_rows; i++)
+    w[i] = (uint8_t) g_test_rand_int_range (0, 256);
+  for (size_t b = 0; b < n_in / ti->block_size * n_rows; b++)
+    {
+      uint8_t *blk = w + b * ti->block_bytes;
+      float v;
+      uint32_t bits;
+
+      switch (type)
+        {
+        case PONDER_TYPE_F32:
+          v = (float) g_test_rand_double_range (-1, 1);
+          memcpy (blk, &v, 4);
+          break;
+        case PONDER_TYPE_F16:
+          put_f16 (blk, (float) g_test_rand_double_range (-1, 1));
+          break;
+        case PONDER_TYPE_BF16:
+          v = (float) g_test_rand_double_range (-1, 1);
+          memcpy (&bits, &v, 4);
+          blk[0] = (uint8_t) (bits >> 16);
+          blk[1] = (uint8_t) (bits >> 24);
+          break;
+        case PONDER_TYPE_Q8_0:
+        case PONDER_TYPE_Q4_0:
+        case PONDER_TYPE_Q5_0:
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          break;
+        case PONDER_TYPE_Q4_1:
+        case PONDER_TYPE_Q5_1:
+          /* d and the offset m */
+          put_f16 (blk, (float) g_test_rand_double_range (-0.02, 0.02));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (-0.2, 0.2));
+          break;
+        case PONDER_TYPE_Q4_K:
+        case PONDER_TYPE_Q5_K:
+          put_f16 (blk, (float) g_test_rand_double_range (0.0, 0.01));
+          put_f16 (blk + 2, (float) g_test_rand_double_range (0.0, 0.01));
+          break;
+        case PONDER_TYPE_Q2_K:
+          /* d and dmin after the scales and quants */
+          put_f16 (blk + 80, (float) g_test_rand_double_range (0.0, 0.02));
+          put_f16 (blk + 82, (float) g_test_rand_double_range (0.0, 0.02));
+          break;
+        case PONDER_TYPE_Q3_K:
+          put_f16 (blk + 108, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        case PONDER_TYPE_Q6_K:
+          put_f16 (blk + 208, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        case PONDER_TYPE_IQ1_M:
+          {
+            /* the f16 scale's nibble k is the top nibble of scale word k
+             * (every other bit of an IQ block may be random) */
+            uint16_t d = ponder_fp32_to_fp16 ((float) g_test_rand_double_range (-0.01, 0.01));
+
+            for (int k = 0; k < 4; k++)
+              blk[49 + 2 * k] = (uint8_t) ((blk[49 + 2 * k] & 15) | (((d >> (4 * k)) & 15) << 4));
+          }
+          break;
+        case PONDER_TYPE_IQ1_S:
+        case PONDER_TYPE_IQ2_XXS:
+        case PONDER_TYPE_IQ3_XXS:
+        case PONDER_TYPE_IQ4_NL:
+        case PONDER_TYPE_IQ4_XS:
+          put_f16 (blk, (float) g_test_rand_double_range (-0.01, 0.01));
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  *out_row_bytes = row_bytes;
+  return w;
+}
+
 /* Checks y (n_tokens, n_out), a device product of the rows w of type with x
  * (n_tokens, n_in), against double-precision dots over the CPU's
  * dequantised rows (row: scratch of n_in floats): each within 3e-5 of
