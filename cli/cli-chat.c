@@ -345,9 +345,8 @@ parse_chat_option (int opt, ChatOptions *options)
              ? 0 : cli_usage_error ("bad --gpu-layers '%s'", optarg);
     case CLI_OPT_DEVICE:
     case CLI_OPT_DEVICE_MEMORY:
-      return cli_device_option (opt, optarg);
     case CLI_OPT_KV_TYPE:
-      return cli_kv_type_option (optarg);
+      return cli_load_option (opt, optarg);
     case OPT_TEMPERATURE:
       if (!cli_parse_float (optarg, 0, 100, &f))
         return cli_usage_error ("bad --temperature '%s'", optarg);
@@ -647,11 +646,8 @@ cli_bench (int argc, char **argv)
           break;
         case CLI_OPT_DEVICE:
         case CLI_OPT_DEVICE_MEMORY:
-          if ((rc = cli_device_option (opt, optarg)) != 0)
-            return rc;
-          break;
         case CLI_OPT_KV_TYPE:
-          if ((rc = cli_kv_type_option (optarg)) != 0)
+          if ((rc = cli_load_option (opt, optarg)) != 0)
             return rc;
           break;
         case OPT_JSON:

@@ -165,11 +165,8 @@ cli_info (int argc, char **argv)
           plan_only = true;
           break;
         case CLI_OPT_DEVICE:
-          if ((rc = cli_device_option (opt, optarg)) != 0)
-            return rc;
-          break;
         case CLI_OPT_KV_TYPE:
-          if ((rc = cli_kv_type_option (optarg)) != 0)
+          if ((rc = cli_load_option (opt, optarg)) != 0)
             return rc;
           break;
         case 'h':
@@ -546,11 +543,8 @@ cli_logits (int argc, char **argv)
           break;
         case CLI_OPT_DEVICE:
         case CLI_OPT_DEVICE_MEMORY:
-          if ((rc = cli_device_option (opt, optarg)) != 0)
-            return rc;
-          break;
         case CLI_OPT_KV_TYPE:
-          if ((rc = cli_kv_type_option (optarg)) != 0)
+          if ((rc = cli_load_option (opt, optarg)) != 0)
             return rc;
           break;
         case 'h':

@@ -31,26 +31,24 @@ int  cli_load_model_layers   (const char        *path,
                               PonderModel      **out_model);
 /* Parses --gpu-layers N (0 or more). */
 bool cli_parse_gpu_layers    (const char *text, long *out);
-/* The device options of the commands that load a model: --device LIST (one
- * index of `ponder-cli devices`, or several separated by commas) and
- * --device-memory MIB (the most a device may hold). Later loads use them. */
+/* The options of the commands that load a model: --device LIST (one index
+ * of `ponder-cli devices`, or several separated by commas), --device-memory
+ * MIB (the most a device may hold) and --kv-type f16|f32 (the KV cache's
+ * element type, default f16). Later loads and plans use them. */
 enum { CLI_OPT_DEVICE = 3000, CLI_OPT_DEVICE_MEMORY, CLI_OPT_KV_TYPE };
 #define CLI_DEVICE_OPTION        { "device", required_argument, NULL, CLI_OPT_DEVICE }
 #define CLI_DEVICE_MEMORY_OPTION { "device-memory", required_argument, NULL, \
                                    CLI_OPT_DEVICE_MEMORY }
 /* Takes one of them: 0, or the exit code of a usage error. */
-int  cli_device_option       (int opt, const char *arg);
+int  cli_load_option         (int opt, const char *arg);
 /* The devices --device gave (out: PONDER_MAX_DEVICES entries); 0 if none. */
 uint32_t cli_chosen_devices  (int32_t *out);
 
-/* --kv-type f16|f32: the KV cache's element type for later loads and plans
- * (default f16). Takes it: 0, or the exit code of a usage error. */
 #define CLI_KV_TYPE_OPTION       { "kv-type", required_argument, NULL, CLI_OPT_KV_TYPE }
 #define CLI_KV_TYPE_HELP         "--kv-type f16|f32"
-int  cli_kv_type_option      (const char *arg);
 PonderKvType cli_chosen_kv_type (void);
-/* "f16", or the type a load took instead and why ("f32 (the vulkan backend
- * has no f16 cache)"). */
+/* "f16", or the type a load took instead and why ("f32 (f16 asked for; the
+ * vulkan backend cannot keep it for this model)"). */
 void cli_print_kv_type       (FILE *out, const PonderModelInfo *info);
 
 /* The session that Ctrl-C cancels (NULL: Ctrl-C exits). */

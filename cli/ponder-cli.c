@@ -142,12 +142,29 @@ parse_device_memory (const char *text)
   return true;
 }
 
+/* --kv-type: the cache's element type. */
+static PonderKvType chosen_kv_type = PONDER_KV_F16;
+
+static bool
+parse_kv_type (const char *arg)
+{
+  if (strcmp (arg, "f16") == 0)
+    chosen_kv_type = PONDER_KV_F16;
+  else if (strcmp (arg, "f32") == 0)
+    chosen_kv_type = PONDER_KV_F32;
+  else
+    return false;
+  return true;
+}
+
 int
-cli_device_option (int         opt,
-                   const char *arg)
+cli_load_option (int         opt,
+                 const char *arg)
 {
   if (opt == CLI_OPT_DEVICE)
     return parse_devices (arg) ? 0 : cli_usage_error ("bad --device '%s'", arg);
+  if (opt == CLI_OPT_KV_TYPE)
+    return parse_kv_type (arg) ? 0 : cli_usage_error ("bad --kv-type '%s' (f16 or f32)", arg);
   return parse_device_memory (arg) ? 0 : cli_usage_error ("bad --device-memory '%s'", arg);
 }
 
@@ -158,30 +175,15 @@ cli_chosen_devices (int32_t *out)
   return n_chosen_devices;
 }
 
-/* --kv-type: the cache's element type. */
-static PonderKvType chosen_kv_type = PONDER_KV_F16;
-
 void
 cli_print_kv_type (FILE *out, const PonderModelInfo *info)
 {
   fprintf (out, "%s", ponder_kv_type_name (info->kv_type));
   if (info->kv_type != chosen_kv_type)
-    fprintf (out, " (the %s backend has no %s cache)", info->backend,
-             ponder_kv_type_name (chosen_kv_type));
+    fprintf (out, " (%s asked for; the %s backend cannot keep it for this model)",
+             ponder_kv_type_name (chosen_kv_type), info->backend);
 }
 
-
-int
-cli_kv_type_option (const char *arg)
-{
-  if (strcmp (arg, "f16") == 0)
-    chosen_kv_type = PONDER_KV_F16;
-  else if (strcmp (arg, "f32") == 0)
-    chosen_kv_type = PONDER_KV_F32;
-  else
-    return cli_usage_error ("bad --kv-type '%s' (f16 or f32)", arg);
-  return 0;
-}
 
 PonderKvType
 cli_chosen_kv_type (void)

@@ -600,7 +600,8 @@ ensure_kv (VkBackend           *b,
     return PONDER_OK;
   if (!ponder_vk_kv_fits (cache->type, cache->k_row, cache->v_row))
     return ponder_error_set (error, PONDER_ERROR_UNSUPPORTED,
-                             "an F16 KV cache with rows of %u/%u elements on a Vulkan device",
+                             "a Vulkan device keeps an F16 KV cache only in rows of an even "
+                             "number of elements (these are %u/%u); use an F32 cache",
                              cache->k_row, cache->v_row);
   free_kv (b);
   b->kv_k = calloc (cache->n_layers, sizeof *b->kv_k);
