@@ -457,7 +457,27 @@ DEFINE_AVX2_ROWS (avx2_rows_q2_k, K_Q2_K, 256, 84, PonderActQ8K)
 DEFINE_AVX2_ROWS (avx2_rows_q3_k, K_Q3_K, 256, 110, PonderActQ8K)
 DEFINE_AVX2_ROWS (avx2_rows_q4_k, K_Q4_K, 256, 144, PonderActQ8K)
 DEFINE_AVX2_ROWS (avx2_rows_q5_k, K_Q5_K, 256, 176, PonderActQ8K)
+#ifdef X86_ZMM
+#include "quant-matmul-zmm.h"
+
+/* One token takes the 512-bit sweep of quant-matmul-zmm.h. */
+#define DEFINE_ZMM_DECODE_ROWS(name, kind, bytes, decode)                           \
+  static AVX2_FN void                                                               \
+  name (const uint8_t *weight, size_t row_bytes, size_t n, size_t row_begin,        \
+        size_t row_end, const uint8_t *act, size_t act_row_bytes, size_t n_tokens,  \
+        float *y, size_t y_stride)                                                  \
+  {                                                                                 \
+    if (n_tokens == 1)                                                              \
+      decode (weight, row_bytes, n / 256, row_begin, row_end,                       \
+              (const PonderActQ8K *) act, y);                                       \
+    else                                                                            \
+      rows_quant (kind, 256, bytes, sizeof (PonderActQ8K), weight, row_bytes, n,    \
+                  row_begin, row_end, act, act_row_bytes, n_tokens, y, y_stride);   \
+  }
+DEFINE_ZMM_DECODE_ROWS (avx2_rows_q6_k, K_Q6_K, 210, q6k_rows_decode_zmm)
+#else
 DEFINE_AVX2_ROWS (avx2_rows_q6_k, K_Q6_K, 256, 210, PonderActQ8K)
+#endif
 
 /* ---- float weights ------------------------------------------------------------ */
 
