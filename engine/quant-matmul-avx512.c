@@ -11,7 +11,6 @@
  * quant-matmul.c calls in only after __builtin_cpu_supports said yes.
  */
 #define X86_VNNI       1
-#define X86_ZMM        1
 #define X86_TARGET     "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni"
 #define X86_ROWS_FN    ponder_matmul_avx512_rows
 #define X86_PREPARE_FN ponder_matmul_avx512_prepare

@@ -20,9 +20,12 @@
 
 /* How far ahead (bytes) to prefetch the weight stream. Measured on the
  * 2-core VM (bench-matmul, 1 thread, DRAM): Q5_0 0 B 6.4 GB/s, 384 B 7.5-8.6,
- * 768 B 8.8-10.4, 1.5-8 KiB 10-11.6 (its read bandwidth); Q4_K/Q6_K/Q8_0
- * likewise, best at 4 KiB. */
-#define PREFETCH_AHEAD 4096
+ * 768 B 8.8-10.4, 1.5-8 KiB 10-11.6 (its read bandwidth). Once the Q4_K and
+ * Q6_K decode rows got faster, 2 KiB beat 4 KiB (bench-matmul, alternating
+ * builds, 2 threads: Q4_K 25-28 against 23-24 GB/s, Q6_K 28-30 against
+ * 24-27, Q8_0 level): a faster consumer wants its lines sooner, not
+ * further out, where they compete with the lines it needs now. */
+#define PREFETCH_AHEAD 2048
 
 /* Prefetches every cache line of the bytes bytes PREFETCH_AHEAD past p
  * (bytes is a constant after inlining, so this unrolls): a block longer
