@@ -196,18 +196,28 @@ legacy_rows_decode (int            kind,
 
 /* ---- K-quants --------------------------------------------------------------- */
 
+/* The 6-bit scales and mins of a Q4_K/Q5_K block, one byte each, as two
+ * 64-bit words (byte s is sub-block s). */
+AVX2_INLINE void
+q4k_scale_words (const uint8_t *w, uint64_t *scales, uint64_t *mins)
+{
+  uint32_t u[3], sc_hi, m_hi;
+
+  memcpy (u, w + 4, 12);
+  sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  *scales = ((uint64_t) sc_hi << 32) | (u[0] & 0x3f3f3f3fu);
+  *mins = ((uint64_t) m_hi << 32) | (u[1] & 0x3f3f3f3fu);
+}
+
 AVX2_INLINE void
 q4k_unpack_scales (const uint8_t *w, __m256i *sc_bytes, __m128i *mins16)
 {
-  uint32_t u[3], sc_lo, sc_hi, m_lo, m_hi;
+  uint64_t scales, mins;
 
-  memcpy (u, w + 4, 12);
-  sc_lo = u[0] & 0x3f3f3f3fu;
-  m_lo = u[1] & 0x3f3f3f3fu;
-  sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  *sc_bytes = _mm256_broadcastsi128_si256 (_mm_set_epi32 (0, 0, (int) sc_hi, (int) sc_lo));
-  *mins16 = _mm_cvtepu8_epi16 (_mm_set_epi32 (0, 0, (int) m_hi, (int) m_lo));
+  q4k_scale_words (w, &scales, &mins);
+  *sc_bytes = _mm256_broadcastsi128_si256 (_mm_loadl_epi64 ((const __m128i *) &scales));
+  *mins16 = _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) &mins));
 }
 
 /* Sum over the 8 sub-blocks of 32 of mins[s] * bsums32[s], as 4 int32
@@ -305,19 +315,14 @@ q4k_rows_decode (const uint8_t      *weight,
         {
           const PonderActQ8K *a = act + b;
           const uint8_t *qs = w + 16;
-          uint32_t u[3], sc_lo, sc_hi, m_lo, m_hi;
+          uint64_t scale_bytes, min_bytes;
           __m256i sum0 = _mm256_setzero_si256 (), sum1 = _mm256_setzero_si256 ();
           __m128i sc16, min_dot;
           __m128 scale;
 
           prefetch_span (w, 144);
-          memcpy (u, w + 4, 12);
-          sc_lo = u[0] & 0x3f3f3f3fu;
-          m_lo = u[1] & 0x3f3f3f3fu;
-          sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-          m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-          sc16 = _mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((long long) (((uint64_t) sc_hi << 32)
-                                                                    | sc_lo)));
+          q4k_scale_words (w, &scale_bytes, &min_bytes);
+          sc16 = _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) &scale_bytes));
           _mm_store_si128 ((__m128i *) spread, _mm_unpacklo_epi16 (sc16, sc16));
           _mm_store_si128 ((__m128i *) spread + 1, _mm_unpackhi_epi16 (sc16, sc16));
           for (int j = 0; j < 4; j++)
@@ -332,7 +337,7 @@ q4k_rows_decode (const uint8_t      *weight,
               sum1 = madd_add (sum1, ph, _mm256_set1_epi32 (spread[2 * j + 1]));
             }
           min_dot = _mm_madd_epi16 (
-            _mm_cvtepu8_epi16 (_mm_cvtsi64_si128 ((long long) (((uint64_t) m_hi << 32) | m_lo))),
+            _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) &min_bytes)),
             loadu128 (a->bsums32));
           /* d and dmin times the token's scale, in lanes 0 and 1. */
           scale = _mm_mul_ps (_mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w)),
