@@ -34,7 +34,7 @@ row_tile (int            kind,
     }
   for (size_t b = 0; b < n_blocks; b++)
     {
-      prefetch_span (wr + b * block_bytes, block_bytes);
+      prefetch_span_at (wr + b * block_bytes, block_bytes, PREFETCH_AHEAD_TILES);
       block_dispatch (kind, wr + b * block_bytes, act + b * act_block_bytes, act_row_bytes, nt,
                       &tile);
     }

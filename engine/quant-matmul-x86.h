@@ -23,19 +23,30 @@
  * 768 B 8.8-10.4, 1.5-8 KiB 10-11.6 (its read bandwidth). Once the Q4_K and
  * Q6_K decode rows got faster, 2 KiB beat 4 KiB (bench-matmul, alternating
  * builds, 2 threads: Q4_K 25-28 against 23-24 GB/s, Q6_K 28-30 against
- * 24-27, Q8_0 level): a faster consumer wants its lines sooner, not
- * further out, where they compete with the lines it needs now. */
+ * 24-27, Q8_0 level). Why is not known: this VM has no hardware counters
+ * to show it. */
 #define PREFETCH_AHEAD 2048
 
-/* Prefetches every cache line of the bytes bytes PREFETCH_AHEAD past p
+/* The tile driver (prefill, and decode of the K-quants without a sweep of
+ * their own) keeps 4 KiB: 0.5B prefill, alternating 4 runs each, 205-208
+ * against 204-206 t/s (Q8_0) and 247-250 against 245-248 (Q4_K_M). */
+#define PREFETCH_AHEAD_TILES 4096
+
+/* Prefetches every cache line of the bytes bytes ahead bytes past p
  * (bytes is a constant after inlining, so this unrolls): a block longer
  * than a line must not leave lines to the hardware prefetcher, which on
  * the machines measured keeps far too few reads in flight for a stream. */
 AVX2_INLINE void
-prefetch_span (const uint8_t *p, size_t bytes)
+prefetch_span_at (const uint8_t *p, size_t bytes, size_t ahead)
 {
   for (size_t o = 0; o < bytes; o += 64)
-    _mm_prefetch ((const char *) (p + PREFETCH_AHEAD + o), _MM_HINT_T0);
+    _mm_prefetch ((const char *) (p + ahead + o), _MM_HINT_T0);
+}
+
+AVX2_INLINE void
+prefetch_span (const uint8_t *p, size_t bytes)
+{
+  prefetch_span_at (p, bytes, PREFETCH_AHEAD);
 }
 
 AVX2_INLINE float
