@@ -63,7 +63,6 @@ check_kv_store (uint32_t n_tokens,
   Fixture f;
   float *k, *v, *kc, *vc, *k_out, *v_out;
   uint32_t nan_bits = 0x7fc01234u; /* a quiet NaN with a payload */
-  PonderVkBuffer kb, vb, kcb, vcb, sb;
   size_t v_alloc = v_row > 0 ? v_row : 1;
 
   if (!fixture_open (&f))
@@ -75,18 +74,8 @@ check_kv_store (uint32_t n_tokens,
   memcpy (&k[k_row / 2], &nan_bits, 4);
   k_out = g_new (float, (size_t) n_ctx * k_row);
   v_out = g_new (float, (size_t) n_ctx * v_alloc);
-  kb = upload_new (&f, k, (size_t) n_tokens * k_row * 4, PONDER_VK_MEMORY_DEVICE);
-  vb = upload_new (&f, v, (size_t) n_tokens * v_alloc * 4, PONDER_VK_MEMORY_DEVICE);
-  kcb = upload_new (&f, kc, (size_t) n_ctx * k_row * 4, PONDER_VK_MEMORY_DEVICE);
-  vcb = upload_new (&f, vc, (size_t) n_ctx * v_alloc * 4, PONDER_VK_MEMORY_DEVICE);
-  /* the step buffer's pos0 is the only one the shader can see */
-  sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_HOST);
-  CHECK_OK (ponder_vk_begin (f.dev, ck));
-  CHECK_OK (ponder_vk_op_kv_store (f.dev, &kb, &vb, &kcb, &vcb, from_memory ? &sb : NULL,
-                                   n_tokens, pos0, k_row, v_row, PONDER_KV_F32, ck));
-  CHECK_OK (ponder_vk_submit (f.dev, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &kcb, 0, k_out, (size_t) n_ctx * k_row * 4, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &vcb, 0, v_out, (size_t) n_ctx * v_alloc * 4, ck));
+  run_kv_store (&f, k, v, kc, vc, k_out, v_out, n_tokens, n_ctx, pos0, k_row, v_row, v_alloc,
+                PONDER_KV_F32, from_memory);
   for (uint32_t p = 0; p < n_ctx; p++)
     {
       bool stored = p >= pos0 && p < pos0 + n_tokens;
@@ -101,11 +90,6 @@ check_kv_store (uint32_t n_tokens,
         g_error ("kv_store %u tokens at %u (%s): value row %u differs", n_tokens, pos0,
                  from_memory ? "memory" : "push", p);
     }
-  ponder_vk_buffer_free (f.dev, &kb);
-  ponder_vk_buffer_free (f.dev, &vb);
-  ponder_vk_buffer_free (f.dev, &kcb);
-  ponder_vk_buffer_free (f.dev, &vcb);
-  ponder_vk_buffer_free (f.dev, &sb);
   g_free (k);
   g_free (v);
   g_free (kc);

@@ -594,7 +594,6 @@ check_kv_store_f16 (uint32_t n_tokens,
   Fixture f;
   float *k, *v;
   uint16_t *kc, *vc, *k_out, *v_out, *k_half, *v_half;
-  PonderVkBuffer kb, vb, kcb, vcb, sb;
 
   if (!fixture_open (&f))
     return;
@@ -615,17 +614,8 @@ check_kv_store_f16 (uint32_t n_tokens,
   ponder_kv_to_f16 (v_half, v, (size_t) n_tokens * v_alloc, false);
   k_out = g_new (uint16_t, (size_t) n_ctx * k_row);
   v_out = g_new (uint16_t, (size_t) n_ctx * v_alloc);
-  kb = upload_new (&f, k, (size_t) n_tokens * k_row * 4, PONDER_VK_MEMORY_DEVICE);
-  vb = upload_new (&f, v, (size_t) n_tokens * v_alloc * 4, PONDER_VK_MEMORY_DEVICE);
-  kcb = upload_new (&f, kc, (size_t) n_ctx * k_row * 2, PONDER_VK_MEMORY_DEVICE);
-  vcb = upload_new (&f, vc, (size_t) n_ctx * v_alloc * 2, PONDER_VK_MEMORY_DEVICE);
-  sb = upload_new (&f, &pos0, 4, PONDER_VK_MEMORY_HOST);
-  CHECK_OK (ponder_vk_begin (f.dev, ck));
-  CHECK_OK (ponder_vk_op_kv_store (f.dev, &kb, &vb, &kcb, &vcb, from_memory ? &sb : NULL,
-                                   n_tokens, pos0, k_row, v_row, PONDER_KV_F16, ck));
-  CHECK_OK (ponder_vk_submit (f.dev, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &kcb, 0, k_out, (size_t) n_ctx * k_row * 2, ck));
-  CHECK_OK (ponder_vk_buffer_download (f.dev, &vcb, 0, v_out, (size_t) n_ctx * v_alloc * 2, ck));
+  run_kv_store (&f, k, v, kc, vc, k_out, v_out, n_tokens, n_ctx, pos0, k_row, v_row, v_alloc,
+                PONDER_KV_F16, from_memory);
   g_assert_cmphex (k_out[(size_t) pos0 * k_row + 1], ==, 0x7bff);
   g_assert_cmphex (k_out[(size_t) pos0 * k_row + 3], ==, 0x7c00);
   for (uint32_t p = 0; p < n_ctx; p++)
@@ -641,11 +631,6 @@ check_kv_store_f16 (uint32_t n_tokens,
       if (memcmp (v_out + (size_t) p * v_alloc, v_want, v_alloc * 2) != 0)
         g_error ("F16 kv_store %u tokens at %u: value row %u differs", n_tokens, pos0, p);
     }
-  ponder_vk_buffer_free (f.dev, &kb);
-  ponder_vk_buffer_free (f.dev, &vb);
-  ponder_vk_buffer_free (f.dev, &kcb);
-  ponder_vk_buffer_free (f.dev, &vcb);
-  ponder_vk_buffer_free (f.dev, &sb);
   g_free (k);
   g_free (v);
   g_free (kc);

@@ -69,6 +69,51 @@ upload_new (Fixture        *f,
   return buf;
 }
 
+/* Stores n_tokens rows of k (k_row floats) and v (v_row floats, rows
+ * v_alloc apart) at pos0 into caches that start as kc and vc (n_ctx rows of
+ * kv_type elements), with pos0 from the push constants or, from_memory,
+ * from a step buffer; the caches come back in k_out and v_out. */
+static inline void
+run_kv_store (Fixture      *f,
+              const float  *k,
+              const float  *v,
+              const void   *kc,
+              const void   *vc,
+              void         *k_out,
+              void         *v_out,
+              uint32_t      n_tokens,
+              uint32_t      n_ctx,
+              uint32_t      pos0,
+              uint32_t      k_row,
+              uint32_t      v_row,
+              size_t        v_alloc,
+              PonderKvType  kv_type,
+              bool          from_memory)
+{
+  size_t elem = kv_type == PONDER_KV_F16 ? 2 : 4;
+  PonderVkBuffer kb, vb, kcb, vcb, sb;
+
+  kb = upload_new (f, k, (size_t) n_tokens * k_row * 4, PONDER_VK_MEMORY_DEVICE);
+  vb = upload_new (f, v, (size_t) n_tokens * v_alloc * 4, PONDER_VK_MEMORY_DEVICE);
+  kcb = upload_new (f, kc, (size_t) n_ctx * k_row * elem, PONDER_VK_MEMORY_DEVICE);
+  vcb = upload_new (f, vc, (size_t) n_ctx * v_alloc * elem, PONDER_VK_MEMORY_DEVICE);
+  /* the step buffer's pos0 is the only one the shader can see */
+  sb = upload_new (f, &pos0, 4, PONDER_VK_MEMORY_HOST);
+  CHECK_OK (ponder_vk_begin (f->dev, ck));
+  CHECK_OK (ponder_vk_op_kv_store (f->dev, &kb, &vb, &kcb, &vcb, from_memory ? &sb : NULL,
+                                   n_tokens, pos0, k_row, v_row, kv_type, ck));
+  CHECK_OK (ponder_vk_submit (f->dev, ck));
+  CHECK_OK (ponder_vk_buffer_download (f->dev, &kcb, 0, k_out, (size_t) n_ctx * k_row * elem,
+                                       ck));
+  CHECK_OK (ponder_vk_buffer_download (f->dev, &vcb, 0, v_out, (size_t) n_ctx * v_alloc * elem,
+                                       ck));
+  ponder_vk_buffer_free (f->dev, &kb);
+  ponder_vk_buffer_free (f->dev, &vb);
+  ponder_vk_buffer_free (f->dev, &kcb);
+  ponder_vk_buffer_free (f->dev, &vcb);
+  ponder_vk_buffer_free (f->dev, &sb);
+}
+
 static inline void
 fixture_close (Fixture *f)
 {
