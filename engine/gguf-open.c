@@ -25,6 +25,34 @@
 /* llama.cpp's split file names use at most five digits. */
 #define GGUF_MAX_SPLITS 99999u
 
+/* Maps fd at an address that is a multiple of 2 MiB, so that a later
+ * ponder_gguf_move_to_memory can put huge pages there: moved to an address
+ * off that grid, they would be split into 4 KiB ones. */
+static void *
+map_aligned (int    fd,
+             size_t size)
+{
+  const size_t align = (size_t) 2 << 20;
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  size_t length = (size + page - 1) / page * page;
+  uint8_t *reserve, *start;
+
+  reserve = mmap (NULL, length + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+  if (reserve == MAP_FAILED)
+    return mmap (NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  start = (uint8_t *) (((uintptr_t) reserve + align - 1) & ~(uintptr_t) (align - 1));
+  if (mmap (start, size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+    {
+      munmap (reserve, length + align);
+      return MAP_FAILED;
+    }
+  if (start > reserve)
+    munmap (reserve, (size_t) (start - reserve));
+  munmap (start + length, (size_t) (reserve + length + align - (start + length)));
+  return start;
+}
+
 static PonderStatus
 map_file (const char      *path,
           PonderGgufFile **out_file,
@@ -60,7 +88,7 @@ map_file (const char      *path,
   /* an empty file cannot be mapped; the parser reports it as truncated */
   if (st.st_size > 0)
     {
-      mapping = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+      mapping = map_aligned (fd, (size_t) st.st_size);
       if (mapping == MAP_FAILED)
         {
           status = ponder_error_set (error, PONDER_ERROR_IO, "%s: cannot map: %s",

@@ -92,6 +92,24 @@ PonderStatus            ponder_gguf_parse        (const uint8_t   *data,
 
 void                    ponder_gguf_close        (PonderGgufFile  *file);
 
+/* Called with the bytes copied so far; returning false cancels. */
+typedef bool (*PonderGgufMoveProgressFunc) (uint64_t done,
+                                            uint64_t total,
+                                            void    *data);
+
+/* Copies an opened file (every part) from its file mapping into anonymous
+ * memory backed by transparent huge pages, at the same addresses, so the
+ * CPU streams weights through 2 MiB pages instead of 4 KiB ones. Sets
+ * *out_moved when it did; it does not when huge pages are disabled, when
+ * the copy would leave under 1 GiB of memory available, or when the system
+ * refuses, and the file stays mapped as before. Fails only when progress
+ * cancels. */
+PonderStatus            ponder_gguf_move_to_memory (PonderGgufFile             *file,
+                                                    PonderGgufMoveProgressFunc  progress,
+                                                    void                       *progress_data,
+                                                    bool                       *out_moved,
+                                                    PonderError                *error);
+
 uint32_t                ponder_gguf_version      (const PonderGgufFile *file);
 const char             *ponder_gguf_path         (const PonderGgufFile *file); /* first part */
 uint64_t                ponder_gguf_total_bytes  (const PonderGgufFile *file); /* all parts */

@@ -94,6 +94,36 @@ touch_weights (PonderModel             *model,
   return PONDER_OK;
 }
 
+static bool
+report_move_progress (uint64_t done,
+                      uint64_t total,
+                      void    *data)
+{
+  const PonderModelParams *params = data;
+
+  return params->progress (total ? (float) ((double) done / total) : 1.0f,
+                           params->progress_data);
+}
+
+/* For a model the CPU runs: its weights in huge-page memory (see
+ * gguf-memory.c), read from the file with progress; where that cannot be
+ * done, mapped and touched as for a device. */
+static PonderStatus
+load_for_cpu (PonderModel             *model,
+              const PonderModelParams *params,
+              PonderError             *error)
+{
+  bool moved = false;
+  PonderStatus status;
+
+  status = ponder_gguf_move_to_memory (model->file,
+                                       params->progress ? report_move_progress : NULL,
+                                       (void *) params, &moved, error);
+  if (status == PONDER_OK && !moved)
+    status = touch_weights (model, params, error);
+  return status;
+}
+
 static int32_t
 find_special (const PonderTokenizer *tok,
               const char            *text,
@@ -395,6 +425,7 @@ ponder_model_load (const char              *path,
   PonderModelParams defaults = ponder_model_params_default ();
   PonderModel *model;
   PonderStatus status;
+  bool cpu_only;
 
   if (out_model != NULL)
     *out_model = NULL;
@@ -407,6 +438,7 @@ ponder_model_load (const char              *path,
     return ponder_error_set (error, PONDER_ERROR_INVALID_ARGUMENT,
                              "ponder_model_load: unknown KV cache type %d",
                              (int) params->kv_type);
+  cpu_only = params->backend == PONDER_BACKEND_CPU || params->n_gpu_layers == 0;
   model = calloc (1, sizeof *model);
   if (model == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
@@ -424,7 +456,9 @@ ponder_model_load (const char              *path,
     status = ponder_chat_detect_family (model->file, &model->family, error);
   if (status == PONDER_OK && describe_model (model, path) != PONDER_OK)
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
-  if (status == PONDER_OK)
+  if (status == PONDER_OK && cpu_only)
+    status = load_for_cpu (model, params, error);
+  else if (status == PONDER_OK)
     status = touch_weights (model, params, error);
   /* No layer on the device is a CPU model. */
   if (status == PONDER_OK && params->backend == PONDER_BACKEND_VULKAN
@@ -437,6 +471,13 @@ ponder_model_load (const char              *path,
   else if (status == PONDER_OK && params->backend == PONDER_BACKEND_AUTO
            && params->n_gpu_layers != 0)
     load_auto (model, params);
+  /* AUTO found no device: the weights, already read, still move. */
+  if (status == PONDER_OK && !cpu_only && model->vk == NULL && model->n_vk_split == 0)
+    {
+      bool moved;
+
+      status = ponder_gguf_move_to_memory (model->file, NULL, NULL, &moved, error);
+    }
   if (status != PONDER_OK)
     {
       ponder_model_free (model);

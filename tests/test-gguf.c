@@ -282,6 +282,127 @@ test_valid_open (gconstpointer data)
   ponder_gguf_close (file);
 }
 
+static bool
+huge_pages_expected (void)
+{
+  g_autofree char *mode = NULL;
+  g_autofree char *meminfo = NULL;
+  const char *avail;
+
+  if (!g_file_get_contents ("/sys/kernel/mm/transparent_hugepage/enabled", &mode, NULL, NULL)
+      || !g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    return false;
+  avail = strstr (meminfo, "MemAvailable:");
+  return (strstr (mode, "[always]") != NULL || strstr (mode, "[madvise]") != NULL)
+         && avail != NULL && g_ascii_strtoull (avail + 13, NULL, 10) > (2u << 20);
+}
+
+/* The /proc/self/maps line of the mapping that holds p. */
+static char *
+maps_line_of (const void *p)
+{
+  g_autofree char *maps = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 lo = g_ascii_strtoull (lines[i], NULL, 16);
+      const char *dash = strchr (lines[i], '-');
+      guint64 hi = dash ? g_ascii_strtoull (dash + 1, NULL, 16) : 0;
+
+      if ((guint64) (uintptr_t) p >= lo && (guint64) (uintptr_t) p < hi)
+        return g_strdup (lines[i]);
+    }
+  return NULL;
+}
+
+static bool
+count_progress (uint64_t done,
+                uint64_t total,
+                void    *data)
+{
+  guint64 *calls = data;
+
+  g_assert_cmpuint (done, <=, total);
+  (*calls)++;
+  return true;
+}
+
+/* Moved into huge-page memory, every key, value and tensor byte reads as
+ * before, at the same addresses, and the tensors no longer live in a file
+ * mapping. */
+static void
+test_valid_move (gconstpointer data)
+{
+  const Entry *e = data;
+  g_autofree char *path = fixture_path (e->name);
+  PonderGgufFile *file = NULL;
+  PonderError error = { 0 };
+  bool moved = false;
+  guint64 calls = 0;
+  const PonderGgufTensor *t;
+
+  if (ponder_gguf_open (path, &file, &error) != PONDER_OK)
+    g_error ("%s", error.message);
+  t = ponder_gguf_n_tensors (file) > 0 ? ponder_gguf_tensor (file, 0) : NULL;
+  if (ponder_gguf_move_to_memory (file, count_progress, &calls, &moved, &error) != PONDER_OK)
+    g_error ("%s", error.message);
+  g_assert_true (moved == huge_pages_expected ());
+  if (moved)
+    g_assert_cmpuint (calls, >=, ponder_gguf_n_splits (file));
+  check_file (e, file, NULL);
+  if (moved && t != NULL && t->n_bytes > 0)
+    {
+      g_autofree char *line = maps_line_of (t->data);
+      g_auto (GStrv) fields = NULL;
+
+      g_assert_nonnull (line);
+      fields = g_strsplit_set (line, " ", -1);
+      /* address perms offset dev inode [path]: anonymous means inode 0 */
+      g_assert_cmpstr (fields[1], ==, "r--p");
+      g_assert_cmpstr (fields[4], ==, "0");
+    }
+  ponder_gguf_close (file);
+}
+
+static bool
+cancel_progress (uint64_t done,
+                 uint64_t total,
+                 void    *data)
+{
+  return false;
+}
+
+static void
+test_move_cancelled (void)
+{
+  g_autofree char *path = fixture_path ("tensors-a64.gguf");
+  PonderGgufFile *file = NULL;
+  PonderError error = { 0 };
+  bool moved = true;
+  PonderStatus status;
+  g_autofree char *line = NULL;
+
+  g_assert_cmpint (ponder_gguf_open (path, &file, &error), ==, PONDER_OK);
+  status = ponder_gguf_move_to_memory (file, cancel_progress, NULL, &moved, &error);
+  /* Without huge pages nothing is copied, so there is nothing to cancel. */
+  if (huge_pages_expected ())
+    {
+      g_assert_cmpint (status, ==, PONDER_ERROR_CANCELLED);
+      g_assert_nonnull (strstr (error.message, "cancelled"));
+    }
+  else
+    g_assert_cmpint (status, ==, PONDER_OK);
+  g_assert_false (moved);
+  /* still the file's mapping, and readable */
+  line = maps_line_of (ponder_gguf_tensor (file, 0)->data);
+  g_assert_nonnull (line);
+  g_assert_nonnull (strstr (line, "tensors-a64.gguf"));
+  ponder_gguf_close (file);
+}
+
 /* The same file through ponder_gguf_parse on an exactly sized heap copy, so
  * that tensor data offsets can be checked too. */
 static void
@@ -717,11 +838,14 @@ main (int    argc,
       Entry *e = g_ptr_array_index (entries, i);
       g_autofree char *open_name = NULL;
       g_autofree char *parse_name = NULL;
+      g_autofree char *move_name = NULL;
 
       if (g_str_equal (e->header[0], "file"))
         {
           open_name = g_strdup_printf ("/gguf/valid/open/%s", e->name);
           g_test_add_data_func (open_name, e, test_valid_open);
+          move_name = g_strdup_printf ("/gguf/valid/move/%s", e->name);
+          g_test_add_data_func (move_name, e, test_valid_move);
           if (g_ascii_strtoull (e->header[6], NULL, 10) == 1)
             {
               parse_name = g_strdup_printf ("/gguf/valid/parse/%s", e->name);
@@ -741,6 +865,7 @@ main (int    argc,
     }
   g_test_add_func ("/gguf/getters", test_getters);
   g_test_add_func ("/gguf/open-errors", test_open_errors);
+  g_test_add_func ("/gguf/move-cancelled", test_move_cancelled);
   g_test_add_func ("/gguf/vocab/files", test_vocab_files);
   g_test_add_func ("/gguf/vocab/prefixes", test_vocab_prefixes);
   rc = g_test_run ();
