@@ -13,7 +13,8 @@
  * side on this noisy machine ("-" for the best one); TYPE ("IQ1_S", ...)
  * runs that type only. The
  * weights are many copies cycled through, together far larger than the last
- * level cache, so the numbers are DRAM reads, as in decoding. Weight bytes
+ * level cache, in huge pages as the engine holds them, so the numbers are
+ * DRAM reads, as in decoding. Weight bytes
  * are random with the f16 block scales set to 1/64. With "hot" one 1024 x
  * 1024 matrix is used over and over instead: it stays in the core's L2, so
  * the figure is the kernel's compute ceiling, which must sit well above the
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define TOTAL_BYTES (512u << 20)  /* weights cycled through */
@@ -152,7 +154,10 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   ponder_type_row_bytes (type, n, &row_bytes);
   matrix_bytes = row_bytes * rows;
   n_copies = hot ? 1 : TOTAL_BYTES / matrix_bytes + 1;
-  weights = malloc (matrix_bytes * n_copies);
+  /* In huge pages, as the engine holds a CPU model's weights. */
+  weights = aligned_alloc (2u << 20, (matrix_bytes * n_copies + (2u << 20) - 1)
+                                     / (2u << 20) * (2u << 20));
+  madvise (weights, matrix_bytes * n_copies, MADV_HUGEPAGE);
   srand (1);
   for (size_t i = 0; i < matrix_bytes * n_copies; i++)
     weights[i] = (uint8_t) (rand () >> 7);

@@ -5,7 +5,8 @@
 #
 # Generates (once, cached) the benchmark models with random weights and the
 # real shapes (tests/gen_model.py, fast mode: random quantised blocks with
-# sane scales), measures the read bandwidth with 2 threads over 1 GiB
+# sane scales), measures the read bandwidth with 2 threads over 1 GiB in
+# huge pages, as the engine holds a CPU model's weights
 # (tests/bench/bandwidth.c), runs `ponder-cli bench -p 64 -n 32 --threads 2
 # --json` on each model and prints the table of benchmarks.md next to
 # llama.cpp's figures. The decode bound is bandwidth / weights read per token.
@@ -124,9 +125,11 @@ def main():
             failed = True
     bws.append(measure_bandwidth(args.threads))
     gbps = max(b['median_gbps'] for b in bws)
-    print('read bandwidth, %d threads over 1 GiB: %.1f GB/s (medians before/after the runs: %s); '
-          'llama.cpp figures were taken at about %.0f GB/s'
-          % (args.threads, gbps, ' / '.join('%.1f' % b['median_gbps'] for b in bws),
+    print('read bandwidth, %d threads over 1 GiB in %s pages: %.1f GB/s (medians before/after '
+          'the runs: %s; in 4 KiB pages: %s); llama.cpp figures were taken at about %.0f GB/s'
+          % (args.threads, '2 MiB' if all(b.get('huge_pages') for b in bws) else 'mostly 4 KiB',
+             gbps, ' / '.join('%.1f' % b['median_gbps'] for b in bws),
+             ' / '.join('%.1f' % b.get('median_gbps_4k', 0) for b in bws),
              PEER_BANDWIDTH_GBPS))
     print()
     print(head)
