@@ -287,6 +287,103 @@ q45k_block (bool           five,
     }
 }
 
+#ifdef X86_VNNI
+/* The 8 sub-block scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K
+ * block, unpacked from their 12 bytes in vector registers: the 32-bit words
+ * u0, u1, u2 at w + 4 give scales 0-3 = u0 & 63, 4-7 = (u2 & 15) | (top 2
+ * bits of u0) << 4, mins 0-3 = u1 & 63, 4-7 = (u2 >> 4) | (top 2 bits of
+ * u1) << 4, byte by byte. */
+AVX2_INLINE __m128i
+q4k_scales_and_mins (const uint8_t *w)
+{
+  __m128i v = loadu128 (w);
+  __m128i low = _mm_srlv_epi32 (_mm_shuffle_epi32 (v, _MM_SHUFFLE (3, 2, 3, 1)),
+                                _mm_setr_epi32 (0, 0, 0, 4));
+  __m128i top = _mm_and_si128 (_mm_srli_epi32 (_mm_shuffle_epi32 (v, _MM_SHUFFLE (2, 2, 1, 1)), 2),
+                               _mm_setr_epi32 (0, 0x30303030, 0, 0x30303030));
+
+  /* ternary table 0xec: (low & mask) | top */
+  return _mm_ternarylogic_epi32 (low, top, _mm_setr_epi32 (0x3f3f3f3f, 0x0f0f0f0f,
+                                                           0x3f3f3f3f, 0x0f0f0f0f), 0xec);
+}
+
+/* Q4_K, one token, AVX-512 VL/VNNI in 256-bit vectors. A 32-quant
+ * sub-block fills one vector, so one vpdpbusd gives its 8 partial dots
+ * (each at most 4 * 15 * 127, an int16); the two sub-blocks of a 32-byte
+ * run are packed into one int16 vector and scaled and summed by one
+ * vpdpwssd, against scales laid out for the pack ([s, s, s, s, t, t, t, t]
+ * in each 128-bit half) and broadcast from memory. Per 64 quants that is
+ * 2 + 1 multiplies where maddubs and madd take 4. */
+AVX2_INLINE void
+q4k_rows_decode (const uint8_t      *weight,
+                 size_t              row_bytes,
+                 size_t              n_blocks,
+                 size_t              row_begin,
+                 size_t              row_end,
+                 const PonderActQ8K *act,    /* (n_blocks) */
+                 float              *y)
+{
+  const __m256i m4 = _mm256_set1_epi8 (15);
+  /* word k of the run-pair patterns: sub-block 2j for words 0-3 of each
+   * half, 2j + 1 for words 4-7 (runs j = 0, 1 in one vector, 2, 3 in the
+   * other) */
+  const __m256i spread01 = _mm256_setr_epi16 (0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m256i spread23 = _mm256_setr_epi16 (4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+  __m256i patterns[2];
+
+  for (size_t r = row_begin; r < row_end; r++)
+    {
+      const uint8_t *w = weight + r * row_bytes;
+      __m256 acc = _mm256_setzero_ps ();
+      __m128 acc_min = _mm_setzero_ps ();
+
+      for (size_t b = 0; b < n_blocks; b++, w += 144)
+        {
+          const PonderActQ8K *a = act + b;
+          const uint8_t *qs = w + 16;
+          __m128i sm = q4k_scales_and_mins (w);
+          __m256i sc16 = _mm256_castsi128_si256 (_mm_cvtepu8_epi16 (sm));
+          __m256i sum0 = _mm256_setzero_si256 (), sum1 = _mm256_setzero_si256 ();
+          __m128i min_dot;
+          __m128 scale;
+
+          prefetch_span (w, 144);
+          patterns[0] = _mm256_permutexvar_epi16 (spread01, sc16);
+          patterns[1] = _mm256_permutexvar_epi16 (spread23, sc16);
+          /* through memory, so each run's pattern is a load-port broadcast */
+          __asm__ ("" : "+m" (patterns));
+          for (int j = 0; j < 4; j++)
+            {
+              __m256i qb = loadu (qs + 32 * j);
+              __m256i lo = _mm256_dpbusd_epi32 (_mm256_setzero_si256 (), _mm256_and_si256 (qb, m4),
+                                                loadu (a->qs + 64 * j));
+              __m256i hi = _mm256_dpbusd_epi32 (_mm256_setzero_si256 (),
+                                                _mm256_and_si256 (_mm256_srli_epi16 (qb, 4), m4),
+                                                loadu (a->qs + 64 * j + 32));
+              __m256i pattern = _mm256_broadcastsi128_si256 (
+                                  loadu128 ((const uint8_t *) patterns + 16 * j));
+
+              if (j & 1)
+                sum1 = _mm256_dpwssd_epi32 (sum1, _mm256_packs_epi32 (lo, hi), pattern);
+              else
+                sum0 = _mm256_dpwssd_epi32 (sum0, _mm256_packs_epi32 (lo, hi), pattern);
+            }
+          min_dot = _mm_madd_epi16 (_mm_cvtepu8_epi16 (_mm_srli_si128 (sm, 8)),
+                                    loadu128 (a->bsums32));
+          /* d and dmin times the token's scale, in lanes 0 and 1. */
+          scale = _mm_mul_ps (_mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w)),
+                              _mm_set1_ps (a->d));
+          acc = _mm256_fmadd_ps (_mm256_broadcastss_ps (scale),
+                                 _mm256_cvtepi32_ps (_mm256_add_epi32 (sum0, sum1)), acc);
+          acc_min = _mm_fmadd_ps (_mm_permute_ps (scale, 0x55), _mm_cvtepi32_ps (min_dot),
+                                  acc_min);
+        }
+      acc_min = _mm_add_ps (acc_min, _mm_movehl_ps (acc_min, acc_min));
+      acc_min = _mm_add_ss (acc_min, _mm_movehdup_ps (acc_min));
+      y[r] = hsum_ps (acc) - _mm_cvtss_f32 (acc_min);
+    }
+}
+#else
 /* Q4_K, one token (decode): the rows in one sweep. Shuffle-port work per
  * block is what bounds this loop once the weights come from cache, so the
  * eight sub-block scales are spread with broadcast loads (each stored as
@@ -325,6 +422,9 @@ q4k_rows_decode (const uint8_t      *weight,
           sc16 = _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) &scale_bytes));
           _mm_store_si128 ((__m128i *) spread, _mm_unpacklo_epi16 (sc16, sc16));
           _mm_store_si128 ((__m128i *) spread + 1, _mm_unpackhi_epi16 (sc16, sc16));
+          /* Keeps the compiler from forwarding the stores into shuffles:
+           * the broadcasts must come from memory, through the load ports. */
+          __asm__ ("" : "+m" (spread));
           for (int j = 0; j < 4; j++)
             {
               __m256i qb = loadu (qs + 32 * j);
@@ -352,6 +452,7 @@ q4k_rows_decode (const uint8_t      *weight,
       y[r] = hsum_ps (acc) - _mm_cvtss_f32 (acc_min);
     }
 }
+#endif
 
 /* Shared tail of Q2_K, Q3_K and Q6_K: 16 sub-blocks of 16 stored as four
  * vectors of 32 quants per half (q[h][k] holds elements 128h + 32k + l),
