@@ -78,6 +78,11 @@ dot_u8_add (__m256i acc, __m256i w, __m256i a)
 #endif
 }
 
+enum
+{
+  K_LEGACY_Q5_0 = 2  /* the kind number of Q5_0 below */
+};
+
 /* The 32 quants of a legacy block: unsigned for the 4- and 5-bit kinds
  * (their offset is applied through the activation's neg_sum/neg2_sum),
  * signed for Q8_0. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1, 4 Q8_0. */
@@ -191,6 +196,74 @@ legacy_rows_decode (int            kind,
       if (b < n_blocks)
         acc0 = legacy_step (kind, w, a + b, acc0, &acc_m);
       y[r] = hsum_ps (_mm256_add_ps (acc0, acc1)) + acc_m;
+    }
+}
+
+/* vcvtph2ps with its memory operand. GCC loads the 8 bytes into a register
+ * first, and the register form costs an extra shuffle-port operation. */
+AVX2_INLINE __m128
+cvtph_mem (const uint8_t *p)
+{
+  __m128 r;
+
+  __asm__ ("vcvtph2ps %1, %0" : "=x" (r) : "m" (*(const struct { uint8_t b[8]; } *) p));
+  return r;
+}
+
+/* Q5_0 rows with blocks up to this many use the paired sweep below. */
+#define Q5_0_PAIR_MAX_BLOCKS 2048
+
+/* Q5_0, one token: blocks in pairs. A block's 8 partial dots, the offset
+ * included, stay within int16 (|4 * 31 * 127| + 2 * 32 * 127 < 32768), so a
+ * pair is packed into one vector and summed pairwise by one madd: one
+ * convert and one FMA per two blocks, against the pair's two scales, which
+ * take one permute where two blocks alone take a broadcast each. The
+ * activation scales are gathered once per call for that. */
+AVX2_INLINE void
+q5_0_rows_decode (const uint8_t     *weight,
+                  size_t             row_bytes,
+                  size_t             n_blocks,
+                  size_t             row_begin,
+                  size_t             row_end,
+                  const PonderActQ8 *a,
+                  float             *y)
+{
+  /* + 2: a pair's scales come from a 4-float load */
+  float act_d[Q5_0_PAIR_MAX_BLOCKS + 2] __attribute__ ((aligned (16)));
+  const __m256i pair_lanes = _mm256_setr_epi32 (0, 0, 1, 1, 0, 0, 1, 1);
+  const __m256i ones = _mm256_set1_epi16 (1);
+
+  for (size_t b = 0; b < n_blocks; b++)
+    act_d[b] = a[b].d;
+  act_d[n_blocks] = act_d[n_blocks + 1] = 0.0f;
+  for (size_t r = row_begin; r < row_end; r++)
+    {
+      const uint8_t *w = weight + r * row_bytes;
+      __m256 acc = _mm256_setzero_ps ();
+      size_t b = 0;
+
+      for (; b + 2 <= n_blocks; b += 2, w += 44)
+        {
+          __m256i p0, p1, pairs;
+          __m128 d;
+
+          prefetch_span (w, 44);
+          p0 = legacy_dot (K_LEGACY_Q5_0, legacy_quants (K_LEGACY_Q5_0, w), a + b);
+          p1 = legacy_dot (K_LEGACY_Q5_0, legacy_quants (K_LEGACY_Q5_0, w + 22), a + b + 1);
+          /* lanes [b, b, b + 1, b + 1] in each half */
+          pairs = _mm256_madd_epi16 (_mm256_packs_epi32 (p0, p1), ones);
+          d = _mm_mul_ps (_mm_unpacklo_ps (cvtph_mem (w), cvtph_mem (w + 22)),
+                          _mm_loadu_ps (act_d + b));
+          acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (pairs),
+                                 _mm256_permutevar8x32_ps (_mm256_castps128_ps256 (d), pair_lanes),
+                                 acc);
+        }
+      if (b < n_blocks)
+        acc = _mm256_fmadd_ps (_mm256_cvtepi32_ps (legacy_dot (K_LEGACY_Q5_0,
+                                                               legacy_quants (K_LEGACY_Q5_0, w),
+                                                               a + b)),
+                               legacy_scale (w, a + b), acc);
+      y[r] = hsum_ps (acc);
     }
 }
 
@@ -687,6 +760,8 @@ block_dispatch (int kind, const uint8_t *w, const uint8_t *act, size_t act_row_b
 
 #include "quant-matmul-x86-rows.h"
 
+#define Q5_0_PAIRED(kind, n_blocks) ((kind) == K_Q5_0 && (n_blocks) <= Q5_0_PAIR_MAX_BLOCKS)
+
 /* Legacy kinds: decode has its own sweep, more tokens go through the tiles. */
 #define DEFINE_LEGACY_ROWS(name, kind, bytes)                                       \
   static AVX2_FN void                                                               \
@@ -694,7 +769,10 @@ block_dispatch (int kind, const uint8_t *w, const uint8_t *act, size_t act_row_b
         size_t row_end, const uint8_t *act, size_t act_row_bytes, size_t n_tokens,  \
         float *y, size_t y_stride)                                                  \
   {                                                                                 \
-    if (n_tokens == 1)                                                              \
+    if (n_tokens == 1 && Q5_0_PAIRED (kind, n / 32))                                \
+      q5_0_rows_decode (weight, row_bytes, n / 32, row_begin, row_end,              \
+                        (const PonderActQ8 *) act, y);                              \
+    else if (n_tokens == 1)                                                         \
       legacy_rows_decode (kind, bytes, weight, row_bytes, n / 32, row_begin, row_end, \
                           (const PonderActQ8 *) act, y);                            \
     else                                                                            \
