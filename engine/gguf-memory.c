@@ -120,8 +120,30 @@ move_part (PonderGgufFile             *part,
     munmap (copy + length, (size_t) (reserve + reserved - (copy + length)));
   /* Read-only as the file mapping was, so a stray write still faults. */
   mprotect (part->mapping, length, PROT_READ);
+  part->in_memory = true;
   *moved = true;
   return PONDER_OK;
+}
+
+bool
+ponder_gguf_set_writable (PonderGgufFile *file,
+                          bool            writable)
+{
+  PonderGgufFile *single[1] = { file };
+  PonderGgufFile **parts = file->parts != NULL ? file->parts : single;
+  uint32_t n_parts = file->parts != NULL ? file->n_parts : 1;
+  size_t page = (size_t) sysconf (_SC_PAGESIZE);
+  bool ok = true;
+
+  for (uint32_t p = 0; p < n_parts; p++)
+    {
+      /* whole mappings only: a part of one would split its huge pages */
+      if (!parts[p]->in_memory
+          || mprotect (parts[p]->mapping, round_up (parts[p]->mapping_size, page),
+                       writable ? PROT_READ | PROT_WRITE : PROT_READ) != 0)
+        ok = false;
+    }
+  return ok;
 }
 
 PonderStatus

@@ -14,6 +14,7 @@ struct PonderGgufFile
   uint64_t           size;
   void              *mapping;         /* our own mmap, or NULL for a caller buffer */
   size_t             mapping_size;
+  bool               in_memory;       /* mapping moved into anonymous memory */
 
   uint32_t           version;
   uint32_t           alignment;

@@ -110,6 +110,12 @@ PonderStatus            ponder_gguf_move_to_memory (PonderGgufFile             *
                                                     bool                       *out_moved,
                                                     PonderError                *error);
 
+/* After ponder_gguf_move_to_memory moved every part: makes the memory
+ * writable, for rearranging weights in place, or read-only again. False
+ * when a part is still a file mapping or the system refuses. */
+bool                    ponder_gguf_set_writable (PonderGgufFile *file,
+                                                  bool            writable);
+
 uint32_t                ponder_gguf_version      (const PonderGgufFile *file);
 const char             *ponder_gguf_path         (const PonderGgufFile *file); /* first part */
 uint64_t                ponder_gguf_total_bytes  (const PonderGgufFile *file); /* all parts */

@@ -70,6 +70,19 @@ struct PonderMatmulKernel
   PonderPrepareFn prepare;
 };
 
+/* Q5_0 interleaved eight rows at a time (quant-interleave.c): for each
+ * group of 8 rows and each 32-element block column, 176 bytes holding the
+ * 8 rows' f16 scales, then for k = 0..3 two 32-bit masks (bit 4r + i is the
+ * fifth bit of quant 4k + i, then of quant 16 + 4k + i, of row r), then for
+ * k = 0..3 32 bytes (byte 4r + i is byte 4k + i of row r's qs). */
+#define PONDER_Q5_0X8_BLOCK_BYTES 176
+#define PONDER_Q5_0X8_QH          16
+#define PONDER_Q5_0X8_QS          48
+
+/* The interleaved layouts' AVX-512 VNNI kernels, or NULL; only call where
+ * ponder_matmul_avx512_rows may be called. */
+PonderRowsFn    ponder_matmul_avx512_x8_rows (PonderType type);
+
 /* Generic activation converters (also used by the SIMD variants' tests). */
 void ponder_matmul_prepare_q8_generic  (const float *x, size_t n, void *dst);
 void ponder_matmul_prepare_q8k_generic (const float *x, size_t n, void *dst);

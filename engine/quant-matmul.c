@@ -453,8 +453,9 @@ static const struct
 };
 
 /* Filled once by init_kernels (under pthread_once): [0] generic, [1] avx2,
- * [2] avx512 (VNNI); a NULL rows marks a variant this CPU lacks. */
-static PonderMatmulKernel kernels[3][N_KERNELS];
+ * [2] avx512 (VNNI), [3] avx512 on interleaved weights; a NULL rows marks a
+ * variant this CPU (or type) lacks. */
+static PonderMatmulKernel kernels[4][N_KERNELS];
 static bool have_avx2;
 static bool have_avx512;
 
@@ -521,6 +522,9 @@ init_kernels (void)
             z->prepare = ponder_matmul_avx512_prepare (g->act);
         }
 #endif
+      kernels[3][i] = *z;
+      kernels[3][i].variant = "avx512-x8";
+      kernels[3][i].rows = have_avx512 ? ponder_matmul_avx512_x8_rows (g->type) : NULL;
     }
 }
 
@@ -548,7 +552,18 @@ ponder_matmul_kernel_variant_get (PonderType  type,
     return &kernels[1][i];
   if (strcmp (variant, "avx512") == 0 && kernels[2][i].rows != NULL)
     return &kernels[2][i];
+  if (strcmp (variant, "avx512-x8") == 0 && kernels[3][i].rows != NULL)
+    return &kernels[3][i];
   return NULL;
+}
+
+const PonderMatmulKernel *
+ponder_matmul_kernel_interleaved (PonderType type)
+{
+  int i = kernel_index (type);
+
+  pthread_once (&kernels_once, init_kernels);
+  return i >= 0 && kernels[3][i].rows != NULL ? &kernels[3][i] : NULL;
 }
 
 const PonderMatmulKernel *

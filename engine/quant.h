@@ -115,5 +115,18 @@ void                      ponder_matmul_rows            (const PonderMatmulKerne
                                                          float                    *y,
                                                          size_t                    y_stride);
 
+/* A matrix of a type with an interleaved layout (Q5_0) can be rearranged
+ * once, at load, eight rows at a time, for a kernel that works on eight
+ * rows at once (quant-interleave.c). ponder_matmul_kernel_interleaved gives
+ * that kernel, or NULL when this CPU or type has none;
+ * ponder_matmul_interleave rearranges n_out rows (a multiple of 8) of n
+ * elements in place, and returns false, changing nothing, for a type
+ * without the layout or when there is no memory for one group's copy. */
+const PonderMatmulKernel *ponder_matmul_kernel_interleaved (PonderType type);
+bool                      ponder_matmul_interleave      (PonderType type,
+                                                         void      *weight,
+                                                         size_t     n,
+                                                         size_t     n_out);
+
 /* Name of the SIMD variant chosen ("avx2", "generic", ...), for bench output. */
 const char               *ponder_matmul_kernel_variant  (const PonderMatmulKernel *kernel);

@@ -105,6 +105,44 @@ report_move_progress (uint64_t done,
                            params->progress_data);
 }
 
+/* A weight with an interleaved kernel (quant-interleave.c) rearranged
+ * for it; only whole 2-D matrices whose memory no other weight reads. */
+static void
+interleave_weight (PonderWeight *w)
+{
+  const PonderMatmulKernel *kernel;
+
+  if (w->tensor == NULL || w->n_out % 8 != 0 || w->tensor->n_elements != w->n_in * w->n_out)
+    return;
+  kernel = ponder_matmul_kernel_interleaved (w->type);
+  if (kernel != NULL && ponder_matmul_interleave (w->type, (void *) w->data, w->n_in, w->n_out))
+    w->kernel = kernel;
+}
+
+/* Once the weights live in memory of our own: the dense matrices whose
+ * type has an interleaved layout get it. The tied output is the token
+ * table, which embedding reads row by row, and stays as it is. */
+static void
+interleave_weights (PonderModel *model)
+{
+  PonderModelWeights *w = &model->weights;
+
+  if (!ponder_gguf_set_writable (model->file, true))
+    return;
+  for (uint32_t il = 0; il < w->hp.n_layers; il++)
+    {
+      PonderLayer *l = &w->layers[il];
+      PonderWeight *dense[] = { &l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up,
+                                &l->w_down };
+
+      for (size_t i = 0; i < sizeof dense / sizeof dense[0]; i++)
+        interleave_weight (dense[i]);
+    }
+  if (!w->tied_output)
+    interleave_weight (&w->output);
+  ponder_gguf_set_writable (model->file, false);
+}
+
 /* For a model the CPU runs: its weights in huge-page memory (see
  * gguf-memory.c), read from the file with progress; where that cannot be
  * done, mapped and touched as for a device. */
@@ -121,6 +159,8 @@ load_for_cpu (PonderModel             *model,
                                        (void *) params, &moved, error);
   if (status == PONDER_OK && !moved)
     status = touch_weights (model, params, error);
+  else if (status == PONDER_OK)
+    interleave_weights (model);
   return status;
 }
 
@@ -477,6 +517,8 @@ ponder_model_load (const char              *path,
       bool moved;
 
       status = ponder_gguf_move_to_memory (model->file, NULL, NULL, &moved, error);
+      if (status == PONDER_OK && moved)
+        interleave_weights (model);
     }
   if (status != PONDER_OK)
     {

@@ -15,7 +15,9 @@
  *   quant-tool matmul TYPE VARIANT W N ROWS X N_TOKENS OUT [CHUNK]
  *       W: ROWS rows of N elements of TYPE; X: float32 (N_TOKENS, N);
  *       OUT: float32 (N_TOKENS, ROWS); rows are computed in ranges of CHUNK
- *       (default all) to exercise row_begin/row_end.
+ *       (default all) to exercise row_begin/row_end. A VARIANT ending in
+ *       -x8 (avx512-x8) is an interleaved kernel: W is rearranged with
+ *       ponder_matmul_interleave first (ROWS a multiple of 8).
  */
 #include "kv-cache.h"
 #include "quant-private.h"
@@ -178,6 +180,12 @@ cmd_matmul (int argc, char **argv)
     {
       fprintf (stderr, "activation file has %zu bytes, expected %zu\n", x_size,
                n * n_tokens * sizeof (float));
+      return 2;
+    }
+  /* an interleaved kernel's weights are rearranged first, as at load */
+  if (strstr (argv[1], "-x8") != NULL && !ponder_matmul_interleave (type, w, n, rows))
+    {
+      fprintf (stderr, "%s: %zu rows cannot be interleaved\n", argv[0], rows);
       return 2;
     }
   prepared = malloc (ponder_matmul_input_row_bytes (kernel, n) * n_tokens + 1);

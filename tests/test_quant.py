@@ -58,6 +58,8 @@ COMPUTABLE = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
 # Weights in 32-element blocks, multiplied with activations in Q8 blocks of 32.
 LEGACY = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
 FLOATS = {"F32", "F16", "BF16"}
+# types with an interleaved (8-row) layout and kernel (quant-interleave.c)
+INTERLEAVED = {"Q5_0"}
 
 
 def check(cond, what):
@@ -260,6 +262,10 @@ def test_matmul():
                   (9, 768, 1, 4)]
         if t in LEGACY:
             shapes += [(13, 96, 3, 4), (7, 96, 1, 0)]
+        if t in INTERLEAVED:
+            # whole 8-row groups; chunks that split groups; 1 and 2 tiles of tokens
+            shapes += [(24, 512, 1, 0), (16, 96, 3, 5), (32, 768, 6, 0), (8, 96, 1, 3),
+                       (40, 896, 1, 16)]
         if t in FLOATS:
             shapes.append((11, 100, 2, 5))
         for rows, n, ntok, chunk in shapes:
@@ -277,7 +283,10 @@ def test_matmul():
             exact = x.astype(np.float64) @ wd.T
             bound = 0.5 * 1.0001 * (step @ np.abs(wd).T) + slack + 1e-5 * (
                 np.abs(x.astype(np.float64)) @ np.abs(wd).T)
-            for variant in ("generic", "avx2", "avx512"):
+            variants = ["generic", "avx2", "avx512"]
+            if t in INTERLEAVED and rows % 8 == 0:
+                variants.append("avx512-x8")
+            for variant in variants:
                 y, name = run_matmul(t, variant, wdata, n, rows, x, chunk)
                 what = "matmul %s %s rows %d n %d tokens %d chunk %d" % (
                     t, variant, rows, n, ntok, chunk)

@@ -162,6 +162,10 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
   for (size_t i = 0; i < matrix_bytes * n_copies; i++)
     weights[i] = (uint8_t) (rand () >> 7);
   fix_scales (type, weights, matrix_bytes * n_copies, info->block_bytes);
+  /* an interleaved kernel (variant "avx512-x8") reads rearranged weights */
+  if (variant != NULL && strstr (variant, "-x8") != NULL)
+    for (size_t c = 0; c < n_copies; c++)
+      ponder_matmul_interleave (type, weights + c * matrix_bytes, n, rows);
   x = malloc (MAX_TOKENS * n * sizeof (float));
   for (size_t i = 0; i < MAX_TOKENS * n; i++)
     x[i] = (float) (rand () % 2001 - 1000) / 1000.0f;
