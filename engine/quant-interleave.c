@@ -4,10 +4,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Done once at load, in place, on weights the CPU runs from memory of our
- * own (gguf-memory.c), never on a file mapping. The layout is described
- * with PONDER_Q5_0X8_BLOCK_BYTES in quant-matmul-private.h; it has the same
- * size as the rows it replaces, so row group g still starts at
- * g * 8 * row_bytes.
+ * own (gguf-memory.c), never on a file mapping. The layouts are described
+ * with PONDER_Q5_0X8_BLOCK_BYTES and PONDER_Q4_KX8_BLOCK_BYTES in
+ * quant-matmul-private.h; each has the same size as the rows it replaces,
+ * so row group g still starts at g * 8 * row_bytes.
  */
 #include "quant-matmul-private.h"
 #include "quant-private.h"
@@ -53,17 +53,48 @@ interleave_q5_0_block (const uint8_t *const rows[8], uint8_t *out)
     memcpy (out + 2 * r, rows[r], 2);
 }
 
+/* Q4_K: see PONDER_Q4_KX8_BLOCK_BYTES. */
+static void
+interleave_q4_k_block (const uint8_t *const rows[8], uint8_t *out)
+{
+  for (int r = 0; r < 8; r++)
+    {
+      memcpy (out + 2 * r, rows[r], 2);
+      memcpy (out + 16 + 2 * r, rows[r] + 2, 2);
+      for (int w = 0; w < 3; w++)
+        memcpy (out + PONDER_Q4_KX8_SCALES + 32 * w + 4 * r, rows[r] + 4 + 4 * w, 4);
+      for (int j = 0; j < 4; j++)
+        for (int g = 0; g < 8; g++)
+          memcpy (out + PONDER_Q4_KX8_QS + 32 * (8 * j + g) + 4 * r,
+                  rows[r] + 16 + 32 * j + 4 * g, 4);
+    }
+}
+
 bool
 ponder_matmul_interleave (PonderType type,
                           void      *weight,
                           size_t     n,
                           size_t     n_out)
 {
-  size_t n_blocks = n / 32, row_bytes = n_blocks * 22;
+  size_t block_size, block_bytes, n_blocks, row_bytes;
+  void (*interleave_block) (const uint8_t *const rows[8], uint8_t *out);
   uint8_t *copy;
 
-  if (type != PONDER_TYPE_Q5_0 || n % 32 != 0 || n_out % 8 != 0)
+  switch (type)
+    {
+    case PONDER_TYPE_Q5_0:
+      block_size = 32, block_bytes = 22, interleave_block = interleave_q5_0_block;
+      break;
+    case PONDER_TYPE_Q4_K:
+      block_size = 256, block_bytes = 144, interleave_block = interleave_q4_k_block;
+      break;
+    default:
+      return false;
+    }
+  if (n % block_size != 0 || n_out % 8 != 0)
     return false;
+  n_blocks = n / block_size;
+  row_bytes = n_blocks * block_bytes;
   copy = malloc (8 * row_bytes);
   if (copy == NULL)
     return false;
@@ -77,8 +108,8 @@ ponder_matmul_interleave (PonderType type,
           const uint8_t *rows[8];
 
           for (int r = 0; r < 8; r++)
-            rows[r] = copy + r * row_bytes + b * 22;
-          interleave_q5_0_block (rows, group + b * PONDER_Q5_0X8_BLOCK_BYTES);
+            rows[r] = copy + r * row_bytes + b * block_bytes;
+          interleave_block (rows, group + b * 8 * block_bytes);
         }
     }
   free (copy);

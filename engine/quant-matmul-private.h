@@ -79,6 +79,16 @@ struct PonderMatmulKernel
 #define PONDER_Q5_0X8_QH          16
 #define PONDER_Q5_0X8_QS          48
 
+/* Q4_K interleaved eight rows at a time: for each group of 8 rows and each
+ * 256-element block column, 1152 bytes holding the 8 rows' f16 d, then
+ * their f16 dmin, then three times 8 32-bit words (word w of row r is bytes
+ * 4w..4w+3 of its 12 packed scale and min bytes), then for j = 0..3 and
+ * g = 0..7 32 bytes (byte 4r + i is qs byte 32j + 4g + i of row r, whose
+ * nibbles are elements 64j + 4g + i and 64j + 32 + 4g + i). */
+#define PONDER_Q4_KX8_BLOCK_BYTES 1152
+#define PONDER_Q4_KX8_SCALES      32
+#define PONDER_Q4_KX8_QS          128
+
 /* The interleaved layouts' AVX-512 VNNI kernels, or NULL; only call where
  * ponder_matmul_avx512_rows may be called. */
 PonderRowsFn    ponder_matmul_avx512_x8_rows (PonderType type);

@@ -59,7 +59,7 @@ COMPUTABLE = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
 LEGACY = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
 FLOATS = {"F32", "F16", "BF16"}
 # types with an interleaved (8-row) layout and kernel (quant-interleave.c)
-INTERLEAVED = {"Q5_0"}
+INTERLEAVED = {"Q5_0", "Q4_K"}
 
 
 def check(cond, what):
@@ -265,7 +265,7 @@ def test_matmul():
         if t in INTERLEAVED:
             # whole 8-row groups; chunks that split groups; 1 and 2 tiles of tokens
             shapes += [(24, 512, 1, 0), (16, 96, 3, 5), (32, 768, 6, 0), (8, 96, 1, 3),
-                       (40, 896, 1, 16)]
+                       (40, 896, 1, 16), (16, 512, 6, 5)]
         if t in FLOATS:
             shapes.append((11, 100, 2, 5))
         for rows, n, ntok, chunk in shapes:
