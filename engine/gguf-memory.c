@@ -94,12 +94,16 @@ move_part (PonderGgufFile             *part,
   /* Only advice: without it (THP in "madvise" mode) the copy gets 4 KiB
    * pages and merely costs the time of the copy. */
   madvise (copy, length, MADV_HUGEPAGE);
+  madvise (part->mapping, length, MADV_SEQUENTIAL);
   for (size_t off = 0; off < part->mapping_size; off += COPY_CHUNK_BYTES)
     {
       size_t n = part->mapping_size - off < COPY_CHUNK_BYTES ? part->mapping_size - off
                                                                : COPY_CHUNK_BYTES;
 
       memcpy (copy + off, (const uint8_t *) part->mapping + off, n);
+      /* Unmaps the pages just copied (the page cache keeps them, free to
+       * reclaim), so the process never holds the model twice. */
+      madvise ((uint8_t *) part->mapping + off, round_up (n, page), MADV_DONTNEED);
       *done += n;
       if (progress != NULL && !progress (*done, total, progress_data))
         {
