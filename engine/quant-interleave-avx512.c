@@ -115,6 +115,48 @@ store_group (const __m256 *acc, int nt, float *y, size_t y_stride, size_t lo, si
     }
 }
 
+/* ---- Q8_0 ---------------------------------------------------------------------- */
+
+/* The quants are stored plus 128 (unsigned for vpdpbusd); the 128 comes off
+ * as -128 times the activation sum, every lane's start. Nothing to unpack:
+ * 8 vpdpbusd a block column for 8 rows. */
+AVX2_INLINE void
+q8_0x8_group (const uint8_t *group,
+              size_t         n_blocks,
+              const uint8_t *act,
+              size_t         act_row_bytes,
+              int            nt,
+              __m256        *acc)
+{
+  for (int t = 0; t < nt; t++)
+    acc[t] = _mm256_setzero_ps ();
+  for (size_t b = 0; b < n_blocks; b++)
+    {
+      const uint8_t *blk = group + b * PONDER_Q8_0X8_BLOCK_BYTES;
+      __m256 d = _mm256_cvtph_ps (loadu128 (blk));
+      __m256i q[8];
+
+      prefetch_span (blk, PONDER_Q8_0X8_BLOCK_BYTES);
+      for (int k = 0; k < 8; k++)
+        q[k] = loadu (blk + PONDER_Q8_0X8_QS + 32 * k);
+      for (int t = 0; t < nt; t++)
+        {
+          const PonderActQ8 *a = (const PonderActQ8 *) (act + t * act_row_bytes) + b;
+          __m256i p = _mm256_set1_epi32 (-128 * a->sum);
+
+          for (int k = 0; k < 8; k++)
+            {
+              int32_t four;
+
+              memcpy (&four, a->qs + 4 * k, 4);
+              p = _mm256_dpbusd_epi32 (p, q[k], _mm256_set1_epi32 (four));
+            }
+          acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (p),
+                                    _mm256_mul_ps (d, _mm256_set1_ps (a->d)), acc[t]);
+        }
+    }
+}
+
 /* ---- Q4_K ---------------------------------------------------------------------- */
 
 /* The sub-block scales and mins of 8 interleaved rows: sc[s] and mn[s / 2]
@@ -269,6 +311,7 @@ q4_kx8_group (const uint8_t *group,
   }
 
 DEFINE_X8_ROWS (avx512_x8_rows_q5_0, q5_0x8_group, 32)
+DEFINE_X8_ROWS (avx512_x8_rows_q8_0, q8_0x8_group, 32)
 DEFINE_X8_ROWS (avx512_x8_rows_q4_k, q4_kx8_group, 256)
 
 PonderRowsFn
@@ -277,6 +320,7 @@ ponder_matmul_avx512_x8_rows (PonderType type)
   switch (type)
     {
     case PONDER_TYPE_Q5_0: return avx512_x8_rows_q5_0;
+    case PONDER_TYPE_Q8_0: return avx512_x8_rows_q8_0;
     case PONDER_TYPE_Q4_K: return avx512_x8_rows_q4_k;
     default:               return NULL;
     }

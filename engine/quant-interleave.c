@@ -5,7 +5,8 @@
  *
  * Done once at load, in place, on weights the CPU runs from memory of our
  * own (gguf-memory.c), never on a file mapping. The layouts are described
- * with PONDER_Q5_0X8_BLOCK_BYTES and PONDER_Q4_KX8_BLOCK_BYTES in
+ * with PONDER_Q5_0X8_BLOCK_BYTES, PONDER_Q8_0X8_BLOCK_BYTES and
+ * PONDER_Q4_KX8_BLOCK_BYTES in
  * quant-matmul-private.h; each has the same size as the rows it replaces,
  * so row group g still starts at g * 8 * row_bytes.
  */
@@ -53,6 +54,19 @@ interleave_q5_0_block (const uint8_t *const rows[8], uint8_t *out)
     memcpy (out + 2 * r, rows[r], 2);
 }
 
+/* Q8_0: see PONDER_Q8_0X8_BLOCK_BYTES. */
+static void
+interleave_q8_0_block (const uint8_t *const rows[8], uint8_t *out)
+{
+  for (int r = 0; r < 8; r++)
+    {
+      memcpy (out + 2 * r, rows[r], 2);
+      for (int k = 0; k < 8; k++)
+        for (int i = 0; i < 4; i++)
+          out[PONDER_Q8_0X8_QS + 32 * k + 4 * r + i] = (uint8_t) (rows[r][2 + 4 * k + i] ^ 0x80);
+    }
+}
+
 /* Q4_K: see PONDER_Q4_KX8_BLOCK_BYTES. */
 static void
 interleave_q4_k_block (const uint8_t *const rows[8], uint8_t *out)
@@ -84,6 +98,9 @@ ponder_matmul_interleave (PonderType type,
     {
     case PONDER_TYPE_Q5_0:
       block_size = 32, block_bytes = 22, interleave_block = interleave_q5_0_block;
+      break;
+    case PONDER_TYPE_Q8_0:
+      block_size = 32, block_bytes = 34, interleave_block = interleave_q8_0_block;
       break;
     case PONDER_TYPE_Q4_K:
       block_size = 256, block_bytes = 144, interleave_block = interleave_q4_k_block;

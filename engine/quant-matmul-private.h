@@ -79,6 +79,13 @@ struct PonderMatmulKernel
 #define PONDER_Q5_0X8_QH          16
 #define PONDER_Q5_0X8_QS          48
 
+/* Q8_0 interleaved eight rows at a time: for each group of 8 rows and each
+ * 32-element block column, 272 bytes holding the 8 rows' f16 scales, then
+ * for k = 0..7 32 bytes (byte 4r + i is quant 4k + i of row r plus 128, an
+ * unsigned byte for vpdpbusd). */
+#define PONDER_Q8_0X8_BLOCK_BYTES 272
+#define PONDER_Q8_0X8_QS          16
+
 /* Q4_K interleaved eight rows at a time: for each group of 8 rows and each
  * 256-element block column, 1152 bytes holding the 8 rows' f16 d, then
  * their f16 dmin, then three times 8 32-bit words (word w of row r is bytes

@@ -59,7 +59,7 @@ COMPUTABLE = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
 LEGACY = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"}
 FLOATS = {"F32", "F16", "BF16"}
 # types with an interleaved (8-row) layout and kernel (quant-interleave.c)
-INTERLEAVED = {"Q5_0", "Q4_K"}
+INTERLEAVED = {"Q5_0", "Q8_0", "Q4_K"}
 
 
 def check(cond, what):
