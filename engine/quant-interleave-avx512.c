@@ -22,15 +22,21 @@
 
 #include "quant-matmul-x86.h"
 
-/* The 8 vectors of 32 unsigned 5-bit quants of one interleaved Q5_0 block
- * column: q[2k] holds quants 4k..4k+3 of every row (row r in lane r),
- * q[2k + 1] quants 16 + 4k..16 + 4k + 3. */
+/* The 8 vectors of an interleaved Q5_0 or Q8_0 block column: q[k] holds
+ * quants 4k..4k+3 of every row (row r in lane r) as unsigned bytes, the
+ * quant plus 16 (Q5_0's 5-bit value) or plus 128 (Q8_0, stored so). */
 AVX2_INLINE void
-q5_0x8_unpack (const uint8_t *blk, __m256i q[8])
+legacy_x8_quants (bool q8, const uint8_t *blk, __m256i q[8])
 {
   const __m256i m4 = _mm256_set1_epi8 (15);
   const __m256i sixteen = _mm256_set1_epi8 (16);
 
+  if (q8)
+    {
+      for (int k = 0; k < 8; k++)
+        q[k] = loadu (blk + PONDER_Q8_0X8_QS + 32 * k);
+      return;
+    }
   for (int k = 0; k < 4; k++)
     {
       __m256i v = loadu (blk + PONDER_Q5_0X8_QS + 32 * k);
@@ -39,58 +45,65 @@ q5_0x8_unpack (const uint8_t *blk, __m256i q[8])
       __m256i lo = _mm256_and_si256 (v, m4);
       __m256i hi = _mm256_and_si256 (_mm256_srli_epi16 (v, 4), m4);
 
-      q[2 * k] = _mm256_mask_add_epi8 (lo, lo_bits, lo, sixteen);
-      q[2 * k + 1] = _mm256_mask_add_epi8 (hi, hi_bits, hi, sixteen);
+      q[k] = _mm256_mask_add_epi8 (lo, lo_bits, lo, sixteen);
+      q[4 + k] = _mm256_mask_add_epi8 (hi, hi_bits, hi, sixteen);
     }
 }
 
-/* The 8 rows' dots with one activation block, offset included: quant - 16
- * is quant plus -16 times the activation sum, the start of every lane. */
-AVX2_INLINE __m256i
-q5_0x8_dot (const __m256i q[8], const PonderActQ8 *a)
-{
-  __m256i p = _mm256_set1_epi32 (a->neg2_sum * 8);
-
-  for (int k = 0; k < 4; k++)
-    {
-      int32_t lo, hi;
-
-      memcpy (&lo, a->qs + 4 * k, 4);
-      memcpy (&hi, a->qs + 16 + 4 * k, 4);
-      p = _mm256_dpbusd_epi32 (p, q[2 * k], _mm256_set1_epi32 (lo));
-      p = _mm256_dpbusd_epi32 (p, q[2 * k + 1], _mm256_set1_epi32 (hi));
-    }
-  return p;
-}
-
-/* Rows [8g, 8g + 8) of y for tokens [0, nt) (nt <= MAX_TILE). */
+/* Rows [8g, 8g + 8) of y for tokens [0, nt) (nt <= MAX_TILE), Q5_0 or
+ * Q8_0. Every lane starts at minus the offset times the activation sum,
+ * then 8 vpdpbusd against four activations broadcast to all lanes. */
 AVX2_INLINE void
-q5_0x8_group (const uint8_t *group,
-              size_t         n_blocks,
-              const uint8_t *act,
-              size_t         act_row_bytes,
-              int            nt,
-              __m256        *acc)
+legacy_x8_group (bool           q8,
+                 const uint8_t *group,
+                 size_t         n_blocks,
+                 const uint8_t *act,
+                 size_t         act_row_bytes,
+                 int            nt,
+                 __m256        *acc)
 {
+  size_t block_bytes = q8 ? PONDER_Q8_0X8_BLOCK_BYTES : PONDER_Q5_0X8_BLOCK_BYTES;
+
   for (int t = 0; t < nt; t++)
     acc[t] = _mm256_setzero_ps ();
   for (size_t b = 0; b < n_blocks; b++)
     {
-      const uint8_t *blk = group + b * PONDER_Q5_0X8_BLOCK_BYTES;
+      const uint8_t *blk = group + b * block_bytes;
       __m256 d = _mm256_cvtph_ps (loadu128 (blk));
       __m256i q[8];
 
-      prefetch_span (blk, PONDER_Q5_0X8_BLOCK_BYTES);
-      q5_0x8_unpack (blk, q);
+      prefetch_span (blk, block_bytes);
+      legacy_x8_quants (q8, blk, q);
       for (int t = 0; t < nt; t++)
         {
           const PonderActQ8 *a = (const PonderActQ8 *) (act + t * act_row_bytes) + b;
-          __m256i p = q5_0x8_dot ((const __m256i *) q, a);
+          __m256i p = _mm256_set1_epi32 ((q8 ? -128 : -16) * a->sum);
 
+          for (int k = 0; k < 8; k++)
+            {
+              int32_t four;
+
+              memcpy (&four, a->qs + 4 * k, 4);
+              p = _mm256_dpbusd_epi32 (p, q[k], _mm256_set1_epi32 (four));
+            }
           acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (p),
                                     _mm256_mul_ps (d, _mm256_set1_ps (a->d)), acc[t]);
         }
     }
+}
+
+AVX2_INLINE void
+q5_0x8_group (const uint8_t *group, size_t n_blocks, const uint8_t *act, size_t act_row_bytes,
+              int nt, __m256 *acc)
+{
+  legacy_x8_group (false, group, n_blocks, act, act_row_bytes, nt, acc);
+}
+
+AVX2_INLINE void
+q8_0x8_group (const uint8_t *group, size_t n_blocks, const uint8_t *act, size_t act_row_bytes,
+              int nt, __m256 *acc)
+{
+  legacy_x8_group (true, group, n_blocks, act, act_row_bytes, nt, acc);
 }
 
 /* Lanes lo..hi-1 of each token's accumulator into that token's row of y
@@ -111,48 +124,6 @@ store_group (const __m256 *acc, int nt, float *y, size_t y_stride, size_t lo, si
           _mm256_storeu_ps (lanes, acc[t]);
           for (size_t r = lo; r < hi; r++)
             yt[r] = lanes[r];
-        }
-    }
-}
-
-/* ---- Q8_0 ---------------------------------------------------------------------- */
-
-/* The quants are stored plus 128 (unsigned for vpdpbusd); the 128 comes off
- * as -128 times the activation sum, every lane's start. Nothing to unpack:
- * 8 vpdpbusd a block column for 8 rows. */
-AVX2_INLINE void
-q8_0x8_group (const uint8_t *group,
-              size_t         n_blocks,
-              const uint8_t *act,
-              size_t         act_row_bytes,
-              int            nt,
-              __m256        *acc)
-{
-  for (int t = 0; t < nt; t++)
-    acc[t] = _mm256_setzero_ps ();
-  for (size_t b = 0; b < n_blocks; b++)
-    {
-      const uint8_t *blk = group + b * PONDER_Q8_0X8_BLOCK_BYTES;
-      __m256 d = _mm256_cvtph_ps (loadu128 (blk));
-      __m256i q[8];
-
-      prefetch_span (blk, PONDER_Q8_0X8_BLOCK_BYTES);
-      for (int k = 0; k < 8; k++)
-        q[k] = loadu (blk + PONDER_Q8_0X8_QS + 32 * k);
-      for (int t = 0; t < nt; t++)
-        {
-          const PonderActQ8 *a = (const PonderActQ8 *) (act + t * act_row_bytes) + b;
-          __m256i p = _mm256_set1_epi32 (-128 * a->sum);
-
-          for (int k = 0; k < 8; k++)
-            {
-              int32_t four;
-
-              memcpy (&four, a->qs + 4 * k, 4);
-              p = _mm256_dpbusd_epi32 (p, q[k], _mm256_set1_epi32 (four));
-            }
-          acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (p),
-                                    _mm256_mul_ps (d, _mm256_set1_ps (a->d)), acc[t]);
         }
     }
 }

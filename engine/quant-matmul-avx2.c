@@ -360,6 +360,33 @@ q45k_block (bool           five,
     }
 }
 
+/* A Q4_K block's share of a decode sweep's row: sumi its 8 partial
+ * scaled dots, min_dot its 4 partial min dots, times d and dmin (the f16
+ * pair at w) and the token's scale. */
+AVX2_INLINE void
+q4k_decode_accumulate (const uint8_t      *w,
+                       const PonderActQ8K *a,
+                       __m256i             sumi,
+                       __m128i             min_dot,
+                       __m256             *acc,
+                       __m128             *acc_min)
+{
+  /* d and dmin times the token's scale, in lanes 0 and 1. */
+  __m128 scale = _mm_mul_ps (_mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w)),
+                             _mm_set1_ps (a->d));
+
+  *acc = _mm256_fmadd_ps (_mm256_broadcastss_ps (scale), _mm256_cvtepi32_ps (sumi), *acc);
+  *acc_min = _mm_fmadd_ps (_mm_permute_ps (scale, 0x55), _mm_cvtepi32_ps (min_dot), *acc_min);
+}
+
+AVX2_INLINE float
+q4k_decode_result (__m256 acc, __m128 acc_min)
+{
+  acc_min = _mm_add_ps (acc_min, _mm_movehl_ps (acc_min, acc_min));
+  acc_min = _mm_add_ss (acc_min, _mm_movehdup_ps (acc_min));
+  return hsum_ps (acc) - _mm_cvtss_f32 (acc_min);
+}
+
 #ifdef X86_VNNI
 /* The 8 sub-block scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K
  * block, unpacked from their 12 bytes in vector registers: the 32-bit words
@@ -418,7 +445,6 @@ q4k_rows_decode (const uint8_t      *weight,
           __m256i sc16 = _mm256_castsi128_si256 (_mm_cvtepu8_epi16 (sm));
           __m256i sum0 = _mm256_setzero_si256 (), sum1 = _mm256_setzero_si256 ();
           __m128i min_dot;
-          __m128 scale;
 
           prefetch_span (w, 144);
           patterns[0] = _mm256_permutexvar_epi16 (spread01, sc16);
@@ -443,17 +469,9 @@ q4k_rows_decode (const uint8_t      *weight,
             }
           min_dot = _mm_madd_epi16 (_mm_cvtepu8_epi16 (_mm_srli_si128 (sm, 8)),
                                     loadu128 (a->bsums32));
-          /* d and dmin times the token's scale, in lanes 0 and 1. */
-          scale = _mm_mul_ps (_mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w)),
-                              _mm_set1_ps (a->d));
-          acc = _mm256_fmadd_ps (_mm256_broadcastss_ps (scale),
-                                 _mm256_cvtepi32_ps (_mm256_add_epi32 (sum0, sum1)), acc);
-          acc_min = _mm_fmadd_ps (_mm_permute_ps (scale, 0x55), _mm_cvtepi32_ps (min_dot),
-                                  acc_min);
+          q4k_decode_accumulate (w, a, _mm256_add_epi32 (sum0, sum1), min_dot, &acc, &acc_min);
         }
-      acc_min = _mm_add_ps (acc_min, _mm_movehl_ps (acc_min, acc_min));
-      acc_min = _mm_add_ss (acc_min, _mm_movehdup_ps (acc_min));
-      y[r] = hsum_ps (acc) - _mm_cvtss_f32 (acc_min);
+      y[r] = q4k_decode_result (acc, acc_min);
     }
 }
 #else
@@ -488,7 +506,6 @@ q4k_rows_decode (const uint8_t      *weight,
           uint64_t scale_bytes, min_bytes;
           __m256i sum0 = _mm256_setzero_si256 (), sum1 = _mm256_setzero_si256 ();
           __m128i sc16, min_dot;
-          __m128 scale;
 
           prefetch_span (w, 144);
           q4k_scale_words (w, &scale_bytes, &min_bytes);
@@ -512,17 +529,9 @@ q4k_rows_decode (const uint8_t      *weight,
           min_dot = _mm_madd_epi16 (
             _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) &min_bytes)),
             loadu128 (a->bsums32));
-          /* d and dmin times the token's scale, in lanes 0 and 1. */
-          scale = _mm_mul_ps (_mm_cvtph_ps (_mm_loadl_epi64 ((const __m128i *) w)),
-                              _mm_set1_ps (a->d));
-          acc = _mm256_fmadd_ps (_mm256_broadcastss_ps (scale),
-                                 _mm256_cvtepi32_ps (_mm256_add_epi32 (sum0, sum1)), acc);
-          acc_min = _mm_fmadd_ps (_mm_permute_ps (scale, 0x55), _mm_cvtepi32_ps (min_dot),
-                                  acc_min);
+          q4k_decode_accumulate (w, a, _mm256_add_epi32 (sum0, sum1), min_dot, &acc, &acc_min);
         }
-      acc_min = _mm_add_ps (acc_min, _mm_movehl_ps (acc_min, acc_min));
-      acc_min = _mm_add_ss (acc_min, _mm_movehdup_ps (acc_min));
-      y[r] = hsum_ps (acc) - _mm_cvtss_f32 (acc_min);
+      y[r] = q4k_decode_result (acc, acc_min);
     }
 }
 #endif
