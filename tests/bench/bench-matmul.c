@@ -6,7 +6,8 @@
  * For Q4_K, Q6_K, Q8_0, Q5_0 and the IQ types of R1's small quants (IQ1_S,
  * IQ1_M, IQ2_XXS, IQ3_XXS, IQ4_XS) weights of 8960 x 1536 (ffn up/gate of
  * R1-Distill-Qwen-1.5B) and 1536 x 8960 (ffn down), with 1 and 2 threads
- * (rows split in halves, a barrier per product), prints GB/s of weight bytes
+ * (rows split in halves, the helper spinning between products as the
+ * engine's pool does), prints GB/s of weight bytes
  * read (GB = 1e9) for 1 token and the time per token for 8 and 64 tokens
  * (prefill; best product of those run in SECONDS_PER_CASE). VARIANT (generic,
  * avx2, avx512) forces a kernel variant so that two can be compared side by
@@ -23,6 +24,8 @@
 #include "quant-private.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +49,13 @@ typedef struct
   float                    *y;         /* (n_tokens, rows) */
 } Job;
 
+/* The helper spins on a generation counter, as the engine's thread pool
+ * does between the products of a token: a barrier's futex wake-up alone
+ * takes longer than a small product. */
 typedef struct
 {
-  pthread_barrier_t start;
-  pthread_barrier_t done;
+  atomic_uint       generation;
+  atomic_uint       finished;
   Job               job;
   int               n_threads;
   int               quit;
@@ -74,18 +80,32 @@ run_slice (Pool *pool, int index)
                         job->n_tokens, job->y, job->rows);
 }
 
+static void
+sched_yield_or_pause (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#else
+  sched_yield ();
+#endif
+}
+
 static void *
 worker_main (void *arg)
 {
   Worker *w = arg;
 
+  unsigned seen = 0;
+
   for (;;)
     {
-      pthread_barrier_wait (&w->pool->start);
+      while (atomic_load (&w->pool->generation) == seen)
+        sched_yield_or_pause ();
+      seen = atomic_load (&w->pool->generation);
       if (w->pool->quit)
         return NULL;
       run_slice (w->pool, w->index);
-      pthread_barrier_wait (&w->pool->done);
+      atomic_fetch_add (&w->pool->finished, 1);
     }
 }
 
@@ -195,13 +215,16 @@ bench_case (Pool *pool, PonderType type, const char *variant, size_t rows, size_
         t0 = now_s ();
         do
           {
+            unsigned finished = atomic_load (&pool->finished);
+
             pool->job.weight = weights + (iters % n_copies) * matrix_bytes;
             t1 = now_s ();
             if (threads > 1)
-              pthread_barrier_wait (&pool->start);
+              atomic_fetch_add (&pool->generation, 1);
             run_slice (pool, 0);
             if (threads > 1)
-              pthread_barrier_wait (&pool->done);
+              while (atomic_load (&pool->finished) == finished)
+                sched_yield_or_pause ();
             t1 = now_s () - t1;
             best = t1 < best ? t1 : best;
             iters++;
@@ -240,9 +263,7 @@ main (int argc, char **argv)
 
   hot = argc > 4 && strcmp (argv[4], "hot") == 0;
 
-  /* One helper thread; with threads == 1 it stays parked on the barrier. */
-  pthread_barrier_init (&pool.start, NULL, 2);
-  pthread_barrier_init (&pool.done, NULL, 2);
+  /* One helper thread; with threads == 1 it spins on the other core. */
   pthread_create (&thread, NULL, worker_main, &worker);
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     {
@@ -257,7 +278,7 @@ main (int argc, char **argv)
       bench_case (&pool, types[i], variant, 1536, 8960, seconds);
     }
   pool.quit = 1;
-  pthread_barrier_wait (&pool.start);
+  atomic_fetch_add (&pool.generation, 1);
   pthread_join (thread, NULL);
   return 0;
 }
