@@ -14,13 +14,61 @@
  */
 #include "quant-matmul-private.h"
 
+/* quant-interleave-avxvnni.c includes this file with X86_AVXVNNI defined:
+ * the same kernels for CPUs with the VEX-encoded AVX-VNNI dot products but
+ * no AVX-512 (Intel's client cores since Alder Lake), the few AVX-512
+ * operations replaced by AVX2 ones. */
+#ifndef X86_TARGET
 #define X86_VNNI       1
 #define X86_TARGET     "avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni"
+#define X86_X8_ROWS_FN ponder_matmul_avx512_x8_rows
+#endif
 #define MAX_TILE       4
 
 #if defined(__x86_64__) || defined(__i386__)
 
 #include "quant-matmul-x86.h"
+
+#ifdef X86_AVXVNNI
+#define DPBUSD(acc, u, s) _mm256_dpbusd_avx_epi32 ((acc), (u), (s))
+#define DPWSSD(acc, a, b) _mm256_dpwssd_avx_epi32 ((acc), (a), (b))
+#else
+#define DPBUSD(acc, u, s) _mm256_dpbusd_epi32 ((acc), (u), (s))
+#define DPWSSD(acc, a, b) _mm256_dpwssd_epi32 ((acc), (a), (b))
+#endif
+
+/* q plus 16 in byte i where bit i of the little-endian 32-bit word at bits
+ * is set (Q5_0's fifth bits). */
+AVX2_INLINE __m256i
+add_sixteen_where (__m256i q, const uint8_t *bits)
+{
+#ifdef X86_AVXVNNI
+  uint32_t word;
+  __m256i v, pick;
+
+  memcpy (&word, bits, 4);
+  /* byte i of v is byte i / 8 of the word; then bit i % 8 of it */
+  v = _mm256_shuffle_epi8 (_mm256_set1_epi32 ((int) word),
+                           _mm256_set_epi64x (0x0303030303030303LL, 0x0202020202020202LL,
+                                              0x0101010101010101LL, 0));
+  pick = _mm256_set1_epi64x ((long long) 0x8040201008040201ULL);
+  v = _mm256_cmpeq_epi8 (_mm256_and_si256 (v, pick), pick);
+  return _mm256_add_epi8 (q, _mm256_and_si256 (v, _mm256_set1_epi8 (16)));
+#else
+  return _mm256_mask_add_epi8 (q, _load_mask32 ((__mmask32 *) bits), q, _mm256_set1_epi8 (16));
+#endif
+}
+
+/* a | (b & c) */
+AVX2_INLINE __m256i
+or_masked (__m256i a, __m256i b, __m256i c)
+{
+#ifdef X86_AVXVNNI
+  return _mm256_or_si256 (a, _mm256_and_si256 (b, c));
+#else
+  return _mm256_ternarylogic_epi32 (a, b, c, 0xf8);
+#endif
+}
 
 /* The 8 vectors of an interleaved Q5_0 or Q8_0 block column: q[k] holds
  * quants 4k..4k+3 of every row (row r in lane r) as unsigned bytes, the
@@ -29,7 +77,6 @@ AVX2_INLINE void
 legacy_x8_quants (bool q8, const uint8_t *blk, __m256i q[8])
 {
   const __m256i m4 = _mm256_set1_epi8 (15);
-  const __m256i sixteen = _mm256_set1_epi8 (16);
 
   if (q8)
     {
@@ -40,13 +87,11 @@ legacy_x8_quants (bool q8, const uint8_t *blk, __m256i q[8])
   for (int k = 0; k < 4; k++)
     {
       __m256i v = loadu (blk + PONDER_Q5_0X8_QS + 32 * k);
-      __mmask32 lo_bits = _load_mask32 ((__mmask32 *) (blk + PONDER_Q5_0X8_QH + 8 * k));
-      __mmask32 hi_bits = _load_mask32 ((__mmask32 *) (blk + PONDER_Q5_0X8_QH + 8 * k + 4));
       __m256i lo = _mm256_and_si256 (v, m4);
       __m256i hi = _mm256_and_si256 (_mm256_srli_epi16 (v, 4), m4);
 
-      q[k] = _mm256_mask_add_epi8 (lo, lo_bits, lo, sixteen);
-      q[4 + k] = _mm256_mask_add_epi8 (hi, hi_bits, hi, sixteen);
+      q[k] = add_sixteen_where (lo, blk + PONDER_Q5_0X8_QH + 8 * k);
+      q[4 + k] = add_sixteen_where (hi, blk + PONDER_Q5_0X8_QH + 8 * k + 4);
     }
 }
 
@@ -84,7 +129,7 @@ legacy_x8_group (bool           q8,
               int32_t four;
 
               memcpy (&four, a->qs + 4 * k, 4);
-              p = _mm256_dpbusd_epi32 (p, q[k], _mm256_set1_epi32 (four));
+              p = DPBUSD (p, q[k], _mm256_set1_epi32 (four));
             }
           acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (p),
                                     _mm256_mul_ps (d, _mm256_set1_ps (a->d)), acc[t]);
@@ -144,13 +189,12 @@ q4_kx8_scales (const uint8_t *blk, __m256i sc[8], __m256i mn[4])
   __m256i u1 = loadu (blk + PONDER_Q4_KX8_SCALES + 32);
   __m256i u2 = loadu (blk + PONDER_Q4_KX8_SCALES + 64);
   /* bytes 0-3 of each lane: scales 0-3, scales 4-7, mins 0-3, mins 4-7;
-   * ternary table 0xf8 is A | (B & C) */
+   * each | (the top bits & 0x30) */
   __m256i sc_lo = _mm256_and_si256 (u0, m6);
-  __m256i sc_hi = _mm256_ternarylogic_epi32 (_mm256_and_si256 (u2, m4),
-                                             _mm256_srli_epi32 (u0, 2), top, 0xf8);
+  __m256i sc_hi = or_masked (_mm256_and_si256 (u2, m4), _mm256_srli_epi32 (u0, 2), top);
   __m256i mn_lo = _mm256_and_si256 (u1, m6);
-  __m256i mn_hi = _mm256_ternarylogic_epi32 (_mm256_and_si256 (_mm256_srli_epi32 (u2, 4), m4),
-                                             _mm256_srli_epi32 (u1, 2), top, 0xf8);
+  __m256i mn_hi = or_masked (_mm256_and_si256 (_mm256_srli_epi32 (u2, 4), m4),
+                             _mm256_srli_epi32 (u1, 2), top);
   /* vpshufb indexes bytes of a 128-bit half: dword d's byte k is 4d + k */
   const __m256i dword_base = _mm256_setr_epi32 (0, 4, 8, 12, 0, 4, 8, 12);
   /* bytes k and k + 1 zero-extended into the two int16 of the dword */
@@ -227,14 +271,14 @@ q4_kx8_group (const uint8_t *group,
 
                   memcpy (&a_lo, qs + 4 * g, 4);
                   memcpy (&a_hi, qs + 32 + 4 * g, 4);
-                  half[g / 4] = _mm256_dpbusd_epi32 (half[g / 4], lo[g], _mm256_set1_epi32 (a_lo));
-                  half[2 + g / 4] = _mm256_dpbusd_epi32 (half[2 + g / 4], hi[g],
+                  half[g / 4] = DPBUSD (half[g / 4], lo[g], _mm256_set1_epi32 (a_lo));
+                  half[2 + g / 4] = DPBUSD (half[2 + g / 4], hi[g],
                                                          _mm256_set1_epi32 (a_hi));
                 }
-              sum[t] = _mm256_dpwssd_epi32 (sum[t], half[0], sc[2 * j]);
-              sum[t] = _mm256_dpwssd_epi32 (sum[t], half[1], sc[2 * j]);
-              sum[t] = _mm256_dpwssd_epi32 (sum[t], half[2], sc[2 * j + 1]);
-              sum[t] = _mm256_dpwssd_epi32 (sum[t], half[3], sc[2 * j + 1]);
+              sum[t] = DPWSSD (sum[t], half[0], sc[2 * j]);
+              sum[t] = DPWSSD (sum[t], half[1], sc[2 * j]);
+              sum[t] = DPWSSD (sum[t], half[2], sc[2 * j + 1]);
+              sum[t] = DPWSSD (sum[t], half[3], sc[2 * j + 1]);
             }
         }
       for (int t = 0; t < nt; t++)
@@ -248,7 +292,7 @@ q4_kx8_group (const uint8_t *group,
               int32_t bsum_pair;
 
               memcpy (&bsum_pair, a->bsums32 + 2 * p, 4);
-              mins = _mm256_dpwssd_epi32 (mins, mn[p], _mm256_set1_epi32 (bsum_pair));
+              mins = DPWSSD (mins, mn[p], _mm256_set1_epi32 (bsum_pair));
             }
           acc[t] = _mm256_fmadd_ps (_mm256_cvtepi32_ps (sum[t]), _mm256_mul_ps (d, ad), acc[t]);
           acc[t] = _mm256_fnmadd_ps (_mm256_cvtepi32_ps (mins), _mm256_mul_ps (dmin, ad), acc[t]);
@@ -286,7 +330,7 @@ DEFINE_X8_ROWS (avx512_x8_rows_q8_0, q8_0x8_group, 32)
 DEFINE_X8_ROWS (avx512_x8_rows_q4_k, q4_kx8_group, 256)
 
 PonderRowsFn
-ponder_matmul_avx512_x8_rows (PonderType type)
+X86_X8_ROWS_FN (PonderType type)
 {
   switch (type)
     {
@@ -300,7 +344,7 @@ ponder_matmul_avx512_x8_rows (PonderType type)
 #else /* not x86 */
 
 PonderRowsFn
-ponder_matmul_avx512_x8_rows (PonderType type)
+X86_X8_ROWS_FN (PonderType type)
 {
   return NULL;
 }

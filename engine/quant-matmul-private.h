@@ -99,6 +99,9 @@ struct PonderMatmulKernel
 /* The interleaved layouts' AVX-512 VNNI kernels, or NULL; only call where
  * ponder_matmul_avx512_rows may be called. */
 PonderRowsFn    ponder_matmul_avx512_x8_rows (PonderType type);
+/* The same with AVX-VNNI in place of AVX-512; only call where the CPU has
+ * AVX2, FMA, F16C and avxvnni. */
+PonderRowsFn    ponder_matmul_avxvnni_x8_rows (PonderType type);
 
 /* Generic activation converters (also used by the SIMD variants' tests). */
 void ponder_matmul_prepare_q8_generic  (const float *x, size_t n, void *dst);

@@ -453,11 +453,13 @@ static const struct
 };
 
 /* Filled once by init_kernels (under pthread_once): [0] generic, [1] avx2,
- * [2] avx512 (VNNI), [3] avx512 on interleaved weights; a NULL rows marks a
- * variant this CPU (or type) lacks. */
-static PonderMatmulKernel kernels[4][N_KERNELS];
+ * [2] avx512 (VNNI), [3] avx512 on interleaved weights, [4] AVX-VNNI on
+ * interleaved weights; a NULL rows marks a variant this CPU (or type)
+ * lacks. */
+static PonderMatmulKernel kernels[5][N_KERNELS];
 static bool have_avx2;
 static bool have_avx512;
+static bool have_avxvnni;
 
 static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
 
@@ -484,6 +486,7 @@ init_kernels (void)
                 && __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl")
                 && __builtin_cpu_supports ("avx512dq")
                 && __builtin_cpu_supports ("avx512vnni");
+  have_avxvnni = have_avx2 && __builtin_cpu_supports ("avxvnni");
 #endif
   for (int i = 0; i < N_KERNELS; i++)
     {
@@ -525,6 +528,9 @@ init_kernels (void)
       kernels[3][i] = *z;
       kernels[3][i].variant = "avx512-x8";
       kernels[3][i].rows = have_avx512 ? ponder_matmul_avx512_x8_rows (g->type) : NULL;
+      kernels[4][i] = *v;
+      kernels[4][i].variant = "avxvnni-x8";
+      kernels[4][i].rows = have_avxvnni ? ponder_matmul_avxvnni_x8_rows (g->type) : NULL;
     }
 }
 
@@ -554,6 +560,8 @@ ponder_matmul_kernel_variant_get (PonderType  type,
     return &kernels[2][i];
   if (strcmp (variant, "avx512-x8") == 0 && kernels[3][i].rows != NULL)
     return &kernels[3][i];
+  if (strcmp (variant, "avxvnni-x8") == 0 && kernels[4][i].rows != NULL)
+    return &kernels[4][i];
   return NULL;
 }
 
@@ -563,7 +571,11 @@ ponder_matmul_kernel_interleaved (PonderType type)
   int i = kernel_index (type);
 
   pthread_once (&kernels_once, init_kernels);
-  return i >= 0 && kernels[3][i].rows != NULL ? &kernels[3][i] : NULL;
+  if (i < 0)
+    return NULL;
+  if (kernels[3][i].rows != NULL)
+    return &kernels[3][i];
+  return kernels[4][i].rows != NULL ? &kernels[4][i] : NULL;
 }
 
 const PonderMatmulKernel *

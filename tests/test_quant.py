@@ -285,7 +285,7 @@ def test_matmul():
                 np.abs(x.astype(np.float64)) @ np.abs(wd).T)
             variants = ["generic", "avx2", "avx512"]
             if t in INTERLEAVED and rows % 8 == 0:
-                variants.append("avx512-x8")
+                variants += ["avx512-x8", "avxvnni-x8"]
             for variant in variants:
                 y, name = run_matmul(t, variant, wdata, n, rows, x, chunk)
                 what = "matmul %s %s rows %d n %d tokens %d chunk %d" % (
