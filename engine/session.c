@@ -435,25 +435,21 @@ drop_devices (PonderModel *model)
  * cannot run there) the CPU, with the reason kept for ponder_model_get_info. */
 static void
 load_auto (PonderModel             *model,
-           const PonderModelParams *params)
+           const PonderModelParams *params,
+           DeviceList              *list,
+           int32_t                  chosen)
 {
-  DeviceList list;
-  int32_t chosen;
   PonderModelParams vulkan = *params;
   PonderError error = { 0 };
 
-  list_devices (&list);
-  chosen = ponder_plan_auto_device (list.infos, list.n);
-  if (chosen < 0)
-    return;
   vulkan.backend = PONDER_BACKEND_VULKAN;
   if (vulkan.device_index < 0 && vulkan.n_devices < 2)
     vulkan.device_index = chosen;
-  if (load_on_devices (model, &vulkan, &list, &error) == PONDER_OK)
+  if (load_on_devices (model, &vulkan, list, &error) == PONDER_OK)
     return;
   drop_devices (model);
   snprintf (model->backend_note, sizeof model->backend_note, "%s: %s",
-            list.infos[chosen].name, error.message);
+            list->infos[chosen].name, error.message);
 }
 
 PonderStatus
@@ -465,7 +461,9 @@ ponder_model_load (const char              *path,
   PonderModelParams defaults = ponder_model_params_default ();
   PonderModel *model;
   PonderStatus status;
-  bool cpu_only;
+  bool cpu_only, is_auto;
+  DeviceList auto_list;
+  int32_t auto_device = -1;
 
   if (out_model != NULL)
     *out_model = NULL;
@@ -479,6 +477,7 @@ ponder_model_load (const char              *path,
                              "ponder_model_load: unknown KV cache type %d",
                              (int) params->kv_type);
   cpu_only = params->backend == PONDER_BACKEND_CPU || params->n_gpu_layers == 0;
+  is_auto = params->backend == PONDER_BACKEND_AUTO && params->n_gpu_layers != 0;
   model = calloc (1, sizeof *model);
   if (model == NULL)
     return ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
@@ -496,6 +495,14 @@ ponder_model_load (const char              *path,
     status = ponder_chat_detect_family (model->file, &model->family, error);
   if (status == PONDER_OK && describe_model (model, path) != PONDER_OK)
     status = ponder_error_set (error, PONDER_ERROR_NO_MEMORY, "out of memory loading %s", path);
+  /* AUTO without a real GPU is a CPU model from the start, so its weights
+   * are read once, into huge pages, with progress. */
+  if (status == PONDER_OK && is_auto)
+    {
+      list_devices (&auto_list);
+      auto_device = ponder_plan_auto_device (auto_list.infos, auto_list.n);
+      cpu_only = auto_device < 0;
+    }
   if (status == PONDER_OK && cpu_only)
     status = load_for_cpu (model, params, error);
   else if (status == PONDER_OK)
@@ -508,10 +515,10 @@ ponder_model_load (const char              *path,
       if (status != PONDER_OK)
         ponder_error_prefix (error, "Vulkan: ");
     }
-  else if (status == PONDER_OK && params->backend == PONDER_BACKEND_AUTO
-           && params->n_gpu_layers != 0)
-    load_auto (model, params);
-  /* AUTO found no device: the weights, already read, still move. */
+  else if (status == PONDER_OK && is_auto && !cpu_only)
+    load_auto (model, params, &auto_list, auto_device);
+  /* AUTO's device could not take the model: the weights, already read,
+   * still move. */
   if (status == PONDER_OK && !cpu_only && model->vk == NULL && model->n_vk_split == 0)
     {
       bool moved;
