@@ -24,7 +24,6 @@
 
 #include "error.h"
 
-#define HUGE_PAGE_BYTES ((size_t) 2 << 20)
 #define COPY_CHUNK_BYTES ((size_t) 32 << 20)
 /* Left free after the copy, for the KV cache, scratch and everything else. */
 #define KEEP_FREE_BYTES ((uint64_t) 1 << 30)
@@ -83,14 +82,14 @@ move_part (PonderGgufFile             *part,
 {
   size_t page = (size_t) sysconf (_SC_PAGESIZE);
   size_t length = round_up (part->mapping_size, page);
-  size_t reserved = length + HUGE_PAGE_BYTES;
+  size_t reserved = length + PONDER_GGUF_MAP_ALIGN;
   uint8_t *reserve, *copy;
 
   *moved = false;
   reserve = mmap (NULL, reserved, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (reserve == MAP_FAILED)
     return PONDER_OK;
-  copy = (uint8_t *) round_up ((uintptr_t) reserve, HUGE_PAGE_BYTES);
+  copy = (uint8_t *) round_up ((uintptr_t) reserve, PONDER_GGUF_MAP_ALIGN);
   /* Only advice: without it (THP in "madvise" mode) the copy gets 4 KiB
    * pages and merely costs the time of the copy. */
   madvise (copy, length, MADV_HUGEPAGE);

@@ -25,14 +25,14 @@
 /* llama.cpp's split file names use at most five digits. */
 #define GGUF_MAX_SPLITS 99999u
 
-/* Maps fd at an address that is a multiple of 2 MiB, so that a later
+/* Maps fd at an address on PONDER_GGUF_MAP_ALIGN's grid, so that a later
  * ponder_gguf_move_to_memory can put huge pages there: moved to an address
  * off that grid, they would be split into 4 KiB ones. */
 static void *
 map_aligned (int    fd,
              size_t size)
 {
-  const size_t align = (size_t) 2 << 20;
+  const size_t align = PONDER_GGUF_MAP_ALIGN;
   size_t page = (size_t) sysconf (_SC_PAGESIZE);
   size_t length = (size + page - 1) / page * page;
   uint8_t *reserve, *start;

@@ -7,6 +7,11 @@
 
 #include "gguf.h"
 
+/* Where files are mapped and huge-page copies placed: on a 2 MiB grid,
+ * the size of an x86-64 transparent huge page, so moving a copy onto a
+ * mapping keeps its huge pages whole. */
+#define PONDER_GGUF_MAP_ALIGN ((size_t) 2 << 20)
+
 struct PonderGgufFile
 {
   char              *name;            /* path or display name, for messages */

@@ -49,6 +49,17 @@ prefetch_span (const uint8_t *p, size_t bytes)
   prefetch_span_at (p, bytes, PREFETCH_AHEAD);
 }
 
+/* vcvtph2ps with its memory operand. GCC loads the 8 bytes into a register
+ * first, and the register form costs an extra shuffle-port operation. */
+AVX2_INLINE __m128
+cvtph_mem (const uint8_t *p)
+{
+  __m128 r;
+
+  __asm__ ("vcvtph2ps %1, %0" : "=x" (r) : "m" (*(const struct { uint8_t b[8]; } *) p));
+  return r;
+}
+
 AVX2_INLINE float
 hsum_ps (__m256 v)
 {

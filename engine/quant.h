@@ -115,9 +115,9 @@ void                      ponder_matmul_rows            (const PonderMatmulKerne
                                                          float                    *y,
                                                          size_t                    y_stride);
 
-/* A matrix of a type with an interleaved layout (Q5_0) can be rearranged
- * once, at load, eight rows at a time, for a kernel that works on eight
- * rows at once (quant-interleave.c). ponder_matmul_kernel_interleaved gives
+/* A matrix of a type with an interleaved layout (Q5_0, Q8_0, Q4_K) can be
+ * rearranged once, at load, eight rows at a time, for a kernel that works
+ * on eight rows at once (quant-interleave.c). ponder_matmul_kernel_interleaved gives
  * that kernel, or NULL when this CPU or type has none;
  * ponder_matmul_interleave rearranges n_out rows (a multiple of 8) of n
  * elements in place, and returns false, changing nothing, for a type

@@ -107,6 +107,14 @@ PonderStatus ponder_session_chat_tokens (const PonderModel   *model,
 
 double       ponder_now_s (void);
 
+/* The context a session gets when it asks for none, which is also the
+ * context a load plans placement for (a load does not know its sessions'). */
+static inline uint32_t
+ponder_default_ctx (const PonderHparams *hp)
+{
+  return hp->n_ctx_train < 8192 ? hp->n_ctx_train : 8192;
+}
+
 /* Ends (exclusive) of consecutive layer ranges over n_devices devices, from
  * first_layer to the last layer: each device's share of the weight bytes
  * (its layers' tensors; the output head counted on the last device) as

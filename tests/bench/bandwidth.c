@@ -103,6 +103,19 @@ measure (uint64_t *buffer, size_t n_words, int n_threads, int repeats, pthread_t
   return total;
 }
 
+/* bytes, rounded up to whole huge pages, on their grid, with the page-size
+ * advice given (MADV_HUGEPAGE or MADV_NOHUGEPAGE), or NULL. */
+static uint64_t *
+alloc_buffer (size_t bytes, int advice)
+{
+  size_t rounded = (bytes + HUGE_PAGE_BYTES - 1) / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES;
+  uint64_t *buffer = aligned_alloc (HUGE_PAGE_BYTES, rounded);
+
+  if (buffer != NULL)
+    madvise (buffer, rounded, advice);
+  return buffer;
+}
+
 /* Whether any of [p, p + bytes) is backed by huge pages, from
  * /proc/self/smaps (AnonHugePages of the mappings that overlap it). */
 static bool
@@ -133,8 +146,8 @@ main (int argc, char **argv)
   size_t mib = argc > 2 ? strtoul (argv[2], NULL, 10) : 1024;
   int repeats = argc > 3 ? atoi (argv[3]) : 7;
   size_t n_words, per_thread;
-  uint64_t *small_pages;  /* (n_words) */
-  uint64_t *huge;         /* (n_words, rounded up to whole huge pages) */
+  uint64_t *small_pages;  /* (n_words) in 4 KiB pages */
+  uint64_t *huge;         /* (n_words) in huge pages */
   pthread_t *threads;     /* (n_threads) */
   Slice *slices;          /* (n_threads) */
   double *rates;          /* (repeats) huge pages */
@@ -148,23 +161,26 @@ main (int argc, char **argv)
     }
   n_words = mib * 1024 * 1024 / sizeof (uint64_t);
   per_thread = n_words / n_threads;
-  small_pages = malloc (n_words * sizeof (uint64_t));
-  huge = aligned_alloc (HUGE_PAGE_BYTES, (n_words * sizeof (uint64_t) + HUGE_PAGE_BYTES - 1)
-                                         / HUGE_PAGE_BYTES * HUGE_PAGE_BYTES);
   threads = calloc (n_threads, sizeof (pthread_t));
   slices = calloc (n_threads, sizeof (Slice));
   rates = calloc (repeats, sizeof (double));
   rates_4k = calloc (repeats, sizeof (double));
-  if (small_pages == NULL || huge == NULL || threads == NULL || slices == NULL
-      || rates == NULL || rates_4k == NULL)
+  /* one buffer at a time, so the run needs MIB of memory, not twice that */
+  small_pages = alloc_buffer (n_words * sizeof (uint64_t), MADV_NOHUGEPAGE);
+  if (small_pages == NULL || threads == NULL || slices == NULL || rates == NULL
+      || rates_4k == NULL)
     {
       fprintf (stderr, "bandwidth: out of memory\n");
       return 1;
     }
-  /* malloc's own pages, never advised: THP "madvise" mode leaves them 4 KiB */
   total += measure (small_pages, n_words, n_threads, repeats, threads, slices, rates_4k);
   free (small_pages);
-  madvise (huge, n_words * sizeof (uint64_t), MADV_HUGEPAGE);
+  huge = alloc_buffer (n_words * sizeof (uint64_t), MADV_HUGEPAGE);
+  if (huge == NULL)
+    {
+      fprintf (stderr, "bandwidth: out of memory\n");
+      return 1;
+    }
   total += measure (huge, n_words, n_threads, repeats, threads, slices, rates);
   printf ("{\"threads\": %d, \"bytes\": %zu, \"best_gbps\": %.2f, \"median_gbps\": %.2f, "
           "\"median_gbps_4k\": %.2f, \"huge_pages\": %s, \"checksum\": %llu}\n",
